@@ -1,0 +1,21 @@
+"""Root typer application; each sub-command group registers itself from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="algolens",
+    help="Train small networks on algorithmic tasks and reverse-engineer what they learned.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from algolens.cli import group  # noqa: F401  (registers `algolens group ...`)
+    from algolens.cli import demo  # noqa: F401  (registers `algolens demo`)
+
+
+_register()
