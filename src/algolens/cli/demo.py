@@ -1,0 +1,44 @@
+"""`algolens demo`: the main job, as a short list of steps.
+
+Each step is a function taking the shared state dict; later capabilities add steps (training,
+analysis, HTML report).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from algolens.cli.app import app
+from algolens.cli.group import group_info
+from algolens.cli.output import console
+from algolens.groups import parse_group
+
+
+def step_group(state: dict[str, Any]) -> None:
+    """Build S5 from its spec and enumerate its structure."""
+    g = parse_group(state["group"])
+    info = group_info(g)
+    state["group_info"] = info
+    console.print(
+        f"[bold]{g.name}[/]: order {info['order']}, {info['n_conjugacy_classes']} conjugacy classes, "
+        f"{info['n_subgroups']} subgroups in {info['n_subgroup_classes']} classes"
+    )
+
+
+STEPS = [("group structure", step_group)]
+
+
+@app.command("demo")
+def demo(
+    group: Annotated[str, typer.Option(help="Group to study.")] = "S5",
+) -> None:
+    """Run the main job: study a group end to end (groks S5 and analyses it as steps land)."""
+    state: dict[str, Any] = {"group": group}
+    console.print(f"algolens demo on {group}: " + ", ".join(name for name, _ in STEPS))
+    for name, step in STEPS:
+        t0 = time.perf_counter()
+        step(state)
+        console.print(f"  [green]done[/] {name} in {time.perf_counter() - t0:.1f} s")

@@ -1,0 +1,273 @@
+"""The complete subgroup lattice of a finite group, grouped into conjugacy classes, and cosets.
+
+Enumeration (never hand-listed): every subgroup K is reached by adding one cyclic generator at a
+time, ``1 < <g1> < <g1, g2> < ... = K``. Working up to conjugacy keeps this cheap: for each class
+representative H and each cyclic subgroup <g> not inside H we form <H, g>; a new subgroup brings
+its whole conjugacy class with it (computed at once by gathering through the conjugation table),
+and only its representative is extended further. Since <x⁻¹Hx, x⁻¹gx> = x⁻¹<H, g>x, extending
+representatives by every cyclic subgroup reaches every class.
+
+Subgroups are stored as sorted element arrays; a boolean-mask key identifies them.
+
+Cosets: ``left_cosets(H)[g]`` is the id of gH and ``right_cosets(H)[g]`` the id of Hg, ids
+``0..[G:H]-1`` in order of each coset's smallest element. One gather over the table, O(|G|·|H|).
+
+Examples:
+    >>> from algolens.groups import parse_group
+    >>> lat = SubgroupLattice.of(parse_group("S4"))
+    >>> len(lat.subgroups), len(lat.classes)
+    (30, 11)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from math import factorial
+
+import numpy as np
+
+from algolens.groups.group import FiniteGroup, _subgroup_closure
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """One subgroup: sorted ``elements``, ``generators``, and the index of its conjugacy class."""
+
+    elements: np.ndarray = field(repr=False)
+    generators: tuple[int, ...]
+    class_index: int
+
+    @property
+    def order(self) -> int:
+        return int(self.elements.size)
+
+
+@dataclass(frozen=True)
+class SubgroupClass:
+    """A conjugacy class of subgroups: ``members`` index into ``SubgroupLattice.subgroups``."""
+
+    index: int
+    order: int
+    members: tuple[int, ...]
+    normal: bool
+    label: str
+
+    @property
+    def size(self) -> int:
+        """Number of conjugate subgroups in the class."""
+        return len(self.members)
+
+
+class SubgroupLattice:
+    """All subgroups of ``group``, with their conjugacy classes.
+
+    Attributes:
+        subgroups: every subgroup, grouped so that each class's members are consecutive; classes
+            are sorted by (order, discovery), so ``subgroups[0]`` is trivial and the last is G.
+        classes: the conjugacy classes of subgroups.
+    """
+
+    def __init__(self, group: FiniteGroup, subgroups: list[Subgroup], classes: list[SubgroupClass]):
+        self.group = group
+        self.subgroups = subgroups
+        self.classes = classes
+
+    @classmethod
+    def of(cls, group: FiniteGroup) -> SubgroupLattice:
+        """Enumerate the lattice (use ``group.subgroup_lattice`` for the cached copy)."""
+        return _enumerate(group)
+
+    def __len__(self) -> int:
+        return len(self.subgroups)
+
+    def find(self, elements: Sequence[int] | np.ndarray) -> int:
+        """Index in ``subgroups`` of the subgroup with exactly these elements.
+
+        Raises:
+            KeyError: ``elements`` is not a subgroup.
+        """
+        key = _key(self.group.order, np.asarray(elements))
+        return self._index[key]
+
+    @cached_property
+    def _index(self) -> dict[bytes, int]:
+        return {_key(self.group.order, s.elements): i for i, s in enumerate(self.subgroups)}
+
+    def left_cosets(self, h: int) -> np.ndarray:
+        """``[n]`` id of the left coset gH of every g, for subgroup index ``h``."""
+        return left_cosets(self.group, self.subgroups[h].elements)
+
+    def right_cosets(self, h: int) -> np.ndarray:
+        """``[n]`` id of the right coset Hg of every g, for subgroup index ``h``."""
+        return right_cosets(self.group, self.subgroups[h].elements)
+
+
+def left_cosets(group: FiniteGroup, subgroup: np.ndarray) -> np.ndarray:
+    """``[n]`` left-coset id of each element: ids of g and g' agree iff gH = g'H.
+
+    Examples:
+        >>> from algolens.groups import cyclic
+        >>> left_cosets(cyclic(6), np.array([0, 3])).tolist()
+        [0, 1, 2, 0, 1, 2]
+    """
+    return _coset_ids(group.table[:, subgroup])  # [g, h] -> g·h
+
+
+def right_cosets(group: FiniteGroup, subgroup: np.ndarray) -> np.ndarray:
+    """``[n]`` right-coset id of each element: ids of g and g' agree iff Hg = Hg'."""
+    return _coset_ids(group.table[subgroup, :].T)  # [g, h] -> h·g
+
+
+def _coset_ids(members: np.ndarray) -> np.ndarray:
+    """Rows list the coset of each element; number cosets by their smallest element."""
+    smallest = members.min(axis=1)
+    _, ids = np.unique(smallest, return_inverse=True)
+    return ids.astype(np.int64)
+
+
+# -- enumeration -------------------------------------------------------------------------------
+
+
+def _key(n: int, elements: np.ndarray) -> bytes:
+    mask = np.zeros(n, dtype=bool)
+    mask[elements] = True
+    return np.packbits(mask).tobytes()
+
+
+def _enumerate(group: FiniteGroup) -> SubgroupLattice:
+    n, t, e = group.order, group.table, group.identity
+    conj = group.conjugation  # [x, g] -> x g x^-1
+    # One generator per cyclic subgroup (the smallest element generating it).
+    cyclic_gens: list[int] = []
+    seen_cyclic: set[bytes] = set()
+    for g in range(n):
+        k = _key(n, np.flatnonzero(_subgroup_closure(t, e, np.array([g]))))
+        if k not in seen_cyclic:
+            seen_cyclic.add(k)
+            cyclic_gens.append(g)
+
+    known: set[bytes] = set()
+    found: list[tuple[np.ndarray, tuple[int, ...], list[np.ndarray], list[tuple[int, ...]]]] = []
+
+    def register(elements: np.ndarray, gens: tuple[int, ...]) -> bool:
+        key = _key(n, elements)
+        if key in known:
+            return False
+        conjugates = np.sort(conj[:, elements], axis=1)  # [x, |H|] elements of x H x^-1
+        uniq, first = np.unique(conjugates, axis=0, return_index=True)
+        members, member_gens = [], []
+        for row, x in zip(uniq, first):
+            known.add(_key(n, row))
+            members.append(row)
+            member_gens.append(tuple(int(conj[x, g]) for g in gens))
+        found.append((elements, gens, members, member_gens))
+        return True
+
+    register(np.array([e]), ())
+    queue = [0]
+    while queue:
+        rep_index = queue.pop()
+        elements, gens, _, _ = found[rep_index]
+        inside = np.zeros(n, dtype=bool)
+        inside[elements] = True
+        base = np.array(gens, dtype=np.int64)
+        for g in cyclic_gens:
+            if inside[g]:
+                continue
+            new = np.flatnonzero(_subgroup_closure(t, e, np.append(base, g)))
+            if register(new, gens + (g,)):
+                queue.append(len(found) - 1)
+
+    order_of_class = sorted(range(len(found)), key=lambda i: (found[i][0].size, i))
+    subgroups: list[Subgroup] = []
+    classes: list[SubgroupClass] = []
+    labeller = _Labeller(group)
+    for ci, fi in enumerate(order_of_class):
+        elements, gens, members, member_gens = found[fi]
+        start = len(subgroups)
+        for m, mg in zip(members, member_gens):
+            subgroups.append(Subgroup(elements=m, generators=mg, class_index=ci))
+        classes.append(
+            SubgroupClass(
+                index=ci,
+                order=int(elements.size),
+                members=tuple(range(start, len(subgroups))),
+                normal=len(members) == 1,
+                label=labeller.label(elements),
+            )
+        )
+    return SubgroupLattice(group, subgroups, classes)
+
+
+# -- structure labels ----------------------------------------------------------------------------
+
+
+class _Labeller:
+    """Short structure labels by cheap invariants: trivial, whole group, C_k, D_k, C2xC2, S_k, A_k.
+
+    S_k and A_k (k ≤ 6) are recognised by order, the multiset of element orders and the number of
+    conjugacy classes of the subgroup, which separate them from every other group of their order
+    for k ≤ 6. Anything else is ``order-k``.
+    """
+
+    def __init__(self, group: FiniteGroup):
+        self.group = group
+
+    @cached_property
+    def _reference(self) -> dict[tuple, str]:
+        from algolens.groups.catalog import alternating, symmetric
+
+        refs: dict[tuple, str] = {}
+        for k in range(3, 7):
+            if factorial(k) > self.group.order:
+                break
+            for build, name in ((symmetric, "S"), (alternating, "A")):
+                ref = build(k)
+                refs.setdefault(_signature(ref.table, np.arange(ref.order), ref), f"{name}{k}")
+        return refs
+
+    def label(self, elements: np.ndarray) -> str:
+        g, m = self.group, int(elements.size)
+        if m == 1:
+            return "trivial"
+        if m == g.order:
+            whole = g.name if len(g.name) <= 12 else "G"
+            return f"whole ({whole})" if whole != "G" else "whole"
+        orders = g.element_orders[elements]
+        sub = g.table[np.ix_(elements, elements)]
+        abelian = bool((sub == sub.T).all())
+        if orders.max() == m:
+            return f"C{m}"
+        if m == 4 and abelian:
+            return "C2xC2"
+        if m % 2 == 0 and m >= 6 and not abelian and _is_dihedral(orders, m):
+            return f"D{m // 2}"
+        if not abelian and m in (6, 12, 24, 60, 120, 360, 720):
+            hit = self._reference.get(_signature(g.table, elements, g))
+            if hit:
+                return hit
+        return f"order-{m}"
+
+
+def _is_dihedral(orders: np.ndarray, m: int) -> bool:
+    """A non-abelian group of order m = 2k is D_k if it has an element of order k and exactly
+    k involutions (k reflections) plus one more when k is even (the half-turn rotation).
+
+    This separates D_k from the other non-abelian groups with a cyclic subgroup of index 2
+    (dicyclic, semidihedral, modular groups), which have fewer involutions.
+    """
+    k = m // 2
+    has_rotation = (orders == k).any()
+    involutions = int((orders == 2).sum())
+    expected = k + (1 if k % 2 == 0 else 0)
+    return bool(has_rotation and involutions == expected)
+
+
+def _signature(table: np.ndarray, elements: np.ndarray, group: FiniteGroup) -> tuple:
+    """(order, sorted element orders, number of conjugacy classes) of the subgroup ``elements``."""
+    sub_index = {int(x): i for i, x in enumerate(elements)}
+    local = np.vectorize(sub_index.__getitem__)(table[np.ix_(elements, elements)])
+    sub = FiniteGroup(local)
+    return (int(elements.size), tuple(np.sort(group.element_orders[elements]).tolist()), sub.n_classes)
