@@ -14,8 +14,10 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from algolens.cli import group  # noqa: F401  (registers `algolens group ...`)
-    from algolens.cli import demo  # noqa: F401  (registers `algolens demo`)
+    from algolens.cli import (
+        demo,  # noqa: F401  (registers `algolens demo`)
+        group,  # noqa: F401  (registers `algolens group ...`)
+    )
 
 
 _register()

@@ -23,7 +23,8 @@ def step_group(state: dict[str, Any]) -> None:
     info = group_info(g)
     state["group_info"] = info
     console.print(
-        f"[bold]{g.name}[/]: order {info['order']}, {info['n_conjugacy_classes']} conjugacy classes, "
+        f"[bold]{g.name}[/]: order {info['order']}, "
+        f"{info['n_conjugacy_classes']} conjugacy classes, "
         f"{info['n_subgroups']} subgroups in {info['n_subgroup_classes']} classes"
     )
 

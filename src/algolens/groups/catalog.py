@@ -69,7 +69,9 @@ def dihedral(n: int) -> FiniteGroup:
     sign = np.where(f == 1, -1, 1)
     k_prod = (k[:, None] + sign[:, None] * k[None, :]) % n
     f_prod = (f[:, None] + f[None, :]) % 2
-    labels = [("r^%d" % kk) if ff == 0 else ("s" if kk == 0 else "r^%ds" % kk) for kk, ff in zip(k, f)]
+    labels = [
+        f"r^{kk}" if ff == 0 else ("s" if kk == 0 else f"r^{kk}s") for kk, ff in zip(k, f)
+    ]
     labels[0] = "e"
     return FiniteGroup(f_prod * n + k_prod, name=f"D{n}", labels=labels)
 
@@ -234,7 +236,9 @@ def _parse_cycles(text: str) -> list[list[int]]:
         used: set[int] = set()
         for c in cycles:
             if used & set(c) or len(set(c)) != len(c):
-                raise SpecError(f"cycles {cycles} overlap; each point may appear once per generator")
+                raise SpecError(
+                    f"cycles {cycles} overlap; each point may appear once per generator"
+                )
             used |= set(c)
             for a, b in zip(c, c[1:] + c[:1]):
                 p[a] = b
@@ -259,7 +263,9 @@ def load_table_file(path: str | Path) -> FiniteGroup:
         except json.JSONDecodeError as exc:
             raise TableError(f"{path}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
         if not isinstance(data, dict) or "table" not in data:
-            raise TableError(f'{path}: expected a JSON object with key "table" (and optional "labels")')
+            raise TableError(
+                f'{path}: expected a JSON object with key "table" (and optional "labels")'
+            )
         table = data["table"]
         labels = data.get("labels")
         name = data.get("name", name)
@@ -275,7 +281,9 @@ def load_table_file(path: str | Path) -> FiniteGroup:
             raise TableError(f"{path}: malformed CSV, expected integers ({exc})") from None
     if any(len(r) != len(table) for r in table):
         raise TableError(f"{path}: table is not square ({len(table)} rows, row lengths differ)")
-    return FiniteGroup(np.array(table, dtype=np.int64).reshape(len(table), -1), name=name, labels=labels)
+    return FiniteGroup(
+        np.array(table, dtype=np.int64).reshape(len(table), -1), name=name, labels=labels
+    )
 
 
 def export_table(group: FiniteGroup, path: str | Path) -> None:

@@ -66,7 +66,9 @@ class FiniteGroup:
         self.name = name
         n = self.order
         if labels is not None and len(labels) != n:
-            raise TableError(f"{name}: got {len(labels)} labels for {n} elements; give one per element")
+            raise TableError(
+                f"{name}: got {len(labels)} labels for {n} elements; give one per element"
+            )
         self.labels = list(labels) if labels is not None else [str(i) for i in range(n)]
         self.perms = None if perms is None else np.asarray(perms, dtype=np.int64)
         self.identity = _find_identity(self.table)
@@ -282,7 +284,9 @@ def _check_inverses(t: np.ndarray, e: int) -> np.ndarray:
             missing = np.setdiff1d(np.arange(n), line)
             if e not in line:
                 which = "right" if axis == 1 else "left"
-                raise NotAGroupError(f"element {a} has no {which} inverse ({side} {a} never gives e={e})")
+                raise NotAGroupError(
+                    f"element {a} has no {which} inverse ({side} {a} never gives e={e})"
+                )
             raise NotAGroupError(
                 f"{side} {a} repeats an element and misses {int(missing[0])}: not a Latin square, "
                 "so cancellation fails"

@@ -270,4 +270,8 @@ def _signature(table: np.ndarray, elements: np.ndarray, group: FiniteGroup) -> t
     sub_index = {int(x): i for i, x in enumerate(elements)}
     local = np.vectorize(sub_index.__getitem__)(table[np.ix_(elements, elements)])
     sub = FiniteGroup(local)
-    return (int(elements.size), tuple(np.sort(group.element_orders[elements]).tolist()), sub.n_classes)
+    return (
+        int(elements.size),
+        tuple(np.sort(group.element_orders[elements]).tolist()),
+        sub.n_classes,
+    )

@@ -1,0 +1,113 @@
+"""Group specs, constructors and table files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from algolens.errors import ExternalToolError, SizeLimitError, SpecError, TableError
+from algolens.groups import export_table, load_table_file, parse_group
+
+
+@pytest.mark.parametrize(
+    ("spec", "order"),
+    [
+        ("C113", 113),
+        ("D59", 118),
+        ("D61", 122),
+        ("S5", 120),
+        ("A5", 60),
+        ("S6", 720),
+        ("Q8", 8),
+        ("S3xC2", 12),
+        ("C2xC2xC2", 8),
+        ("perm:(0 1 2 3 4),(0 1)", 120),
+        ("perm:(0 1)(2 3)", 2),
+    ],
+)
+def test_spec_orders(spec, order):
+    assert parse_group(spec).order == order
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        ("X5", SpecError),
+        ("S", SpecError),
+        ("S8", SizeLimitError),
+        ("C0", SpecError),
+        ("S3x", SpecError),
+        ("perm:(0 1", SpecError),
+        ("perm:(0 1)(1 2)", SpecError),
+        ("missing.json", SpecError),
+    ],
+)
+def test_bad_specs(spec, error):
+    with pytest.raises(error) as info:
+        parse_group(spec)
+    assert "\n" not in str(info.value)
+
+
+def test_gap_missing_names_the_package(monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(ExternalToolError, match="apt-get install gap"):
+        parse_group("gap:SmallGroup(24,12)")
+
+
+def test_export_roundtrip(tmp_path):
+    g = parse_group("S4")
+    path = tmp_path / "s4.json"
+    export_table(g, path)
+    h = load_table_file(path)
+    assert (h.table == g.table).all() and h.labels == g.labels
+    assert not list(tmp_path.glob(".*tmp"))  # no temporary left behind
+
+
+def test_csv_table(tmp_path):
+    path = tmp_path / "c3.csv"
+    path.write_text("0,1,2\n1,2,0\n2,0,1\n")
+    assert parse_group(str(path)).order == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "pattern"),
+    [
+        ("bad.json", "{not json", "malformed JSON"),
+        ("nokey.json", json.dumps({"rows": []}), 'key "table"'),
+        ("nonint.json", json.dumps({"table": [[0, "a"], [1, 0]]}), "integers"),
+        ("ragged.json", json.dumps({"table": [[0, 1], [1]]}), "not square"),
+        ("bad.csv", "0,1\n1,x\n", "malformed CSV"),
+        ("range.csv", "0,1\n1,5\n", "out of range"),
+        ("labels.json", json.dumps({"table": [[0, 1], [1, 0]], "labels": ["e"]}), "labels"),
+    ],
+)
+def test_bad_table_files(tmp_path, name, content, pattern):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(TableError, match=pattern):
+        parse_group(str(path))
+
+
+def test_dihedral_relations():
+    g = parse_group("D5")  # r = element 1, s = element 5
+    r, s = 1, 5
+    assert g.element_orders[r] == 5 and g.element_orders[s] == 2
+    assert g.mul(g.mul(s, r), s) == g.inv(r)  # s r s = r^-1
+
+
+def test_perm_spec_matches_symmetric():
+    a = parse_group("perm:(0 1 2 3),(0 1)")
+    b = parse_group("S4")
+    assert a.order == b.order and (a.table == b.table).all()
+
+
+@pytest.mark.skipif(
+    __import__("shutil").which("gap") is None, reason="GAP not installed (apt-get install gap)"
+)
+def test_gap_oracle_smallgroup():
+    g = parse_group("gap:SmallGroup(24,12)")  # S4
+    assert g.order == 24 and sorted(g.class_sizes) == [1, 3, 6, 6, 8]
+    assert len(g.subgroup_lattice) == 30
+    assert np.isin(g.element_orders, [1, 2, 3, 4]).all()
