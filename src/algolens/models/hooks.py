@@ -1,0 +1,167 @@
+"""`BatchedModel`: the base of every algolens model (K seeds as one module, TL hooks).
+
+A model holds K independently seeded *instances*: every parameter has a leading ``inst`` axis
+(as in the equinox "ensembling" trick and the toy-models-of-superposition code), so K seeds train
+as one computation and instance ``k`` is bitwise the model a single-seed run would build.
+
+Tokens come in two layouts:
+
+* ``[inst, batch, pos]``: every activation, hook and output carries the leading ``inst`` axis.
+* ``[batch, pos]`` on a single-instance model (``n_inst == 1``): every hook sees, and every
+  output is, the TransformerLens layout without ``inst`` (``[batch, pos, d_model]``...). This is
+  what makes ``transformer_lens.patching`` and other TL tools work unchanged on ``instance(k)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+from transformer_lens import HookedRootModule
+from transformer_lens.hook_points import HookPoint
+
+from algolens.errors import ConfigError
+
+InitSpec = tuple[str, Callable[[torch.Generator, tuple[int, ...]], torch.Tensor]]
+"""(parameter or buffer name, draw(generator, per-instance shape) -> tensor)."""
+
+
+def normal(std: float) -> Callable[[torch.Generator, tuple[int, ...]], torch.Tensor]:
+    """Initialiser drawing ``randn(shape) · std`` from the given generator."""
+
+    def draw(gen: torch.Generator, shape: tuple[int, ...]) -> torch.Tensor:
+        return torch.randn(shape, generator=gen, dtype=torch.float64) * std
+
+    return draw
+
+
+def const(value: float) -> Callable[[torch.Generator, tuple[int, ...]], torch.Tensor]:
+    """Initialiser filling ``value`` (draws nothing from the generator)."""
+
+    def draw(gen: torch.Generator, shape: tuple[int, ...]) -> torch.Tensor:
+        return torch.full(shape, value, dtype=torch.float64)
+
+    return draw
+
+
+def has_hooks(hook: HookPoint) -> bool:
+    """True if a forward hook (temporary, permanent, or a caching hook) is attached."""
+    return len(hook._forward_hooks) > 0
+
+
+class BatchedModel(HookedRootModule):
+    """Base class: instance handling, seeded init and the two token layouts.
+
+    Subclasses set ``self.cfg`` (a :class:`~algolens.models.config.ModelConfig` with ``n_inst``),
+    create parameters with a leading ``inst`` axis, call ``self.setup()``, and implement
+    :meth:`init_specs`, :meth:`forward` and :meth:`answer_logits`.
+    """
+
+    cfg: Any
+    _squeeze: bool = False
+
+    # -- initialisation ----------------------------------------------------------------
+
+    def init_specs(self) -> list[InitSpec]:
+        """Every parameter/buffer with its initialiser, in the fixed order draws are made."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def init_weights(self, seeds: Sequence[int]) -> None:
+        """Initialise instance ``k`` from ``torch.Generator().manual_seed(seeds[k])``.
+
+        Each instance's generator draws every tensor of :meth:`init_specs` in order, at the
+        per-instance shape, in float64 on the CPU (then cast), so instance ``k`` of a K-seed model
+        is bitwise equal to a 1-seed model built with ``seeds[k]``, on any device and dtype.
+
+        Raises:
+            ConfigError: ``len(seeds) != n_inst``.
+        """
+        seeds = list(seeds)
+        if len(seeds) != self.cfg.n_inst:
+            raise ConfigError(
+                f"init_weights got {len(seeds)} seeds for a model with n_inst={self.cfg.n_inst}; "
+                "give one seed per instance"
+            )
+        gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+        tensors = dict(self.named_parameters()) | dict(self.named_buffers())
+        for name, draw in self.init_specs():
+            t = tensors[name]
+            shape = tuple(t.shape[1:])
+            for k, gen in enumerate(gens):
+                t[k].copy_(draw(gen, shape))
+
+    # -- instances ---------------------------------------------------------------------
+
+    def instance(self, k: int) -> BatchedModel:
+        """A standalone single-instance model (``n_inst=1``) holding copies of instance ``k``."""
+        n = self.cfg.n_inst
+        if not -n <= k < n:
+            raise ConfigError(f"instance {k} out of range for a model with n_inst={n}")
+        k = k % n
+        single = type(self)(self.cfg.replace(n_inst=1))
+        state = {name: t[k : k + 1].clone() for name, t in self.state_dict().items()}
+        single.load_state_dict(state)
+        p = next(self.parameters())
+        return single.to(device=p.device)
+
+    @classmethod
+    def stack(cls, models: Sequence[BatchedModel]) -> BatchedModel:
+        """One model whose instances are those of ``models`` in order (configs must agree)."""
+        if not models:
+            raise ConfigError("stack needs at least one model")
+        base = models[0].cfg.replace(n_inst=1)
+        for m in models:
+            if m.cfg.replace(n_inst=1) != base:
+                raise ConfigError("stack: models differ in more than n_inst; stack like models")
+        out = cls(base.replace(n_inst=sum(m.cfg.n_inst for m in models)))
+        states = [m.state_dict() for m in models]
+        out.load_state_dict({name: torch.cat([s[name] for s in states]) for name in states[0]})
+        return out
+
+    # -- token layouts -----------------------------------------------------------------
+
+    def _tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Validate tokens, set the layout for this forward, return ``[inst, batch, pos]``."""
+        if tokens.dtype not in (torch.int64, torch.int32):
+            raise ConfigError(f"tokens must be an integer tensor, got {tokens.dtype}")
+        if tokens.ndim == 2:
+            if self.cfg.n_inst != 1:
+                raise ConfigError(
+                    f"[batch, pos] tokens need a single-instance model; this one has "
+                    f"n_inst={self.cfg.n_inst}: pass [inst, batch, pos] or use model.instance(k)"
+                )
+            self._squeeze = True
+            return tokens.unsqueeze(0)  # [inst=1, batch, pos]
+        if tokens.ndim != 3 or tokens.shape[0] != self.cfg.n_inst:
+            raise ConfigError(
+                f"tokens must be [inst={self.cfg.n_inst}, batch, pos], got {tuple(tokens.shape)}"
+            )
+        self._squeeze = False
+        return tokens
+
+    def _hook(self, hook: HookPoint, x: torch.Tensor) -> torch.Tensor:
+        """Pass ``x`` (``[inst, ...]``) through ``hook`` in the layout of this forward."""
+        if self._squeeze:
+            return hook(x.squeeze(0)).unsqueeze(0)
+        return hook(x)
+
+    def _out(self, x: torch.Tensor) -> torch.Tensor:
+        """Drop the ``inst`` axis of an output in the ``[batch, pos]`` layout."""
+        return x.squeeze(0) if self._squeeze else x
+
+    def answer_logits(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits for the answer of each row: ``[inst, batch, d_vocab_out]``."""
+        raise NotImplementedError
+
+    def n_params(self, trainable_only: bool = True) -> int:
+        """Parameters per instance."""
+        ps = [p for p in self.parameters() if p.requires_grad or not trainable_only]
+        return sum(p[0].numel() for p in ps)
+
+
+def batched_param(n_inst: int, *shape: int, dtype: torch.dtype) -> nn.Parameter:
+    """An uninitialised parameter of shape ``[inst, *shape]`` (filled by ``init_weights``)."""
+    return nn.Parameter(torch.empty(n_inst, *shape, dtype=dtype))
