@@ -43,3 +43,15 @@ def partitions(n: int) -> int:
         for m in range(k, n + 1):
             p[m] += p[m - k]
     return p[n]
+
+
+def gap_eval(expr: str) -> str:
+    """Evaluate a GAP expression with the `gap` program and return what it prints (an oracle)."""
+    import subprocess
+
+    script = f'Print({expr}, "\\n");\nQUIT;\n'
+    proc = subprocess.run(
+        ["gap", "-q", "-b"], input=script, capture_output=True, text=True, timeout=120
+    )
+    assert "Error" not in proc.stderr, proc.stderr
+    return proc.stdout.strip()

@@ -9,6 +9,7 @@ import pytest
 
 from algolens.errors import ExternalToolError, SizeLimitError, SpecError, TableError
 from algolens.groups import export_table, load_table_file, parse_group
+from tests.groups.reference import gap_eval
 
 
 @pytest.mark.parametrize(
@@ -103,11 +104,38 @@ def test_perm_spec_matches_symmetric():
     assert a.order == b.order and (a.table == b.table).all()
 
 
-@pytest.mark.skipif(
+needs_gap = pytest.mark.skipif(
     __import__("shutil").which("gap") is None, reason="GAP not installed (apt-get install gap)"
 )
-def test_gap_oracle_smallgroup():
+
+
+@needs_gap
+def test_gap_import_smallgroup():
     g = parse_group("gap:SmallGroup(24,12)")  # S4
     assert g.order == 24 and sorted(g.class_sizes) == [1, 3, 6, 6, 8]
-    assert len(g.subgroup_lattice) == 30
     assert np.isin(g.element_orders, [1, 2, 3, 4]).all()
+
+
+@needs_gap
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "SmallGroup(16,3)",
+        "SmallGroup(24,3)",
+        "SmallGroup(32,49)",
+        "SmallGroup(36,9)",
+        "SmallGroup(48,29)",
+        "PSL(2,7)",
+    ],
+)
+def test_gap_oracle_classes_and_subgroups(expr):
+    """Our classes and subgroup lattice against GAP's own algorithms on the same group."""
+    g = parse_group(f"gap:{expr}")
+    ccs = f"ConjugacyClassesSubgroups({expr})"
+    answer = gap_eval(
+        f"[SortedList(List(ConjugacyClasses({expr}), Size)), Sum(List({ccs}, Size)), Length({ccs})]"
+    )
+    sizes, n_subgroups, n_classes = json.loads(answer.replace(" ", "").replace("\\\n", ""))
+    assert sorted(g.class_sizes) == sizes
+    lat = g.subgroup_lattice
+    assert (len(lat.subgroups), len(lat.classes)) == (n_subgroups, n_classes)

@@ -304,13 +304,19 @@ def export_table(group: FiniteGroup, path: str | Path) -> None:
 
 GAP_TIMEOUT_S = 120
 
-_GAP_SCRIPT = """G := {expr};;
-if not IsGroup(G) or not IsFinite(G) then Print("ALGOLENS-ERROR not a finite group\\n"); QUIT; fi;
-if Size(G) > {limit} then Print("ALGOLENS-ERROR order ", Size(G), "\\n"); QUIT; fi;
-el := AsSSortedList(G);;
-Print("ALGOLENS-BEGIN\\n");
-for x in el do Print(List(el, y -> Position(el, x*y) - 1), "\\n"); od;
-Print("ALGOLENS-END\\n");
+_GAP_SCRIPT = """AlgolensTable := function()
+  local G, el, x;
+  G := {expr};
+  if not IsGroup(G) or not IsFinite(G) then
+    Print("ALGOLENS-ERROR not a finite group\\n"); return;
+  fi;
+  if Size(G) > {limit} then Print("ALGOLENS-ERROR order ", Size(G), "\\n"); return; fi;
+  el := AsSSortedList(G);
+  Print("ALGOLENS-BEGIN\\n");
+  for x in el do Print(List(el, y -> PositionSorted(el, x*y) - 1), "\\n"); od;
+  Print("ALGOLENS-END\\n");
+end;;
+AlgolensTable();
 QUIT;
 """
 
@@ -325,11 +331,17 @@ def from_gap(expr: str, *, gap_binary: str = "gap") -> FiniteGroup:
         )
     script = _GAP_SCRIPT.replace("{expr}", expr).replace("{limit}", str(MAX_ORDER))
     try:
-        out = subprocess.run(
+        proc = subprocess.run(
             [exe, "-q", "-b"], input=script, capture_output=True, text=True, timeout=GAP_TIMEOUT_S
-        ).stdout
+        )
     except subprocess.TimeoutExpired:
         raise ExternalToolError(f"GAP did not answer for {expr!r} in {GAP_TIMEOUT_S} s") from None
+    out = proc.stdout
+    gap_error = next((ln for ln in proc.stderr.splitlines() if ln.startswith("Error")), None)
+    if gap_error:
+        raise SpecError(f"GAP could not evaluate {expr!r}: {gap_error}")
+    if "ALGOLENS-ERROR not a finite group" in out:
+        raise SpecError(f"gap:{expr} is not a finite group")
     if "ALGOLENS-ERROR order" in out:
         raise SizeLimitError(f"gap:{expr} has order above the limit {MAX_ORDER} (MAX_ORDER)")
     if "ALGOLENS-BEGIN" not in out or "ALGOLENS-END" not in out:
