@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformer_lens import HookedRootModule
+from transformer_lens import ActivationCache, HookedRootModule
 from transformer_lens.hook_points import HookPoint
 
 from algolens.errors import ConfigError
@@ -142,6 +142,15 @@ class BatchedModel(HookedRootModule):
         self._squeeze = False
         return tokens
 
+    def _check_ids(self, tokens: torch.Tensor, d_vocab: int) -> None:
+        """Token ids must lie in ``0..d_vocab-1`` (an id past the end would silently read the
+        next instance's rows of the flattened embedding)."""
+        if tokens.numel() == 0:
+            return
+        lo, hi = int(tokens.min()), int(tokens.max())
+        if lo < 0 or hi >= d_vocab:
+            raise ConfigError(f"token ids must lie in 0..{d_vocab - 1}, got ids {lo}..{hi}")
+
     def _hook(self, hook: HookPoint, x: torch.Tensor) -> torch.Tensor:
         """Pass ``x`` (``[inst, ...]``) through ``hook`` in the layout of this forward."""
         if self._squeeze:
@@ -151,6 +160,16 @@ class BatchedModel(HookedRootModule):
     def _out(self, x: torch.Tensor) -> torch.Tensor:
         """Drop the ``inst`` axis of an output in the ``[batch, pos]`` layout."""
         return x.squeeze(0) if self._squeeze else x
+
+    def run_with_cache(
+        self, *model_args: Any, **kwargs: Any
+    ) -> tuple[torch.Tensor, ActivationCache]:
+        """As :meth:`HookedRootModule.run_with_cache`, with the cache as an ``ActivationCache``.
+
+        Keys are hook names in the order the hooks fired; shapes follow the token layout.
+        """
+        out, cache = super().run_with_cache(*model_args, **kwargs)
+        return out, ActivationCache(cache, self, has_batch_dim=True)
 
     def answer_logits(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits for the answer of each row: ``[inst, batch, d_vocab_out]``."""

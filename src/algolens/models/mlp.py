@@ -43,6 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformer_lens.hook_points import HookPoint
 
+from algolens.errors import ConfigError
 from algolens.models.config import ModelConfig, check_choice, check_int, check_positive
 from algolens.models.hooks import BatchedModel, InitSpec, batched_param, const, has_hooks, normal
 
@@ -160,8 +161,9 @@ class MLP(BatchedModel):
             ``[inst, batch, d_vocab]`` (``[batch, d_vocab]`` for 2-D tokens).
         """
         tokens = self._tokens(tokens)  # [inst, batch, 2]
+        self._check_ids(tokens, self.cfg.d_vocab)
         if tokens.shape[-1] != 2:
-            raise ValueError(f"MLP tokens must have 2 positions (a, b), got {tokens.shape[-1]}")
+            raise ConfigError(f"MLP tokens must have 2 positions (a, b), got {tokens.shape[-1]}")
         w_left, w_right = self._w_in_halves()
         pre_left = self._side(tokens[..., 0], self.W_E_left, w_left, self.hook_embed_left)
         pre_right = self._side(tokens[..., 1], self.W_E_right, w_right, self.hook_embed_right)

@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformer_lens.hook_points import HookPoint
 
+from algolens.errors import ConfigError
 from algolens.models.config import ModelConfig, check_choice, check_int, check_positive
 from algolens.models.hooks import BatchedModel, InitSpec, const, normal
 
@@ -336,9 +337,10 @@ class Transformer(BatchedModel):
             2-D tokens).
         """
         tokens = self._tokens(tokens)  # [inst, batch, pos]
+        self._check_ids(tokens, self.cfg.d_vocab)
         n_inst, batch, pos = tokens.shape
         if pos > self.cfg.n_ctx:
-            raise ValueError(f"sequence of {pos} tokens is longer than n_ctx={self.cfg.n_ctx}")
+            raise ConfigError(f"sequence of {pos} tokens is longer than n_ctx={self.cfg.n_ctx}")
         offsets = torch.arange(n_inst, device=tokens.device)[:, None, None] * self.cfg.d_vocab
         w_e = self.embed.W_E.reshape(-1, self.cfg.d_model)  # [inst·d_vocab, d_model]
         embed = F.embedding(tokens + offsets, w_e)  # [inst, batch, pos, d_model]
