@@ -397,9 +397,11 @@ def _parity(p: Sequence[int]) -> int:
 
 
 def _perm_keys(perms: np.ndarray) -> np.ndarray:
+    """Integer key of each image list, ordered like the lists (base-d digits, first most
+    significant). Computed as a float64 matmul (exact: d^d ≤ 7^7 < 2^53) for BLAS speed."""
     d = perms.shape[-1]
-    weights = (d ** np.arange(d - 1, -1, -1)).astype(np.int64)
-    return perms @ weights
+    weights = (float(d) ** np.arange(d - 1, -1, -1)).astype(np.float64)
+    return (perms.astype(np.float64) @ weights).astype(np.int64)
 
 
 def _hamilton(p: np.ndarray, q: np.ndarray) -> np.ndarray:
