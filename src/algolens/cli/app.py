@@ -17,6 +17,8 @@ def _register() -> None:
     from algolens.cli import (
         demo,  # noqa: F401  (registers `algolens demo`)
         group,  # noqa: F401  (registers `algolens group ...`)
+        runs,  # noqa: F401  (registers `algolens runs ...`)
+        train,  # noqa: F401  (registers `algolens train`)
     )
 
 

@@ -1,0 +1,106 @@
+"""`algolens runs list|show|rm`: browse and delete runs in the run store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from algolens.cli.app import app
+from algolens.cli.output import console, print_json, print_table
+from algolens.store import STATUSES, RunStore
+
+runs_app = typer.Typer(
+    help="List, inspect and delete training runs in the run store.", no_args_is_help=True
+)
+app.add_typer(runs_app, name="runs")
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Run store folder (default: $ALGOLENS_STORE, else ./runs).", show_default=False
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@runs_app.command("list")
+def list_runs(
+    status: Annotated[
+        str | None, typer.Option(help=f"Only runs with this status: {', '.join(STATUSES)}.")
+    ] = None,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List runs, oldest first, with status and how many seeds grokked."""
+    records = RunStore(store).list(status)
+    if json_out:
+        print_json([r.to_dict() for r in records])
+        return
+    rows = []
+    for r in records:
+        s = r.summary
+        grok = f"{s['n_grokked']}/{len(s['seeds'])}" if "seeds" in s else "-"
+        rows.append(
+            [r.id, r.status, r.config.get("group", "-"), r.config.get("model", "-"),
+             len(r.config.get("seeds", [])), s.get("epochs", "-"), grok, r.updated[:19]]
+        )  # fmt: skip
+    print_table(
+        "runs", ["id", "status", "group", "model", "seeds", "epochs", "grokked", "updated"], rows
+    )
+
+
+@runs_app.command("show")
+def show_run(
+    run: Annotated[str, typer.Argument(help="Run id or a unique prefix of one.")],
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show a run's config, summary and folder."""
+    st = RunStore(store)
+    record = st.get(run)
+    if json_out:
+        print_json({**record.to_dict(), "path": str(st.paths(record.id).root)})
+        return
+    console.print(f"[bold]{record.id}[/]  {record.status}  ({record.kind})")
+    console.print(f"folder   {st.paths(record.id).root}")
+    console.print(f"created  {record.created}   updated {record.updated}")
+    cfg = ", ".join(f"{k}={v}" for k, v in record.config.items() if v not in (None, {}, []))
+    console.print(f"config   {cfg}")
+    seeds = record.summary.get("seeds")
+    if seeds:
+        print_table(
+            "seeds",
+            ["seed", "grok epoch", "failed", "train acc", "test acc", "test loss"],
+            [
+                [
+                    r["seed"],
+                    r["grok_epoch"],
+                    r["failed"],
+                    f"{r.get('train_acc', 0):.4f}",
+                    f"{r.get('test_acc', 0):.4f}",
+                    f"{r.get('test_loss', 0):.3g}",
+                ]
+                for r in seeds
+            ],  # fmt: skip
+        )
+
+
+@runs_app.command("rm")
+def remove_run(
+    run: Annotated[str, typer.Argument(help="Run id or a unique prefix of one.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    store: StoreOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete a run: its folder (checkpoints included) and its index row."""
+    st = RunStore(store)
+    record = st.get(run)
+    if not yes and not typer.confirm(f"delete run {record.id} and its checkpoints?"):
+        raise typer.Abort()
+    removed = st.remove(record.id)
+    if json_out:
+        print_json({"removed": removed})
+    else:
+        console.print(f"removed run {removed}")

@@ -1,0 +1,155 @@
+"""`algolens train`: train K seeds of a model on a group, from a TOML file or flags; resume runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import torch
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from algolens.cli.app import app
+from algolens.cli.output import console, print_json, print_table
+from algolens.errors import ConfigError
+from algolens.store import RunStore
+from algolens.train.config import RECIPES, load_toml_config, make_config, parse_seeds
+from algolens.train.run import ProgressFn, resume_run, start_run
+from algolens.train.trainer import EvalResult
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Run store folder (default: $ALGOLENS_STORE, else ./runs).", show_default=False
+    ),
+]
+
+
+@app.command("train")
+def train(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="TOML config file; flags override it.")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Group spec: S5, A5, C113, D59, S3xC2...")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model kind: mlp or transformer.")] = None,
+    seeds: Annotated[
+        str | None, typer.Option(help="Seeds trained together, e.g. 0-31 or 1,2,5.")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="Maximum epochs.")] = None,
+    recipe: Annotated[
+        str | None,
+        typer.Option(help=f"Defaults to start from: {', '.join(RECIPES)} (default fast)."),
+    ] = None,
+    train_frac: Annotated[float | None, typer.Option(help="Fraction of pairs to train on.")] = None,
+    lr: Annotated[float | None, typer.Option(help="AdamW learning rate.")] = None,
+    weight_decay: Annotated[float | None, typer.Option(help="AdamW weight decay.")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Minibatch size (default full batch).")
+    ] = None,
+    eval_every: Annotated[int | None, typer.Option(help="Evaluate every N epochs.")] = None,
+    resume: Annotated[
+        str | None, typer.Option(help="Continue the interrupted run with this id (or prefix).")
+    ] = None,
+    store: StoreOpt = None,
+    threads: Annotated[
+        int | None, typer.Option(help="CPU threads for torch (1 is fastest on a busy machine).")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Train K seeds as one batched model and report when each one groks.
+
+    A run goes into the run store (SQLite index plus a folder with config.json, metrics.jsonl,
+    checkpoints/*.safetensors). Stop it any time; `algolens train --resume RUN` continues from
+    the last checkpoint and ends with the same weights as an uninterrupted run.
+
+    Examples: `algolens train --group S5 --seeds 0-3 --recipe fast`;
+    `algolens train --config s5.toml --json`; `algolens train --resume 20261122-0427`.
+    """
+    if threads is not None:
+        if threads < 1:
+            raise ConfigError(f"--threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+    run_store = RunStore(store)
+    if resume is not None:
+        given = [name for name, v in _flag_values(locals()).items() if v is not None]
+        if given:
+            raise ConfigError(
+                f"--resume continues a run with its saved config; drop {', '.join(given)}"
+            )
+        summary = _with_progress(
+            lambda p: resume_run(run_store, resume, progress=p), None, json_out
+        )
+    else:
+        overrides: dict[str, Any] = {
+            "group": group, "model": model, "epochs": epochs, "train_frac": train_frac, "lr": lr,
+            "weight_decay": weight_decay, "batch_size": batch_size, "eval_every": eval_every,
+            "seeds": parse_seeds(seeds) if seeds is not None else None,
+        }  # fmt: skip
+        if config is not None:
+            cfg = load_toml_config(config, **overrides)
+            if recipe is not None:
+                raise ConfigError(
+                    "--recipe cannot be combined with --config; set recipe in the file"
+                )
+        else:
+            cfg = make_config(recipe or "fast", **overrides)
+        summary = _with_progress(
+            lambda p: start_run(cfg, run_store, progress=p), cfg.epochs, json_out
+        )
+    if json_out:
+        print_json(summary)
+    else:
+        _print_summary(summary)
+
+
+def _flag_values(local: dict[str, Any]) -> dict[str, Any]:
+    names = ("config", "group", "model", "seeds", "epochs", "recipe", "train_frac", "lr",
+             "weight_decay", "batch_size", "eval_every")  # fmt: skip
+    return {f"--{n.replace('_', '-')}": local[n] for n in names}
+
+
+def _with_progress(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
+    """Run ``job(progress_fn)`` under a rich progress bar with live losses (none if quiet)."""
+    if quiet:
+        return job(None)
+    columns = (
+        TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.fields[stats]}"),
+    )  # fmt: skip
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("train", total=total, stats="")
+
+        def update(epoch: int, result: EvalResult | None) -> None:
+            if result is None:
+                bar.update(task, completed=epoch)
+                return
+            tr, te, acc = result.train_loss.mean(), result.test_loss.mean(), result.test_acc.mean()
+            stats = f"train loss {tr:.3g}  test loss {te:.3g}  test acc {acc:.3f}"
+            bar.update(task, completed=epoch, stats=stats)
+
+        progress: ProgressFn = update
+        return job(progress)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    rows = [
+        [
+            r["seed"],
+            r["grok_epoch"] if r["grok_epoch"] is not None else ("failed" if r["failed"] else "-"),
+            f"{r.get('train_acc', float('nan')):.4f}",
+            f"{r.get('test_acc', float('nan')):.4f}",
+            f"{r.get('test_loss', float('nan')):.3g}",
+        ]
+        for r in summary["seeds"]
+    ]
+    print_table(
+        f"run {summary['run_id']}: {summary['group']} {summary['model']}",
+        ["seed", "grok epoch", "train acc", "test acc", "test loss"],
+        rows,
+    )
+    console.print(
+        f"{summary['n_grokked']}/{len(rows)} seeds grokked (median epoch "
+        f"{summary['median_grok_epoch']}), {summary['epochs']} epochs in {summary['wall_s']:.1f} s"
+    )

@@ -1,0 +1,137 @@
+"""The run store: an SQLite index plus one folder per run.
+
+Layout of a store rooted at ``root``::
+
+    root/index.sqlite                 the index (see :mod:`algolens.store.index`)
+    root/runs/<id>/config.json        the run's full config
+    root/runs/<id>/metrics.jsonl      one JSON object per evaluated epoch
+    root/runs/<id>/checkpoints/       epoch_<8 digits>.safetensors (weights, optimizer, RNG, epoch)
+    root/runs/<id>/final.safetensors  the final weights only
+    root/runs/<id>/summary.json       the run summary, also stored in the index
+
+Every file is written atomically; the folder is created only after the config validated.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from algolens.errors import StoreError
+from algolens.fileio import write_json_atomic
+from algolens.store.index import RunIndex, RunRecord
+
+STORE_ENV = "ALGOLENS_STORE"
+DEFAULT_STORE = "runs"
+
+
+def default_store_root() -> Path:
+    """``$ALGOLENS_STORE`` if set, else ``./runs``."""
+    return Path(os.environ.get(STORE_ENV, DEFAULT_STORE))
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Paths inside one run folder."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def final(self) -> Path:
+        return self.root / "final.safetensors"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+
+class RunStore:
+    """A folder of runs with its index.
+
+    Args:
+        root: the store folder (created on first use).
+
+    Examples:
+        >>> import tempfile
+        >>> store = RunStore(tempfile.mkdtemp())
+        >>> run_id = store.create("train", {"lr": 0.001})
+        >>> store.get(run_id).status, store.paths(run_id).config.is_file()
+        ('created', True)
+    """
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_store_root()
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"run store {self.root} is a file, not a folder")
+        self.index = RunIndex(self.root / "index.sqlite")
+
+    def paths(self, run_id: str) -> RunPaths:
+        """Paths of the run folder (exact id)."""
+        return RunPaths(self.root / "runs" / run_id)
+
+    def create(self, kind: str, config: dict[str, Any]) -> str:
+        """Make a new run: folder, ``config.json`` and index row. Returns the run id.
+
+        Ids look like ``20261122-042712-3fa9c1``: UTC time then 6 random hex digits, so they sort by
+        creation time and never collide between processes.
+        """
+        for _ in range(5):
+            run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+            paths = self.paths(run_id)
+            try:
+                paths.root.mkdir(parents=True, exist_ok=False)
+            except FileExistsError:
+                continue
+            write_json_atomic(paths.config, config)
+            paths.checkpoints.mkdir()
+            self.index.insert(run_id, kind, config)
+            return run_id
+        raise StoreError(f"could not allocate a fresh run id in {self.root}")
+
+    def get(self, run_id: str) -> RunRecord:
+        """The index row of a run (id or unique prefix)."""
+        return self.index.get(run_id)
+
+    def list(self, status: str | None = None) -> list[RunRecord]:
+        """Every run, oldest first."""
+        return self.index.list(status)
+
+    def set_status(self, run_id: str, status: str) -> None:
+        self.index.update(run_id, status=status)
+
+    def set_summary(self, run_id: str, summary: dict[str, Any], status: str | None = None) -> None:
+        """Write ``summary.json`` atomically and copy it into the index."""
+        write_json_atomic(self.paths(run_id).summary, summary)
+        self.index.update(run_id, status=status, summary=summary)
+
+    def remove(self, run_id: str) -> str:
+        """Delete a run's folder and index row; returns the exact id removed."""
+        record = self.get(run_id)
+        folder = self.paths(record.id).root
+        if folder.exists():
+            trash = folder.with_name(f".{record.id}.removing")
+            os.replace(folder, trash)  # atomic: the run vanishes at once
+            shutil.rmtree(trash)
+        self.index.delete(record.id)
+        return record.id

@@ -1,0 +1,211 @@
+"""`TrainConfig`: everything that determines a training run, validated up front; and the recipes.
+
+A run is a pure function of its config: the seeds, the task, the model config and the optimiser
+settings below fix every bit of the result. Configs come from a recipe (a named dict of defaults)
+plus overrides, from TOML files, or from CLI flags; all three end in :func:`make_config`.
+
+Recipes:
+    ``paper``  Chughtai et al. 2023 / Stander et al. 2024: full-batch AdamW, lr 1e-3, weight decay
+               1, betas (0.9, 0.98), float64 cross-entropy, constant learning rate.
+    ``fast``   Groks S5 in well under a minute on 2 CPU cores; see docs/training.md for what it
+               changes and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from algolens.errors import ConfigError
+
+ModelKind = Literal["mlp", "transformer"]
+MODEL_KINDS: tuple[str, ...] = ("mlp", "transformer")
+SCHEDULES: tuple[str, ...] = ("constant", "warmup", "cosine")
+
+PAPER_RECIPE: dict[str, Any] = {
+    "lr": 1e-3,
+    "weight_decay": 1.0,
+    "beta1": 0.9,
+    "beta2": 0.98,
+    "batch_size": None,
+    "loss_dtype": "float64",
+    "schedule": "constant",
+    "grokfast_alpha": 0.0,
+    "grokfast_lamb": 0.0,
+    "epochs": 250_000,
+}
+
+FAST_RECIPE: dict[str, Any] = {
+    "lr": 1e-2,
+    "weight_decay": 1.0,
+    "beta1": 0.9,
+    "beta2": 0.98,
+    "batch_size": None,
+    "loss_dtype": "float32",
+    "schedule": "constant",
+    "grokfast_alpha": 0.98,
+    "grokfast_lamb": 2.0,
+    "epochs": 5_000,
+}
+
+RECIPES: dict[str, dict[str, Any]] = {"paper": PAPER_RECIPE, "fast": FAST_RECIPE}
+
+
+class TrainConfig(BaseModel):
+    """A training run: task, model, seeds and optimiser (validated; immutable).
+
+    The K ``seeds`` are trained together as one batched model with a leading instance dimension;
+    seed k fixes instance k's initial weights, its train/test split and its minibatch order.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+
+    recipe: str | None = Field(None, description="recipe the defaults came from (informational)")
+    task: Literal["composition"] = "composition"
+    group: str = Field("S5", description="group spec, e.g. S5, C113, D59, S3xC2")
+    train_frac: float = Field(0.4, gt=0.0, lt=1.0, description="fraction of pairs for training")
+    model: ModelKind = "mlp"
+    model_args: dict[str, Any] = Field(
+        default_factory=dict, description="model config fields (d_vocab and n_inst are filled in)"
+    )
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    epochs: int = Field(1000, ge=1)
+    batch_size: int | None = Field(None, ge=1, description="None: full batch")
+    lr: float = Field(1e-3, gt=0.0, allow_inf_nan=False)
+    weight_decay: float = Field(1.0, ge=0.0, allow_inf_nan=False)
+    beta1: float = Field(0.9, ge=0.0, lt=1.0)
+    beta2: float = Field(0.98, ge=0.0, lt=1.0)
+    eps: float = Field(1e-8, gt=0.0)
+    schedule: Literal["constant", "warmup", "cosine"] = "constant"
+    warmup_epochs: int = Field(0, ge=0)
+    min_lr_frac: float = Field(0.0, ge=0.0, le=1.0, description="cosine floor as a fraction of lr")
+    loss_dtype: Literal["float32", "float64"] = "float64"
+    grokfast_alpha: float = Field(0.0, ge=0.0, lt=1.0, description="EMA decay of the grad filter")
+    grokfast_lamb: float = Field(0.0, ge=0.0, description="gain of the slow gradient component")
+    grok_threshold: float = Field(0.99, gt=0.0, le=1.0, description="test accuracy that counts")
+    early_stop: bool = Field(True, description="stop once every live instance has grokked")
+    eval_every: int = Field(10, ge=1)
+    checkpoint_every: int = Field(1000, ge=1, description="regular checkpoint interval (epochs)")
+    log_checkpoints: int = Field(20, ge=0, description="number of log-spaced checkpoints")
+
+    @field_validator("seeds")
+    @classmethod
+    def _unique_seeds(cls, seeds: list[int]) -> list[int]:
+        if any(s < 0 for s in seeds):
+            raise ValueError(f"seeds must be non-negative, got {seeds}")
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be distinct, got {seeds}")
+        return seeds
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> TrainConfig:
+        if self.schedule == "warmup" and self.warmup_epochs == 0:
+            raise ValueError("schedule 'warmup' needs warmup_epochs >= 1")
+        if self.warmup_epochs > self.epochs:
+            raise ValueError(f"warmup_epochs ({self.warmup_epochs}) exceeds epochs ({self.epochs})")
+        return self
+
+    @property
+    def n_inst(self) -> int:
+        """K, the number of seeds trained together."""
+        return len(self.seeds)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict (the content of ``config.json``)."""
+        return self.model_dump(mode="json")
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the fields that fix the trajectory: all but ``recipe``, and ``epochs`` too
+        unless the schedule is cosine (the only place the run length changes earlier epochs).
+
+        Checkpoints carry it, so a checkpoint of another task or model is refused on resume.
+        """
+        d = self.to_dict()
+        d.pop("recipe")
+        if self.schedule != "cosine":
+            d.pop("epochs")
+        blob = json.dumps(d, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def make_config(recipe: str | None = None, **overrides: Any) -> TrainConfig:
+    """Recipe defaults updated with ``overrides`` (``None`` values are ignored), validated.
+
+    Raises:
+        ConfigError: an unknown recipe or any invalid field; every problem in one line.
+    """
+    base: dict[str, Any] = {}
+    if recipe is not None:
+        if recipe not in RECIPES:
+            raise ConfigError(f"unknown recipe {recipe!r}; use one of {', '.join(RECIPES)}")
+        base = dict(RECIPES[recipe])
+        base["recipe"] = recipe
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    return validate_config(base)
+
+
+def validate_config(data: dict[str, Any]) -> TrainConfig:
+    """Build a :class:`TrainConfig` from a dict, turning pydantic errors into one ConfigError."""
+    try:
+        return TrainConfig(**data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "config"
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {msg} (got {err.get('input')!r})")
+        raise ConfigError("invalid training config: " + "; ".join(problems)) from None
+
+
+def load_toml_config(path: str | Path, **overrides: Any) -> TrainConfig:
+    """Read a TOML config; a top-level ``recipe = "fast"`` key supplies defaults.
+
+    Example file::
+
+        recipe = "fast"
+        group = "S5"
+        seeds = [0, 1, 2, 3]
+        [model_args]
+        d_embed = 256
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    recipe = data.pop("recipe", None)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return make_config(recipe, **data)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Parse ``"0-31"``, ``"1,2,5"`` or ``"0-3,10"`` into a list of seeds.
+
+    Examples:
+        >>> parse_seeds("0-3,10")
+        [0, 1, 2, 3, 10]
+    """
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                lo, hi = part.split("-", 1)
+                a, b = int(lo), int(hi)
+                if b < a:
+                    raise ValueError
+                seeds.extend(range(a, b + 1))
+            else:
+                seeds.append(int(part))
+        except ValueError:
+            raise ConfigError(
+                f"cannot read seeds {text!r}; write a range like 0-31 or a list like 1,2,5"
+            ) from None
+    return seeds

@@ -1,0 +1,246 @@
+"""Running a training job inside the run store: checkpoints, metrics, resume, summary.
+
+:func:`start_run` validates everything (config, task, model) before it creates a run folder;
+:func:`resume_run` continues a run from its last checkpoint. Both end in :func:`_fit`, the loop::
+
+    for each epoch:  train_epoch -> (evaluate, append metrics) -> (checkpoint) -> (early stop)
+
+A checkpoint after epoch e holds the complete state, so a run killed at any moment (even by
+SIGKILL) and resumed from its last checkpoint finishes with the same bits as one never stopped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from algolens.errors import CheckpointError, StoreError
+from algolens.fileio import write_text_atomic
+from algolens.store import RunPaths, RunStore
+from algolens.train.checkpoint import (
+    WEIGHTS_FORMAT,
+    checkpoint_name,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from algolens.train.config import TrainConfig, validate_config
+from algolens.train.trainer import EvalResult, Trainer
+
+ProgressFn = Callable[[int, EvalResult | None], None]
+"""Called after every epoch with the epoch count and, on evaluated epochs, the metrics."""
+
+
+def checkpoint_epochs(epochs: int, n_log: int, every: int) -> set[int]:
+    """Epochs (counts of completed epochs) that get a checkpoint.
+
+    ``0`` (the initialisation), ``n_log`` log-spaced epochs between 1 and ``epochs``, every
+    multiple of ``every``, and ``epochs`` itself.
+
+    Examples:
+        >>> sorted(checkpoint_epochs(1000, 4, 400))
+        [0, 1, 10, 100, 400, 800, 1000]
+    """
+    marks = {0, epochs}
+    marks.update(range(every, epochs + 1, every))
+    if n_log >= 2:
+        top = math.log10(epochs)
+        marks.update(round(10 ** (top * i / (n_log - 1))) for i in range(n_log))
+    elif n_log == 1:
+        marks.add(1)
+    return {m for m in marks if 0 <= m <= epochs}
+
+
+@contextmanager
+def _run_lock(paths: RunPaths) -> Iterator[None]:
+    """Hold an exclusive lock on the run folder (released by the OS even on SIGKILL)."""
+    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(
+                f"run {paths.root.name} is being trained by another process; wait for it to end"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def start_run(
+    config: TrainConfig, store: RunStore, *, progress: ProgressFn | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Train a new run in ``store``; returns its summary (see :func:`summarize`).
+
+    The trainer is built (which validates group, fraction and model config) before the run
+    folder exists, so bad input leaves nothing behind.
+    """
+    trainer = Trainer(config)
+    run_id = store.create("train", config.to_dict())
+    if on_start is not None:
+        on_start(run_id)
+    paths = store.paths(run_id)
+    with _run_lock(paths):
+        return _fit(trainer, store, run_id, progress=progress, resumed_from=None)
+
+
+def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Continue run ``run`` (id or unique prefix) from its last checkpoint.
+
+    Raises:
+        StoreError: unknown run, or a run being trained right now.
+        CheckpointError: no checkpoint, or a truncated/foreign/other-task one. Nothing is written.
+    """
+    record = store.get(run)
+    paths = store.paths(record.id)
+    try:
+        config = validate_config(json.loads(paths.config.read_text()))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"run {record.id}: config.json unreadable ({exc})") from None
+    with _run_lock(paths):
+        latest = latest_checkpoint(paths.checkpoints)
+        if latest is None:
+            raise CheckpointError(f"run {record.id} has no checkpoint to resume from")
+        epoch, path = latest
+        tensors, meta = load_checkpoint(path, fingerprint=config.fingerprint())
+        if meta.get("epoch") != epoch:
+            raise CheckpointError(f"{path}: its epoch {meta.get('epoch')} does not match its name")
+        trainer = Trainer(config)
+        trainer.load_state_tensors(tensors, epoch)
+        _truncate_metrics(paths.metrics, epoch)
+        return _fit(trainer, store, record.id, progress=progress, resumed_from=epoch)
+
+
+def _fit(
+    trainer: Trainer, store: RunStore, run_id: str, *, progress: ProgressFn | None,
+    resumed_from: int | None,
+) -> dict[str, Any]:  # fmt: skip
+    cfg = trainer.config
+    paths = store.paths(run_id)
+    marks = checkpoint_epochs(cfg.epochs, cfg.log_checkpoints, cfg.checkpoint_every)
+    store.set_status(run_id, "running")
+    t0 = time.perf_counter()
+    last: EvalResult | None = None
+    stopped_early = False
+    try:
+        with open(paths.metrics, "a") as metrics:
+            if trainer.epoch == 0:
+                last = trainer.evaluate()
+                _append(metrics, last, trainer)
+                _save(trainer, paths)
+            while trainer.epoch < cfg.epochs:
+                trainer.train_epoch()
+                e = trainer.epoch
+                result = None
+                if e % cfg.eval_every == 0 or e in marks:
+                    result = last = trainer.evaluate()
+                    _append(metrics, result, trainer)
+                stop = cfg.early_stop and result is not None and trainer.done()
+                if e in marks or stop:
+                    metrics.flush()
+                    _save(trainer, paths)
+                if progress is not None:
+                    progress(e, result)
+                if stop:
+                    stopped_early = e < cfg.epochs
+                    break
+            if last is None or last.epoch != trainer.epoch:
+                last = trainer.evaluate()
+                _append(metrics, last, trainer)
+    except KeyboardInterrupt:
+        _save(trainer, paths)
+        summary = summarize(trainer, run_id, None, time.perf_counter() - t0, resumed_from, False)
+        store.set_summary(run_id, summary, status="interrupted")
+        raise
+    except BaseException:
+        store.set_status(run_id, "failed")
+        raise
+    save_checkpoint(paths.final, trainer.weights(), _metadata(trainer), fmt=WEIGHTS_FORMAT)
+    summary = summarize(
+        trainer, run_id, last, time.perf_counter() - t0, resumed_from, stopped_early
+    )
+    store.set_summary(run_id, summary, status="completed")
+    return summary
+
+
+def summarize(
+    trainer: Trainer, run_id: str, last: EvalResult | None, wall_s: float,
+    resumed_from: int | None, stopped_early: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """The run summary: per seed its grokking epoch (None if never) and final metrics."""
+    cfg = trainer.config
+    per_seed = []
+    for k, seed in enumerate(cfg.seeds):
+        g = int(trainer.grok_epoch[k])
+        row: dict[str, Any] = {
+            "seed": seed,
+            "grok_epoch": g if g >= 0 else None,
+            "failed": not bool(trainer.alive[k]),
+        }
+        if last is not None:
+            for key in ("train_acc", "test_acc", "train_loss", "test_loss"):
+                row[key] = float(getattr(last, key)[k])
+        per_seed.append(row)
+    grokked = [r["grok_epoch"] for r in per_seed if r["grok_epoch"] is not None]
+    return {
+        "run_id": run_id,
+        "group": cfg.group,
+        "model": cfg.model,
+        "recipe": cfg.recipe,
+        "epochs": trainer.epoch,
+        "max_epochs": cfg.epochs,
+        "stopped_early": stopped_early,
+        "resumed_from": resumed_from,
+        "n_grokked": len(grokked),
+        "n_failed": sum(r["failed"] for r in per_seed),
+        "median_grok_epoch": sorted(grokked)[len(grokked) // 2] if grokked else None,
+        "wall_s": round(wall_s, 3),
+        "seeds": per_seed,
+    }
+
+
+def _metadata(trainer: Trainer) -> dict[str, Any]:
+    cfg = trainer.config
+    return {
+        "epoch": trainer.epoch,
+        "fingerprint": cfg.fingerprint(),
+        "task": f"composition {cfg.group} train_frac={cfg.train_frac}",
+        "model": cfg.model,
+        "model_config": trainer.model_args,
+        "seeds": list(cfg.seeds),
+    }
+
+
+def _save(trainer: Trainer, paths: RunPaths) -> None:
+    path = paths.checkpoints / checkpoint_name(trainer.epoch)
+    save_checkpoint(path, trainer.state_tensors(), _metadata(trainer))
+
+
+def _append(fh: Any, result: EvalResult, trainer: Trainer) -> None:
+    row = result.to_dict()
+    row["alive"] = trainer.alive.tolist()
+    fh.write(json.dumps(row) + "\n")
+
+
+def _truncate_metrics(path: Path, epoch: int) -> None:
+    """Keep only complete metric rows up to ``epoch`` (a killed run may have written beyond)."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            break
+        if row.get("epoch", math.inf) > epoch:
+            break
+        kept.append(line)
+    write_text_atomic(path, "".join(x + "\n" for x in kept))

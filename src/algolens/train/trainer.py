@@ -1,0 +1,257 @@
+"""`Trainer`: K seeds of one task and model trained as a single batched computation.
+
+Reduction. The training loss is the SUM over instances of each instance's MEAN cross-entropy
+over its own training rows::
+
+    loss = sum_k mean_{i in train_k} CE(logits[k, i], target[i])
+
+Instance k's parameters enter only the k-th term, so d loss / d theta_k = d mean_k / d theta_k:
+an instance's gradient does not depend on any other instance, and :class:`BatchedAdamW` updates
+element by element. K seeds trained together follow the trajectories of K runs of one seed each
+(checked in tests/train/test_trainer.py, which also states how exactly).
+
+Failure isolation. An instance whose loss or gradient holds NaN or inf is marked dead: its term
+leaves the loss, and its weights and optimiser state stay frozen at their last finite values; the
+other instances train on unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from algolens.errors import CheckpointError
+from algolens.models import build_model
+from algolens.tasks.composition import CompositionTask
+from algolens.train.config import TrainConfig
+from algolens.train.optim import BatchedAdamW
+from algolens.train.schedules import lr_factor
+
+LOSS_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+EVAL_CHUNK_ELEMENTS = 1 << 24  # logits elements per evaluation chunk
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Per-instance metrics after some epoch; every tensor is ``[inst]``."""
+
+    epoch: int
+    train_loss: torch.Tensor
+    train_acc: torch.Tensor
+    test_loss: torch.Tensor
+    test_acc: torch.Tensor
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "train_loss": self.train_loss.tolist(),
+            "train_acc": self.train_acc.tolist(),
+            "test_loss": self.test_loss.tolist(),
+            "test_acc": self.test_acc.tolist(),
+        }
+
+
+def build_task(config: TrainConfig) -> CompositionTask:
+    """The task of a config (the task format follows the model kind)."""
+    return CompositionTask(config.group, config.train_frac, fmt=config.model)
+
+
+def model_config_dict(config: TrainConfig, task: CompositionTask) -> dict[str, Any]:
+    """The model config: ``config.model_args`` plus the sizes fixed by the task and the seeds."""
+    args = dict(config.model_args)
+    if config.model == "mlp":
+        args.update(d_vocab=task.n_vocab, n_inst=config.n_inst)
+    else:
+        args.update(
+            d_vocab=task.n_vocab_in,
+            d_vocab_out=task.n_vocab,
+            n_ctx=task.seq_len,
+            n_inst=config.n_inst,
+        )
+    return args
+
+
+class Trainer:
+    """The state of a batched training run and the operations on it.
+
+    Args:
+        config: a validated :class:`TrainConfig`.
+        device: torch device (default CPU).
+
+    Attributes:
+        epoch: epochs completed (0 after construction).
+        train_idx, test_idx: ``[inst, n_train]``, ``[inst, n_test]`` row indices of each seed.
+        alive: ``[inst]`` bool, False once an instance hit NaN/inf.
+        grok_epoch: ``[inst]`` int64, first evaluated epoch with test accuracy at or above
+            ``config.grok_threshold``, or -1.
+
+    Raises:
+        ConfigError, SpecError: an invalid group, train fraction or model config.
+    """
+
+    def __init__(self, config: TrainConfig, *, device: str | torch.device = "cpu") -> None:
+        self.config = config
+        self.device = torch.device(device)
+        self.task = build_task(config)
+        self.model_args = model_config_dict(config, self.task)
+        self.model = build_model(config.model, self.model_args)
+        self.model.init_weights(config.seeds)
+        self.model.to(self.device)
+        k = config.n_inst
+        train_idx, test_idx = self.task.splits(config.seeds)
+        self.train_idx = train_idx.to(self.device)  # [inst, n_train]
+        self.test_idx = test_idx.to(self.device)  # [inst, n_test]
+        self.inputs = self.task.inputs.to(self.device)  # [N, pos]
+        self.targets = self.task.targets.to(self.device)  # [N]
+        self.params = {n: p for n, p in self.model.named_parameters() if p.requires_grad}
+        self.optim = BatchedAdamW(
+            self.params,
+            betas=(config.beta1, config.beta2),
+            eps=config.eps,
+            weight_decay=config.weight_decay,
+            grokfast_alpha=config.grokfast_alpha,
+            grokfast_lamb=config.grokfast_lamb,
+        )
+        self.loss_dtype = LOSS_DTYPES[config.loss_dtype]
+        self.epoch = 0
+        self.alive = torch.ones(k, dtype=torch.bool)
+        self.grok_epoch = torch.full((k,), -1, dtype=torch.int64)
+        self.batch_gens: list[torch.Generator] | None = None
+        if config.batch_size is not None:
+            # Minibatch order of instance k: its own generator, derived from its seed.
+            self.batch_gens = [torch.Generator().manual_seed(s + 0x5EED) for s in config.seeds]
+        full = self.train_idx.shape[1]
+        self.batch_size = full if config.batch_size is None else min(config.batch_size, full)
+
+    # -- training --------------------------------------------------------------------------
+
+    def instance_losses(self, rows: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of each instance over its own ``rows`` ``[inst, batch]``: ``[inst]``.
+
+        Logits are cast to ``config.loss_dtype`` before the log-softmax.
+        """
+        k, b = rows.shape
+        tokens = self.inputs[rows]  # [inst, batch, pos]
+        logits = self.model.answer_logits(tokens)  # [inst, batch, d_vocab]
+        targets = self.targets[rows]  # [inst, batch]
+        ce = F.cross_entropy(
+            logits.to(self.loss_dtype).reshape(k * b, -1), targets.reshape(-1), reduction="none"
+        )  # [inst·batch]
+        return ce.view(k, b).mean(1)  # [inst]
+
+    def train_step(self, rows: torch.Tensor, progress: float) -> torch.Tensor:
+        """One AdamW step on ``rows`` ``[inst, batch]``; returns the ``[inst]`` losses before it."""
+        losses = self.instance_losses(rows)  # [inst]
+        finite = losses.detach().isfinite()
+        self.alive &= finite.cpu()
+        alive = self.alive.to(losses.device)
+        total = torch.where(alive, losses, torch.zeros_like(losses)).sum()  # sum of means
+        self.optim.zero_grad()
+        total.backward()
+        self.alive &= self.optim.grads_finite(self.config.n_inst).cpu()
+        lr = self.config.lr * lr_factor(self.config, progress)
+        self.optim.step(lr, self.alive.to(self.device))
+        return losses.detach()
+
+    def train_epoch(self) -> torch.Tensor:
+        """One epoch (full batch, or minibatches in each instance's own order).
+
+        Returns:
+            ``[inst]`` mean training loss over the epoch's steps (before each step).
+        """
+        if self.batch_gens is None:
+            losses = self.train_step(self.train_idx, float(self.epoch))
+        else:
+            n_train, bs = self.train_idx.shape[1], self.batch_size
+            order = torch.stack([torch.randperm(n_train, generator=g) for g in self.batch_gens])
+            order = order.to(self.device)  # [inst, n_train]
+            n_steps = -(-n_train // bs)
+            losses = torch.zeros(self.config.n_inst, dtype=self.loss_dtype, device=self.device)
+            for s in range(n_steps):
+                cols = order[:, s * bs : (s + 1) * bs]  # [inst, batch]
+                rows = self.train_idx.gather(1, cols)  # [inst, batch]
+                losses += self.train_step(rows, self.epoch + s / n_steps) / n_steps
+        self.epoch += 1
+        return losses
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self) -> EvalResult:
+        """Loss and accuracy of every instance on its train and test rows (all pairs, chunked)."""
+        k, n = self.config.n_inst, self.inputs.shape[0]
+        chunk = max(1, EVAL_CHUNK_ELEMENTS // (k * self.task.n_vocab))
+        ce = torch.empty(k, n, dtype=self.loss_dtype, device=self.device)
+        correct = torch.empty(k, n, dtype=torch.bool, device=self.device)
+        for start in range(0, n, chunk):
+            tokens = self.inputs[start : start + chunk].expand(k, -1, -1)  # [inst, batch, pos]
+            logits = self.model.answer_logits(tokens)  # [inst, batch, d_vocab]
+            tgt = self.targets[start : start + chunk]  # [batch]
+            b = tgt.shape[0]
+            ce[:, start : start + b] = F.cross_entropy(
+                logits.to(self.loss_dtype).reshape(k * b, -1), tgt.repeat(k), reduction="none"
+            ).view(k, b)
+            correct[:, start : start + b] = logits.argmax(-1) == tgt
+        acc = correct.to(self.loss_dtype)
+
+        def part(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+            return x.gather(1, idx).mean(1).cpu()  # [inst]
+
+        result = EvalResult(
+            self.epoch,
+            part(ce, self.train_idx), part(acc, self.train_idx),
+            part(ce, self.test_idx), part(acc, self.test_idx),
+        )  # fmt: skip
+        grokked = (result.test_acc >= self.config.grok_threshold) & (self.grok_epoch < 0)
+        self.grok_epoch[grokked & self.alive] = self.epoch
+        return result
+
+    def done(self) -> bool:
+        """True when every live instance has grokked (and at least one is alive)."""
+        return bool(self.alive.any()) and bool((self.grok_epoch[self.alive] >= 0).all())
+
+    # -- state -----------------------------------------------------------------------------
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        """The model's state dict, ``model.``-prefixed, on the CPU."""
+        return {f"model.{n}": t.detach().cpu() for n, t in self.model.state_dict().items()}
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Everything needed to continue bit-identically: weights, optimiser, flags, RNG."""
+        out = self.weights()
+        out.update({n: t.detach().cpu() for n, t in self.optim.state_tensors().items()})
+        out["state.alive"] = self.alive.to(torch.uint8)
+        out["state.grok_epoch"] = self.grok_epoch.clone()
+        if self.batch_gens is not None:
+            out["state.rng"] = torch.stack([g.get_state() for g in self.batch_gens])
+        return out
+
+    @torch.no_grad()
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor], epoch: int) -> None:
+        """Restore :meth:`state_tensors` output (shapes and names are checked).
+
+        Raises:
+            CheckpointError: a tensor is missing or has the wrong shape or dtype.
+        """
+        expected = self.state_tensors()
+        missing = sorted(set(expected) - set(tensors))
+        wrong = [
+            f"{n} {tuple(tensors[n].shape)} (expected {tuple(t.shape)})"
+            for n, t in expected.items()
+            if n in tensors and (tensors[n].shape != t.shape or tensors[n].dtype != t.dtype)
+        ]
+        if missing or wrong:
+            what = (f"missing {', '.join(missing[:4])}" if missing else "") + "; ".join(wrong[:4])
+            raise CheckpointError(f"checkpoint does not fit this run's model/optimizer: {what}")
+        state = {n[len("model.") :]: t for n, t in tensors.items() if n.startswith("model.")}
+        self.model.load_state_dict(state)
+        self.optim.load_state_tensors(tensors)
+        self.alive = tensors["state.alive"].bool().clone()
+        self.grok_epoch = tensors["state.grok_epoch"].clone()
+        if self.batch_gens is not None:
+            for g, s in zip(self.batch_gens, tensors["state.rng"]):
+                g.set_state(s.clone())
+        self.epoch = epoch
