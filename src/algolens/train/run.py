@@ -115,6 +115,8 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
             raise CheckpointError(f"{path}: its epoch {meta.get('epoch')} does not match its name")
         trainer = Trainer(config)
         trainer.load_state_tensors(tensors, epoch)
+        for tmp in paths.checkpoints.glob(".*.tmp"):  # left by a kill during a write
+            tmp.unlink()
         _truncate_metrics(paths.metrics, epoch)
         return _fit(trainer, store, record.id, progress=progress, resumed_from=epoch)
 
