@@ -1,0 +1,158 @@
+"""`algolens train` and `algolens runs`: JSON output, resume, and exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from algolens.store import RunStore
+from algolens.train.checkpoint import latest_checkpoint
+
+TINY = """
+group = "C5"
+train_frac = 0.6
+seeds = [0, 1]
+epochs = 30
+lr = 0.01
+loss_dtype = "float32"
+eval_every = 10
+checkpoint_every = 10
+log_checkpoints = 0
+early_stop = false
+[model_args]
+d_embed = 8
+d_mlp = 8
+"""
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    old = torch.get_num_threads()
+    yield
+    torch.set_num_threads(old)
+
+
+def _train(run_cli, tmp_path, *extra: str, text: str = TINY) -> tuple[int, str, str]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    toml = tmp_path / "run.toml"
+    toml.write_text(text)
+    store = str(tmp_path / "store")
+    return run_cli("train", "--config", str(toml), "--store", store, "--threads", "1", *extra)
+
+
+def test_train_json_summary(run_cli, tmp_path):
+    code, out, err = _train(run_cli, tmp_path, "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["epochs"] == 30 and s["group"] == "C5" and isinstance(s["wall_s"], float)
+    assert [r["seed"] for r in s["seeds"]] == [0, 1]
+    for r in s["seeds"]:
+        assert set(r) >= {"grok_epoch", "train_acc", "test_acc", "train_loss", "test_loss"}
+    code, out, _ = run_cli("runs", "list", "--store", str(tmp_path / "store"), "--json")
+    (row,) = json.loads(out)
+    assert row["id"] == s["run_id"] and row["status"] == "completed"
+    code, out, _ = run_cli("runs", "show", s["run_id"][:15], "--store", str(tmp_path / "store"))
+    assert code == 0 and s["run_id"] in out
+
+
+def test_flags_override_config(run_cli, tmp_path):
+    code, out, err = _train(run_cli, tmp_path, "--epochs", "5", "--seeds", "3-4", "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["epochs"] == 5 and [r["seed"] for r in s["seeds"]] == [3, 4]
+
+
+@pytest.mark.parametrize(
+    "flags, fragment",
+    [
+        pytest.param(["--lr", "-0.1"], "lr", id="negative-lr"),
+        pytest.param(["--train-frac", "1.5"], "train_frac", id="fraction-above-one"),
+        pytest.param(["--model", "lstm"], "model", id="unknown-model"),
+        pytest.param(["--group", "X9"], "X9", id="unknown-group"),
+        pytest.param(["--seeds", "x"], "seeds", id="bad-seeds"),
+        pytest.param(["--recipe", "turbo"], "recipe", id="unknown-recipe"),
+    ],
+)
+def test_bad_input_exit_2_and_nothing_created(run_cli, tmp_path, flags, fragment):
+    store = tmp_path / "store"
+    code, out, err = run_cli("train", "--store", str(store), "--epochs", "3", *flags)
+    assert code == 2
+    assert err.startswith("error:") and fragment in err and err.count("\n") == 1
+    assert not (store / "runs").exists() or not any((store / "runs").iterdir())
+
+
+def test_bad_model_args_in_toml(run_cli, tmp_path):
+    code, _, err = _train(run_cli, tmp_path, text=TINY + "d_hidden = 3\n")
+    assert code == 2 and "d_hidden" in err
+    assert not (tmp_path / "store" / "runs").exists()
+
+
+def _interrupted_run(run_cli, tmp_path) -> tuple[RunStore, str]:
+    """A completed tiny run turned into an 'interrupted' one by dropping its last checkpoints."""
+    code, out, err = _train(run_cli, tmp_path, "--json")
+    assert code == 0, err
+    store = RunStore(tmp_path / "store")
+    run_id = json.loads(out)["run_id"]
+    paths = store.paths(run_id)
+    for epoch in (20, 30):
+        (paths.checkpoints / f"epoch_{epoch:08d}.safetensors").unlink()
+    paths.final.unlink()
+    store.set_status(run_id, "interrupted")
+    return store, run_id
+
+
+def test_resume_finishes_with_same_weights(run_cli, tmp_path):
+    store, run_id = _interrupted_run(run_cli, tmp_path)
+    ref = _train(run_cli, tmp_path / "ref", "--json")
+    ref_id = json.loads(ref[1])["run_id"]
+    ref_final = RunStore(tmp_path / "ref" / "store").paths(ref_id).final.read_bytes()
+    code, out, err = run_cli("train", "--resume", run_id, "--store", str(store.root), "--json")
+    assert code == 0, err
+    assert json.loads(out)["resumed_from"] == 10
+    assert store.paths(run_id).final.read_bytes() == ref_final
+
+
+@pytest.mark.parametrize("damage", ["truncated", "foreign", "other-task"])
+def test_resume_refuses_bad_checkpoint(run_cli, tmp_path, damage):
+    store, run_id = _interrupted_run(run_cli, tmp_path)
+    _, path = latest_checkpoint(store.paths(run_id).checkpoints)
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "foreign":
+        from safetensors.torch import save_file
+
+        save_file({"weight": torch.zeros(3)}, str(path))
+    else:
+        other = TINY.replace('group = "C5"', 'group = "C7"')
+        code, out, _ = _train(run_cli, tmp_path / "other", "--json", text=other)
+        other_store = RunStore(tmp_path / "other" / "store")
+        src = other_store.paths(json.loads(out)["run_id"]).checkpoints / path.name
+        shutil.copyfile(src, path)
+    before = {p.name: p.read_bytes() for p in store.paths(run_id).root.rglob("*") if p.is_file()}
+    code, _, err = run_cli("train", "--resume", run_id, "--store", str(store.root))
+    assert code == 2 and err.startswith("error:") and err.count("\n") == 1
+    after = {p.name: p.read_bytes() for p in store.paths(run_id).root.rglob("*") if p.is_file()}
+    assert after == before  # nothing overwritten
+
+
+def test_resume_rejects_config_flags(run_cli, tmp_path):
+    code, _, err = run_cli("train", "--resume", "x", "--lr", "0.1", "--store", str(tmp_path))
+    assert code == 2 and "--lr" in err
+
+
+def test_runs_rm_and_unknown(run_cli, tmp_path):
+    code, out, _ = _train(run_cli, tmp_path, "--json")
+    run_id = json.loads(out)["run_id"]
+    store = str(tmp_path / "store")
+    code, out, _ = run_cli("runs", "rm", run_id, "--yes", "--store", store, "--json")
+    assert code == 0 and json.loads(out) == {"removed": run_id}
+    code, _, err = run_cli("runs", "show", run_id, "--store", store)
+    assert code == 2 and "no run" in err
+
+
+def test_help_texts(run_cli):
+    code, out, _ = run_cli("train", "--help")
+    assert code == 0 and "--resume" in out and "--recipe" in out
