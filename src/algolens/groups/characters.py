@@ -31,7 +31,7 @@ import numpy as np
 from algolens.groups.group import FiniteGroup
 
 _SEED = 20260511
-_CLUSTER_RTOL = 1e-5
+_CLUSTER_RTOL = 1e-3
 
 
 @dataclass(eq=False)

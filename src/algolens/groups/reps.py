@@ -42,6 +42,7 @@ import numpy as np
 import scipy.linalg
 
 from algolens.errors import SizeLimitError, SpecError
+from algolens.groups._blas import blas_threads
 from algolens.groups.characters import CharacterTable, compute_character_table
 from algolens.groups.group import FiniteGroup
 from algolens.groups.irrep_labels import (
@@ -247,7 +248,9 @@ def _irrep_set(group: FiniteGroup, method: str) -> IrrepSet:
     symmetric = is_symmetric(group)
     if method == "young" and not symmetric:
         raise SpecError(f"method 'young' needs a symmetric group on permutations, not {group.name}")
-    resolved = "young" if (method == "auto" and symmetric) else ("general" if method == "auto" else method)
+    resolved = (
+        "young" if (method == "auto" and symmetric) else ("general" if method == "auto" else method)
+    )
     cache = group.__dict__.setdefault(_CACHE_KEY, {})
     if resolved not in cache:
         if resolved == "general" and group.order > MAX_IRREPS_ORDER:
@@ -255,27 +258,30 @@ def _irrep_set(group: FiniteGroup, method: str) -> IrrepSet:
                 f"irreps of {group.name} (order {group.order}) exceed the general limit "
                 f"{MAX_IRREPS_ORDER} (MAX_IRREPS_ORDER); only S_m on permutations goes higher"
             )
-        cache[resolved] = _build_young(group) if resolved == "young" else _build_general(group)
+        with blas_threads(1):
+            cache[resolved] = _build_young(group) if resolved == "young" else _build_general(group)
     return cache[resolved]
 
 
-def _pair_characters(table: CharacterTable, group: FiniteGroup) -> list[list[int]]:
-    """Rows of the character table grouped into real irreps: [i] or [χ, conj χ]."""
+def _pair_characters(table: CharacterTable) -> list[list[int]]:
+    """Rows of the character table grouped into real irreps: [i] or [χ, conj χ].
+
+    The partner of χ_i is the row j with ``Σ_k |C_k| χ_i(g_k) χ_j(g_k) = |G|`` (row
+    orthogonality against ``conj χ_j``); one matrix product finds all partners.
+    """
     vals = table.values
-    inv_class = group.class_of[group.inverses[table.class_reps]]
+    partner = np.argmax(np.abs((vals * table.class_sizes) @ vals.T), axis=1)
     used: set[int] = set()
     groups = []
     for i in range(len(vals)):
         if i in used:
             continue
-        if table.indicators[i] != 0:
+        j = int(partner[i])
+        if table.indicators[i] != 0 or j == i:
             groups.append([i])
             used.add(i)
             continue
-        conj = vals[i][inv_class]  # conj χ(g) = χ(g⁻¹)
-        j = int(np.argmin(np.abs(vals - conj).max(axis=1)))
-        nonreal = np.flatnonzero(np.abs(vals[i].imag) > 1e-8)
-        first = nonreal[0]
+        first = np.flatnonzero(np.abs(vals[i].imag) > 1e-8)[0]
         groups.append([i, j] if vals[i, first].imag > 0 else [j, i])
         used.update((i, j))
     return groups
@@ -283,7 +289,7 @@ def _pair_characters(table: CharacterTable, group: FiniteGroup) -> list[list[int
 
 def _build_general(group: FiniteGroup) -> IrrepSet:
     table = compute_character_table(group)
-    members = _pair_characters(table, group)
+    members = _pair_characters(table)
     chars = [table.values[m] for m in members]
     ind = [int(table.indicators[m[0]]) for m in members]
     deg = [int(table.degrees[m[0]]) for m in members]
@@ -348,7 +354,9 @@ def _match_partitions(
 def _ordered_table(table: CharacterTable, reps: list[Irrep], members: list[list[int]]):
     rows = [i for m in members for i in m]
     labels = [
-        lab + ("*" if k else "") for r, m in zip(reps, members) for k, lab in enumerate([r.label] * len(m))
+        lab + ("*" if k else "")
+        for r, m in zip(reps, members)
+        for k, lab in enumerate([r.label] * len(m))
     ]
     return CharacterTable(
         values=table.values[rows],

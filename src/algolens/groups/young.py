@@ -139,9 +139,7 @@ def cayley_walk(group: FiniteGroup) -> list[tuple[np.ndarray, np.ndarray, np.nda
     return levels
 
 
-def young_matrices(
-    group: FiniteGroup, lam: Partition, walk: list | None = None
-) -> np.ndarray:
+def young_matrices(group: FiniteGroup, lam: Partition, walk: list | None = None) -> np.ndarray:
     """``[|G|, d, d]`` Young's orthogonal form of S^λ for every element of the symmetric group."""
     gens = adjacent_transposition_matrices(lam)
     d = gens.shape[-1] if gens.size else 1
