@@ -156,3 +156,19 @@ def test_runs_rm_and_unknown(run_cli, tmp_path):
 def test_help_texts(run_cli):
     code, out, _ = run_cli("train", "--help")
     assert code == 0 and "--resume" in out and "--recipe" in out
+
+
+def test_load_run_model_gives_final_and_checkpoint_weights(run_cli, tmp_path):
+    from algolens.train import checkpoint_epochs_of, load_run_model
+
+    code, out, _ = _train(run_cli, tmp_path, "--json")
+    run_id = json.loads(out)["run_id"]
+    store = tmp_path / "store"
+    cfg, final = load_run_model(store, run_id)
+    assert cfg.seeds == [0, 1] and final.cfg.n_inst == 2
+    assert checkpoint_epochs_of(RunStore(store), run_id) == [0, 10, 20, 30]
+    _, at30 = load_run_model(store, run_id, epoch=30)
+    _, at0 = load_run_model(store, run_id, epoch=0)
+    assert torch.equal(final.W_U, at30.W_U) and not torch.equal(final.W_U, at0.W_U)
+    tokens = torch.tensor([[0, 1], [2, 3]])
+    assert final.instance(1)(tokens).shape == (2, 5)

@@ -7,6 +7,7 @@ analysis, HTML report).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -29,15 +30,33 @@ def step_group(state: dict[str, Any]) -> None:
     )
 
 
-STEPS = [("group structure", step_group)]
+def step_train(state: dict[str, Any]) -> None:
+    """Grok the group with the fast recipe, a few seeds as one batched model, in the run store."""
+    from algolens.cli.train import print_summary, with_progress
+    from algolens.store import RunStore
+    from algolens.train import make_config, start_run
+
+    cfg = make_config("fast", group=state["group"], seeds=list(range(state["seeds"])))
+    store = RunStore(state.get("store"))
+    summary = with_progress(lambda p: start_run(cfg, store, progress=p), cfg.epochs, False)
+    state["run_id"] = summary["run_id"]
+    state["train_summary"] = summary
+    print_summary(summary)
+
+
+STEPS = [("group structure", step_group), ("training", step_train)]
 
 
 @app.command("demo")
 def demo(
     group: Annotated[str, typer.Option(help="Group to study.")] = "S5",
+    seeds: Annotated[int, typer.Option(help="Seeds to train together (fast recipe).")] = 4,
+    store: Annotated[
+        Path | None, typer.Option(help="Run store (default: $ALGOLENS_STORE, else ./runs).")
+    ] = None,
 ) -> None:
     """Run the main job: study a group end to end (groks S5 and analyses it as steps land)."""
-    state: dict[str, Any] = {"group": group}
+    state: dict[str, Any] = {"group": group, "seeds": seeds, "store": store}
     console.print(f"algolens demo on {group}: " + ", ".join(name for name, _ in STEPS))
     for name, step in STEPS:
         t0 = time.perf_counter()

@@ -78,9 +78,7 @@ def train(
             raise ConfigError(
                 f"--resume continues a run with its saved config; drop {', '.join(given)}"
             )
-        summary = _with_progress(
-            lambda p: resume_run(run_store, resume, progress=p), None, json_out
-        )
+        summary = with_progress(lambda p: resume_run(run_store, resume, progress=p), None, json_out)
     else:
         overrides: dict[str, Any] = {
             "group": group, "model": model, "epochs": epochs, "train_frac": train_frac, "lr": lr,
@@ -95,13 +93,13 @@ def train(
                 )
         else:
             cfg = make_config(recipe or "fast", **overrides)
-        summary = _with_progress(
+        summary = with_progress(
             lambda p: start_run(cfg, run_store, progress=p), cfg.epochs, json_out
         )
     if json_out:
         print_json(summary)
     else:
-        _print_summary(summary)
+        print_summary(summary)
 
 
 def _flag_values(local: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +108,7 @@ def _flag_values(local: dict[str, Any]) -> dict[str, Any]:
     return {f"--{n.replace('_', '-')}": local[n] for n in names}
 
 
-def _with_progress(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
+def with_progress(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
     """Run ``job(progress_fn)`` under a rich progress bar with live losses (none if quiet)."""
     if quiet:
         return job(None)
@@ -133,7 +131,7 @@ def _with_progress(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
         return job(progress)
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+def print_summary(summary: dict[str, Any]) -> None:
     rows = [
         [
             r["seed"],

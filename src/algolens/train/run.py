@@ -31,7 +31,8 @@ from algolens.train.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from algolens.train.config import TrainConfig, validate_config
+from algolens.train.config import TrainConfig
+from algolens.train.load import run_config
 from algolens.train.trainer import EvalResult, Trainer
 
 ProgressFn = Callable[[int, EvalResult | None], None]
@@ -101,10 +102,7 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
     """
     record = store.get(run)
     paths = store.paths(record.id)
-    try:
-        config = validate_config(json.loads(paths.config.read_text()))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"run {record.id}: config.json unreadable ({exc})") from None
+    config = run_config(store, record.id)
     with _run_lock(paths):
         latest = latest_checkpoint(paths.checkpoints)
         if latest is None:

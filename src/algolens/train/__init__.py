@@ -1,0 +1,42 @@
+"""Training: K seeds as one batched computation, schedules, checkpoints and resume.
+
+Public API:
+    :class:`TrainConfig`, :func:`make_config`, :func:`load_toml_config`, ``RECIPES``
+    :class:`Trainer` (the batched state and its operations), :class:`EvalResult`
+    :func:`start_run`, :func:`resume_run` (training inside the run store)
+    :func:`load_run_model`, :func:`run_config`, :func:`checkpoint_epochs_of` (for analyses)
+    :func:`load_checkpoint`, :func:`save_checkpoint` (safetensors, no pickle)
+"""
+
+from algolens.train.checkpoint import load_checkpoint, save_checkpoint
+from algolens.train.config import (
+    RECIPES,
+    TrainConfig,
+    load_toml_config,
+    make_config,
+    parse_seeds,
+    validate_config,
+)
+from algolens.train.load import checkpoint_epochs_of, load_run_model, run_config
+from algolens.train.optim import BatchedAdamW
+from algolens.train.run import resume_run, start_run
+from algolens.train.trainer import EvalResult, Trainer
+
+__all__ = [
+    "RECIPES",
+    "BatchedAdamW",
+    "EvalResult",
+    "TrainConfig",
+    "Trainer",
+    "checkpoint_epochs_of",
+    "load_checkpoint",
+    "load_run_model",
+    "load_toml_config",
+    "make_config",
+    "parse_seeds",
+    "resume_run",
+    "run_config",
+    "save_checkpoint",
+    "start_run",
+    "validate_config",
+]
