@@ -201,7 +201,7 @@ def _snap_linear(
 
 
 def frobenius_schur(group: FiniteGroup, values: np.ndarray) -> np.ndarray:
-    """``[m]`` indicators ``1/|G| Σ_g χ(g²)`` of characters given per class (``[m, r]``), rounded."""
+    """``[m]`` indicators ``1/|G| Σ_g χ(g²)`` of characters per class (``[m, r]``), rounded."""
     values = np.atleast_2d(values)
     cls = group.class_of
     sq = cls[group.table[np.arange(group.order), np.arange(group.order)]]
