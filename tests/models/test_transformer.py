@@ -148,8 +148,10 @@ def test_run_with_cache_names_order_and_shapes(layernorm: bool) -> None:
         {"layernorm": True, "act": "gelu", "n_layers": 2},
         {"bias": "trainable"},
         {"bias": "none", "n_heads": 1, "d_head": 16},
+        {"n_ctx": 11, "n_layers": 2, "bias": "trainable"},  # batched-matmul attention
+        {"fold_embed": False},
     ],
-    ids=["chughtai", "ln-gelu-2layer", "trainable-bias", "no-bias"],
+    ids=["chughtai", "ln-gelu-2layer", "trainable-bias", "no-bias", "long", "unfolded"],
 )
 def test_forward_equals_the_reference_formulas(kw: dict) -> None:
     c = cfg(n_inst=2, dtype="float64", **kw)
@@ -161,7 +163,30 @@ def test_forward_equals_the_reference_formulas(kw: dict) -> None:
             ):
                 t.normal_()
     tokens = tokens_for(c)
-    torch.testing.assert_close(model(tokens), reference_forward(model, tokens), rtol=0, atol=1e-10)
+    expected = reference_forward(model, tokens)
+    torch.testing.assert_close(model(tokens), expected, rtol=0, atol=1e-10)
+    answer = model.answer_logits(tokens)
+    torch.testing.assert_close(answer, expected[..., -1, :], rtol=0, atol=1e-10)
+    cached, _cache = model.run_with_cache(tokens)  # hooks on the stream: the unfolded path
+    torch.testing.assert_close(cached, expected, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("n_ctx", [3, 11])
+def test_fast_paths_have_the_reference_gradients(n_ctx: int) -> None:
+    """Folded embedding + last-position path vs. the textbook forward: same gradients."""
+    c = cfg(n_inst=2, n_ctx=n_ctx, n_layers=2, bias="trainable", dtype="float64")
+    model = Transformer(c)
+    tokens, targets = tokens_for(c), torch.randint(0, 7, (2, 5))
+
+    def grads(logits_fn) -> list[torch.Tensor]:
+        model.zero_grad()
+        F.cross_entropy(logits_fn().transpose(1, 2), targets).backward()
+        return [p.grad.clone() for p in model.parameters()]
+
+    fast = grads(lambda: model.answer_logits(tokens))
+    slow = grads(lambda: reference_forward(model, tokens)[..., -1, :])
+    for name, g_fast, g_slow in zip(dict(model.named_parameters()), fast, slow, strict=True):
+        torch.testing.assert_close(g_fast, g_slow, rtol=0, atol=1e-10, msg=name)
 
 
 def test_attention_is_causal() -> None:

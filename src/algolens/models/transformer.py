@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import ClassVar, Literal
 
 import torch
@@ -47,10 +48,16 @@ from transformer_lens.hook_points import HookPoint
 
 from algolens.errors import ConfigError
 from algolens.models.config import ModelConfig, check_choice, check_int, check_positive
-from algolens.models.hooks import BatchedModel, InitSpec, const, normal
+from algolens.models.hooks import BatchedModel, InitSpec, const, has_hooks, normal
 
 ACTS: tuple[str, ...] = ("relu", "gelu")
 BIAS_MODES: tuple[str, ...] = ("frozen", "trainable", "none")
+
+SHORT_CONTEXT = 8
+"""Up to this many positions attention is computed by broadcasting instead of batched matmuls."""
+
+HookFn = Callable[[HookPoint, torch.Tensor], torch.Tensor]
+"""The root model's ``_hook``: passes an activation through a HookPoint in the current layout."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +76,7 @@ class TransformerConfig(ModelConfig):
     layernorm: bool = False
     bias: Literal["frozen", "trainable", "none"] = "frozen"  # frozen: present, zero, no grad
     init_std: float | None = None  # weight std; None = 0.8/sqrt(d_model) (TransformerLens)
+    fold_embed: bool = True  # first-layer Q/K/V by table lookup when no hook needs the stream
     n_inst: int = 1  # seeds trained as one computation
     dtype: str = "float32"
 
@@ -83,6 +91,8 @@ class TransformerConfig(ModelConfig):
         for name in ("d_head", "d_mlp", "n_inst"):
             check_int(p, name, getattr(self, name))
         check_choice(p, "act", self.act, ACTS)
+        if not isinstance(self.fold_embed, bool):
+            p.append(f"fold_embed must be true or false, got {self.fold_embed!r}")
         if not isinstance(self.layernorm, bool):
             p.append(f"layernorm must be true or false, got {self.layernorm!r}")
         check_choice(p, "bias", self.bias, BIAS_MODES)
@@ -113,7 +123,7 @@ def _bias(module: nn.Module, name: str, cfg: TransformerConfig, *shape: int) -> 
 class _Hooked(nn.Module):
     """A submodule whose forward routes hooks through the root's layout (see BatchedModel)."""
 
-    def __init__(self, root_hook: callable) -> None:  # type: ignore[valid-type]
+    def __init__(self, root_hook: HookFn) -> None:
         super().__init__()
         object.__setattr__(self, "_h", root_hook)  # not a submodule
 
@@ -121,7 +131,7 @@ class _Hooked(nn.Module):
 class LayerNorm(_Hooked):
     """``(x - mean) / sqrt(var + eps) · w + b`` over ``d_model``; hooks as in TransformerLens."""
 
-    def __init__(self, cfg: TransformerConfig, root_hook: callable) -> None:  # type: ignore[valid-type]
+    def __init__(self, cfg: TransformerConfig, root_hook: HookFn) -> None:
         super().__init__(root_hook)
         self.w = _param(cfg, cfg.d_model)
         self.b = _param(cfg, cfg.d_model)
@@ -138,7 +148,7 @@ class LayerNorm(_Hooked):
 class Attention(_Hooked):
     """Causal multi-head self-attention with per-instance weights."""
 
-    def __init__(self, cfg: TransformerConfig, root_hook: callable) -> None:  # type: ignore[valid-type]
+    def __init__(self, cfg: TransformerConfig, root_hook: HookFn) -> None:
         super().__init__(root_hook)
         self.cfg = cfg
         h, dm, dh = cfg.n_heads, cfg.d_model, cfg.d_head
@@ -157,50 +167,84 @@ class Attention(_Hooked):
         self.hook_attn_scores = HookPoint()  # [inst, batch, head, query_pos, key_pos]
         self.hook_pattern = HookPoint()  # [inst, batch, head, query_pos, key_pos]
 
-    def forward(self, x: torch.Tensor, last_only: bool = False) -> torch.Tensor:
+    def projection(self, name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Weight and bias of projection ``name`` (``"Q"``, ``"K"``, ``"V"``) as one linear map:
+        ``[inst, d_model, head·d_head]`` and ``[inst, head·d_head]`` (None without biases)."""
+        w = getattr(self, "W_" + name)  # [inst, head, d_model, d_head]
+        n_inst, h, dm, dh = w.shape
+        w = w.permute(0, 2, 1, 3).reshape(n_inst, dm, h * dh)  # [inst, d_model, head·d_head]
+        b = getattr(self, "b_" + name)
+        return w, None if b is None else b.reshape(n_inst, h * dh)  # [inst, head·d_head]
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        last_only: bool = False,
+        qkv: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         """``x [inst, batch, pos, d_model]`` -> ``[inst, batch, pos, d_model]``.
 
-        With ``last_only`` only the last query position is computed (output ``pos`` = 1).
+        Args:
+            x: the (normalised) residual stream.
+            last_only: compute only the last query position (output ``pos`` = 1).
+            qkv: ``(q, k, v)``, each ``[inst, batch, pos, head·d_head]`` (q may hold the last
+                position only), when the caller already has them (the folded first layer).
         """
         c = self.cfg
         n_inst, batch, pos, dm = x.shape
         h, dh = c.n_heads, c.d_head
-        w = torch.cat([self.W_Q, self.W_K, self.W_V], dim=1)  # [inst, 3·head, d_model, d_head]
-        w = w.permute(0, 2, 1, 3).reshape(n_inst, dm, 3 * h * dh)  # [inst, d_model, 3·head·d_head]
-        x = x.reshape(n_inst, batch * pos, dm)  # [inst, batch·pos, d_model]
-        qkv = torch.bmm(x, w)  # [inst, batch·pos, 3·head·d_head]
-        qkv = qkv.view(n_inst, batch, pos, 3, h, dh)  # [inst, batch, pos, 3, head, d_head]
-        q, k, v = qkv.unbind(3)  # [inst, batch, pos, head, d_head] ×3
-        if self.b_Q is not None:
-            q = q + self.b_Q[:, None, None]
-            k = k + self.b_K[:, None, None]
-            v = v + self.b_V[:, None, None]
-        if last_only:
+        if qkv is None:
+            x_q = x[:, :, -1:] if last_only else x  # queries needed
+            q, k, v = (
+                _linear(y.reshape(n_inst, -1, dm), *self.projection(name))  # [inst, b·p, h·dh]
+                for y, name in ((x_q, "Q"), (x, "K"), (x, "V"))
+            )
+        else:
+            q, k, v = qkv
+        q = q.reshape(n_inst, batch, -1, h, dh)  # [inst, batch, pos, head, d_head]
+        if last_only and q.shape[2] > 1:
             q = q[:, :, -1:]  # [inst, batch, 1, head, d_head]
-        q = self._h(self.hook_q, q)
-        k = self._h(self.hook_k, k)
-        v = self._h(self.hook_v, v)
+        k = k.reshape(n_inst, batch, pos, h, dh)  # [inst, batch, pos, head, d_head]
+        v = v.reshape(n_inst, batch, pos, h, dh)  # [inst, batch, pos, head, d_head]
+        q, k, v = self._h(self.hook_q, q), self._h(self.hook_k, k), self._h(self.hook_v, v)
         n_q = q.shape[2]
-        q_t, k_t = q.permute(0, 1, 3, 2, 4), k.permute(0, 1, 3, 4, 2)  # [.., head, pos, d_head]..
-        scores = (q_t @ k_t) / math.sqrt(dh)  # [inst, batch, head, query_pos, key_pos]
+        short = pos <= SHORT_CONTEXT
+        if short:  # broadcast-and-sum beats batches of tiny matmuls
+            scores = (q[:, :, :, None] * k[:, :, None]).sum(-1)  # [inst, batch, q_pos, k_pos, head]
+            scores = scores.permute(0, 1, 4, 2, 3)  # [inst, batch, head, query_pos, key_pos]
+        else:
+            q_t = q.permute(0, 1, 3, 2, 4)  # [inst, batch, head, query_pos, d_head]
+            k_t = k.permute(0, 1, 3, 4, 2)  # [inst, batch, head, d_head, key_pos]
+            scores = q_t @ k_t  # [inst, batch, head, query_pos, key_pos]
+        scores = scores / math.sqrt(dh)
         causal = torch.ones(pos, pos, dtype=torch.bool, device=x.device).tril()[pos - n_q :]
         scores = scores.masked_fill(~causal, float("-inf"))
         scores = self._h(self.hook_attn_scores, scores)
         pattern = self._h(self.hook_pattern, scores.softmax(dim=-1))
-        z = pattern @ v.permute(0, 1, 3, 2, 4)  # [inst, batch, head, query_pos, d_head]
-        z = self._h(self.hook_z, z.permute(0, 1, 3, 2, 4))  # [inst, batch, pos, head, d_head]
+        if short:
+            p = pattern.permute(0, 1, 3, 4, 2)[..., None]  # [inst, batch, q_pos, k_pos, head, 1]
+            z = (p * v[:, :, None]).sum(3)  # [inst, batch, q_pos, head, d_head]
+        else:
+            z = pattern @ v.permute(0, 1, 3, 2, 4)  # [inst, batch, head, query_pos, d_head]
+            z = z.permute(0, 1, 3, 2, 4)  # [inst, batch, pos, head, d_head]
+        z = self._h(self.hook_z, z)
         w_o = self.W_O.reshape(n_inst, h * dh, dm)  # [inst, head·d_head, d_model]
-        out = torch.bmm(z.reshape(n_inst, batch * n_q, h * dh), w_o)  # [inst, batch·pos, d_model]
-        out = out.view(n_inst, batch, n_q, dm)  # [inst, batch, pos, d_model]
-        if self.b_O is not None:
-            out = out + self.b_O[:, None, None]
-        return out
+        z = z.reshape(n_inst, batch * n_q, h * dh)  # [inst, batch·pos, head·d_head]
+        out = _linear(z, w_o, self.b_O)  # [inst, batch·pos, d_model]
+        return out.view(n_inst, batch, n_q, dm)  # [inst, batch, pos, d_model]
+
+
+def _linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+    """``x [inst, rows, d_in] · w [inst, d_in, d_out] (+ b [inst, d_out])``, bias fused in."""
+    if b is None:
+        return torch.bmm(x, w)  # [inst, rows, d_out]
+    return torch.baddbmm(b[:, None, :], x, w)  # [inst, rows, d_out]
 
 
 class MLPBlock(_Hooked):
     """``act(x · W_in + b_in) · W_out + b_out`` per position."""
 
-    def __init__(self, cfg: TransformerConfig, root_hook: callable) -> None:  # type: ignore[valid-type]
+    def __init__(self, cfg: TransformerConfig, root_hook: HookFn) -> None:
         super().__init__(root_hook)
         self.act = F.relu if cfg.act == "relu" else F.gelu
         self.W_in = _param(cfg, cfg.d_model, cfg.d_mlp)
@@ -212,23 +256,19 @@ class MLPBlock(_Hooked):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n_inst, batch, pos, dm = x.shape
-        pre = torch.bmm(x.reshape(n_inst, batch * pos, dm), self.W_in)  # [inst, batch·pos, d_mlp]
+        x = x.reshape(n_inst, batch * pos, dm)  # [inst, batch·pos, d_model]
+        pre = _linear(x, self.W_in, self.b_in)  # [inst, batch·pos, d_mlp]
         pre = pre.view(n_inst, batch, pos, -1)  # [inst, batch, pos, d_mlp]
-        if self.b_in is not None:
-            pre = pre + self.b_in[:, None, None]
         post = self._h(self.hook_post, self.act(self._h(self.hook_pre, pre)))
         post = post.reshape(n_inst, batch * pos, -1)  # [inst, batch·pos, d_mlp]
-        out = torch.bmm(post, self.W_out)  # [inst, batch·pos, d_model]
-        out = out.view(n_inst, batch, pos, dm)  # [inst, batch, pos, d_model]
-        if self.b_out is not None:
-            out = out + self.b_out[:, None, None]
-        return out
+        out = _linear(post, self.W_out, self.b_out)  # [inst, batch·pos, d_model]
+        return out.view(n_inst, batch, pos, dm)  # [inst, batch, pos, d_model]
 
 
 class Block(_Hooked):
     """Pre-LN residual block: attention then MLP."""
 
-    def __init__(self, cfg: TransformerConfig, root_hook: callable) -> None:  # type: ignore[valid-type]
+    def __init__(self, cfg: TransformerConfig, root_hook: HookFn) -> None:
         super().__init__(root_hook)
         if cfg.layernorm:
             self.ln1 = LayerNorm(cfg, root_hook)
@@ -242,11 +282,16 @@ class Block(_Hooked):
         self.hook_resid_post = HookPoint()  # [inst, batch, pos, d_model]
         self.layernorm = cfg.layernorm
 
-    def forward(self, resid: torch.Tensor, last_only: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        resid: torch.Tensor,
+        last_only: bool = False,
+        qkv: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         h = self._h
         resid = h(self.hook_resid_pre, resid)  # [inst, batch, pos, d_model]
         x = self.ln1(resid) if self.layernorm else resid
-        attn_out = h(self.hook_attn_out, self.attn(x, last_only=last_only))
+        attn_out = h(self.hook_attn_out, self.attn(x, last_only=last_only, qkv=qkv))
         if last_only:
             resid = resid[:, :, -1:]  # [inst, batch, 1, d_model]
         resid = h(self.hook_resid_mid, resid + attn_out)
@@ -341,20 +386,66 @@ class Transformer(BatchedModel):
         n_inst, batch, pos = tokens.shape
         if pos > self.cfg.n_ctx:
             raise ConfigError(f"sequence of {pos} tokens is longer than n_ctx={self.cfg.n_ctx}")
-        offsets = torch.arange(n_inst, device=tokens.device)[:, None, None] * self.cfg.d_vocab
-        w_e = self.embed.W_E.reshape(-1, self.cfg.d_model)  # [inst·d_vocab, d_model]
-        embed = F.embedding(tokens + offsets, w_e)  # [inst, batch, pos, d_model]
-        pos_embed = self.pos_embed.W_pos[:, None, :pos].expand(-1, batch, -1, -1)  # same
-        resid = self._hook(self.hook_embed, embed) + self._hook(self.hook_pos_embed, pos_embed)
+        qkv = None
+        if self._can_fold():
+            resid, qkv = self._folded_embed(tokens, last_only)
+        else:
+            offsets = torch.arange(n_inst, device=tokens.device)[:, None, None] * self.cfg.d_vocab
+            w_e = self.embed.W_E.reshape(-1, self.cfg.d_model)  # [inst·d_vocab, d_model]
+            embed = F.embedding(tokens + offsets, w_e)  # [inst, batch, pos, d_model]
+            pos_embed = self.pos_embed.W_pos[:, None, :pos].expand(-1, batch, -1, -1)  # same
+            resid = self._hook(self.hook_embed, embed) + self._hook(self.hook_pos_embed, pos_embed)
         for i, block in enumerate(self.blocks):
-            resid = block(resid, last_only=last_only and i == len(self.blocks) - 1)
+            last = last_only and i == len(self.blocks) - 1
+            resid = block(resid, last_only=last, qkv=qkv if i == 0 else None)
         if self.cfg.layernorm:
             resid = self.ln_final(resid)
-        logits = torch.bmm(resid.flatten(1, 2), self.unembed.W_U)  # [inst, batch·pos, d_vocab]
-        logits = logits.view(n_inst, batch, resid.shape[2], -1)  # [inst, batch, pos, d_vocab]
-        if self.unembed.b_U is not None:
-            logits = logits + self.unembed.b_U[:, None, None]
-        return self._out(logits)
+        n_pos = resid.shape[2]
+        resid = resid.flatten(1, 2)  # [inst, batch·pos, d_model]
+        logits = _linear(resid, self.unembed.W_U, self.unembed.b_U)  # [inst, batch·pos, d_vocab]
+        return self._out(logits.view(n_inst, batch, n_pos, -1))  # [inst, batch, pos, d_vocab]
+
+    def _can_fold(self) -> bool:
+        """Fold the first layer's Q/K/V into per-(token, position) tables? Only without
+        LayerNorm and when no hook observes or edits the stream before those projections."""
+        if self.cfg.layernorm or not self.cfg.fold_embed:
+            return False
+        hooks = (self.hook_embed, self.hook_pos_embed, self.blocks[0].hook_resid_pre)
+        return not any(has_hooks(hp) for hp in hooks)
+
+    def _folded_embed(
+        self, tokens: torch.Tensor, last_only: bool
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Residual stream and first-layer q, k, v by table lookup.
+
+        The stream entering block 0 at position p is ``R[t, p] = W_E[t] + W_pos[p]``: a function
+        of the pair (t, p), of which there are only ``d_vocab · pos``. So ``resid = R[t, p]`` and
+        ``q = R[t, p] · W_Q + b_Q`` (likewise k, v) are rows of small tables computed from the
+        parameters on each call (differentiable, exact up to float rounding), instead of
+        ``batch · pos`` row matmuls.
+
+        Returns:
+            ``resid [inst, batch, pos, d_model]`` and ``(q, k, v)``, each
+            ``[inst, batch, pos, head·d_head]`` (q at the last position only if ``last_only``
+            and block 0 is the last block).
+        """
+        n_inst, batch, pos = tokens.shape
+        d_vocab, dm = self.cfg.d_vocab, self.cfg.d_model
+        w_e, w_pos = self.embed.W_E[:, :, None], self.pos_embed.W_pos[:, None, :pos]
+        table = (w_e + w_pos).reshape(n_inst, d_vocab * pos, dm)  # [inst, d_vocab·pos, d_model]
+        rows = d_vocab * pos
+        ids = tokens * pos + torch.arange(pos, device=tokens.device)  # [inst, batch, pos]
+        ids = ids + torch.arange(n_inst, device=tokens.device)[:, None, None] * rows
+
+        def lookup(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+            return F.embedding(idx, t.reshape(n_inst * rows, -1))  # [inst, batch, pos, -1]
+
+        attn = self.blocks[0].attn
+        q_ids = ids[:, :, -1:] if last_only and len(self.blocks) == 1 else ids
+        q = lookup(_linear(table, *attn.projection("Q")), q_ids)  # [inst, batch, pos, h·dh]
+        k = lookup(_linear(table, *attn.projection("K")), ids)  # [inst, batch, pos, h·dh]
+        v = lookup(_linear(table, *attn.projection("V")), ids)  # [inst, batch, pos, h·dh]
+        return lookup(table, ids), (q, k, v)  # resid: [inst, batch, pos, d_model]
 
     def answer_logits(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits at the last position, ``[inst, batch, d_vocab_out]`` (``[batch, ...]`` for 2-D).
