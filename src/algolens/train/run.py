@@ -132,11 +132,13 @@ def _fit(
     stopped_early = False
     try:
         with open(paths.metrics, "a") as metrics:
-            if trainer.epoch == 0:
+            if resumed_from is None:
                 last = trainer.evaluate()
                 _append(metrics, last, trainer)
                 _save(trainer, paths)
-            while trainer.epoch < cfg.epochs:
+            if resumed_from is not None and cfg.early_stop and trainer.done():
+                stopped_early = trainer.epoch < cfg.epochs  # the run had stopped right here
+            while trainer.epoch < cfg.epochs and not stopped_early:
                 trainer.train_epoch()
                 e = trainer.epoch
                 result = None
@@ -152,11 +154,9 @@ def _fit(
                 if stop:
                     stopped_early = e < cfg.epochs
                     break
-            if last is None or last.epoch != trainer.epoch:
+            if last is None:  # resumed at the last epoch: its metrics row is already written
                 last = trainer.evaluate()
-                _append(metrics, last, trainer)
-    except KeyboardInterrupt:
-        _save(trainer, paths)
+    except KeyboardInterrupt:  # the state may be mid-step: resume from the last checkpoint
         summary = summarize(trainer, run_id, None, time.perf_counter() - t0, resumed_from, False)
         store.set_summary(run_id, summary, status="interrupted")
         raise
