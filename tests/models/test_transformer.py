@@ -330,3 +330,15 @@ def test_token_ids_out_of_range_are_rejected() -> None:
     tokens = torch.full((2, 1, 3), 8)  # d_vocab = 8: would read instance 1's row 0
     with pytest.raises(ConfigError, match="0..7"):
         model(tokens)
+
+
+def test_attention_hooks_fire_on_the_folded_path() -> None:
+    """Caching only attention hooks keeps the folded first layer; values match a full cache."""
+    c = cfg(n_inst=2, dtype="float64")
+    model = Transformer(c)
+    tokens = tokens_for(c)
+    _, full = model.run_with_cache(tokens)
+    _, attn_only = model.run_with_cache(tokens, names_filter=lambda name: ".attn." in name)
+    assert list(attn_only.keys()) == [k for k in full.keys() if ".attn." in k]
+    for name in attn_only.keys():
+        torch.testing.assert_close(attn_only[name], full[name], rtol=0, atol=1e-12, msg=name)

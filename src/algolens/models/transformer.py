@@ -185,15 +185,15 @@ class Attention(_Hooked):
         """``x [inst, batch, pos, d_model]`` -> ``[inst, batch, pos, d_model]``.
 
         Args:
-            x: the (normalised) residual stream.
+            x: the (normalised) residual stream (unused when ``qkv`` is given).
             last_only: compute only the last query position (output ``pos`` = 1).
             qkv: ``(q, k, v)``, each ``[inst, batch, pos, head·d_head]`` (q may hold the last
                 position only), when the caller already has them (the folded first layer).
         """
         c = self.cfg
-        n_inst, batch, pos, dm = x.shape
-        h, dh = c.n_heads, c.d_head
+        h, dh, dm = c.n_heads, c.d_head, c.d_model
         if qkv is None:
+            n_inst, batch, pos, _ = x.shape
             x_q = x[:, :, -1:] if last_only else x  # queries needed
             q, k, v = (
                 _linear(y.reshape(n_inst, -1, dm), *self.projection(name))  # [inst, b·p, h·dh]
@@ -201,6 +201,7 @@ class Attention(_Hooked):
             )
         else:
             q, k, v = qkv
+            n_inst, batch, pos, _ = k.shape
         q = q.reshape(n_inst, batch, -1, h, dh)  # [inst, batch, pos, head, d_head]
         if last_only and q.shape[2] > 1:
             q = q[:, :, -1:]  # [inst, batch, 1, head, d_head]
@@ -208,23 +209,22 @@ class Attention(_Hooked):
         v = v.reshape(n_inst, batch, pos, h, dh)  # [inst, batch, pos, head, d_head]
         q, k, v = self._h(self.hook_q, q), self._h(self.hook_k, k), self._h(self.hook_v, v)
         n_q = q.shape[2]
-        short = pos <= SHORT_CONTEXT
-        if short:  # broadcast-and-sum beats batches of tiny matmuls
-            scores = (q[:, :, :, None] * k[:, :, None]).sum(-1)  # [inst, batch, q_pos, k_pos, head]
-            scores = scores.permute(0, 1, 4, 2, 3)  # [inst, batch, head, query_pos, key_pos]
+        causal = torch.ones(pos, pos, dtype=torch.bool, device=k.device).tril()[pos - n_q :]
+        if pos <= SHORT_CONTEXT:  # broadcast-and-sum beats batches of tiny matmuls
+            # work in [inst, batch, query_pos, key_pos, head]; hooks see permuted views
+            to_hooks, from_hooks = (0, 1, 4, 2, 3), (0, 1, 3, 4, 2)
+            scores = (q[:, :, :, None] * k[:, :, None]).sum(-1)  # [inst, batch, q, k, head]
+            scores = (scores / math.sqrt(dh)).masked_fill(~causal[:, :, None], float("-inf"))
+            scores = self._h(self.hook_attn_scores, scores.permute(to_hooks)).permute(from_hooks)
+            pattern = scores.softmax(dim=3)  # [inst, batch, query_pos, key_pos, head]
+            pattern = self._h(self.hook_pattern, pattern.permute(to_hooks)).permute(from_hooks)
+            z = (pattern[..., None] * v[:, :, None]).sum(3)  # [inst, batch, pos, head, d_head]
         else:
             q_t = q.permute(0, 1, 3, 2, 4)  # [inst, batch, head, query_pos, d_head]
             k_t = k.permute(0, 1, 3, 4, 2)  # [inst, batch, head, d_head, key_pos]
-            scores = q_t @ k_t  # [inst, batch, head, query_pos, key_pos]
-        scores = scores / math.sqrt(dh)
-        causal = torch.ones(pos, pos, dtype=torch.bool, device=x.device).tril()[pos - n_q :]
-        scores = scores.masked_fill(~causal, float("-inf"))
-        scores = self._h(self.hook_attn_scores, scores)
-        pattern = self._h(self.hook_pattern, scores.softmax(dim=-1))
-        if short:
-            p = pattern.permute(0, 1, 3, 4, 2)[..., None]  # [inst, batch, q_pos, k_pos, head, 1]
-            z = (p * v[:, :, None]).sum(3)  # [inst, batch, q_pos, head, d_head]
-        else:
+            scores = (q_t @ k_t) / math.sqrt(dh)  # [inst, batch, head, query_pos, key_pos]
+            scores = self._h(self.hook_attn_scores, scores.masked_fill(~causal, float("-inf")))
+            pattern = self._h(self.hook_pattern, scores.softmax(dim=-1))
             z = pattern @ v.permute(0, 1, 3, 2, 4)  # [inst, batch, head, query_pos, d_head]
             z = z.permute(0, 1, 3, 2, 4)  # [inst, batch, pos, head, d_head]
         z = self._h(self.hook_z, z)
@@ -426,8 +426,8 @@ class Transformer(BatchedModel):
 
         Returns:
             ``resid [inst, batch, pos, d_model]`` and ``(q, k, v)``, each
-            ``[inst, batch, pos, head·d_head]`` (q at the last position only if ``last_only``
-            and block 0 is the last block).
+            ``[inst, batch, pos, head·d_head]`` (resid and q at the last position only if
+            ``last_only`` and block 0 is the last block).
         """
         n_inst, batch, pos = tokens.shape
         d_vocab, dm = self.cfg.d_vocab, self.cfg.d_model
@@ -441,11 +441,12 @@ class Transformer(BatchedModel):
             return F.embedding(idx, t.reshape(n_inst * rows, -1))  # [inst, batch, pos, -1]
 
         attn = self.blocks[0].attn
-        q_ids = ids[:, :, -1:] if last_only and len(self.blocks) == 1 else ids
-        q = lookup(_linear(table, *attn.projection("Q")), q_ids)  # [inst, batch, pos, h·dh]
+        # a one-block answer pass needs queries and the stream at the last position only
+        last_ids = ids[:, :, -1:] if last_only and len(self.blocks) == 1 else ids
+        q = lookup(_linear(table, *attn.projection("Q")), last_ids)  # [inst, batch, pos, h·dh]
         k = lookup(_linear(table, *attn.projection("K")), ids)  # [inst, batch, pos, h·dh]
         v = lookup(_linear(table, *attn.projection("V")), ids)  # [inst, batch, pos, h·dh]
-        return lookup(table, ids), (q, k, v)  # resid: [inst, batch, pos, d_model]
+        return lookup(table, last_ids), (q, k, v)  # resid: [inst, batch, pos, d_model]
 
     def answer_logits(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits at the last position, ``[inst, batch, d_vocab_out]`` (``[batch, ...]`` for 2-D).
