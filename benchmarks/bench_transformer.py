@@ -1,9 +1,10 @@
 """Transformer epoch time: algolens's batched Transformer against TransformerLens's native model.
 
-One epoch = forward + backward + AdamW step on the full training batch of the S5 composition task
-in the transformer format ``[a, b, =]`` (train fraction 0.6, 8640 rows), with the Chughtai et al.
-model: 1 layer, 4 heads, d_model 128, d_head 32, d_mlp 512, ReLU, no LayerNorm, frozen zero
-biases; loss = cross-entropy of the last position's logits in float64 (as in the paper).
+One epoch = forward + backward + AdamW step on the full training batch of a group composition
+task in the transformer format ``[a, b, =]`` (default S5, train fraction 0.6: 8640 rows), with
+the Chughtai et al. model: 1 layer, 4 heads, d_model 128, d_head 32, d_mlp 512, ReLU, no
+LayerNorm, frozen zero biases; loss = cross-entropy of the last position's logits in float64 (as
+in the paper; for K instances, the sum of each instance's mean loss).
 
 Timed in the same process, same threads, same data:
 
@@ -11,8 +12,12 @@ Timed in the same process, same threads, same data:
   bridge, biases frozen with ``requires_grad_(False)`` so AdamW skips them as in the paper.
 * ``ours K=1 full``: our model, ``model(tokens)[..., -1, :]`` (all positions, like TL).
 * ``ours K=1 answer``: ``model.answer_logits(tokens)`` (last block after attention at the last
-  position only).
+  position only), what the trainer calls.
 * ``ours K=8``: eight seeds as one model (answer path and full path); per-model time = total / 8.
+
+With ``--mlp`` it times the one-hidden-layer MLP instead (default train fraction 0.4): our folded
+forward (``W_a[a] + W_b[b]`` lookups) against the naive formula on the same parameters (gather
+both embeddings, concatenate, matmul), at K=1 and K=8.
 
 Variants run in interleaved rounds so that load from other processes hits all of them alike;
 the table gives the median and the minimum epoch time of each.
@@ -20,8 +25,8 @@ the table gives the median and the minimum epoch time of each.
 Differences that remain in the TL model: its unembedding has no bias (ours adds a frozen zero
 ``b_U``), and its init scales output projections by 1/sqrt(2·n_layers) (no effect on time).
 
-Usage: .venv/bin/python benchmarks/bench_transformer.py [--rounds 5] [--epochs 4] [--threads 1]
-       [--k 8] [--device cpu]
+Usage: .venv/bin/python benchmarks/bench_transformer.py [--group S5] [--frac F] [--mlp]
+       [--rounds 5] [--epochs 4] [--threads 1] [--k 8] [--device cpu]
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from algolens.models import Transformer, TransformerConfig
+from algolens.models import MLP, BatchedModel, MLPConfig, Transformer, TransformerConfig
 from algolens.tasks import CompositionTask
 
 
@@ -57,7 +62,8 @@ def make_step(params, logits_fn: Callable[[], torch.Tensor], targets: torch.Tens
     return step
 
 
-def tl_native(task: CompositionTask, device: str):
+def tl_native(task: CompositionTask, device: str) -> torch.nn.Module:
+    """``TransformerBridge.boot_native`` with the Chughtai configuration, biases frozen."""
     from transformer_lens.model_bridge import TransformerBridge
     from transformer_lens.model_bridge.sources import boot_native
 
@@ -68,7 +74,7 @@ def tl_native(task: CompositionTask, device: str):
         d_model=128,
         d_head=32,
         d_mlp=512,
-        n_ctx=3,
+        n_ctx=task.seq_len,
         d_vocab=task.n_vocab_in,
         d_vocab_out=task.n_vocab,
         act_fn="relu",
@@ -82,8 +88,21 @@ def tl_native(task: CompositionTask, device: str):
     return bridge
 
 
+def naive_mlp_logits(model: MLP, tokens: torch.Tensor) -> torch.Tensor:
+    """The MLP by its textbook formula: gather, concatenate, matmul (same parameters)."""
+    n_inst = model.cfg.n_inst
+    inst = torch.arange(n_inst, device=tokens.device)[:, None]  # [inst, 1]
+    left = model.W_E_left[inst, tokens[..., 0]]  # [inst, batch, d_embed]
+    right = model.W_E_right[inst, tokens[..., 1]]  # [inst, batch, d_embed]
+    x = torch.cat([left, right], -1)  # [inst, batch, 2·d_embed]
+    return torch.bmm(F.relu(torch.bmm(x, model.mlp.W_in)), model.W_U)  # [inst, batch, d_vocab]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--group", default="S5", help="group spec (default S5)")
+    ap.add_argument("--frac", type=float, default=None, help="train fraction (0.6; MLP 0.4)")
+    ap.add_argument("--mlp", action="store_true", help="time the MLP: folded vs naive")
     ap.add_argument("--epochs", type=int, default=4, help="timed epochs per variant per round")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
@@ -92,39 +111,54 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     dev = args.device
+    fmt = "mlp" if args.mlp else "transformer"
+    frac = args.frac if args.frac is not None else (0.4 if args.mlp else 0.6)
 
-    task = CompositionTask("S5", 0.6, "transformer")
+    task = CompositionTask(args.group, frac, fmt)
     train_idx, _ = task.split(1)
     x1 = task.inputs[train_idx].to(dev)  # [batch, pos]
     y1 = task.targets[train_idx].to(dev)  # [batch]
     sync = torch.cuda.synchronize if dev.startswith("cuda") else (lambda: None)
     print(
         f"machine: {platform.processor() or platform.machine()}, device {dev}, torch "
-        f"{torch.__version__}, threads {torch.get_num_threads()}; S5 [a,b,=], "
+        f"{torch.__version__}, threads {torch.get_num_threads()}; {args.group} {fmt} task, "
         f"{len(train_idx)} train rows; {args.rounds} interleaved rounds of {args.epochs} epochs"
     )
     steps: dict[str, tuple[Callable[[], None], int]] = {}  # name -> (step, models per step)
 
-    bridge = tl_native(task, dev)
-    trainable = [p for p in bridge.parameters() if p.requires_grad]
-    steps["tl-native K=1"] = (make_step(trainable, lambda: bridge(x1)[:, -1], y1), 1)
-
-    def ours(k: int, answer: bool) -> Callable[[], None]:
-        cfg = TransformerConfig(d_vocab=task.n_vocab_in, d_vocab_out=task.n_vocab, n_inst=k)
-        model = Transformer(cfg).to(dev)
+    def ours(k: int, variant: str) -> Callable[[], None]:
+        if args.mlp:
+            model: BatchedModel = MLP(MLPConfig(d_vocab=task.n_vocab, n_inst=k))
+        else:
+            cfg = TransformerConfig(d_vocab=task.n_vocab_in, d_vocab_out=task.n_vocab, n_inst=k)
+            model = Transformer(cfg)
         model.init_weights(range(1, k + 1))
+        model.to(dev)
         xs = x1.expand(k, -1, -1)  # [inst, batch, pos]
         ys = y1.expand(k, -1)  # [inst, batch]
-        if answer:
-            fn = lambda: model.answer_logits(xs)  # noqa: E731
-        else:
-            fn = lambda: model(xs)[..., -1, :]  # noqa: E731
-        return make_step(list(model.parameters()), fn, ys)
+        fns = {
+            "answer": lambda: model.answer_logits(xs),
+            "full": lambda: model(xs)[..., -1, :],
+            "folded": lambda: model(xs),
+            "naive": lambda: naive_mlp_logits(model, xs),  # type: ignore[arg-type]
+        }
+        return make_step(list(model.parameters()), fns[variant], ys)
 
-    steps["ours K=1 full"] = (ours(1, answer=False), 1)
-    steps["ours K=1 answer"] = (ours(1, answer=True), 1)
-    steps[f"ours K={args.k} full (per model)"] = (ours(args.k, answer=False), args.k)
-    steps[f"ours K={args.k} answer (per model)"] = (ours(args.k, answer=True), args.k)
+    if args.mlp:
+        base_name = "naive MLP K=1"
+        steps[base_name] = (ours(1, "naive"), 1)
+        steps["ours (folded) K=1"] = (ours(1, "folded"), 1)
+        steps[f"naive MLP K={args.k} (per model)"] = (ours(args.k, "naive"), args.k)
+        steps[f"ours (folded) K={args.k} (per model)"] = (ours(args.k, "folded"), args.k)
+    else:
+        base_name = "tl-native K=1"
+        bridge = tl_native(task, dev)
+        trainable = [p for p in bridge.parameters() if p.requires_grad]
+        steps[base_name] = (make_step(trainable, lambda: bridge(x1)[:, -1], y1), 1)
+        steps["ours K=1 full"] = (ours(1, "full"), 1)
+        steps["ours K=1 answer"] = (ours(1, "answer"), 1)
+        steps[f"ours K={args.k} full (per model)"] = (ours(args.k, "full"), args.k)
+        steps[f"ours K={args.k} answer (per model)"] = (ours(args.k, "answer"), args.k)
 
     def run(step: Callable[[], None]) -> float:
         t0 = time.perf_counter()
@@ -140,11 +174,11 @@ def main() -> None:
         for name, (step, k) in steps.items():
             times[name] += [run(step) / k for _ in range(args.epochs)]
 
-    base = statistics.median(times["tl-native K=1"])
-    print(f"{'variant':34s} {'median ms':>10s} {'min ms':>8s} {'speed-up vs TL (median)':>24s}")
+    base = statistics.median(times[base_name])
+    print(f"{'variant':36s} {'median ms':>10s} {'min ms':>8s}   speed-up vs {base_name} (median)")
     for name, ts in times.items():
         med = statistics.median(ts)
-        print(f"{name:34s} {1e3 * med:10.1f} {1e3 * min(ts):8.1f} {base / med:23.2f}x")
+        print(f"{name:36s} {1e3 * med:10.2f} {1e3 * min(ts):8.2f}   {base / med:.2f}x")
 
 
 if __name__ == "__main__":
