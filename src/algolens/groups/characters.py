@@ -11,7 +11,8 @@ and its adjoint is multiplication by ``W* = Σ_k conj(w_k) C_{k'}`` (``k'``: the
 Choosing ``w_{k'} = conj(w_k)`` makes ``B_W`` Hermitian, so ``eigh`` applies (stable, orthogonal
 eigenvectors). The common eigenvectors of all ``B_W`` are the central idempotents
 ``e_χ = χ(1)/|G| Σ_g conj χ(g) g``, so an eigenvector ``u`` gives ``χ(g_k) ∝ conj(u_k)/sqrt|C_k|``,
-and the degree follows from the first orthogonality relation: ``χ(1) = sqrt(|G|)·|u_0|/‖u‖``.
+and the degree follows from the first orthogonality relation: ``χ(1) = sqrt(|G|)·|u_e|/‖u‖``
+(``e``: the identity's class).
 Eigenvalues of one random ``W`` may (rarely) collide; such clusters are split with further random
 elements restricted to the cluster, so the result never depends on luck, only on the seed.
 
@@ -131,12 +132,13 @@ def compute_character_table(group: FiniteGroup, *, seed: int = _SEED) -> Charact
 
     vectors = _joint_eigenvectors(central_matrix, r)
     u = vectors  # [r, r] columns = eigenvectors
-    deg = np.sqrt(group.order) * np.abs(u[0]) / np.linalg.norm(u, axis=0)
+    e = int(cls[group.identity])  # the identity's class (not always class 0)
+    deg = np.sqrt(group.order) * np.abs(u[e]) / np.linalg.norm(u, axis=0)
     degrees = np.rint(deg).astype(np.int64)
     if np.abs(deg - degrees).max() > 1e-6 or (degrees < 1).any():
         raise ArithmeticError(f"{group.name}: character degrees did not come out integral: {deg}")
     vals = (u.conj() / scale[:, None]).T  # [i, k]
-    vals = vals / vals[:, :1] * degrees[:, None]
+    vals = vals / vals[:, e : e + 1] * degrees[:, None]
     vals = _snap_linear(group, vals, degrees, reps)
     sq_class = cls[group.table[reps, reps]]
     ind = (vals[:, sq_class] * sizes).sum(axis=1) / group.order
