@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from algolens.train.trainer import Trainer
@@ -46,12 +47,17 @@ def test_gradient_of_one_instance_ignores_the_others():
     assert_tensors_equal(before, after)
 
 
-def test_k_seeds_together_equal_each_seed_alone():
+TINY_TRANSFORMER = {"d_model": 16, "n_heads": 2, "d_head": 8, "d_mlp": 32}
+
+
+@pytest.mark.parametrize("kind", ["mlp", "transformer"])
+def test_k_seeds_together_equal_each_seed_alone(kind):
     """Bitwise: every op is per instance (bmm slices, embedding gathers, elementwise AdamW)."""
-    cfg = tiny_config(seeds=[4, 5, 6], epochs=30)
+    extra = {"model": "transformer", "model_args": TINY_TRANSFORMER} if kind != "mlp" else {}
+    cfg = tiny_config(seeds=[4, 5, 6], epochs=30, **extra)
     together = _train(cfg, 30).state_tensors()
     for k, seed in enumerate(cfg.seeds):
-        alone = _train(tiny_config(seeds=[seed], epochs=30), 30).state_tensors()
+        alone = _train(tiny_config(seeds=[seed], epochs=30, **extra), 30).state_tensors()
         assert_tensors_equal(_instance(together, k), _instance(alone, 0))
 
 
