@@ -1,0 +1,1 @@
+"""Analyses of trained networks: representation theory (irreps), and more as they land."""
