@@ -57,3 +57,20 @@ def test_bad_table_file_exit_2_and_export_writes_nothing(run_cli, tmp_path):
     out = tmp_path / "out.json"
     code, _, _ = run_cli("group", "export", "nope", str(out))
     assert code == 2 and not out.exists()
+
+
+def test_info_reports_character_degrees(run_cli):
+    code, out, _ = run_cli("group", "info", "S5", "--json")
+    data = json.loads(out)
+    assert data["character_degrees"] == [1, 1, 4, 4, 5, 5, 6]
+    assert len(data["irreps"]) == 7
+    assert {"label", "real_dim", "complex_degree", "indicator"} == set(data["irreps"][0])
+
+
+def test_irreps_command(run_cli):
+    code, out, _ = run_cli("group", "irreps", "C5", "--json")
+    assert code == 0
+    rows = json.loads(out)["irreps"]
+    # C5 over the reals: the trivial irrep and two 2-dim rotations (pairs of complex characters).
+    assert sorted(r["real_dim"] for r in rows) == [1, 2, 2]
+    assert all(r["hom_error"] < 1e-9 and r["orth_error"] < 1e-9 for r in rows)

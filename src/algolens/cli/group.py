@@ -11,6 +11,7 @@ from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table
 from algolens.groups import FiniteGroup, export_table, parse_group
 from algolens.groups.catalog import SPEC_HELP
+from algolens.groups.reps import irreps_rows, irreps_summary
 
 group_app = typer.Typer(help="Inspect finite groups: structure, subgroups, irreps, export.")
 app.add_typer(group_app, name="group")
@@ -31,6 +32,7 @@ def group_info(g: FiniteGroup) -> dict[str, Any]:
         "exponent": g.exponent,
         "n_subgroups": len(lattice.subgroups),
         "n_subgroup_classes": len(lattice.classes),
+        **irreps_summary(g),
     }
 
 
@@ -38,12 +40,13 @@ def group_info(g: FiniteGroup) -> dict[str, Any]:
 def info(spec: Spec, json: Json = False) -> None:
     """Order, conjugacy classes, exponent and subgroup counts of a group."""
     g = parse_group(spec)
-    with console.status(f"enumerating subgroups of {g.name}", spinner="dots"):
+    with console.status(f"enumerating subgroups and irreps of {g.name}", spinner="dots"):
         data = group_info(g)
     if json:
         print_json(data)
         return
-    rows = [[k, v] for k, v in data.items()]
+    shown = dict(data, irreps=", ".join(f"{r['label']} ({r['real_dim']})" for r in data["irreps"]))
+    rows = [[k, v] for k, v in shown.items()]
     print_table(f"group {g.name}", ["property", "value"], rows)
 
 
@@ -81,3 +84,34 @@ def export(
     g = parse_group(spec)
     export_table(g, out)
     console.print(f"wrote {g.name} (order {g.order}) to {out}")
+
+
+@group_app.command("irreps")
+def irreps_cmd(spec: Spec, json: Json = False) -> None:
+    """Every real irreducible representation, with a check of each one.
+
+    Columns: label, real dimension, complex character degree, Frobenius–Schur indicator
+    (1 real, 0 complex pair, -1 quaternionic), and the measured errors of the homomorphism
+    property max|ρ(ab) − ρ(a)ρ(b)| and of orthogonality max|ρ(a)ρ(a)ᵀ − I|.
+    """
+    g = parse_group(spec)
+    with console.status(f"building the irreps of {g.name}", spinner="dots"):
+        rows = irreps_rows(g)
+    if json:
+        print_json({"name": g.name, "order": g.order, "irreps": rows})
+        return
+    print_table(
+        f"{g.name}: {len(rows)} real irreps",
+        ["label", "real dim", "complex degree", "indicator", "hom error", "orth error"],
+        [
+            [
+                r["label"],
+                r["real_dim"],
+                r["complex_degree"],
+                r["indicator"],
+                f"{r['hom_error']:.1e}",
+                f"{r['orth_error']:.1e}",
+            ]
+            for r in rows
+        ],
+    )
