@@ -17,6 +17,7 @@ def _register() -> None:
     from algolens.cli import (
         demo,  # noqa: F401  (registers `algolens demo`)
         group,  # noqa: F401  (registers `algolens group ...`)
+        report,  # noqa: F401  (registers `algolens report`)
         runs,  # noqa: F401  (registers `algolens runs ...`)
         train,  # noqa: F401  (registers `algolens train`)
     )
