@@ -115,7 +115,8 @@ def describe(
                 out.append(((2, k), f"2d-{k}", None))
         else:
             vals = np.round(np.concatenate([ch.real, ch.imag], axis=1), 6) + 0.0
-            key = (dim, 1, int(round(ch[0, cls[group.identity]].real)), -ind, tuple(vals.ravel().tolist()))
+            degree = int(round(ch[0, cls[group.identity]].real))
+            key = (dim, 1, degree, -ind, tuple(vals.ravel().tolist()))
             out.append((key, None, None))
     return out
 

@@ -52,6 +52,7 @@ from algolens.groups.irrep_labels import (
     named_partition,
     partition_key,
 )
+from algolens.groups.projection import Target, real_irrep_matrices
 from algolens.groups.young import (
     Partition,
     cayley_walk,
@@ -307,12 +308,24 @@ def _build_general(group: FiniteGroup) -> IrrepSet:
         freqs = [f for _, _, f in described]
     order = sorted(range(len(members)), key=lambda i: keys[i])
     labels = assign_letters([names[i] for i in order], [dims[i] for i in order])
-    ctx = _Projector(group)
-    reps = []
-    for pos, i in enumerate(order):
-        rep = Irrep(labels[pos], np.empty(0), deg[i], ind[i], chars[i], lams[i], freqs[i], pos)
-        rep.matrices = _real_matrices(group, rep, dims[i], ctx)
-        reps.append(rep)
+    reps = [
+        Irrep(labels[pos], np.empty((0, 0, 0)), deg[i], ind[i], chars[i], lams[i], freqs[i], pos)
+        for pos, i in enumerate(order)
+    ]
+    targets = [
+        Target(
+            r.label,
+            r.characters[0],
+            r.real_character,
+            r.real_dim,
+            r.plancherel_weight,
+            r.complex_degree,
+            r.indicator,
+        )
+        for r in reps
+    ]
+    for r, mats in zip(reps, real_irrep_matrices(group, targets)):
+        r.matrices = mats
     return IrrepSet(reps, _ordered_table(table, reps, [members[i] for i in order]), "general")
 
 
@@ -366,87 +379,3 @@ def _ordered_table(table: CharacterTable, reps: list[Irrep], members: list[list[
         indicators=table.indicators[rows],
         labels=labels,
     )
-
-
-class _Projector:
-    """Shared |G|×|G| index and commutant matrices for the projection step (built lazily)."""
-
-    def __init__(self, group: FiniteGroup) -> None:
-        self.group = group
-        self.rng = np.random.default_rng(_SEED)
-        self._kx: np.ndarray | None = None
-        self._comm: np.ndarray | None = None
-
-    @property
-    def class_index(self) -> np.ndarray:
-        """``[n, n]`` class of ``x y⁻¹``."""
-        if self._kx is None:
-            g = self.group
-            dtype = np.int16 if g.n_classes < 2**15 else np.int32
-            self._kx = g.class_of.astype(dtype)[g.table[:, g.inverses]]
-        return self._kx
-
-    def commutant(self) -> np.ndarray:
-        """``[n, n]`` symmetric matrix of right convolution by a random ``c(h) = c(h⁻¹)``:
-        ``M[x, y] = c(x⁻¹y)``; commutes with every left translation."""
-        if self._comm is None:
-            g = self.group
-            v = self.rng.standard_normal(g.order)
-            c = v + v[g.inverses]
-            self._comm = c[g.table[g.inverses]]  # [x, y] -> c(x⁻¹ y)
-        return self._comm
-
-
-def _real_matrices(group: FiniteGroup, rep: Irrep, dim: int, ctx: _Projector) -> np.ndarray:
-    """``[|G|, dim, dim]`` orthogonal matrices of the real irrep with the given character(s)."""
-    chi = rep.characters[0][group.class_of]  # [n] values of the first complex character
-    if rep.complex_degree == 1:
-        if rep.indicator == 1:
-            return chi.real.reshape(-1, 1, 1).copy()
-        c, s = chi.real, chi.imag
-        return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
-    for attempt in range(4):
-        if attempt:
-            ctx._comm = None  # unlucky draw: fresh commutant element
-        u = _irreducible_subspace(group, rep, dim, ctx)
-        if u is not None:
-            return _matrices_from_subspace(group, u)
-    raise ArithmeticError(f"{group.name}: could not split the {rep.label} isotypic component")
-
-
-def _irreducible_subspace(
-    group: FiniteGroup, rep: Irrep, dim: int, ctx: _Projector
-) -> np.ndarray | None:
-    """Orthonormal ``[n, dim]`` basis of one irreducible left-invariant subspace, or None."""
-    n = group.order
-    weight = rep.plancherel_weight
-    iso_dim = round(dim * weight)
-    proj = (weight / n) * rep.real_character[ctx.class_index]  # P[x, y] = e(x y⁻¹)
-    x = ctx.rng.standard_normal((n, iso_dim + 8))
-    q, sv, _ = np.linalg.svd(proj @ x, full_matrices=False)
-    if sv[iso_dim - 1] < 1e-6 * sv[0] or (iso_dim < len(sv) and sv[iso_dim] > 1e-8 * sv[0]):
-        raise ArithmeticError(f"{group.name}: isotypic component of {rep.label} has wrong rank")
-    q = q[:, :iso_dim]
-    t = q.T @ (ctx.commutant() @ q)
-    evals, evecs = np.linalg.eigh(0.5 * (t + t.T))
-    blocks = evals.reshape(-1, dim)
-    scale = max(np.abs(evals).max(), 1e-300)
-    if (blocks.max(axis=1) - blocks.min(axis=1)).max() > 1e-6 * scale:
-        return None
-    centers = blocks.mean(axis=1)
-    gaps = np.abs(centers[:, None] - centers[None, :])
-    np.fill_diagonal(gaps, np.inf)
-    isolation = gaps.min(axis=1) if len(centers) > 1 else np.array([np.inf])
-    best = int(np.argmax(isolation))
-    if isolation[best] < 1e-4 * scale:
-        return None
-    return q @ evecs[:, best * dim : (best + 1) * dim]
-
-
-def _matrices_from_subspace(group: FiniteGroup, u: np.ndarray) -> np.ndarray:
-    """ρ(g) = U[S]⁻¹ U[g⁻¹S] for all g, rows S chosen by pivoted QR on Uᵀ."""
-    d = u.shape[1]
-    _, _, piv = scipy.linalg.qr(u.T, mode="economic", pivoting=True)
-    rows = piv[:d]
-    moved = u[group.table[group.inverses[:, None], rows[None, :]]]  # [g, i, j] = U[g⁻¹ s_i, j]
-    return np.linalg.solve(u[rows][None, :, :], moved)
