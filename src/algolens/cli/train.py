@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import torch
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -14,8 +13,9 @@ from algolens.cli.output import console, print_json, print_table
 from algolens.errors import ConfigError
 from algolens.store import RunStore
 from algolens.train.config import RECIPES, load_toml_config, make_config, parse_seeds
-from algolens.train.run import ProgressFn, resume_run, start_run
-from algolens.train.trainer import EvalResult
+
+if TYPE_CHECKING:  # torch and the models load only when a command trains
+    from algolens.train.trainer import EvalResult
 
 StoreOpt = Annotated[
     Path | None,
@@ -67,6 +67,10 @@ def train(
     Examples: `algolens train --group S5 --seeds 0-3 --recipe fast`;
     `algolens train --config s5.toml --json`; `algolens train --resume 20261122-0427`.
     """
+    import torch
+
+    from algolens.train.run import resume_run, start_run
+
     if threads is not None:
         if threads < 1:
             raise ConfigError(f"--threads must be at least 1, got {threads}")
@@ -127,8 +131,7 @@ def with_progress(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
             stats = f"train loss {tr:.3g}  test loss {te:.3g}  test acc {acc:.3f}"
             bar.update(task, completed=epoch, stats=stats)
 
-        progress: ProgressFn = update
-        return job(progress)
+        return job(update)
 
 
 def print_summary(summary: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Training: K seeds as one batched computation, schedules, checkpoints and resume.
 
-Public API:
+Public API (imported lazily, so ``algolens.train.config`` loads without torch models):
     :class:`TrainConfig`, :func:`make_config`, :func:`load_toml_config`, ``RECIPES``
     :class:`Trainer` (the batched state and its operations), :class:`EvalResult`
     :func:`start_run`, :func:`resume_run` (training inside the run store)
@@ -8,19 +8,29 @@ Public API:
     :func:`load_checkpoint`, :func:`save_checkpoint` (safetensors, no pickle)
 """
 
-from algolens.train.checkpoint import load_checkpoint, save_checkpoint
-from algolens.train.config import (
-    RECIPES,
-    TrainConfig,
-    load_toml_config,
-    make_config,
-    parse_seeds,
-    validate_config,
-)
-from algolens.train.load import checkpoint_epochs_of, load_run_model, run_config
-from algolens.train.optim import BatchedAdamW
-from algolens.train.run import resume_run, start_run
-from algolens.train.trainer import EvalResult, Trainer
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "RECIPES": "config",
+    "TrainConfig": "config",
+    "load_toml_config": "config",
+    "make_config": "config",
+    "parse_seeds": "config",
+    "validate_config": "config",
+    "BatchedAdamW": "optim",
+    "EvalResult": "trainer",
+    "Trainer": "trainer",
+    "start_run": "run",
+    "resume_run": "run",
+    "load_run_model": "load",
+    "run_config": "load",
+    "checkpoint_epochs_of": "load",
+    "load_checkpoint": "checkpoint",
+    "save_checkpoint": "checkpoint",
+}
 
 __all__ = [
     "RECIPES",
@@ -40,3 +50,28 @@ __all__ = [
     "start_run",
     "validate_config",
 ]
+assert sorted(__all__) == sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'algolens.train' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"algolens.train.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from algolens.train.checkpoint import load_checkpoint, save_checkpoint
+    from algolens.train.config import (
+        RECIPES,
+        TrainConfig,
+        load_toml_config,
+        make_config,
+        parse_seeds,
+        validate_config,
+    )
+    from algolens.train.load import checkpoint_epochs_of, load_run_model, run_config
+    from algolens.train.optim import BatchedAdamW
+    from algolens.train.run import resume_run, start_run
+    from algolens.train.trainer import EvalResult, Trainer
