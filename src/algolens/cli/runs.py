@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table
@@ -46,9 +47,13 @@ def list_runs(
             [r.id, r.status, r.config.get("group", "-"), r.config.get("model", "-"),
              len(r.config.get("seeds", [])), s.get("epochs", "-"), grok, r.updated[:19]]
         )  # fmt: skip
-    print_table(
-        "runs", ["id", "status", "group", "model", "seeds", "epochs", "grokked", "updated"], rows
-    )
+    table = Table(title="runs")
+    table.add_column("id", no_wrap=True)
+    for name in ("status", "group", "model", "seeds", "epochs", "grokked", "updated"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*(str(x) for x in row))
+    console.print(table)
 
 
 @runs_app.command("show")
