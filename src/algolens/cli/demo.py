@@ -32,10 +32,13 @@ def step_group(state: dict[str, Any]) -> None:
 
 def step_train(state: dict[str, Any]) -> None:
     """Grok the group with the fast recipe, a few seeds as one batched model, in the run store."""
+    import torch
+
     from algolens.cli.train import print_summary, with_progress
     from algolens.store import RunStore
     from algolens.train import make_config, start_run
 
+    torch.set_num_threads(state.get("threads", 1))
     cfg = make_config("fast", group=state["group"], seeds=list(range(state["seeds"])))
     store = RunStore(state.get("store"))
     summary = with_progress(lambda p: start_run(cfg, store, progress=p), cfg.epochs, False)
@@ -54,9 +57,12 @@ def demo(
     store: Annotated[
         Path | None, typer.Option(help="Run store (default: $ALGOLENS_STORE, else ./runs).")
     ] = None,
+    threads: Annotated[
+        int, typer.Option(help="CPU threads for training (1 is fastest on a busy machine).")
+    ] = 1,
 ) -> None:
     """Run the main job: study a group end to end (groks S5 and analyses it as steps land)."""
-    state: dict[str, Any] = {"group": group, "seeds": seeds, "store": store}
+    state: dict[str, Any] = {"group": group, "seeds": seeds, "store": store, "threads": threads}
     console.print(f"algolens demo on {group}: " + ", ".join(name for name, _ in STEPS))
     for name, step in STEPS:
         t0 = time.perf_counter()
