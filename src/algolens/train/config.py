@@ -38,6 +38,8 @@ PAPER_RECIPE: dict[str, Any] = {
     "grokfast_alpha": 0.0,
     "grokfast_lamb": 0.0,
     "epochs": 250_000,
+    "eval_every": 100,
+    "checkpoint_every": 25_000,  # plus 20 log-spaced: about 30 full checkpoints per run
 }
 
 FAST_RECIPE: dict[str, Any] = {
@@ -51,6 +53,8 @@ FAST_RECIPE: dict[str, Any] = {
     "grokfast_alpha": 0.0,
     "grokfast_lamb": 0.0,
     "epochs": 3_000,
+    "eval_every": 10,
+    "checkpoint_every": 500,
 }
 
 RECIPES: dict[str, dict[str, Any]] = {"paper": PAPER_RECIPE, "fast": FAST_RECIPE}
