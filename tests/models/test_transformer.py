@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from transformer_lens import ActivationCache, patching
 
 from algolens.errors import ConfigError
-from algolens.models import Transformer, TransformerConfig, last_position
+from algolens.models import Transformer, TransformerConfig, last_position, to_tl_native
 from tests.models.conftest import assert_state_bitwise_equal, cache_shapes
 
 torch.set_num_threads(1)
@@ -342,3 +342,41 @@ def test_attention_hooks_fire_on_the_folded_path() -> None:
     assert list(attn_only.keys()) == [k for k in full.keys() if ".attn." in k]
     for name in attn_only.keys():
         torch.testing.assert_close(attn_only[name], full[name], rtol=0, atol=1e-12, msg=name)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"layernorm": True, "act": "gelu", "n_layers": 2}, {"bias": "trainable"}],
+    ids=["chughtai", "ln-gelu-2layer", "trainable-bias"],
+)
+def test_same_function_and_hooks_as_transformer_lens_native(kw: dict) -> None:
+    """Our weights loaded into TL's own ``boot_native`` model: same logits, and every hook of
+    ours exists there with the same name, shape and value.
+
+    Exception: TL 4.3's bridge fires ``hook_attn_scores`` on the softmaxed pattern for native
+    models (the native attention returns only the pattern), so there only the shape is compared.
+    """
+    model = Transformer(cfg(n_inst=2, **kw))
+    with torch.no_grad():  # nonzero biases and LN parameters
+        for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+            if ".b_" in name or name.endswith((".w", ".b")):
+                t.normal_()
+    bridge = to_tl_native(model, k=1).eval()
+    tokens = tokens_for(cfg(), batch=6)[0]  # [batch, pos]
+    ours, our_cache = model.instance(1).run_with_cache(tokens)
+    theirs, their_cache = bridge.run_with_cache(tokens)
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
+    for name in our_cache.keys():
+        a, b = our_cache[name], their_cache[name]
+        assert a.shape == b.shape, name
+        if not name.endswith("hook_attn_scores"):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5, msg=name)
+
+
+def test_activation_cache_helpers_work_on_a_single_instance() -> None:
+    model = Transformer(cfg(n_layers=2, layernorm=True)).eval()
+    _, cache = model.run_with_cache(tokens_for(cfg())[0])
+    parts = cache.decompose_resid()  # embed, pos_embed, attn/mlp of each layer
+    assert parts.shape == (6, 5, 3, 16)
+    torch.testing.assert_close(parts.sum(0), cache["resid_post", -1])
+    assert cache.accumulated_resid().shape == (3, 5, 3, 16)

@@ -16,7 +16,12 @@ from algolens.errors import ConfigError
 from algolens.models.config import ModelConfig
 from algolens.models.hooks import BatchedModel
 from algolens.models.mlp import MLP, MLPConfig
-from algolens.models.transformer import Transformer, TransformerConfig, last_position
+from algolens.models.transformer import (
+    Transformer,
+    TransformerConfig,
+    last_position,
+    to_tl_native,
+)
 
 MODEL_CONFIGS: dict[str, type[ModelConfig]] = {"mlp": MLPConfig, "transformer": TransformerConfig}
 MODEL_CLASSES: dict[str, type[BatchedModel]] = {"mlp": MLP, "transformer": Transformer}
@@ -62,4 +67,5 @@ __all__ = [
     "build_model",
     "last_position",
     "model_kind",
+    "to_tl_native",
 ]
