@@ -28,11 +28,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
 
 from algolens.groups.group import FiniteGroup
 
 _SEED = 20260511
 _CLUSTER_RTOL = 1e-3
+_SPARSE_SUPPORT = 16
 
 
 @dataclass(eq=False)
@@ -112,23 +115,39 @@ def compute_character_table(group: FiniteGroup, *, seed: int = _SEED) -> Charact
     xcls = np.repeat(cls, r)
     scale = np.sqrt(sizes)
 
-    def central_matrix(real: bool) -> np.ndarray:
+    classes = group.conjugacy_classes
+
+    def central_matrix(real: bool) -> np.ndarray | scipy.sparse.csr_matrix:
         """Hermitian matrix of multiplication by a random central W (``w_{k'} = conj w_k``).
 
-        ``real=True`` draws a real W with ``w_{k'} = w_k``: the matrix is then real symmetric
-        (a cheaper ``eigh``) and only separates the pairs {χ, conj χ}, which the complex draws
-        restricted to each cluster then split.
+        ``real=True`` draws a real W on all classes with ``w_{k'} = w_k``: the matrix is real
+        symmetric (a cheaper ``eigh``) and separates everything except the pairs {χ, conj χ}.
+        Later (complex) draws only have to split small clusters; with many classes they are
+        supported on at most ``_SPARSE_SUPPORT`` random classes (and their inverses), so the
+        matrix is sparse and applying it to all clusters costs O(r²·support), not O(r³).
         """
-        w = rng.standard_normal(r) + (0.0 if real else 1j * rng.standard_normal(r))
+        if real or r <= 4 * _SPARSE_SUPPORT:
+            w = rng.standard_normal(r) + (0.0 if real else 1j * rng.standard_normal(r))
+            w = 0.5 * (w + w[inv_class].conj())
+            wx = w[xcls]
+            h = np.bincount(flat, weights=wx.real, minlength=r * r).astype(complex)
+            if not real:
+                h += 1j * np.bincount(flat, weights=wx.imag, minlength=r * r)
+            a = h.reshape(r, r).T  # a[k, j]: coefficient of C_k in W·C_j
+            b = a * scale[:, None] / scale[None, :]
+            b = 0.5 * (b + b.conj().T)
+            return b.real.copy() if real else b
+        support = np.unique(rng.choice(r, size=_SPARSE_SUPPORT, replace=False))
+        support = np.union1d(support, inv_class[support])
+        w = np.zeros(r, dtype=complex)
+        w[support] = rng.standard_normal(support.size) + 1j * rng.standard_normal(support.size)
         w = 0.5 * (w + w[inv_class].conj())
-        wx = w[xcls]
-        h = np.bincount(flat, weights=wx.real, minlength=r * r).astype(complex)
-        if not real:
-            h += 1j * np.bincount(flat, weights=wx.imag, minlength=r * r)
-        a = h.reshape(r, r).T  # a[k, j]: coefficient of C_k in W·C_j
-        b = a * scale[:, None] / scale[None, :]
-        b = 0.5 * (b + b.conj().T)
-        return b.real.copy() if real else b
+        xs = np.concatenate([classes[k] for k in support])
+        cols = cls[group.table[group.inverses[xs][:, None], reps[None, :]]]  # class of x⁻¹z_k
+        rows = np.broadcast_to(np.arange(r), cols.shape)
+        vals = w[cls[xs]][:, None] * scale[rows] / scale[cols]
+        a = scipy.sparse.csr_matrix((vals.ravel(), (rows.ravel(), cols.ravel())), shape=(r, r))
+        return 0.5 * (a + a.conj().T)
 
     vectors = _joint_eigenvectors(central_matrix, r)
     u = vectors  # [r, r] columns = eigenvectors
@@ -162,25 +181,30 @@ def _joint_eigenvectors(make_matrix, r: int, max_depth: int = 12) -> np.ndarray:
     members restricted to the cluster; all clusters of a round share one matrix product.
     """
     out: list[np.ndarray] = []
-    pending = [np.eye(r)]
+    pending: list[np.ndarray | None] = [None]  # None: the identity basis (first round)
     for depth in range(max_depth):
         if not pending:
             return np.concatenate(out, axis=1)
         h = make_matrix(depth == 0)
-        stacked = np.concatenate(pending, axis=1)
-        hb = h @ stacked
-        scale = max(np.linalg.norm(h) / np.sqrt(r), 1e-300)  # RMS eigenvalue
+        if depth == 0:
+            hb = h
+            scale = np.linalg.norm(h) / np.sqrt(r)
+        else:
+            hb = h @ np.concatenate(pending, axis=1)
+            scale = scipy.sparse.linalg.norm(h) if scipy.sparse.issparse(h) else np.linalg.norm(h)
+            scale /= np.sqrt(r)
+        tol = _CLUSTER_RTOL * max(scale, 1e-300)  # relative to the RMS eigenvalue
         nxt = []
         start = 0
         for basis in pending:
-            m = basis.shape[1]
-            hs = basis.conj().T @ hb[:, start : start + m]
+            m = r if basis is None else basis.shape[1]
+            block = hb[:, start : start + m]
+            hs = block if basis is None else basis.conj().T @ block
             start += m
             evals, evecs = np.linalg.eigh(0.5 * (hs + hs.conj().T))
-            tol = _CLUSTER_RTOL * scale
             breaks = np.flatnonzero(np.diff(evals) > tol) + 1
             for idx in np.split(np.arange(len(evals)), breaks):
-                sub = basis @ evecs[:, idx]
+                sub = evecs[:, idx] if basis is None else basis @ evecs[:, idx]
                 (out if len(idx) == 1 else nxt).append(sub)
         pending = nxt
     raise ArithmeticError("class algebra eigenvalues did not separate; the table is odd")

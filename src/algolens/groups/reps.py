@@ -64,7 +64,6 @@ from algolens.groups.young import (
 MAX_IRREPS_ORDER = 2520
 """Largest order for the general construction (symmetric groups on perms: up to S7 = 5040)."""
 
-_SEED = 1729
 _CACHE_KEY = "_algolens_irreps"
 _METHODS = ("auto", "general", "young")
 
@@ -272,11 +271,18 @@ def _irrep_set(group: FiniteGroup, method: str) -> IrrepSet:
 def _pair_characters(table: CharacterTable) -> list[list[int]]:
     """Rows of the character table grouped into real irreps: [i] or [χ, conj χ].
 
-    The partner of χ_i is the row j with ``Σ_k |C_k| χ_i(g_k) χ_j(g_k) = |G|`` (row
-    orthogonality against ``conj χ_j``); one matrix product finds all partners.
+    Each row gets a signature ``Σ_k χ(g_k) v_k`` for one random real v; the partner of χ_i is the
+    row whose signature is nearest ``conj`` of χ_i's (checked on the full row), O(r²) in all.
     """
     vals = table.values
-    partner = np.argmax(np.abs((vals * table.class_sizes) @ vals.T), axis=1)
+    r = len(vals)
+    sig = vals @ np.random.default_rng(7).standard_normal(r)
+    partner = np.empty(r, dtype=np.int64)
+    for start in range(0, r, 256):
+        block = np.abs(sig[None, :] - sig[start : start + 256, None].conj())
+        partner[start : start + 256] = np.argmin(block, axis=1)
+    if np.abs(vals[partner] - vals.conj()).max() > 1e-6 * max(1.0, np.abs(vals).max()):
+        raise ArithmeticError("complex conjugate characters could not be paired")
     used: set[int] = set()
     groups = []
     for i in range(len(vals)):
