@@ -110,3 +110,36 @@ def test_grok_epoch_is_first_evaluated_epoch_over_threshold():
     for k in range(3):
         expected = 0 if result.test_acc[k] >= 0.2 else -1
         assert int(trainer.grok_epoch[k]) == expected
+
+
+@pytest.mark.parametrize("kind", ["mlp", "transformer"])
+def test_instance_chunks_change_nothing(kind):
+    """Training chunk by chunk (views of the full parameters) is bitwise one batched pass."""
+    extra = {"model": "transformer", "model_args": TINY_TRANSFORMER} if kind != "mlp" else {}
+    cfg = tiny_config(seeds=[0, 1, 2, 3, 4], batch_size=6, **extra)
+    runs = []
+    for chunk in (5, 2, 1):
+        trainer = Trainer(cfg, instance_chunk=chunk)
+        assert len(trainer.chunks) == -(-5 // chunk)
+        for _ in range(12):
+            trainer.train_epoch()
+        runs.append(trainer.state_tensors())
+    assert_tensors_equal(runs[0], runs[1])
+    assert_tensors_equal(runs[0], runs[2])
+
+
+def test_nan_isolated_with_chunks():
+    cfg = tiny_config(seeds=[0, 1, 2, 3])
+    clean = Trainer(cfg, instance_chunk=1)
+    poisoned = Trainer(cfg, instance_chunk=2)
+    for t in (clean, poisoned):
+        t.train_epoch()
+    with torch.no_grad():
+        poisoned.model.W_U[2, 0, 0] = float("inf")
+    for t in (clean, poisoned):
+        for _ in range(5):
+            t.train_epoch()
+    assert poisoned.alive.tolist() == [True, True, False, True]
+    a, b = clean.state_tensors(), poisoned.state_tensors()
+    for k in (0, 1, 3):
+        assert_tensors_equal(_instance(a, k), _instance(b, k))
