@@ -7,10 +7,13 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from transformer_lens import ActivationCache, patching
 
 from algolens.errors import ConfigError
 from algolens.models import Transformer, TransformerConfig, last_position, to_tl_native
+from algolens.models.transformer import BIAS_MODES
 from tests.models.conftest import assert_state_bitwise_equal, cache_shapes
 
 torch.set_num_threads(1)
@@ -380,3 +383,40 @@ def test_activation_cache_helpers_work_on_a_single_instance() -> None:
     assert parts.shape == (6, 5, 3, 16)
     torch.testing.assert_close(parts.sum(0), cache["resid_post", -1])
     assert cache.accumulated_resid().shape == (3, 5, 3, 16)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n_ctx=st.integers(1, 11),
+    short_by=st.integers(0, 2),
+    n_layers=st.integers(1, 2),
+    n_heads=st.sampled_from([1, 2, 3]),
+    n_inst=st.integers(1, 3),
+    batch=st.integers(1, 4),
+    bias=st.sampled_from(BIAS_MODES),
+    layernorm=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_fast_paths_match_the_reference_for_random_shapes(
+    n_ctx, short_by, n_layers, n_heads, n_inst, batch, bias, layernorm, seed
+) -> None:
+    """Sequences up to n_ctx (also shorter), both attention paths, folded and not."""
+    c = cfg(
+        n_ctx=n_ctx,
+        n_layers=n_layers,
+        n_heads=n_heads,
+        n_inst=n_inst,
+        bias=bias,
+        layernorm=layernorm,
+        dtype="float64",
+    )
+    model = Transformer(c)
+    model.init_weights(range(seed, seed + n_inst))
+    pos = max(1, n_ctx - short_by)
+    g = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(0, c.d_vocab, (n_inst, batch, pos), generator=g)
+    expected = reference_forward(model, tokens)
+    torch.testing.assert_close(model(tokens), expected, rtol=0, atol=1e-10)
+    torch.testing.assert_close(
+        model.answer_logits(tokens), expected[..., -1, :], rtol=0, atol=1e-10
+    )
