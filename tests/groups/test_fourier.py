@@ -14,6 +14,7 @@ from algolens.groups.fourier import (
     fourier_transform_2d,
     inverse_fourier,
     inverse_fourier_2d,
+    isotypic_projection_2d,
     isotypic_projections,
     power_spectrum,
     power_spectrum_2d,
@@ -132,3 +133,15 @@ def test_random_groups_round_trip(factors, k):
     f = np.random.default_rng(k).standard_normal((g.order, k))
     assert np.abs(inverse_fourier(g, fourier_transform(g, f)) - f).max() < 1e-9
     assert np.allclose(power_spectrum(g, f).sum(axis=0), (f**2).sum(axis=0))
+
+
+def test_pair_projections_sum_to_f_and_carry_the_power():
+    g = parse_group("Q8")
+    f = np.random.default_rng(4).standard_normal((g.order, g.order))
+    m = len(irreps(g))
+    parts = [[isotypic_projection_2d(g, f, i, j) for j in range(m)] for i in range(m)]
+    assert np.abs(sum(p for row in parts for p in row) - f).max() < 1e-9
+    power = power_spectrum_2d(g, f)
+    for i in range(m):
+        for j in range(m):
+            assert np.sum(parts[i][j] ** 2) == pytest.approx(power[i, j], abs=1e-9)

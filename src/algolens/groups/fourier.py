@@ -174,3 +174,20 @@ def power_spectrum_2d(
             for i, r in enumerate(reps)
         ]
     )
+
+
+def isotypic_projection_2d(
+    group: FiniteGroup, f: np.ndarray, i: int, j: int, reps: Sequence[Irrep] | None = None
+) -> np.ndarray:
+    """Component of f on G×G in the (ρ_i, ρ_j) block, ``[|G|, |G|(, k)]``; the components of all
+    pairs are orthogonal and sum to f."""
+    arr, single = _prepare(group, f, 2)
+    reps = _reps(group, reps)
+    r, s = reps[i], reps[j]
+    n = group.order
+    half = np.einsum("bpq,abk->apqk", s.matrices, arr, optimize=True)
+    block = np.einsum("aij,apqk->ijpqk", r.matrices, half, optimize=True)
+    w = r.plancherel_weight * s.plancherel_weight / n**2
+    inner = w * np.einsum("aij,ijpqk->apqk", r.matrices, block, optimize=True)
+    out = np.einsum("bpq,apqk->abk", s.matrices, inner, optimize=True)
+    return out[..., 0] if single else out
