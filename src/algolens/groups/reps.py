@@ -16,7 +16,8 @@ Construction (general path, any group up to :data:`MAX_IRREPS_ORDER`):
 3. otherwise the real isotypic component E of the regular representation is the image of the
    central idempotent ``e(g) = (c/|G|) χ_ℝ(g⁻¹)`` (``c = d/dim End(ρ)``, see
    :attr:`Irrep.plancherel_weight`): an orthonormal basis Q of E comes from ``P X`` for a random
-   X (``P[x, y] = e(x y⁻¹)``, dim E = c·d), never from an |G|×|G| eigendecomposition;
+   X (``P[x, y] = e(x y⁻¹)``, dim E = c·d), never from an |G|×|G| eigendecomposition (small
+   components share one product through class sums, see :mod:`algolens.groups.projection`);
 4. a random symmetric element of the commutant (right convolution by ``c(h) = c(h⁻¹)``) acts on
    E as ``I ⊗ H``; each of its eigenspaces on E is one irreducible copy W (dimension d);
 5. with U an orthonormal basis of W and S = d rows of U picked by pivoted QR,
@@ -367,7 +368,7 @@ def _match_partitions(
     group: FiniteGroup, table: CharacterTable, members: list[list[int]]
 ) -> list[Partition]:
     """Partition of each (real) character of S_m, by comparing with Young characters."""
-    young = _build_young(group)
+    young = _irrep_set(group, "young")  # cached: also what method="auto" returns
     out = []
     for m in members:
         diff = [np.abs(table.values[m[0]] - r.characters[0]).max() for r in young.irreps]
