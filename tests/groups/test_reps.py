@@ -318,3 +318,12 @@ def test_identity_need_not_be_element_zero():
     assert g.identity == n - 1 and g.class_of[g.identity] != 0
     assert_irreps_valid(g)
     assert complex_degrees(g) == complex_degrees(base)
+
+
+@pytest.mark.parametrize("spec", ["Q8", "C5", "S4", "Q8xC3"], ids=lambda s: s)
+def test_frobenius_schur_helper_matches_the_table(spec):
+    from algolens.groups.characters import frobenius_schur
+
+    g = parse_group(spec)
+    table = character_table(g)
+    assert frobenius_schur(g, table.values).tolist() == table.indicators.tolist()
