@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from algolens.errors import CheckpointError
 from algolens.models import BatchedModel, build_model
 from algolens.tasks.composition import CompositionTask
+from algolens.train.chunks import instance_chunks
 from algolens.train.config import TrainConfig
 from algolens.train.optim import BatchedAdamW
 from algolens.train.schedules import lr_factor
@@ -81,6 +82,8 @@ class Trainer:
     Args:
         config: a validated :class:`TrainConfig`.
         device: torch device (default CPU).
+        instance_chunk: instances per forward/backward pass (default: as many as keep about
+            ``CHUNK_ELEMENTS`` logits in cache); any value gives bitwise the same training.
 
     Attributes:
         epoch: epochs completed (0 after construction).
@@ -135,7 +138,7 @@ class Trainer:
         if instance_chunk is None:
             per_inst = self.batch_size * self.task.n_vocab  # logits elements per instance
             instance_chunk = max(1, CHUNK_ELEMENTS // per_inst)
-        self.chunks = _instance_chunks(self.model, config.model, self.model_args, instance_chunk)
+        self.chunks = instance_chunks(self.model, config.model, self.model_args, instance_chunk)
         self._chunk_params = [dict(m.named_parameters()) for _, m in self.chunks]
 
     # -- training --------------------------------------------------------------------------
@@ -160,8 +163,9 @@ class Trainer:
     def train_step(self, rows: torch.Tensor, progress: float) -> torch.Tensor:
         """One AdamW step on ``rows`` ``[inst, batch]``; returns the ``[inst]`` losses before it.
 
-        Forward and backward run one instance chunk at a time (see :func:`_instance_chunks`);
-        the result is bitwise the same as one pass over all instances.
+        Forward and backward run one instance chunk at a time (see
+        :func:`algolens.train.chunks.instance_chunks`); the result is bitwise the same as one pass
+        over all instances.
         """
         self.optim.zero_grad()
         losses = []
@@ -291,34 +295,3 @@ class Trainer:
             for g, s in zip(self.batch_gens, tensors["state.rng"]):
                 g.set_state(s.clone())
         self.epoch = epoch
-
-
-def _instance_chunks(
-    model: BatchedModel, kind: str, model_args: dict[str, Any], size: int
-) -> list[tuple[slice, BatchedModel]]:
-    """Split a K-instance model into models of ``size`` instances that share its storage.
-
-    Each chunk model's parameters and buffers are views ``[start:stop]`` of the full model's, so
-    the optimiser's in-place updates of the full parameters reach every chunk, and a chunk's
-    forward touches only its own instances. Training chunk by chunk keeps the activations of one
-    chunk in cache (on a 2-core CPU, 32 S5 instances in one pass run about 2x slower per instance
-    than one instance at a time). With ``size >= K`` the full model is the only chunk.
-    """
-    k = model.cfg.n_inst
-    if size >= k:
-        return [(slice(0, k), model)]
-    full = dict(model.named_parameters()) | dict(model.named_buffers())
-    chunks = []
-    for start in range(0, k, size):
-        stop = min(start + size, k)
-        part = build_model(kind, {**model_args, "n_inst": stop - start})
-        for name, t in list(part.named_parameters()) + list(part.named_buffers()):
-            owner_name, _, leaf = name.rpartition(".")
-            owner = part.get_submodule(owner_name) if owner_name else part
-            view = full[name].detach()[start:stop]  # shares storage with the full model
-            if isinstance(t, torch.nn.Parameter):
-                setattr(owner, leaf, torch.nn.Parameter(view, requires_grad=t.requires_grad))
-            else:
-                owner.register_buffer(leaf, view)
-        chunks.append((slice(start, stop), part))
-    return chunks
