@@ -339,9 +339,11 @@ def _subgroup_closure(t: np.ndarray, e: int, gens: np.ndarray) -> np.ndarray:
         return mask
     mask[gens] = True
     frontier = np.flatnonzero(mask)
+    cols = t[:, gens]  # [n, n_gens] right multiplication by each generator
     while frontier.size:
-        prods = t[np.ix_(frontier, gens)].ravel()
-        fresh = np.unique(prods[~mask[prods]])
-        mask[fresh] = True
-        frontier = fresh
+        fresh = np.zeros(n, dtype=bool)
+        fresh[cols[frontier].ravel()] = True
+        fresh &= ~mask
+        mask |= fresh
+        frontier = np.flatnonzero(fresh)
     return mask

@@ -5,7 +5,8 @@ time, ``1 < <g1> < <g1, g2> < ... = K``. Working up to conjugacy keeps this chea
 representative H and each cyclic subgroup <g> not inside H we form <H, g>; a new subgroup brings
 its whole conjugacy class with it (computed at once by gathering through the conjugation table),
 and only its representative is extended further. Since <x⁻¹Hx, x⁻¹gx> = x⁻¹<H, g>x, extending
-representatives by every cyclic subgroup reaches every class.
+representatives by every cyclic subgroup reaches every class; and since conjugating by the
+normaliser N(H) fixes H, one cyclic subgroup per N(H)-orbit is enough.
 
 Subgroups are stored as sorted element arrays; a boolean-mask key identifies them.
 
@@ -139,14 +140,9 @@ def _key(n: int, elements: np.ndarray) -> bytes:
 def _enumerate(group: FiniteGroup) -> SubgroupLattice:
     n, t, e = group.order, group.table, group.identity
     conj = group.conjugation  # [x, g] -> x g x^-1
-    # One generator per cyclic subgroup (the smallest element generating it).
-    cyclic_gens: list[int] = []
-    seen_cyclic: set[bytes] = set()
-    for g in range(n):
-        k = _key(n, np.flatnonzero(_subgroup_closure(t, e, np.array([g]))))
-        if k not in seen_cyclic:
-            seen_cyclic.add(k)
-            cyclic_gens.append(g)
+    # One generator per cyclic subgroup: cyclic_rep[g] = the smallest generator of <g>.
+    cyclic_rep = _cyclic_representatives(group)
+    cyclic_gens = np.unique(cyclic_rep).tolist()
 
     known: set[bytes] = set()
     found: list[tuple[np.ndarray, tuple[int, ...], list[np.ndarray], list[tuple[int, ...]]]] = []
@@ -172,10 +168,16 @@ def _enumerate(group: FiniteGroup) -> SubgroupLattice:
         elements, gens, _, _ = found[rep_index]
         inside = np.zeros(n, dtype=bool)
         inside[elements] = True
+        # Conjugating by the normaliser N(H) fixes H and permutes the cyclic subgroups, and
+        # <H, xgx⁻¹> = x<H, g>x⁻¹ is in the same class as <H, g>: one <g> per N(H)-orbit suffices.
+        normaliser = np.flatnonzero((np.sort(conj[:, elements], axis=1) == elements).all(axis=1))
+        handled = inside[cyclic_rep].copy()  # per element: its cyclic subgroup is done
         base = np.array(gens, dtype=np.int64)
         for g in cyclic_gens:
-            if inside[g]:
+            if handled[g]:
                 continue
+            orbit = cyclic_rep[conj[normaliser, g]]
+            handled[np.isin(cyclic_rep, orbit)] = True
             new = np.flatnonzero(_subgroup_closure(t, e, np.append(base, g)))
             if register(new, gens + (g,)):
                 queue.append(len(found) - 1)
@@ -199,6 +201,23 @@ def _enumerate(group: FiniteGroup) -> SubgroupLattice:
             )
         )
     return SubgroupLattice(group, subgroups, classes)
+
+
+def _cyclic_representatives(group: FiniteGroup) -> np.ndarray:
+    """``[n]``: for each g, the smallest element generating the same cyclic subgroup <g>.
+
+    The generators of <g> are the powers g^k with gcd(k, ord g) = 1.
+    """
+    n, t = group.order, group.table
+    orders = group.element_orders
+    top = int(orders.max())
+    powers = np.empty((n, top), dtype=np.int64)  # [g, k-1] = g^k
+    powers[:, 0] = np.arange(n)
+    for k in range(1, top):
+        powers[:, k] = t[powers[:, k - 1], np.arange(n)]
+    ks = np.arange(1, top + 1)
+    coprime = (np.gcd(ks[None, :], orders[:, None]) == 1) & (ks[None, :] <= orders[:, None])
+    return np.where(coprime, powers, n).min(axis=1)
 
 
 # -- structure labels ----------------------------------------------------------------------------
