@@ -117,3 +117,14 @@ def test_find_and_labels():
     assert {"trivial", "C2", "C3", "C4", "C2xC2", "D3", "D4", "A4"} <= labels
     with pytest.raises(KeyError):
         lat.find(np.array([0, 1, 2]))
+
+
+def test_coset_table_matches_per_subgroup_cosets():
+    g = parse_group("S4")
+    lat = g.subgroup_lattice
+    left, right = lat.coset_table("left"), lat.coset_table("right")
+    assert left.shape == right.shape == (30, 24)
+    for i, s in enumerate(lat.subgroups):
+        assert (left[i] == lat.left_cosets(i)).all() and (right[i] == lat.right_cosets(i)).all()
+        assert left[i].max() + 1 == 24 // s.order
+    assert lat.coset_table("left") is left  # cached

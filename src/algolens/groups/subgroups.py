@@ -74,6 +74,7 @@ class SubgroupLattice:
         self.group = group
         self.subgroups = subgroups
         self.classes = classes
+        self._coset_tables: dict[str, np.ndarray] = {}
 
     @classmethod
     def of(cls, group: FiniteGroup) -> SubgroupLattice:
@@ -103,6 +104,22 @@ class SubgroupLattice:
     def right_cosets(self, h: int) -> np.ndarray:
         """``[n]`` id of the right coset Hg of every g, for subgroup index ``h``."""
         return right_cosets(self.group, self.subgroups[h].elements)
+
+    def coset_table(self, side: str = "left") -> np.ndarray:
+        """``[n_subgroups, n]`` coset ids of every element for every subgroup (cached).
+
+        Row ``i`` is :meth:`left_cosets` (``side="left"``, cosets gH) or :meth:`right_cosets`
+        (``side="right"``, cosets Hg) of subgroup ``i``: the input of coset statistics over the
+        whole lattice at once.
+        """
+        if side not in ("left", "right"):
+            raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+        if side not in self._coset_tables:
+            fn = left_cosets if side == "left" else right_cosets
+            table = np.stack([fn(self.group, s.elements) for s in self.subgroups])
+            table.setflags(write=False)
+            self._coset_tables[side] = table
+        return self._coset_tables[side]
 
 
 def left_cosets(group: FiniteGroup, subgroup: np.ndarray) -> np.ndarray:
