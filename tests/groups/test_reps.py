@@ -327,3 +327,13 @@ def test_frobenius_schur_helper_matches_the_table(spec):
     g = parse_group(spec)
     table = character_table(g)
     assert frobenius_schur(g, table.values).tolist() == table.indicators.tolist()
+
+
+def test_blas_threads_context_restores_the_thread_count():
+    from algolens.groups._blas import _openblas_handles, blas_threads
+
+    handles = _openblas_handles()
+    before = [get() for _, get in handles]
+    with blas_threads(1):
+        assert all(get() == 1 for _, get in handles)
+    assert [get() for _, get in handles] == before
