@@ -123,22 +123,26 @@ class BatchedModel(HookedRootModule):
 
     # -- token layouts -----------------------------------------------------------------
 
+    def _n_live(self) -> int:
+        """Instances this forward computes: ``n_inst``, or fewer inside :meth:`forward_instances`
+        (read from a parameter, which ``functional_call`` replaces by a slice)."""
+        raise NotImplementedError
+
     def _tokens(self, tokens: torch.Tensor) -> torch.Tensor:
         """Validate tokens, set the layout for this forward, return ``[inst, batch, pos]``."""
         if tokens.dtype not in (torch.int64, torch.int32):
             raise ConfigError(f"tokens must be an integer tensor, got {tokens.dtype}")
+        n = self._n_live()
         if tokens.ndim == 2:
-            if self.cfg.n_inst != 1:
+            if n != 1:
                 raise ConfigError(
                     f"[batch, pos] tokens need a single-instance model; this one has "
-                    f"n_inst={self.cfg.n_inst}: pass [inst, batch, pos] or use model.instance(k)"
+                    f"n_inst={n}: pass [inst, batch, pos] or use model.instance(k)"
                 )
             self._squeeze = True
             return tokens.unsqueeze(0)  # [inst=1, batch, pos]
-        if tokens.ndim != 3 or tokens.shape[0] != self.cfg.n_inst:
-            raise ConfigError(
-                f"tokens must be [inst={self.cfg.n_inst}, batch, pos], got {tuple(tokens.shape)}"
-            )
+        if tokens.ndim != 3 or tokens.shape[0] != n:
+            raise ConfigError(f"tokens must be [inst={n}, batch, pos], got {tuple(tokens.shape)}")
         self._squeeze = False
         return tokens
 
@@ -171,9 +175,39 @@ class BatchedModel(HookedRootModule):
         out, cache = super().run_with_cache(*model_args, **kwargs)
         return out, ActivationCache(cache, self, has_batch_dim=True)
 
-    def answer_logits(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Logits for the answer of each row: ``[inst, batch, d_vocab_out]``."""
-        raise NotImplementedError
+    def answer_logits(
+        self, tokens: torch.Tensor, *, instances: slice | None = None
+    ) -> torch.Tensor:
+        """Logits for the answer of each row: ``[inst, batch, d_vocab_out]``.
+
+        Args:
+            tokens: ``[inst, batch, pos]`` (``[batch, pos]`` on a single-instance model).
+            instances: compute only these instances (a contiguous slice; ``tokens`` then has
+                one row per selected instance); see :meth:`forward_instances`.
+        """
+        if instances is None:
+            return self(tokens, answer=True)
+        return self.forward_instances(instances, tokens, answer=True)
+
+    def instance_views(self, instances: slice) -> dict[str, torch.Tensor]:
+        """Every parameter and buffer sliced to ``instances`` along ``inst`` (views, not copies)."""
+        if not isinstance(instances, slice) or instances.step not in (None, 1):
+            raise ConfigError(f"instances must be a contiguous slice, got {instances!r}")
+        named = list(self.named_parameters()) + list(self.named_buffers())
+        return {name: t[instances] for name, t in named}
+
+    def forward_instances(self, instances: slice, tokens: torch.Tensor, **kwargs: Any) -> Any:
+        """``forward`` of a contiguous group of instances only.
+
+        Runs the model with its parameters replaced by views of the selected instances
+        (``torch.func.functional_call``), so gradients flow into the full parameters and a
+        trainer can call ``backward`` once per group. On a CPU this keeps each group's
+        activations in cache: a large task (S5) trains faster per model in groups of 1–2 than
+        as one K-instance computation (see docs/benchmarks_models.md). Hooks fire as usual,
+        with the group's ``inst`` size.
+        """
+        views = self.instance_views(instances)
+        return torch.func.functional_call(self, views, (tokens,), kwargs)
 
     def n_params(self, trainable_only: bool = True) -> int:
         """Parameters per instance."""

@@ -154,8 +154,12 @@ class MLP(BatchedModel):
             return w[:, :d], w[:, d:]  # [inst, d_embed, d_mlp] ×2
         return w, w
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, *, answer: bool = False) -> torch.Tensor:
         """Logits for ``tokens`` ``[inst, batch, 2]`` (or ``[batch, 2]`` if ``n_inst == 1``).
+
+        Args:
+            tokens: operand pairs ``(a, b)``.
+            answer: accepted for the common interface (the output is always the answer).
 
         Returns:
             ``[inst, batch, d_vocab]`` (``[batch, d_vocab]`` for 2-D tokens).
@@ -179,9 +183,8 @@ class MLP(BatchedModel):
             logits = logits + self.b_U[:, None, :]
         return self._out(self._hook(self.hook_logits, logits))
 
-    def answer_logits(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Same as :meth:`forward`: ``[inst, batch, d_vocab]``."""
-        return self(tokens)
+    def _n_live(self) -> int:
+        return int(self.W_U.shape[0])
 
     def _side(
         self, ids: torch.Tensor, embed: torch.Tensor, w_half: torch.Tensor, hook: HookPoint

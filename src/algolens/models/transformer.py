@@ -333,6 +333,11 @@ class Transformer(BatchedModel):
     ``unembed.W_U``...), each with a leading ``inst`` axis. Weights are drawn
     ``N(0, weight_std²)``, biases are zero, LayerNorm scales one. Instances are seeded
     ``0..n_inst-1`` until :meth:`init_weights` is called.
+
+    :meth:`answer_logits` (``forward(tokens, answer=True)``) equals
+    ``forward(tokens)[..., -1, :]`` up to float rounding but computes the last block after its
+    attention scores at the last position only (a third of the MLP and unembedding work for
+    ``[a, b, =]``); with ``fold_embed`` the first layer's Q/K/V are table lookups.
     """
 
     def __init__(self, cfg: TransformerConfig) -> None:
@@ -375,18 +380,26 @@ class Transformer(BatchedModel):
             specs.append(("unembed.b_U", zero))
         return specs
 
-    def forward(self, tokens: torch.Tensor, *, last_only: bool = False) -> torch.Tensor:
+    def _n_live(self) -> int:
+        return int(self.unembed.W_U.shape[0])
+
+    def forward(
+        self, tokens: torch.Tensor, *, last_only: bool = False, answer: bool = False
+    ) -> torch.Tensor:
         """Logits at every position.
 
         Args:
             tokens: ``[inst, batch, pos]`` (``[batch, pos]`` if ``n_inst == 1``), ``pos ≤ n_ctx``.
             last_only: compute the last block after its attention scores at the last position
-                only (hooks there then see ``pos = 1``); see :meth:`answer_logits`.
+                only (hooks there then see ``pos = 1``).
+            answer: ``last_only`` and drop the ``pos`` axis: the answer logits
+                ``[inst, batch, d_vocab_out]`` (see :meth:`answer_logits`).
 
         Returns:
-            ``[inst, batch, pos, d_vocab_out]`` (``pos = 1`` with ``last_only``; no ``inst`` for
-            2-D tokens).
+            ``[inst, batch, pos, d_vocab_out]`` (``pos = 1`` with ``last_only``; no ``pos`` with
+            ``answer``; no ``inst`` for 2-D tokens).
         """
+        last_only = last_only or answer
         tokens = self._tokens(tokens)  # [inst, batch, pos]
         self._check_ids(tokens, self.cfg.d_vocab)
         n_inst, batch, pos = tokens.shape
@@ -409,7 +422,8 @@ class Transformer(BatchedModel):
         n_pos = resid.shape[2]
         resid = resid.flatten(1, 2)  # [inst, batch·pos, d_model]
         logits = _linear(resid, self.unembed.W_U, self.unembed.b_U)  # [inst, batch·pos, d_vocab]
-        return self._out(logits.view(n_inst, batch, n_pos, -1))  # [inst, batch, pos, d_vocab]
+        logits = self._out(logits.view(n_inst, batch, n_pos, -1))  # [inst, batch, pos, d_vocab]
+        return logits[..., -1, :] if answer else logits  # [inst, batch, d_vocab] if answer
 
     def _can_fold(self) -> bool:
         """Fold the first layer's Q/K/V into per-(token, position) tables? Only without
@@ -453,14 +467,6 @@ class Transformer(BatchedModel):
         k = lookup(_linear(table, *attn.projection("K")), ids)  # [inst, batch, pos, h·dh]
         v = lookup(_linear(table, *attn.projection("V")), ids)  # [inst, batch, pos, h·dh]
         return lookup(table, last_ids), (q, k, v)  # resid: [inst, batch, pos, d_model]
-
-    def answer_logits(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Logits at the last position, ``[inst, batch, d_vocab_out]`` (``[batch, ...]`` for 2-D).
-
-        Uses ``forward(tokens, last_only=True)``: equal to ``forward(tokens)[..., -1, :]`` up to
-        float rounding, and about a third of the MLP and unembedding work for ``[a, b, =]``.
-        """
-        return self(tokens, last_only=True)[..., -1, :]
 
 
 def to_tl_native(model: Transformer, k: int = 0) -> torch.nn.Module:
