@@ -15,8 +15,9 @@ the clock starts, for both), both with one BLAS thread (see ``algolens.groups._b
 LAPACK is pathologically slow on a busy 2-core machine). Each method's output is checked
 (homomorphism, orthogonality, the multiset of real dimensions agrees).
 
-Usage: .venv/bin/python benchmarks/bench_irreps.py [--quick] [--gap]
+Usage: .venv/bin/python benchmarks/bench_irreps.py [--quick] [--gap] [--sweep]
   --quick  only groups up to order 120;  --gap  add GAP SmallGroups of order 1000 (needs gap)
+  --sweep  then time ours alone (fresh group, classes included) on more groups up to 2520
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="groups up to order 120 only")
     ap.add_argument("--gap", action="store_true", help="add GAP SmallGroups of order 1000")
+    ap.add_argument("--sweep", action="store_true", help="time ours alone on more groups")
     args = ap.parse_args()
     specs = ["S4", "A5", "D59", "C113", "S5"]
     if not args.quick:
@@ -122,7 +124,27 @@ def main() -> None:
             f"S6 via Young's orthogonal form (method='auto' for S_n): {t_young:.3f} s, "
             f"err {check(g, [r.matrices for r in young]):.1e}"
         )
+    if args.sweep:
+        sweep(args.gap)
     print(f"load avg after: {os.getloadavg()[0]:.1f}")
+
+
+SWEEP = ["D500", "C10xD50", "C2xD250", "D4xC125", "Q8xC125", "C1000", "C5xC5xC5xC8", "S3xC166"]
+SWEEP += ["S5xD4", "A5xD8", "C2xS6", "D1260", "C2520", "A7"]
+SWEEP_GAP = ["gap:SmallGroup(1000,3)", "gap:SmallGroup(1000,100)", "gap:PSL(2,13)"]
+
+
+def sweep(use_gap: bool) -> None:
+    """Ours alone: seconds for irreps(g, "general") on a fresh group, classes included."""
+    print("sweep (ours only, conjugacy classes included):")
+    for spec in SWEEP + (SWEEP_GAP if use_gap else []):
+        g = parse_group(spec)
+        reps, secs = timed(lambda g=g: irreps(g, "general"))
+        err = max(max(r.hom_error(g), r.orth_error()) for r in reps)
+        print(
+            f"  {spec:26s} {g.order:5d} {len(reps):5d} irreps {secs:7.2f} s  err {err:.1e}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
