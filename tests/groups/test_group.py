@@ -123,3 +123,14 @@ def test_generators_generate():
         g = parse_group(spec)
         assert g.closure(g.generators).all()
         assert len(g.generators) <= int(np.log2(g.order)) + 1
+
+
+def test_identity_class_is_first_even_when_identity_is_not_zero():
+    g = parse_group("S3")
+    perm = np.array([3, 1, 4, 0, 5, 2])  # relabel: old element i becomes perm[i]
+    relabelled = np.empty_like(g.table)
+    relabelled[np.ix_(perm, perm)] = perm[g.table]
+    h = FiniteGroup(relabelled)
+    assert h.identity == 3
+    assert h.conjugacy_classes[0].tolist() == [3] and h.class_representatives[0] == 3
+    assert sorted(h.class_sizes) == [1, 2, 3]

@@ -13,10 +13,15 @@ from algolens.groups.catalog import (
     symmetric,
 )
 from algolens.groups.group import MAX_ORDER, FiniteGroup
+from algolens.groups.reps import Irrep, character_table, irreps, rho_basis
 
 __all__ = [
     "MAX_ORDER",
     "FiniteGroup",
+    "Irrep",
+    "character_table",
+    "irreps",
+    "rho_basis",
     "alternating",
     "cyclic",
     "dihedral",

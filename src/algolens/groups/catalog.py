@@ -69,9 +69,7 @@ def dihedral(n: int) -> FiniteGroup:
     sign = np.where(f == 1, -1, 1)
     k_prod = (k[:, None] + sign[:, None] * k[None, :]) % n
     f_prod = (f[:, None] + f[None, :]) % 2
-    labels = [
-        f"r^{kk}" if ff == 0 else ("s" if kk == 0 else f"r^{kk}s") for kk, ff in zip(k, f)
-    ]
+    labels = [f"r^{kk}" if ff == 0 else ("s" if kk == 0 else f"r^{kk}s") for kk, ff in zip(k, f)]
     labels[0] = "e"
     return FiniteGroup(f_prod * n + k_prod, name=f"D{n}", labels=labels)
 

@@ -165,12 +165,12 @@ class FiniteGroup:
     def class_of(self) -> np.ndarray:
         """``[n]`` conjugacy class index of each element; class 0 holds the identity.
 
-        Classes are numbered in order of their smallest element.
+        The identity's class is 0; the others are numbered in order of their smallest element.
         """
         n = self.order
         cls = np.full(n, -1, dtype=np.int64)
         k = 0
-        for x in range(n):
+        for x in [self.identity, *range(n)]:
             if cls[x] < 0:
                 cls[self.conjugation[:, x]] = k
                 k += 1
@@ -196,7 +196,7 @@ class FiniteGroup:
 
     @property
     def class_representatives(self) -> list[int]:
-        """Smallest element of each conjugacy class."""
+        """Smallest element of each conjugacy class (the identity for class 0)."""
         return [int(c[0]) for c in self.conjugacy_classes]
 
     @cached_property
