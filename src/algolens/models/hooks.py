@@ -56,7 +56,12 @@ class BatchedModel(HookedRootModule):
 
     Subclasses set ``self.cfg`` (a :class:`~algolens.models.config.ModelConfig` with ``n_inst``),
     create parameters with a leading ``inst`` axis, call ``self.setup()``, and implement
-    :meth:`init_specs`, :meth:`forward` and :meth:`answer_logits`.
+    :meth:`init_specs`, :meth:`_n_live` and ``forward(tokens, *, answer=False)`` (``answer=True``
+    returns the answer logits ``[inst, batch, d_vocab_out]``).
+
+    The trainer's interface: :meth:`init_weights`, :meth:`answer_logits` (optionally for a group
+    of instances), :meth:`instance`, :meth:`stack`; analyses use ``run_with_cache`` /
+    ``run_with_hooks`` and the TransformerLens hook names.
     """
 
     cfg: Any
