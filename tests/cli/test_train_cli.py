@@ -172,3 +172,33 @@ def test_load_run_model_gives_final_and_checkpoint_weights(run_cli, tmp_path):
     assert torch.equal(final.W_U, at30.W_U) and not torch.equal(final.W_U, at0.W_U)
     tokens = torch.tensor([[0, 1], [2, 3]])
     assert final.instance(1)(tokens).shape == (2, 5)
+
+
+def test_sigterm_marks_interrupted_then_resume_completes(run_cli, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from algolens.train.trainer import Trainer
+
+    real_epoch = Trainer.train_epoch
+
+    def epoch_then_term(self):
+        out = real_epoch(self)
+        if self.epoch == 15:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return out
+
+    monkeypatch.setattr(Trainer, "train_epoch", epoch_then_term)
+    code, _, err = _train(run_cli, tmp_path)
+    assert code == 130 and "--resume" in err
+    store = RunStore(tmp_path / "store")
+    (record,) = store.list()
+    assert record.status == "interrupted"
+    monkeypatch.setattr(Trainer, "train_epoch", real_epoch)
+    code, out, err = run_cli("train", "--resume", record.id, "--store", str(store.root), "--json")
+    assert code == 0, err
+    assert json.loads(out)["resumed_from"] == 10 and store.get(record.id).status == "completed"
+    code, ref, _ = _train(run_cli, tmp_path / "ref", "--json")
+    ref_store = RunStore(tmp_path / "ref" / "store")
+    ref_final = ref_store.paths(json.loads(ref)["run_id"]).final.read_bytes()
+    assert store.paths(record.id).final.read_bytes() == ref_final

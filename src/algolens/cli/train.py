@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -85,7 +87,12 @@ def train(
             raise ConfigError(
                 f"--resume continues a run with its saved config; drop {', '.join(given)}"
             )
-        summary = with_progress(lambda p: resume_run(run_store, resume, progress=p), None, json_out)
+        started = [run_store.get(resume).id]
+
+        def job(progress: Any) -> dict[str, Any]:
+            return resume_run(run_store, started[0], progress=progress)
+
+        total = None
     else:
         overrides: dict[str, Any] = {
             "group": group, "model": model, "epochs": epochs, "train_frac": train_frac, "lr": lr,
@@ -100,9 +107,21 @@ def train(
                 )
         else:
             cfg = make_config(recipe or "fast", **overrides)
-        summary = with_progress(
-            lambda p: start_run(cfg, run_store, progress=p), cfg.epochs, json_out
+        started: list[str] = []
+
+        def job(progress: Any) -> dict[str, Any]:
+            return start_run(cfg, run_store, progress=progress, on_start=started.append)
+
+        total = cfg.epochs
+    try:
+        summary = with_progress(job, total, json_out)
+    except KeyboardInterrupt:
+        run_id = started[0] if started else "?"
+        print(
+            f"interrupted: run {run_id} continues with `algolens train --resume {run_id}`",
+            file=sys.stderr,
         )
+        sys.exit(130)
     if json_out:
         print_json(summary)
     else:
@@ -116,7 +135,24 @@ def _flag_values(local: dict[str, Any]) -> dict[str, Any]:
 
 
 def with_progress(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
-    """Run ``job(progress_fn)`` under a rich progress bar with live losses (none if quiet)."""
+    """Run ``job(progress_fn)`` under a rich progress bar with live losses (none if quiet).
+
+    SIGTERM is turned into KeyboardInterrupt meanwhile, so a terminated run is recorded as
+    ``interrupted`` (SIGKILL leaves it ``running``; both resume from the last checkpoint).
+    """
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return _run_with_bar(job, total, quiet)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _run_with_bar(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
     if quiet:
         return job(None)
     columns = (
