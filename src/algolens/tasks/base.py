@@ -8,6 +8,7 @@ implement the same protocol.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, Protocol, runtime_checkable
 
 import torch
@@ -37,8 +38,17 @@ class Task(Protocol):
     n_train: int
 
     def split(self, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return ``(train_idx, test_idx)``: disjoint, sorted int64 indices covering ``0..N-1``."""
+        """Return ``(train_idx, test_idx)``: disjoint, sorted int64 indices covering ``0..N-1``,
+        of sizes ``n_train`` and ``N - n_train`` for every seed."""
         ...
+
+    def splits(self, seeds: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Splits for K seeds stacked: ``([K, n_train], [K, N - n_train])``.
+
+        A default implementation, inherited by tasks that subclass :class:`Task` explicitly.
+        """
+        pairs = [self.split(s) for s in seeds]
+        return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
 
 
 def random_split(n: int, n_train: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -24,12 +24,12 @@ import torch
 
 from algolens.errors import ConfigError
 from algolens.groups import FiniteGroup, parse_group
-from algolens.tasks.base import TaskFormat, random_split
+from algolens.tasks.base import Task, TaskFormat, random_split
 
 FORMATS: tuple[str, ...] = ("mlp", "transformer")
 
 
-class CompositionTask:
+class CompositionTask(Task):
     """All pairs ``(a, b) -> a·b`` of a finite group, with seeded train/test splits.
 
     Args:
@@ -111,8 +111,3 @@ class CompositionTask:
             ``torch.Generator().manual_seed(seed)``.
         """
         return random_split(len(self), self.n_train, seed)
-
-    def splits(self, seeds: list[int] | tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Splits for K seeds stacked: ``([K, n_train], [K, n_test])``."""
-        pairs = [self.split(s) for s in seeds]
-        return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
