@@ -202,3 +202,10 @@ def test_sigterm_marks_interrupted_then_resume_completes(run_cli, tmp_path, monk
     ref_store = RunStore(tmp_path / "ref" / "store")
     ref_final = ref_store.paths(json.loads(ref)["run_id"]).final.read_bytes()
     assert store.paths(record.id).final.read_bytes() == ref_final
+
+
+def test_resume_of_completed_run_is_refused(run_cli, tmp_path):
+    code, out, _ = _train(run_cli, tmp_path, "--json")
+    run_id = json.loads(out)["run_id"]
+    code, _, err = run_cli("train", "--resume", run_id, "--store", str(tmp_path / "store"))
+    assert code == 2 and "already completed" in err

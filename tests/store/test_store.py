@@ -78,3 +78,26 @@ def test_two_processes_write_at_once(tmp_path):
     for writer in ("a", "b"):
         mine = sorted(r.config["i"] for r in records if r.config["writer"] == writer)
         assert mine == list(range(25))
+
+
+def test_lock_is_exclusive_and_blocks_removal(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create("train", {})
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from algolens.store import RunStore\n"
+         "with RunStore(sys.argv[1]).lock(sys.argv[2]):\n"
+         "    print('locked', flush=True); time.sleep(60)",
+         str(tmp_path), run_id],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == b"locked"
+        with pytest.raises(StoreError, match="being trained"):
+            store.remove(run_id)
+        with pytest.raises(StoreError, match="being trained"), store.lock(run_id):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert store.remove(run_id) == run_id  # the kernel dropped the dead holder's lock

@@ -14,9 +14,12 @@ Every file is written atomically; the folder is created only after the config va
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,13 +128,39 @@ class RunStore:
         write_json_atomic(self.paths(run_id).summary, summary)
         self.index.update(run_id, status=status, summary=summary)
 
+    @contextmanager
+    def lock(self, run_id: str) -> Iterator[None]:
+        """Hold the run's exclusive lock (``flock`` on ``<run>/.lock``; the kernel drops it when
+        the process dies, even by SIGKILL).
+
+        Raises:
+            StoreError: another process holds it (the run is being trained).
+        """
+        paths = self.paths(run_id)
+        fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreError(
+                    f"run {run_id} is being trained by another process; wait for it to end"
+                ) from None
+            yield
+        finally:
+            os.close(fd)
+
     def remove(self, run_id: str) -> str:
-        """Delete a run's folder and index row; returns the exact id removed."""
+        """Delete a run's folder and index row; returns the exact id removed.
+
+        Raises:
+            StoreError: unknown run, or a run being trained right now.
+        """
         record = self.get(run_id)
         folder = self.paths(record.id).root
         if folder.exists():
-            trash = folder.with_name(f".{record.id}.removing")
-            os.replace(folder, trash)  # atomic: the run vanishes at once
+            with self.lock(record.id):
+                trash = folder.with_name(f".{record.id}.removing")
+                os.replace(folder, trash)  # atomic: the run vanishes at once
             shutil.rmtree(trash)
         self.index.delete(record.id)
         return record.id

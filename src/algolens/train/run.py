@@ -11,13 +11,10 @@ SIGKILL) and resumed from its last checkpoint finishes with the same bits as one
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,22 +56,6 @@ def checkpoint_epochs(epochs: int, n_log: int, every: int) -> set[int]:
     return {m for m in marks if 0 <= m <= epochs}
 
 
-@contextmanager
-def _run_lock(paths: RunPaths) -> Iterator[None]:
-    """Hold an exclusive lock on the run folder (released by the OS even on SIGKILL)."""
-    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreError(
-                f"run {paths.root.name} is being trained by another process; wait for it to end"
-            ) from None
-        yield
-    finally:
-        os.close(fd)
-
-
 def start_run(
     config: TrainConfig, store: RunStore, *, progress: ProgressFn | None = None,
     on_start: Callable[[str], None] | None = None,
@@ -88,8 +69,7 @@ def start_run(
     run_id = store.create("train", config.to_dict())
     if on_start is not None:
         on_start(run_id)
-    paths = store.paths(run_id)
-    with _run_lock(paths):
+    with store.lock(run_id):
         return _fit(trainer, store, run_id, progress=progress, resumed_from=None)
 
 
@@ -101,9 +81,11 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
         CheckpointError: no checkpoint, or a truncated/foreign/other-task one. Nothing is written.
     """
     record = store.get(run)
+    if record.status == "completed":
+        raise StoreError(f"run {record.id} is already completed; there is nothing to resume")
     paths = store.paths(record.id)
     config = run_config(store, record.id)
-    with _run_lock(paths):
+    with store.lock(record.id):
         latest = latest_checkpoint(paths.checkpoints)
         if latest is None:
             raise CheckpointError(f"run {record.id} has no checkpoint to resume from")
