@@ -143,3 +143,12 @@ def test_nan_isolated_with_chunks():
     a, b = clean.state_tensors(), poisoned.state_tensors()
     for k in (0, 1, 3):
         assert_tensors_equal(_instance(a, k), _instance(b, k))
+
+
+def test_run_stops_when_every_instance_failed(tmp_path):
+    from algolens.store import RunStore
+    from algolens.train.run import start_run
+
+    cfg = tiny_config(lr=1e30, epochs=200, seeds=[0, 1])  # diverges at once
+    summary = start_run(cfg, RunStore(tmp_path))
+    assert summary["n_failed"] == 2 and summary["epochs"] < 200 and summary["stopped_early"]

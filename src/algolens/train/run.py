@@ -128,6 +128,11 @@ def _fit(
                     result = last = trainer.evaluate()
                     _append(metrics, result, trainer)
                 stop = cfg.early_stop and result is not None and trainer.done()
+                if not bool(trainer.alive.any()):  # every instance failed: nothing left to train
+                    stop = True
+                    if result is None:
+                        result = last = trainer.evaluate()
+                        _append(metrics, result, trainer)
                 if e in marks or stop:
                     metrics.flush()
                     _save(trainer, paths)
