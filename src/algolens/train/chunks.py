@@ -31,7 +31,10 @@ def instance_chunks(
         for name, t in list(part.named_parameters()) + list(part.named_buffers()):
             owner_name, _, leaf = name.rpartition(".")
             owner = part.get_submodule(owner_name) if owner_name else part
-            view = full[name].detach()[start:stop]  # shares storage with the full model
+            whole = full[name].detach()
+            # Per-instance tensors are sliced; anything without a leading inst axis is shared.
+            per_instance = whole.ndim > 0 and whole.shape[0] == k and t.shape[0] == stop - start
+            view = whole[start:stop] if per_instance else whole
             if isinstance(t, torch.nn.Parameter):
                 setattr(owner, leaf, torch.nn.Parameter(view, requires_grad=t.requires_grad))
             else:
