@@ -16,7 +16,7 @@ def main() -> None:
     from algolens.errors import AlgolensError
 
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except AlgolensError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -32,6 +32,8 @@ def main() -> None:
             print("aborted", file=sys.stderr)
             sys.exit(130)
         raise
+    if isinstance(code, int) and code != 0:  # e.g. typer's 130 after Ctrl-C
+        sys.exit(code)
 
 
 __all__ = ["app", "main"]

@@ -47,7 +47,27 @@ def step_train(state: dict[str, Any]) -> None:
     print_summary(summary)
 
 
-STEPS = [("group structure", step_group), ("training", step_train)]
+def step_report(state: dict[str, Any]) -> None:
+    """Analyse each seed's irreps (Chughtai et al.) and write the run's HTML report."""
+    from algolens.report.composition import composition_report
+    from algolens.store import RunStore
+
+    path, analyses = composition_report(RunStore(state.get("store")), state["run_id"])
+    for seed, a in zip(state["train_summary"]["seeds"], analyses):
+        console.print(
+            f"seed {seed['seed']}: key irreps {', '.join(a.key) or 'none'}; "
+            f"logit FVE {a.logit_fve:.3f}; W_a/W_b/W_U FVE {a.weight_fve['W_a']:.3f}/"
+            f"{a.weight_fve['W_b']:.3f}/{a.weight_fve['W_U']:.3f}"
+        )
+    console.print(f"[bold]report:[/] {path}")
+    state["report"] = str(path)
+
+
+STEPS = [
+    ("group structure", step_group),
+    ("training", step_train),
+    ("irrep analysis and HTML report", step_report),
+]
 
 
 @app.command("demo")
