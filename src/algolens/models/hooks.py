@@ -208,7 +208,7 @@ class BatchedModel(HookedRootModule):
         (``torch.func.functional_call``), so gradients flow into the full parameters and a
         trainer can call ``backward`` once per group. On a CPU this keeps each group's
         activations in cache: a large task (S5) trains faster per model in groups of 1–2 than
-        as one K-instance computation (see docs/benchmarks_models.md). Hooks fire as usual,
+        as one K-instance computation (see docs/benchmarks.md, "Models"). Hooks fire as usual,
         with the group's ``inst`` size.
         """
         views = self.instance_views(instances)
