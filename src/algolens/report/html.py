@@ -21,9 +21,9 @@ from algolens.fileio import write_text_atomic
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
+th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f3; }
-td:first-child, th:first-child { text-align: left; }
 .note { color: #555; font-size: 0.92em; }
 """
 
@@ -46,7 +46,7 @@ class HtmlReport:
     def table(self, columns: list[str], rows: list[list[Any]]) -> None:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
+            "<tr>" + "".join(_cell(v) for v in row) + "</tr>"
             for row in rows
         )
         self._parts.append(f"<table><tr>{head}</tr>{body}</table>")
@@ -69,6 +69,12 @@ class HtmlReport:
         """Write the page atomically and return its path."""
         write_text_atomic(path, self.render())
         return Path(path)
+
+
+def _cell(v: Any) -> str:
+    numeric = isinstance(v, int | float) and not isinstance(v, bool)
+    attr = ' class="num"' if numeric else ""
+    return f"<td{attr}>{html.escape(_fmt(v))}</td>"
 
 
 def _fmt(v: Any) -> str:
