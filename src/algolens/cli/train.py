@@ -107,6 +107,9 @@ def train(
                 )
         else:
             cfg = make_config(recipe or "fast", **overrides)
+        from algolens.train.trainer import build_task
+
+        build_task(cfg)  # a bad group or fraction fails here, before any progress bar
         started: list[str] = []
 
         def job(progress: Any) -> dict[str, Any]:
