@@ -16,12 +16,8 @@ from algolens.errors import ConfigError
 from algolens.models.config import ModelConfig
 from algolens.models.hooks import BatchedModel
 from algolens.models.mlp import MLP, MLPConfig
-from algolens.models.transformer import (
-    Transformer,
-    TransformerConfig,
-    last_position,
-    to_tl_native,
-)
+from algolens.models.tl_native import to_tl_native
+from algolens.models.transformer import Transformer, TransformerConfig, last_position
 
 MODEL_CONFIGS: dict[str, type[ModelConfig]] = {"mlp": MLPConfig, "transformer": TransformerConfig}
 MODEL_CLASSES: dict[str, type[BatchedModel]] = {"mlp": MLP, "transformer": Transformer}
