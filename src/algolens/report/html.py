@@ -45,10 +45,7 @@ class HtmlReport:
 
     def table(self, columns: list[str], rows: list[list[Any]]) -> None:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-        body = "".join(
-            "<tr>" + "".join(_cell(v) for v in row) + "</tr>"
-            for row in rows
-        )
+        body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
         self._parts.append(f"<table><tr>{head}</tr>{body}</table>")
 
     def figure(self, fig: Any) -> None:
