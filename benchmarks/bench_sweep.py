@@ -5,7 +5,8 @@ fraction 0.4: 5760 of the 14400 pairs; embed 256, hidden 128; lr 1e-3, wd 1, bet
 No evaluation is timed. Both sides run in this process with the same threads and loss dtype:
 
 * ``ours``: :class:`algolens.train.Trainer` with ``--seeds`` seeds, ``train_epoch()`` repeated
-  (folded embeddings, batched bmm, :class:`BatchedAdamW`, NaN checks included).
+  (folded embeddings, the fused loss-and-gradient pass of ``algolens.models.mlp_fused``,
+  :class:`BatchedAdamW` on torch's fused AdamW kernel, NaN checks included).
 * ``plain``: for each seed its own ``nn.Module`` (two ``nn.Embedding``, concat, ``nn.Linear``
   512->128, ReLU, ``nn.Linear`` 128->120, no biases) and ``torch.optim.AdamW``, full batch.
 

@@ -28,6 +28,9 @@ class BatchedAdamW:
         x <- x * (1 - lr * weight_decay)
         m <- beta1 * m + (1 - beta1) * g ;  v <- beta2 * v + (1 - beta2) * g^2
         x <- x - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+
+    computed by torch's fused AdamW kernel (``torch._fused_adamw_``, the kernel behind
+    ``torch.optim.AdamW(fused=True)``), one instance slice per tensor.
     """
 
     def __init__(
@@ -57,40 +60,69 @@ class BatchedAdamW:
         for p in self.params.values():
             p.grad = None
 
-    def grads_finite(self, n_inst: int) -> torch.Tensor:
-        """``[inst]`` bool: every gradient element of the instance is finite (missing = finite)."""
+    def grads_finite(self, n_inst: int, instances: slice | None = None) -> torch.Tensor:
+        """``[inst]`` bool: every gradient element of the instance is finite (missing = finite).
+
+        With ``instances``, only those instances are checked (``n_inst`` is their number).
+        """
+        sl = slice(None) if instances is None else instances
         ok = torch.ones(n_inst, dtype=torch.bool)
         for p in self.params.values():
             if p.grad is not None:
-                ok &= p.grad.isfinite().reshape(n_inst, -1).all(1)
+                g = p.grad[sl].reshape(n_inst, -1)
+                # One summing pass: a finite sum means finite elements. A sum that is not finite
+                # (a NaN/inf element, or finite elements overflowing) is settled element-wise.
+                fine = g.sum(1).isfinite()
+                if not bool(fine.all()):
+                    fine = g.isfinite().all(1)
+                ok &= fine.cpu()
         return ok
 
     @torch.no_grad()
     def step(self, lr: float, alive: torch.Tensor) -> None:
         """One update at learning rate ``lr`` of the instances where ``alive`` (``[inst]`` bool)."""
+        self.begin_step()
+        self.update(lr, alive)
+
+    def begin_step(self) -> None:
+        """Count a step; then :meth:`update` each group of instances once (:meth:`step` does
+        both)."""
         self.step_count += 1
-        t = self.step_count
-        bc1 = 1.0 - self.beta1**t
-        bc2 = 1.0 - self.beta2**t
-        all_alive = bool(alive.all())
-        for name, p in self.params.items():
-            g = p.grad if p.grad is not None else torch.zeros_like(p)
-            mask = alive.reshape(-1, *([1] * (p.ndim - 1)))  # [inst, 1, ...]
-            if not all_alive:
-                g = torch.where(mask, g, torch.zeros_like(g))
-            if self.gf_lamb > 0:
-                ema = self.grad_ema[name]
-                new_ema = ema * self.gf_alpha + g * (1.0 - self.gf_alpha)
-                _masked_copy(ema, new_ema, mask, all_alive)
-                g = g + new_ema * self.gf_lamb
-            m, v = self.exp_avg[name], self.exp_avg_sq[name]
-            new_m = m * self.beta1 + g * (1.0 - self.beta1)
-            new_v = v * self.beta2 + g * g * (1.0 - self.beta2)
-            denom = (new_v / bc2).sqrt() + self.eps
-            new_p = p * (1.0 - lr * self.weight_decay) - (new_m / bc1) / denom * lr
-            _masked_copy(m, new_m, mask, all_alive)
-            _masked_copy(v, new_v, mask, all_alive)
-            _masked_copy(p, new_p, mask, all_alive)
+
+    @torch.no_grad()
+    def update(self, lr: float, alive: torch.Tensor, instances: slice | None = None) -> None:
+        """The update of the current step for ``instances`` (default all; ``alive`` is theirs).
+
+        Each live instance's slice of each tensor is handed to torch's fused AdamW kernel as a
+        tensor of its own (one pass over parameter, gradient and moments), so an instance's bits
+        do not depend on which or how many other instances are updated with it: updating group
+        by group, or with some instances dead, gives every live instance the same bits.
+        """
+        start = 0 if instances is None else instances.start
+        live = [start + i for i in torch.nonzero(alive.cpu()).flatten().tolist()]
+        if not live:
+            return
+        ps, gs, ms, vs, emas = [], [], [], [], []
+        for name, param in self.params.items():
+            p = param.detach()
+            g = param.grad
+            for i in live:
+                ps.append(p[i])
+                gs.append(g[i] if g is not None else torch.zeros_like(p[i]))
+                ms.append(self.exp_avg[name][i])
+                vs.append(self.exp_avg_sq[name][i])
+                if self.gf_lamb > 0:
+                    emas.append(self.grad_ema[name][i])
+        if self.gf_lamb > 0:  # ema <- alpha * ema + (1 - alpha) * g ;  g <- g + lamb * ema
+            torch._foreach_mul_(emas, self.gf_alpha)
+            torch._foreach_add_(emas, torch._foreach_mul(gs, 1.0 - self.gf_alpha))
+            gs = torch._foreach_add(gs, torch._foreach_mul(emas, self.gf_lamb))
+        step = torch.tensor(float(self.step_count), device=ps[0].device)
+        torch._fused_adamw_(
+            ps, gs, ms, vs, [], [step] * len(ps),
+            lr=lr, beta1=self.beta1, beta2=self.beta2, weight_decay=self.weight_decay,
+            eps=self.eps, amsgrad=False, maximize=False,
+        )  # fmt: skip
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Optimizer state as flat named tensors (for checkpoints)."""
@@ -111,10 +143,3 @@ class BatchedAdamW:
             self.exp_avg_sq[name].copy_(tensors[f"optim.exp_avg_sq.{name}"])
             if self.grad_ema:
                 self.grad_ema[name].copy_(tensors[f"optim.grad_ema.{name}"])
-
-
-def _masked_copy(dst: torch.Tensor, src: torch.Tensor, mask: torch.Tensor, all_alive: bool) -> None:
-    if all_alive:
-        dst.copy_(src)
-    else:
-        dst.copy_(torch.where(mask, src, dst))

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from algolens.errors import CheckpointError
 from algolens.models import BatchedModel, build_model
+from algolens.models.mlp_fused import Workspace, flat_ids, fused_ok, loss_and_grads
 from algolens.tasks.composition import CompositionTask
 from algolens.train.chunks import instance_chunks
 from algolens.train.config import TrainConfig
@@ -140,6 +141,10 @@ class Trainer:
             instance_chunk = max(1, CHUNK_ELEMENTS // per_inst)
         self.chunks = instance_chunks(self.model, config.model, self.model_args, instance_chunk)
         self._chunk_params = [dict(m.named_parameters()) for _, m in self.chunks]
+        # The fused MLP pass (used while no hook is attached): cached ids, scratch, gradients.
+        self._full_batch_ids: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
+        self._work = Workspace()
+        self._grads: dict[str, torch.Tensor] = {}
 
     # -- training --------------------------------------------------------------------------
 
@@ -165,8 +170,12 @@ class Trainer:
 
         Forward and backward run one instance chunk at a time (see
         :func:`algolens.train.chunks.instance_chunks`); the result is bitwise the same as one pass
-        over all instances.
+        over all instances. An MLP with no hook attached trains by the fused pass of
+        :mod:`algolens.models.mlp_fused` (its gradients equal autograd's to float rounding).
         """
+        lr = self.config.lr * lr_factor(self.config, progress)
+        if fused_ok(self.model) and all(fused_ok(m) for _, m in self.chunks):
+            return self._fused_step(rows, lr)
         self.optim.zero_grad()
         losses = []
         for sl, model in self.chunks:
@@ -178,9 +187,51 @@ class Trainer:
         if len(self.chunks) > 1:
             self._gather_chunk_grads()
         self.alive &= self.optim.grads_finite(self.config.n_inst).cpu()
-        lr = self.config.lr * lr_factor(self.config, progress)
         self.optim.step(lr, self.alive.to(self.device))
         return torch.cat(losses)
+
+    def _fused_step(self, rows: torch.Tensor, lr: float) -> torch.Tensor:
+        """:meth:`train_step` by the fused MLP pass (no autograd graph), chunk by chunk: the
+        chunk's losses and gradients (written straight into ``[inst, ...]`` buffers of the full
+        parameters), its NaN/inf checks, then its AdamW update while its data is in cache. Every
+        operation is per instance, so this is bitwise one pass over all instances."""
+        if not self._grads:
+            self._grads = {n: torch.empty_like(p) for n, p in self.params.items()}
+        for n, p in self.params.items():
+            p.grad = self._grads[n]
+        self.optim.begin_step()
+        losses = []
+        for i, (sl, model) in enumerate(self.chunks):
+            a, b, targets = self._fused_ids(rows, i, sl)
+            grads = {n: g[sl] for n, g in self._grads.items()}
+            loss = loss_and_grads(
+                model, a, b, targets, self.alive[sl], self.loss_dtype, grads=grads, work=self._work
+            )
+            kc = sl.stop - sl.start
+            self.alive[sl] &= loss.isfinite().cpu() & self.optim.grads_finite(kc, sl)
+            self.optim.update(lr, self.alive[sl].to(self.device), sl)
+            losses.append(loss)
+        return torch.cat(losses)
+
+    def _fused_ids(
+        self, rows: torch.Tensor, i: int, sl: slice
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Flattened operand ids and targets of chunk ``i`` for the fused pass (the full batch's
+        are computed once and kept)."""
+        full = rows is self.train_idx
+        if full and self._full_batch_ids is not None:
+            return self._full_batch_ids[i]
+        out = []
+        for sl_j, _ in self.chunks if full else [(sl, None)]:
+            tokens = self.inputs[rows[sl_j]]  # [chunk, batch, 2]
+            n = self.task.n_vocab
+            out.append(
+                (flat_ids(tokens[..., 0], n), flat_ids(tokens[..., 1], n), self.targets[rows[sl_j]])
+            )
+        if full:
+            self._full_batch_ids = out
+            return out[i]
+        return out[0]
 
     def _gather_chunk_grads(self) -> None:
         """Move the chunk models' gradients into ``[inst, ...]`` gradients of the parameters."""
