@@ -6,8 +6,24 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from algolens.models import mlp_fused
 from algolens.models.mlp import MLP, MLPConfig
-from algolens.models.mlp_fused import flat_ids, fused_ok, loss_and_grads
+from algolens.models.mlp_fused import (
+    flat_ids,
+    fused_ok,
+    loss_and_grads,
+    relu_backward_kernel,
+    relu_backward_private_,
+    relu_backward_reference_,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_kernel_choice():
+    """Each test probes the ReLU-backward op anew and leaves no choice behind."""
+    relu_backward_kernel.cache_clear()
+    yield
+    relu_backward_kernel.cache_clear()
 
 
 def _autograd(model: MLP, tokens, targets, alive, loss_dtype):
@@ -20,11 +36,20 @@ def _autograd(model: MLP, tokens, targets, alive, loss_dtype):
     return losses.detach(), {n: p.grad.clone() for n, p in model.named_parameters()}
 
 
+def _private_op_gone(*args, **kwargs):
+    raise AttributeError("'_OpNamespace' 'aten' object has no attribute 'threshold_backward'")
+
+
+@pytest.mark.parametrize("relu_op", ["private", "fallback"])
 @pytest.mark.parametrize(
     "mode,bias,loss_dtype",
     [("concat", False, torch.float64), ("sum", True, torch.float64), ("concat", True, None)],
 )
-def test_fused_matches_autograd(mode, bias, loss_dtype):
+def test_fused_matches_autograd(mode, bias, loss_dtype, relu_op, monkeypatch):
+    if relu_op == "fallback":
+        monkeypatch.setattr(mlp_fused, "relu_backward_private_", _private_op_gone)
+    want = relu_backward_private_ if relu_op == "private" else relu_backward_reference_
+    assert relu_backward_kernel() is want
     dtype = "float64" if loss_dtype is not None else "float32"
     cfg = MLPConfig(d_vocab=7, d_embed=6, d_mlp=5, n_inst=3, embed_mode=mode, bias=bias,
                     dtype=dtype)  # fmt: skip
@@ -58,3 +83,21 @@ def test_fused_pass_only_without_hooks():
     assert not fused_ok(model)
     model.reset_hooks()
     assert fused_ok(model)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_private_relu_backward_keeps_its_signature_and_math(dtype):
+    """``aten.threshold_backward.grad_input`` as we call it: in place, zero where out <= 0."""
+    gen = torch.Generator().manual_seed(0)
+    out = torch.randn(4, 33, dtype=dtype, generator=gen).clamp_min(0.0)  # ReLU output: many zeros
+    out[0, :3] = torch.tensor([1e-30, -0.0, float("nan")], dtype=dtype)
+    grad = torch.randn(4, 33, dtype=dtype, generator=gen)
+    want = torch.where(out > 0, grad, torch.zeros_like(grad))
+    want[0, 2] = grad[0, 2]  # NaN output: the gradient passes (NaN <= 0 is false)
+    got = grad.clone()
+    assert relu_backward_private_(got, out).data_ptr() == got.data_ptr()  # in place
+    assert torch.equal(got, want)
+    fallback = grad.clone()
+    relu_backward_reference_(fallback, out)
+    assert torch.equal(fallback, want)
+    assert relu_backward_kernel() is relu_backward_private_  # the pinned torch passes the probe

@@ -20,11 +20,21 @@ and ``s = weight / batch``::
     dE_left = dW_a · W_in_leftᵀ ;  dW_in_left = E_leftᵀ · dW_a      (right side likewise)
 
 Every operation is per instance (batched matmuls, row-wise reductions, an index-add whose rows of
-instance k come from instance k only), so a K-instance call gives each instance the bits a
-1-instance call gives it.
+instance k come from instance k only): instance k's result never reads another instance's data,
+so changing another instance's values changes no bit of instance k. A K-instance call and a
+1-instance call give instance k the same result to float rounding, not necessarily the same bits:
+the batched matmuls of different batch counts may run different BLAS kernels (see
+docs/training.md, "Where bits are guaranteed").
+
+ReLU's backward runs in place through ``aten.threshold_backward.grad_input`` (a private op: no
+mask tensor is allocated); :func:`relu_backward_kernel` falls back to a public ``masked_fill_``
+if a torch release removes or changes it (tests/models/test_mlp_fused.py checks both).
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +46,30 @@ from algolens.models.mlp import MLP
 def fused_ok(model: object) -> bool:
     """True if ``model`` is an :class:`MLP` with no hook attached (the fused pass may be used)."""
     return isinstance(model, MLP) and not any(has_hooks(h) for h in model.hook_dict.values())
+
+
+def relu_backward_reference_(grad: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """``grad`` set to 0 in place where ReLU's output ``out`` (same shape) is not positive."""
+    return grad.masked_fill_(out <= 0, 0.0)
+
+
+def relu_backward_private_(grad: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """:func:`relu_backward_reference_` by torch's private ``threshold_backward`` op."""
+    return torch.ops.aten.threshold_backward.grad_input(grad, out, 0.0, grad_input=grad)
+
+
+@functools.cache
+def relu_backward_kernel() -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The private op if it exists and agrees with the reference on a probe, else the reference
+    (decided on the first call; ``relu_backward_kernel.cache_clear()`` forgets it)."""
+    out = torch.tensor([-1.0, 0.0, 2.0, 3.0, float("nan")])
+    try:
+        got = relu_backward_private_(torch.ones(5), out)
+    except (AttributeError, TypeError, RuntimeError, NotImplementedError):
+        return relu_backward_reference_
+    want = relu_backward_reference_(torch.ones(5), out)
+    ok = torch.equal(got, want)
+    return relu_backward_private_ if ok else relu_backward_reference_
 
 
 def flat_ids(ids: torch.Tensor, d_vocab: int) -> torch.Tensor:
@@ -140,7 +174,7 @@ def loss_and_grads(
     if b_u is not None:
         torch.sum(dz, 2, out=grads["b_U"])
     dh = torch.bmm(dz.transpose(1, 2), w_u.transpose(1, 2), out=work.get("dh", (k, batch, hid), h))
-    torch.ops.aten.threshold_backward.grad_input(dh, h, 0.0, grad_input=dh)  # where h > 0
+    relu_backward_kernel()(dh, h)  # dh where h > 0, else 0
     if b_in is not None:
         torch.sum(dh, 1, out=grads["mlp.b_in"])
     dh = dh.view(k * batch, hid)

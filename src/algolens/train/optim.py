@@ -8,11 +8,104 @@ unchanged from then on.
 The gradient filter of Grokfast (Lee et al. 2024, "Grokfast: accelerated grokking by amplifying
 slow gradients") is built in: with ``alpha > 0`` and ``lamb > 0`` the gradient fed to AdamW is
 ``g + lamb * ema`` where ``ema <- alpha * ema + (1 - alpha) * g`` is a per-element low-pass filter.
+
+Kernels. The update runs in torch's fused AdamW kernel ``torch._fused_adamw_`` (private: the kernel
+behind ``torch.optim.AdamW(fused=True)``; pyproject pins the torch minor version it is tested
+with). On first use :func:`adamw_kernel` probes it against :func:`adamw_reference`, the same
+update in public elementwise torch ops; if the kernel is missing, raises, or disagrees (a torch
+release changed it), the reference is used instead, with the same result to float rounding.
+tests/train/test_optim.py checks both against :class:`torch.optim.AdamW`, and checks the kernel's
+signature and behaviour directly, so an incompatible torch fails there rather than here.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable
+
 import torch
+
+AdamWKernel = Callable[..., None]
+
+
+def adamw_reference(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    exp_avgs: list[torch.Tensor],
+    exp_avg_sqs: list[torch.Tensor],
+    step: int,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    weight_decay: float,
+    eps: float,
+) -> None:
+    """AdamW step ``step`` (counted from 1) in place on lists of same-shape tensors, public ops.
+
+    Each quadruple ``params[i], grads[i], exp_avgs[i], exp_avg_sqs[i]`` has one shape (any);
+    every operation is elementwise, so each tensor's result depends on that tensor alone.
+    """
+    bias1 = 1.0 - beta1**step
+    bias2_sqrt = math.sqrt(1.0 - beta2**step)
+    for p, g, m, v in zip(params, grads, exp_avgs, exp_avg_sqs, strict=True):
+        p.mul_(1.0 - lr * weight_decay)
+        m.lerp_(g, 1.0 - beta1)
+        v.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
+        denom = (v.sqrt() / bias2_sqrt).add_(eps)
+        p.addcdiv_(m, denom, value=-lr / bias1)
+
+
+def adamw_fused(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    exp_avgs: list[torch.Tensor],
+    exp_avg_sqs: list[torch.Tensor],
+    step: int,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    weight_decay: float,
+    eps: float,
+) -> None:
+    """:func:`adamw_reference` by torch's private fused kernel (one pass per tensor).
+
+    Raises:
+        AttributeError, TypeError, RuntimeError: the installed torch lacks the kernel or has
+            changed its signature.
+    """
+    t = torch.tensor(float(step), device=params[0].device)
+    torch._fused_adamw_(
+        params, grads, exp_avgs, exp_avg_sqs, [], [t] * len(params),
+        lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps,
+        amsgrad=False, maximize=False,
+    )  # fmt: skip
+
+
+def _fused_kernel_agrees() -> bool:
+    """True if :func:`adamw_fused` runs and gives :func:`adamw_reference`'s result (float64)."""
+    gen = torch.Generator().manual_seed(0)
+    states = [[torch.randn(37, dtype=torch.float64, generator=gen) for _ in range(4)]]
+    states[0][3].abs_()  # a second moment is non-negative
+    states.append([t.clone() for t in states[0]])
+    hyper = dict(lr=0.05, beta1=0.9, beta2=0.99, weight_decay=0.5, eps=1e-8)
+    try:
+        for step in (1, 2):
+            for kernel, (p, g, m, v) in zip((adamw_fused, adamw_reference), states):
+                kernel([p], [g], [m], [v], step, **hyper)
+    except (AttributeError, TypeError, RuntimeError, NotImplementedError):
+        return False
+    return all(torch.allclose(a, b, rtol=1e-12, atol=1e-14) for a, b in zip(*states))
+
+
+@functools.cache
+def adamw_kernel() -> AdamWKernel:
+    """The AdamW implementation in use: :func:`adamw_fused` if the installed torch's kernel
+    passes a probe against :func:`adamw_reference`, else the reference (decided on the first
+    call; ``adamw_kernel.cache_clear()`` makes the next call probe again)."""
+    return adamw_fused if _fused_kernel_agrees() else adamw_reference
 
 
 class BatchedAdamW:
@@ -29,8 +122,8 @@ class BatchedAdamW:
         m <- beta1 * m + (1 - beta1) * g ;  v <- beta2 * v + (1 - beta2) * g^2
         x <- x - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
 
-    computed by torch's fused AdamW kernel (``torch._fused_adamw_``, the kernel behind
-    ``torch.optim.AdamW(fused=True)``), one instance slice per tensor.
+    computed by :func:`adamw_kernel` (torch's fused kernel, or its public-op reference), one
+    instance slice per tensor.
     """
 
     def __init__(
@@ -93,10 +186,10 @@ class BatchedAdamW:
     def update(self, lr: float, alive: torch.Tensor, instances: slice | None = None) -> None:
         """The update of the current step for ``instances`` (default all; ``alive`` is theirs).
 
-        Each live instance's slice of each tensor is handed to torch's fused AdamW kernel as a
-        tensor of its own (one pass over parameter, gradient and moments), so an instance's bits
-        do not depend on which or how many other instances are updated with it: updating group
-        by group, or with some instances dead, gives every live instance the same bits.
+        Each live instance's slice of each tensor is handed to the AdamW kernel as a tensor of
+        its own, and every operation is elementwise, so an instance's bits do not depend on which
+        or how many other instances are updated with it: updating group by group, or with some
+        instances dead, gives every live instance the same bits.
         """
         start = 0 if instances is None else instances.start
         live = [start + i for i in torch.nonzero(alive.cpu()).flatten().tolist()]
@@ -114,14 +207,12 @@ class BatchedAdamW:
                 if self.gf_lamb > 0:
                     emas.append(self.grad_ema[name][i])
         if self.gf_lamb > 0:  # ema <- alpha * ema + (1 - alpha) * g ;  g <- g + lamb * ema
-            torch._foreach_mul_(emas, self.gf_alpha)
-            torch._foreach_add_(emas, torch._foreach_mul(gs, 1.0 - self.gf_alpha))
-            gs = torch._foreach_add(gs, torch._foreach_mul(emas, self.gf_lamb))
-        step = torch.tensor(float(self.step_count), device=ps[0].device)
-        torch._fused_adamw_(
-            ps, gs, ms, vs, [], [step] * len(ps),
-            lr=lr, beta1=self.beta1, beta2=self.beta2, weight_decay=self.weight_decay,
-            eps=self.eps, amsgrad=False, maximize=False,
+            for ema, g in zip(emas, gs):
+                ema.mul_(self.gf_alpha).add_(g * (1.0 - self.gf_alpha))
+            gs = [g + ema * self.gf_lamb for g, ema in zip(gs, emas)]
+        adamw_kernel()(
+            ps, gs, ms, vs, self.step_count, lr=lr, beta1=self.beta1, beta2=self.beta2,
+            weight_decay=self.weight_decay, eps=self.eps,
         )  # fmt: skip
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
