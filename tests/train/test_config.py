@@ -6,6 +6,8 @@ import pytest
 
 from algolens.errors import ConfigError
 from algolens.train.config import (
+    MAX_EPOCHS,
+    MAX_SEEDS,
     RECIPES,
     load_toml_config,
     make_config,
@@ -38,12 +40,45 @@ def test_overrides_win_over_recipe():
         pytest.param({"beta2": 1.0}, "beta2", id="beta-one"),
         pytest.param({"schedule": "warmup"}, "warmup_epochs", id="warmup-without-length"),
         pytest.param({"colour": "red"}, "colour", id="unknown-field"),
+        pytest.param({"model_args": {"d_vocab": 7}}, "d_vocab may not be given", id="d_vocab"),
+        pytest.param({"model_args": {"n_inst": 4}}, "n_inst may not be given", id="n_inst"),
+        pytest.param(
+            {"model": "transformer", "model_args": {"n_ctx": 9}}, "n_ctx may not", id="n_ctx"
+        ),
+        pytest.param({"seeds": [2**64]}, "seeds must lie in", id="seed-too-large"),
+        pytest.param({"epochs": 99999999999999999999}, "epochs", id="absurd-epochs"),
+        pytest.param({"epochs": MAX_EPOCHS + 1}, "epochs", id="epochs-over-limit"),
+        pytest.param({"log_checkpoints": 10**12}, "log_checkpoints", id="absurd-log-checkpoints"),
+        pytest.param({"grokfast_lamb": float("inf")}, "grokfast_lamb", id="inf-lamb"),
+        pytest.param({"eps": float("inf")}, "eps", id="inf-eps"),
+        pytest.param({"group_sha256": "abc"}, "group_sha256", id="bad-sha"),
     ],
 )
 def test_invalid_values_raise_one_line_config_error(overrides, fragment):
     with pytest.raises(ConfigError) as info:
         make_config("fast", **overrides)
     assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -0.5, 1.5])
+def test_train_frac_outside_the_open_interval_says_what_it_must_be(value):
+    with pytest.raises(ConfigError) as info:
+        make_config("fast", train_frac=value)
+    assert "train_frac: must be a number strictly between 0 and 1" in str(info.value)
+    assert "less than" not in str(info.value)
+
+
+def test_epochs_up_to_the_limit_are_accepted():
+    assert make_config("fast", epochs=MAX_EPOCHS).epochs == MAX_EPOCHS
+
+
+def test_seed_count_is_bounded_in_one_short_line():
+    assert len(make_config("fast", seeds=list(range(MAX_SEEDS))).seeds) == MAX_SEEDS
+    with pytest.raises(ConfigError) as info:
+        make_config("fast", seeds=list(range(10 * MAX_SEEDS)))
+    message = str(info.value)
+    assert "seeds" in message and f"at most {MAX_SEEDS}" in message
+    assert len(message) < 300 and "\n" not in message
 
 
 def test_every_problem_reported_at_once():
@@ -79,6 +114,16 @@ def test_parse_seeds():
         parse_seeds("3-1")
     with pytest.raises(ConfigError):
         parse_seeds("a")
+    with pytest.raises(ConfigError):
+        parse_seeds("1-")
+
+
+def test_parse_seeds_refuses_a_huge_range_before_expanding_it():
+    assert len(parse_seeds(f"0-{MAX_SEEDS - 1}")) == MAX_SEEDS
+    with pytest.raises(ConfigError, match=f"more than {MAX_SEEDS} seeds"):
+        parse_seeds("0-99999999999999")
+    with pytest.raises(ConfigError, match=f"more than {MAX_SEEDS} seeds"):
+        parse_seeds(f"0-{MAX_SEEDS - 1},{MAX_SEEDS}-{MAX_SEEDS}")
 
 
 def test_fingerprint_ignores_recipe_label_and_length_but_not_task():
@@ -86,3 +131,10 @@ def test_fingerprint_ignores_recipe_label_and_length_but_not_task():
     b = validate_config({**a.to_dict(), "recipe": None, "epochs": 99})
     assert a.fingerprint() == b.fingerprint()
     assert a.fingerprint() != make_config("fast", epochs=10, group="S4").fingerprint()
+
+
+def test_fingerprint_covers_the_pinned_group():
+    a = make_config("fast", group="g.json")
+    b = validate_config({**a.to_dict(), "group_sha256": "0" * 64})
+    c = validate_config({**a.to_dict(), "group_sha256": "1" * 64})
+    assert len({a.fingerprint(), b.fingerprint(), c.fingerprint()}) == 3

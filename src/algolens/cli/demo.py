@@ -19,8 +19,10 @@ from algolens.groups import parse_group
 
 
 def step_group(state: dict[str, Any]) -> None:
-    """Build S5 from its spec and enumerate its structure."""
+    """Build S5 from its spec (once: training and the report use this group) and enumerate its
+    structure."""
     g = parse_group(state["group"])
+    state["group_obj"] = g
     info = group_info(g)
     state["group_info"] = info
     console.print(
@@ -41,14 +43,18 @@ def step_train(state: dict[str, Any]) -> None:
     torch.set_num_threads(state.get("threads", 1))
     cfg = make_config("fast", group=state["group"], seeds=list(range(state["seeds"])))
     store = RunStore(state.get("store"))
-    summary = with_progress(lambda p: start_run(cfg, store, progress=p), cfg.epochs, False)
+    group = state["group_obj"]
+    summary = with_progress(
+        lambda p: start_run(cfg, store, progress=p, group=group), cfg.epochs, False
+    )
     state["run_id"] = summary["run_id"]
     state["train_summary"] = summary
     print_summary(summary)
 
 
 def step_report(state: dict[str, Any]) -> None:
-    """Analyse each seed's irreps (Chughtai et al.) and write the run's HTML report."""
+    """Analyse each seed's irreps (Chughtai et al.) and write the run's HTML report (the group
+    is read back from the run folder, as for any stored run)."""
     from algolens.report.composition import composition_report
     from algolens.store import RunStore
 

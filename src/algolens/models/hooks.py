@@ -46,9 +46,25 @@ def const(value: float) -> Callable[[torch.Generator, tuple[int, ...]], torch.Te
     return draw
 
 
-def has_hooks(hook: HookPoint) -> bool:
-    """True if a forward hook (temporary, permanent, or a caching hook) is attached."""
-    return len(hook._forward_hooks) > 0
+def has_hooks(hook: HookPoint | nn.Module) -> bool:
+    """True if any hook is attached to the module: forward or backward (TransformerLens's
+    ``dir="bwd"`` hooks are full backward hooks), temporary, permanent or caching, or a plain
+    torch forward-pre / backward-pre hook.
+
+    A backward hook counts too: it fires only if the module's forward runs, so a model must not
+    skip the hook point (MLP embedding folding, the trainer's fused pass) while one is attached.
+    """
+    return bool(
+        hook._forward_hooks
+        or hook._forward_pre_hooks
+        or hook._backward_hooks
+        or hook._backward_pre_hooks
+    )
+
+
+def model_has_hooks(model: nn.Module) -> bool:
+    """True if any module of ``model`` (itself included) has a hook attached (:func:`has_hooks`)."""
+    return any(has_hooks(m) for m in model.modules())
 
 
 class BatchedModel(HookedRootModule):

@@ -15,19 +15,25 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from algolens.analysis.irreps import KEY_SIMILARITY, IrrepAnalysis, analyse_mlp
-from algolens.groups import parse_group
+from algolens.groups import FiniteGroup
 from algolens.groups.reps import irreps
 from algolens.report.html import HtmlReport
 from algolens.store import RunStore
-from algolens.train.load import load_run_model
+from algolens.train.load import load_run_group, load_run_model
 
 
-def analyse_run(store: RunStore, run: str) -> tuple[Any, list[IrrepAnalysis]]:
-    """Load a finished MLP run and analyse every seed; returns (config, analyses)."""
+def analyse_run(
+    store: RunStore, run: str, group: FiniteGroup | None = None
+) -> tuple[Any, list[IrrepAnalysis]]:
+    """Load a finished MLP run and analyse every seed; returns (config, analyses).
+
+    The group is the run's stored one (``group``, if the caller already loaded it with
+    :func:`load_run_group`).
+    """
     config, model = load_run_model(store, run)
-    group = parse_group(config.group)
     if config.model != "mlp":
         return config, []
+    group = load_run_group(store, run) if group is None else group
     return config, [analyse_mlp(group, model.instance(k)) for k in range(len(config.seeds))]
 
 
@@ -47,8 +53,8 @@ def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnaly
     """Write ``report.html`` into the run folder; return its path and the per-seed analyses."""
     record = store.get(run)
     paths = store.paths(record.id)
-    config, analyses = analyse_run(store, record.id)
-    group = parse_group(config.group)
+    group = load_run_group(store, record.id)
+    config, analyses = analyse_run(store, record.id, group)
     report = HtmlReport(f"algolens: {config.group} {config.model}, run {record.id}")
     report.paragraph(
         f"Group {group.name} (order {group.order}), recipe {config.recipe}, train fraction "

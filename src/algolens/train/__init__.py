@@ -4,7 +4,8 @@ Public API (imported lazily, so ``algolens.train.config`` loads without torch mo
     :class:`TrainConfig`, :func:`make_config`, :func:`load_toml_config`, ``RECIPES``
     :class:`Trainer` (the batched state and its operations), :class:`EvalResult`
     :func:`start_run`, :func:`resume_run` (training inside the run store)
-    :func:`load_run_model`, :func:`run_config`, :func:`checkpoint_epochs_of` (for analyses)
+    :func:`load_run_model`, :func:`load_run_group`, :func:`run_config`,
+    :func:`checkpoint_epochs_of` (for analyses)
     :func:`load_checkpoint`, :func:`save_checkpoint` (safetensors, no pickle)
 """
 
@@ -14,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
+    "MAX_SEEDS": "config",
     "RECIPES": "config",
     "TrainConfig": "config",
     "load_toml_config": "config",
@@ -26,6 +28,7 @@ _EXPORTS = {
     "start_run": "run",
     "resume_run": "run",
     "load_run_model": "load",
+    "load_run_group": "load",
     "run_config": "load",
     "checkpoint_epochs_of": "load",
     "load_checkpoint": "checkpoint",
@@ -33,6 +36,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "MAX_SEEDS",
     "RECIPES",
     "BatchedAdamW",
     "EvalResult",
@@ -40,6 +44,7 @@ __all__ = [
     "Trainer",
     "checkpoint_epochs_of",
     "load_checkpoint",
+    "load_run_group",
     "load_run_model",
     "load_toml_config",
     "make_config",
@@ -64,6 +69,7 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from algolens.train.checkpoint import load_checkpoint, save_checkpoint
     from algolens.train.config import (
+        MAX_SEEDS,
         RECIPES,
         TrainConfig,
         load_toml_config,
@@ -71,7 +77,12 @@ if TYPE_CHECKING:
         parse_seeds,
         validate_config,
     )
-    from algolens.train.load import checkpoint_epochs_of, load_run_model, run_config
+    from algolens.train.load import (
+        checkpoint_epochs_of,
+        load_run_group,
+        load_run_model,
+        run_config,
+    )
     from algolens.train.optim import BatchedAdamW
     from algolens.train.run import resume_run, start_run
     from algolens.train.trainer import EvalResult, Trainer

@@ -11,14 +11,20 @@ Tensor names in a checkpoint::
     state.rng                     [inst, n] uint8, minibatch-order generator states (minibatch only)
 
 Metadata: one key, ``algolens``, holding a JSON object with sorted keys: ``format``
-(``algolens-checkpoint/1``), ``epoch``, ``fingerprint`` (of the :class:`TrainConfig`), ``task``,
-``model``, ``seeds``. (safetensors writes several metadata keys in a random order, which would make
-the bytes of two identical checkpoints differ; a single key keeps files byte-reproducible.) Files
-are written atomically, so a process killed at any moment leaves only complete checkpoints.
+(``algolens-checkpoint/2``), ``epoch``, ``fingerprint`` (of the :class:`TrainConfig`), ``task``,
+``model``, ``seeds`` and ``sha256``. (safetensors writes several metadata keys in a random order,
+which would make the bytes of two identical checkpoints differ; a single key keeps files
+byte-reproducible.) Files are written atomically, so a process killed at any moment leaves only
+complete checkpoints.
+
+Checksum. ``sha256`` covers the rest of the metadata and every tensor (name, dtype, shape and
+data bytes, in name order); :func:`load_checkpoint` recomputes it, so a flipped bit anywhere in
+the tensor data, or in the metadata, is refused instead of silently changing the weights.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -31,9 +37,10 @@ from safetensors.torch import load_file, save
 from algolens.errors import CheckpointError
 from algolens.fileio import write_bytes_atomic
 
-FORMAT = "algolens-checkpoint/1"
-WEIGHTS_FORMAT = "algolens-weights/1"
-_NAME = re.compile(r"^epoch_(\d{8})\.safetensors$")
+FORMAT = "algolens-checkpoint/2"
+WEIGHTS_FORMAT = "algolens-weights/2"
+_OLD_FORMATS = ("algolens-checkpoint/1", "algolens-weights/1")  # before checksums
+_NAME = re.compile(r"^epoch_(\d{8,})\.safetensors$")  # 9+ digits past epoch 99 999 999
 
 
 def checkpoint_name(epoch: int) -> str:
@@ -59,11 +66,25 @@ def save_checkpoint(
 ) -> None:
     """Write ``tensors`` with ``metadata`` (plus the format tag) atomically to ``path``.
 
-    The bytes are a pure function of the tensors and the metadata.
+    The bytes are a pure function of the tensors and the metadata; the metadata gains
+    ``sha256``, the checksum of both (see the module docstring).
     """
-    meta = {"algolens": json.dumps({"format": fmt, **metadata}, sort_keys=True)}
-    blob = save({k: v.detach().contiguous() for k, v in tensors.items()}, metadata=meta)
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    meta = {k: v for k, v in metadata.items() if k != "sha256"} | {"format": fmt}
+    meta["sha256"] = checksum(tensors, meta)
+    blob = save(tensors, metadata={"algolens": json.dumps(meta, sort_keys=True)})
     write_bytes_atomic(path, blob)
+
+
+def checksum(tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> str:
+    """SHA-256 (hex) of ``metadata`` (canonical JSON) and of every tensor's name, dtype, shape
+    and data bytes, in name order."""
+    h = hashlib.sha256(json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode())
+    for name in sorted(tensors):
+        t = tensors[name]
+        h.update(json.dumps([name, str(t.dtype), list(t.shape)]).encode())
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()
 
 
 def load_checkpoint(
@@ -76,7 +97,9 @@ def load_checkpoint(
 
     Raises:
         CheckpointError: missing, truncated or not safetensors; a foreign file (no algolens format
-            tag); or a checkpoint of another task/model/optimiser (fingerprint mismatch).
+            tag) or one of an older format; a checksum mismatch (a changed bit in the tensor data
+            or the metadata); or a checkpoint of another task/model/optimiser (fingerprint
+            mismatch).
     """
     path = Path(path)
     if not path.is_file():
@@ -94,10 +117,21 @@ def load_checkpoint(
         meta = json.loads((header.get("__metadata__") or {}).get("algolens", "{}"))
     except json.JSONDecodeError:
         meta = {}
+    if isinstance(meta, dict) and meta.get("format") in _OLD_FORMATS:
+        raise CheckpointError(
+            f"{path} was written by an older algolens (format {meta['format']!r}, without "
+            "checksums); retrain the run"
+        )
     if not isinstance(meta, dict) or meta.get("format") != fmt:
         raise CheckpointError(
             f"{path} is not an algolens checkpoint (format {meta.get('format')!r}, "
             f"expected {fmt!r})"
+        )
+    stored = meta.pop("sha256", None)
+    if stored != checksum(tensors, meta):
+        raise CheckpointError(
+            f"{path} is corrupted: its checksum does not match its tensor data and metadata "
+            "(a changed bit); use another checkpoint or retrain"
         )
     if fingerprint is not None and meta.get("fingerprint") != fingerprint:
         raise CheckpointError(

@@ -24,6 +24,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from algolens.errors import ConfigError
 
 ModelKind = Literal["mlp", "transformer"]
+MAX_SEEDS = 1024
+"""Most seeds one run trains together (the CLI enforces the same bound on ``--seeds``)."""
+MAX_SEED = 2**63 - 1
+"""Largest seed value (seeds feed ``torch.Generator.manual_seed``, with an offset for batches)."""
+MAX_EPOCHS = 10**9
+"""Most epochs a run may ask for (the paper recipe uses 250 000)."""
+MAX_LOG_CHECKPOINTS = 1000
+"""Most log-spaced checkpoints a run may ask for."""
+FIXED_MODEL_ARGS: tuple[str, ...] = ("d_vocab", "d_vocab_out", "n_ctx", "n_inst")
+"""Model config fields set from the task and the seeds; a config may not give them."""
 MODEL_KINDS: tuple[str, ...] = ("mlp", "transformer")
 SCHEDULES: tuple[str, ...] = ("constant", "warmup", "cosine")
 
@@ -72,39 +82,69 @@ class TrainConfig(BaseModel):
     recipe: str | None = Field(None, description="recipe the defaults came from (informational)")
     task: Literal["composition"] = "composition"
     group: str = Field("S5", description="group spec, e.g. S5, C113, D59, S3xC2")
-    train_frac: float = Field(0.4, gt=0.0, lt=1.0, description="fraction of pairs for training")
+    group_sha256: str | None = Field(
+        None,
+        pattern="^[0-9a-f]{64}$",
+        description="SHA-256 of the resolved group (set by start_run; see train.run_group)",
+    )
+    train_frac: float = Field(0.4, description="fraction of pairs for training, in (0, 1)")
     model: ModelKind = "mlp"
     model_args: dict[str, Any] = Field(
-        default_factory=dict, description="model config fields (d_vocab and n_inst are filled in)"
+        default_factory=dict,
+        description="model config fields (d_vocab, d_vocab_out, n_ctx, n_inst are filled in)",
     )
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    epochs: int = Field(1000, ge=1)
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1, max_length=MAX_SEEDS)
+    epochs: int = Field(1000, ge=1, le=MAX_EPOCHS)
     batch_size: int | None = Field(None, ge=1, description="None: full batch")
     lr: float = Field(1e-3, gt=0.0, allow_inf_nan=False)
     weight_decay: float = Field(1.0, ge=0.0, allow_inf_nan=False)
     beta1: float = Field(0.9, ge=0.0, lt=1.0)
     beta2: float = Field(0.98, ge=0.0, lt=1.0)
-    eps: float = Field(1e-8, gt=0.0)
+    eps: float = Field(1e-8, gt=0.0, allow_inf_nan=False)
     schedule: Literal["constant", "warmup", "cosine"] = "constant"
     warmup_epochs: int = Field(0, ge=0)
     min_lr_frac: float = Field(0.0, ge=0.0, le=1.0, description="cosine floor as a fraction of lr")
     loss_dtype: Literal["float32", "float64"] = "float64"
     grokfast_alpha: float = Field(0.0, ge=0.0, lt=1.0, description="EMA decay of the grad filter")
-    grokfast_lamb: float = Field(0.0, ge=0.0, description="gain of the slow gradient component")
+    grokfast_lamb: float = Field(
+        0.0, ge=0.0, allow_inf_nan=False, description="gain of the slow gradient component"
+    )
     grok_threshold: float = Field(0.99, gt=0.0, le=1.0, description="test accuracy that counts")
     early_stop: bool = Field(True, description="stop once every live instance has grokked")
     eval_every: int = Field(10, ge=1)
     checkpoint_every: int = Field(1000, ge=1, description="regular checkpoint interval (epochs)")
-    log_checkpoints: int = Field(20, ge=0, description="number of log-spaced checkpoints")
+    log_checkpoints: int = Field(
+        20, ge=0, le=MAX_LOG_CHECKPOINTS, description="number of log-spaced checkpoints"
+    )
+
+    @field_validator("train_frac", mode="before")
+    @classmethod
+    def _fraction(cls, value: Any) -> Any:
+        # Before pydantic's own checks, so NaN gets this message and not "should be less than 1".
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not 0.0 < value < 1.0:  # False for NaN
+                raise ValueError("must be a number strictly between 0 and 1")
+        return value
 
     @field_validator("seeds")
     @classmethod
     def _unique_seeds(cls, seeds: list[int]) -> list[int]:
-        if any(s < 0 for s in seeds):
-            raise ValueError(f"seeds must be non-negative, got {seeds}")
+        if any(not 0 <= s <= MAX_SEED for s in seeds):
+            raise ValueError("seeds must lie in 0..2**63-1")
         if len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds must be distinct, got {seeds}")
+            raise ValueError("seeds must be distinct")
         return seeds
+
+    @field_validator("model_args")
+    @classmethod
+    def _no_fixed_model_args(cls, args: dict[str, Any]) -> dict[str, Any]:
+        fixed = [k for k in FIXED_MODEL_ARGS if k in args]
+        if fixed:
+            raise ValueError(
+                f"{', '.join(fixed)} may not be given: the task and the number of seeds fix them; "
+                "remove them from model_args"
+            )
+        return args
 
     @model_validator(mode="after")
     def _check_combination(self) -> TrainConfig:
@@ -126,11 +166,15 @@ class TrainConfig(BaseModel):
     def fingerprint(self) -> str:
         """SHA-256 of the fields that fix the trajectory: all but ``recipe``, and ``epochs`` too
         unless the schedule is cosine (the only place the run length changes earlier epochs).
+        ``group_sha256`` (the resolved group, pinned by ``start_run``) is included when set, so
+        two runs of one spec string naming different tables have different fingerprints.
 
         Checkpoints carry it, so a checkpoint of another task or model is refused on resume.
         """
         d = self.to_dict()
         d.pop("recipe")
+        if d["group_sha256"] is None:  # an unpinned config hashes as before the field existed
+            d.pop("group_sha256")
         if self.schedule != "cosine":
             d.pop("epochs")
         blob = json.dumps(d, sort_keys=True).encode()
@@ -162,8 +206,14 @@ def validate_config(data: dict[str, Any]) -> TrainConfig:
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"]) or "config"
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {msg} (got {err.get('input')!r})")
+            problems.append(f"{where}: {msg} (got {_short(err.get('input'))})")
         raise ConfigError("invalid training config: " + "; ".join(problems)) from None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters (10 000 seeds stay one short line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def load_toml_config(path: str | Path, **overrides: Any) -> TrainConfig:
@@ -192,24 +242,30 @@ def load_toml_config(path: str | Path, **overrides: Any) -> TrainConfig:
 def parse_seeds(text: str) -> list[int]:
     """Parse ``"0-31"``, ``"1,2,5"`` or ``"0-3,10"`` into a list of seeds.
 
+    Raises:
+        ConfigError: unreadable text, or more than ``MAX_SEEDS`` seeds (checked before a range
+            is expanded, so ``0-99999999999`` fails at once).
+
     Examples:
         >>> parse_seeds("0-3,10")
         [0, 1, 2, 3, 10]
     """
     seeds: list[int] = []
     for part in text.split(","):
-        part = part.strip()
         try:
-            if "-" in part:
-                lo, hi = part.split("-", 1)
-                a, b = int(lo), int(hi)
-                if b < a:
-                    raise ValueError
-                seeds.extend(range(a, b + 1))
-            else:
-                seeds.append(int(part))
+            lo, dash, hi = part.strip().partition("-")
+            a = int(lo)
+            b = int(hi) if dash else a
         except ValueError:
+            a, b = 0, -1
+        if b < a:
             raise ConfigError(
                 f"cannot read seeds {text!r}; write a range like 0-31 or a list like 1,2,5"
-            ) from None
+            )
+        if len(seeds) + (b - a + 1) > MAX_SEEDS:
+            raise ConfigError(
+                f"seeds {_short(text)} name more than {MAX_SEEDS} seeds; train at most "
+                f"{MAX_SEEDS} per run"
+            )
+        seeds.extend(range(a, b + 1))
     return seeds

@@ -1,6 +1,7 @@
 """Running a training job inside the run store: checkpoints, metrics, resume, summary.
 
-:func:`start_run` validates everything (config, task, model) before it creates a run folder;
+:func:`start_run` validates everything (config, task, model) before it creates a run folder,
+and stores the resolved group in it (``group.json``, see :mod:`algolens.train.run_group`);
 :func:`resume_run` continues a run from its last checkpoint. Both end in :func:`_fit`, the loop::
 
     for each epoch:  train_epoch -> (evaluate, append metrics) -> (checkpoint) -> (early stop)
@@ -20,6 +21,7 @@ from typing import Any
 
 from algolens.errors import CheckpointError, StoreError
 from algolens.fileio import write_text_atomic
+from algolens.groups import FiniteGroup, parse_group
 from algolens.store import RunPaths, RunStore
 from algolens.train.checkpoint import (
     WEIGHTS_FORMAT,
@@ -29,44 +31,68 @@ from algolens.train.checkpoint import (
     save_checkpoint,
 )
 from algolens.train.config import TrainConfig
-from algolens.train.load import run_config
+from algolens.train.load import load_run_group, run_config
+from algolens.train.run_group import pin_group, write_group_file
 from algolens.train.trainer import EvalResult, Trainer
 
 ProgressFn = Callable[[int, EvalResult | None], None]
 """Called after every epoch with the epoch count and, on evaluated epochs, the metrics."""
 
 
-def checkpoint_epochs(epochs: int, n_log: int, every: int) -> set[int]:
-    """Epochs (counts of completed epochs) that get a checkpoint.
+class CheckpointMarks:
+    """The epochs (counts of completed epochs) that get a checkpoint, without listing them.
 
     ``0`` (the initialisation), ``n_log`` log-spaced epochs between 1 and ``epochs``, every
-    multiple of ``every``, and ``epochs`` itself.
+    multiple of ``every``, and ``epochs`` itself. Membership is a predicate, so ``epochs = 10**9``
+    costs no memory; only the log-spaced marks (at most ``n_log``) are kept as a set.
 
     Examples:
-        >>> sorted(checkpoint_epochs(1000, 4, 400))
+        >>> marks = CheckpointMarks(1000, 4, 400)
+        >>> [e for e in range(1001) if e in marks]
         [0, 1, 10, 100, 400, 800, 1000]
     """
-    marks = {0, epochs}
-    marks.update(range(every, epochs + 1, every))
-    if n_log >= 2:
-        top = math.log10(epochs)
-        marks.update(round(10 ** (top * i / (n_log - 1))) for i in range(n_log))
-    elif n_log == 1:
-        marks.add(1)
-    return {m for m in marks if 0 <= m <= epochs}
+
+    def __init__(self, epochs: int, n_log: int, every: int) -> None:
+        self.epochs, self.every = epochs, every
+        log: set[int] = set()
+        if n_log >= 2:
+            top = math.log10(epochs)
+            log = {round(10 ** (top * i / (n_log - 1))) for i in range(n_log)}
+        elif n_log == 1:
+            log = {1}
+        self.log_marks = frozenset(m for m in log if 0 <= m <= epochs)
+
+    def __contains__(self, epoch: object) -> bool:
+        if not isinstance(epoch, int) or not 0 <= epoch <= self.epochs:
+            return False
+        return epoch in (0, self.epochs) or epoch % self.every == 0 or epoch in self.log_marks
 
 
 def start_run(
     config: TrainConfig, store: RunStore, *, progress: ProgressFn | None = None,
-    on_start: Callable[[str], None] | None = None,
+    on_start: Callable[[str], None] | None = None, group: FiniteGroup | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Train a new run in ``store``; returns its summary (see :func:`summarize`).
 
-    The trainer is built (which validates group, fraction and model config) before the run
-    folder exists, so bad input leaves nothing behind.
+    The group is resolved once (``group``, if the caller already resolved ``config.group``, else
+    now), pinned in the stored config (``group_sha256``) and written to ``<run>/group.json``
+    before training starts; everything later reads it from there (:mod:`.run_group`). The trainer
+    is built (which validates group, fraction and model config) before the run folder exists, so
+    bad input leaves nothing behind.
+
+    Raises:
+        ConfigError: the config pins another group than ``config.group`` resolves to.
     """
-    trainer = Trainer(config)
+    if group is None:
+        group = parse_group(config.group)
+    config = pin_group(config, group)
+    trainer = Trainer(config, group=group)
     run_id = store.create("train", config.to_dict())
+    try:
+        write_group_file(store.paths(run_id).root, group, config.group)
+    except BaseException:
+        store.set_status(run_id, "failed")
+        raise
     if on_start is not None:
         on_start(run_id)
     with store.lock(run_id):
@@ -76,9 +102,12 @@ def start_run(
 def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None) -> dict[str, Any]:
     """Continue run ``run`` (id or unique prefix) from its last checkpoint.
 
+    The group comes from the run folder (``group.json``, hash-checked), never from the spec.
+
     Raises:
         StoreError: unknown run, or a run being trained right now.
-        CheckpointError: no checkpoint, or a truncated/foreign/other-task one. Nothing is written.
+        CheckpointError: no checkpoint, or a truncated/foreign/other-task one; no stored group
+            (a run of an older algolens) or a changed one. Nothing is written.
     """
     record = store.get(run)
     if record.status == "completed":
@@ -86,6 +115,7 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
     paths = store.paths(record.id)
     config = run_config(store, record.id)
     with store.lock(record.id):
+        group = load_run_group(store, record.id)
         latest = latest_checkpoint(paths.checkpoints)
         if latest is None:
             raise CheckpointError(f"run {record.id} has no checkpoint to resume from")
@@ -93,7 +123,7 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
         tensors, meta = load_checkpoint(path, fingerprint=config.fingerprint())
         if meta.get("epoch") != epoch:
             raise CheckpointError(f"{path}: its epoch {meta.get('epoch')} does not match its name")
-        trainer = Trainer(config)
+        trainer = Trainer(config, group=group)
         trainer.load_state_tensors(tensors, epoch)
         for tmp in paths.checkpoints.glob(".*.tmp"):  # left by a kill during a write
             tmp.unlink()
@@ -107,7 +137,7 @@ def _fit(
 ) -> dict[str, Any]:  # fmt: skip
     cfg = trainer.config
     paths = store.paths(run_id)
-    marks = checkpoint_epochs(cfg.epochs, cfg.log_checkpoints, cfg.checkpoint_every)
+    marks = CheckpointMarks(cfg.epochs, cfg.log_checkpoints, cfg.checkpoint_every)
     store.set_status(run_id, "running")
     t0 = time.perf_counter()
     last: EvalResult | None = None

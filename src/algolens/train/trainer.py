@@ -23,13 +23,16 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from algolens.errors import CheckpointError
+from algolens.errors import CheckpointError, ConfigError
+from algolens.groups import FiniteGroup
 from algolens.models import BatchedModel, build_model
+from algolens.models.hooks import model_has_hooks
 from algolens.models.mlp_fused import Workspace, flat_ids, fused_ok, loss_and_grads
 from algolens.tasks.composition import CompositionTask
 from algolens.train.chunks import instance_chunks
 from algolens.train.config import TrainConfig
 from algolens.train.optim import BatchedAdamW
+from algolens.train.run_group import group_sha256
 from algolens.train.schedules import lr_factor
 
 LOSS_DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -57,9 +60,24 @@ class EvalResult:
         }
 
 
-def build_task(config: TrainConfig) -> CompositionTask:
-    """The task of a config (the task format follows the model kind)."""
-    return CompositionTask(config.group, config.train_frac, fmt=config.model)
+def build_task(config: TrainConfig, group: FiniteGroup | None = None) -> CompositionTask:
+    """The task of a config (the task format follows the model kind).
+
+    Args:
+        group: the already resolved group (a stored run's, see :mod:`algolens.train.run_group`);
+            default: resolve ``config.group``.
+
+    Raises:
+        ConfigError: the config pins a group (``group_sha256``) and this group differs.
+    """
+    spec = config.group if group is None else group
+    task = CompositionTask(spec, config.train_frac, fmt=config.model)
+    if config.group_sha256 is not None and group_sha256(task.group) != config.group_sha256:
+        raise ConfigError(
+            f"group {config.group!r} resolves to another table than the one this config pins "
+            f"(group_sha256 {config.group_sha256[:12]}...); load the run's stored group instead"
+        )
+    return task
 
 
 def model_config_dict(config: TrainConfig, task: CompositionTask) -> dict[str, Any]:
@@ -82,9 +100,12 @@ class Trainer:
 
     Args:
         config: a validated :class:`TrainConfig`.
+        group: the resolved group (default: resolve ``config.group``); see :func:`build_task`.
         device: torch device (default CPU).
         instance_chunk: instances per forward/backward pass (default: as many as keep about
             ``CHUNK_ELEMENTS`` logits in cache); any value gives bitwise the same training.
+            While a hook is attached to any module of ``model``, training and evaluation run
+            through ``model`` itself as one chunk, so hooks fire with ``[inst, ...]`` shapes.
 
     Attributes:
         epoch: epochs completed (0 after construction).
@@ -101,12 +122,13 @@ class Trainer:
         self,
         config: TrainConfig,
         *,
+        group: FiniteGroup | None = None,
         device: str | torch.device = "cpu",
         instance_chunk: int | None = None,
     ) -> None:
         self.config = config
         self.device = torch.device(device)
-        self.task = build_task(config)
+        self.task = build_task(config, group)
         self.model_args = model_config_dict(config, self.task)
         self.model = build_model(config.model, self.model_args)
         self.model.init_weights(config.seeds)
@@ -174,21 +196,30 @@ class Trainer:
         :mod:`algolens.models.mlp_fused` (its gradients equal autograd's to float rounding).
         """
         lr = self.config.lr * lr_factor(self.config, progress)
-        if fused_ok(self.model) and all(fused_ok(m) for _, m in self.chunks):
+        chunks = self._passes()
+        if chunks is self.chunks and fused_ok(self.model) and all(fused_ok(m) for _, m in chunks):
             return self._fused_step(rows, lr)
         self.optim.zero_grad()
         losses = []
-        for sl, model in self.chunks:
+        for sl, model in chunks:
             loss = self.instance_losses(rows[sl], model)  # [chunk]
             self.alive[sl] &= loss.detach().isfinite().cpu()
             alive = self.alive[sl].to(loss.device)
             torch.where(alive, loss, torch.zeros_like(loss)).sum().backward()  # sum of means
             losses.append(loss.detach())
-        if len(self.chunks) > 1:
+        if len(chunks) > 1:
             self._gather_chunk_grads()
         self.alive &= self.optim.grads_finite(self.config.n_inst).cpu()
         self.optim.step(lr, self.alive.to(self.device))
         return torch.cat(losses)
+
+    def _passes(self) -> list[tuple[slice, BatchedModel]]:
+        """The ``(instances, model)`` passes of a step or an evaluation: the instance chunks, or
+        ``self.model`` as the only pass while a hook is attached to it (the chunk models are
+        separate modules, so a hook on ``self.model`` would never fire in them)."""
+        if model_has_hooks(self.model):
+            return [(slice(0, self.config.n_inst), self.model)]
+        return self.chunks
 
     def _fused_step(self, rows: torch.Tensor, lr: float) -> torch.Tensor:
         """:meth:`train_step` by the fused MLP pass (no autograd graph), chunk by chunk: the
@@ -274,7 +305,7 @@ class Trainer:
         k, n = self.config.n_inst, self.inputs.shape[0]
         ce = torch.empty(k, n, dtype=self.loss_dtype, device=self.device)
         correct = torch.empty(k, n, dtype=torch.bool, device=self.device)
-        for sl, model in self.chunks:
+        for sl, model in self._passes():
             kc = sl.stop - sl.start
             rows = max(1, EVAL_CHUNK_ELEMENTS // (kc * self.task.n_vocab))
             for start in range(0, n, rows):
