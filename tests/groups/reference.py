@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 
 import numpy as np
+import pytest
 
 
 def naive_is_associative(table: np.ndarray) -> bool:
@@ -55,3 +58,28 @@ def gap_eval(expr: str) -> str:
     )
     assert "Error" not in proc.stderr, proc.stderr
     return proc.stdout.strip()
+
+
+def require_gap() -> None:
+    """Skip a GAP oracle test where GAP is missing, but FAIL it when ``CI`` is set: the oracle is
+    the only independent check of lattices for non-catalogue groups, and CI installs GAP."""
+    if shutil.which("gap") is not None:
+        return
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        pytest.fail(
+            "GAP is not installed but CI is set: install gap-core gap-libs gap-smallgrp "
+            "(.ci/run does) so the GAP oracle tests run",
+            pytrace=False,
+        )
+    pytest.skip("GAP not installed (apt-get install gap-core gap-libs gap-smallgrp)")
+
+
+def naive_permutation_group(gens: list[list[int]]) -> list[tuple[int, ...]]:
+    """All products of the generators (image lists), closed by brute force, sorted."""
+    d = len(gens[0])
+    found = {tuple(range(d))}
+    while True:
+        new = {tuple(p[g[i]] for i in range(d)) for p in found for g in gens} | found
+        if new == found:
+            return sorted(found)
+        found = new

@@ -9,7 +9,7 @@ import pytest
 
 from algolens.errors import ExternalToolError, SizeLimitError, SpecError, TableError
 from algolens.groups import export_table, load_table_file, parse_group
-from tests.groups.reference import gap_eval
+from tests.groups.reference import gap_eval, require_gap
 
 
 @pytest.mark.parametrize(
@@ -104,19 +104,13 @@ def test_perm_spec_matches_symmetric():
     assert a.order == b.order and (a.table == b.table).all()
 
 
-needs_gap = pytest.mark.skipif(
-    __import__("shutil").which("gap") is None, reason="GAP not installed (apt-get install gap)"
-)
-
-
-@needs_gap
 def test_gap_import_smallgroup():
+    require_gap()
     g = parse_group("gap:SmallGroup(24,12)")  # S4
     assert g.order == 24 and sorted(g.class_sizes) == [1, 3, 6, 6, 8]
     assert np.isin(g.element_orders, [1, 2, 3, 4]).all()
 
 
-@needs_gap
 @pytest.mark.parametrize(
     "expr",
     [
@@ -130,6 +124,7 @@ def test_gap_import_smallgroup():
 )
 def test_gap_oracle_classes_and_subgroups(expr):
     """Our classes and subgroup lattice against GAP's own algorithms on the same group."""
+    require_gap()
     g = parse_group(f"gap:{expr}")
     ccs = f"ConjugacyClassesSubgroups({expr})"
     answer = gap_eval(
@@ -139,3 +134,13 @@ def test_gap_oracle_classes_and_subgroups(expr):
     assert sorted(g.class_sizes) == sizes
     lat = g.subgroup_lattice
     assert (len(lat.subgroups), len(lat.classes)) == (n_subgroups, n_classes)
+
+
+def test_require_gap_fails_under_ci_and_skips_otherwise(monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI is set"):
+        require_gap()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require_gap()
