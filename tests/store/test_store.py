@@ -1,15 +1,19 @@
-"""Run store: index rows, folders, prefixes, removal, and several processes at once."""
+"""Run store: index rows, folders, removal, crash-safe ordering, several processes at once.
+
+Prefix rules and read-only access are in test_index.py, rebuilding the index in test_reindex.py.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 from algolens.errors import StoreError
-from algolens.store import RunStore
+from algolens.store import RunIndex, RunStore, reindex
 
 
 def test_create_get_update_remove(tmp_path):
@@ -44,15 +48,18 @@ def test_bad_status_rejected(tmp_path):
         store.set_status(run_id, "exploded")
 
 
-def test_corrupt_index_is_a_store_error(tmp_path):
+def test_corrupt_index_is_a_store_error_that_names_reindex(tmp_path):
     (tmp_path / "index.sqlite").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="corrupt"):
-        RunStore(tmp_path)
+    store = RunStore(tmp_path)  # opening a store reads nothing
+    for call in (store.list, lambda: store.get("x"), lambda: store.create("train", {})):
+        with pytest.raises(StoreError, match="corrupt.*algolens runs reindex --store"):
+            call()
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
 _WRITER = """
 import sys
-from algolens.store import RunStore
+from algolens.store import RunIndex, RunStore, reindex
 store = RunStore(sys.argv[1])
 for i in range(25):
     run_id = store.create("train", {"writer": sys.argv[2], "i": i})
@@ -62,7 +69,6 @@ for i in range(25):
 
 
 def test_two_processes_write_at_once(tmp_path):
-    RunStore(tmp_path)  # create the index first, as a CLI invocation would
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _WRITER, str(tmp_path), name], stderr=subprocess.PIPE
@@ -101,3 +107,83 @@ def test_lock_is_exclusive_and_blocks_removal(tmp_path):
         holder.kill()
         holder.wait()
     assert store.remove(run_id) == run_id  # the kernel dropped the dead holder's lock
+
+
+def _store_state(store: RunStore) -> tuple[list[str], list[str]]:
+    """(ids in the index, names under runs/ including hidden ones)."""
+    runs = store.root / "runs"
+    names = sorted(p.name for p in runs.iterdir()) if runs.exists() else []
+    return [r.id for r in store.list()], names
+
+
+def test_failed_index_insert_leaves_no_folder(tmp_path, monkeypatch):
+    store = RunStore(tmp_path)
+    keep = store.create("train", {"keep": 1})
+
+    def refuse(*args, **kwargs):
+        raise StoreError("run index is read-only")
+
+    monkeypatch.setattr(RunIndex, "insert", refuse)
+    with pytest.raises(StoreError, match="read-only"):
+        store.create("train", {"lost": 1})
+    assert _store_state(store) == ([keep], [keep])
+
+
+def test_failed_rename_into_place_leaves_nothing(tmp_path, monkeypatch):
+    store = RunStore(tmp_path)
+
+    def broken(src, dst):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(os, "rename", broken)
+    with pytest.raises(OSError, match="disk gone"):
+        store.create("train", {})
+    monkeypatch.undo()
+    assert _store_state(store) == ([], [])
+
+
+_KILLED_BEFORE_ROW = """
+import os, sys
+from algolens.store import RunIndex, RunStore
+RunIndex.insert = lambda *a, **k: os._exit(9)  # the process dies between folder and row
+RunStore(sys.argv[1]).create("train", {"group": "C5"})
+"""
+
+
+def test_crash_before_the_index_row_leaves_a_complete_recoverable_folder(tmp_path):
+    store = RunStore(tmp_path)
+    keep = store.create("train", {})
+    proc = subprocess.run([sys.executable, "-c", _KILLED_BEFORE_ROW, str(tmp_path)])
+    assert proc.returncode == 9
+    ids, names = _store_state(store)
+    (orphan,) = set(names) - {keep}
+    assert ids == [keep] and not orphan.startswith(".")  # complete, under its real name
+    assert json.loads(store.paths(orphan).config.read_text()) == {"group": "C5"}
+    reindex(store)
+    assert store.get(orphan).config == {"group": "C5"} and store.get(orphan).status == "created"
+
+
+def test_removal_deletes_the_row_before_the_folder(tmp_path, monkeypatch):
+    store = RunStore(tmp_path)
+    run_id = store.create("train", {"group": "S3"})
+
+    def refuse(self, run_id):
+        raise StoreError("run index stays locked")
+
+    with monkeypatch.context() as m:  # the row cannot go: the folder stays too
+        m.setattr(RunIndex, "delete", refuse)
+        with pytest.raises(StoreError, match="locked"):
+            store.remove(run_id)
+    assert _store_state(store) == ([run_id], [run_id])
+
+    def broken(src, dst):
+        raise OSError("disk gone")
+
+    with monkeypatch.context() as m:  # the row went, the folder did not: reindex finds it
+        m.setattr(os, "replace", broken)
+        with pytest.raises(OSError, match="disk gone"):
+            store.remove(run_id)
+    assert _store_state(store) == ([], [run_id])
+    reindex(store)
+    assert store.get(run_id).config == {"group": "S3"}
+    assert store.remove(run_id) == run_id and _store_state(store) == ([], [])

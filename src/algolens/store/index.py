@@ -1,7 +1,11 @@
 """SQLite index of runs: one row per run, shared safely by several processes.
 
-The database runs in WAL mode with a busy timeout, so concurrent writers queue instead of failing
-with ``database is locked``. Every statement is its own short transaction.
+The file is created by the first write, never by a read: reading a store that does not exist
+finds no runs. Reads open the database read-only (``mode=ro``), so listing a store leaves it
+byte-for-byte untouched and works on a read-only folder. The database uses SQLite's rollback
+journal (a read-only reader of a WAL database would have to create ``-wal``/``-shm`` files) with
+a busy timeout, so concurrent writers queue instead of failing with ``database is locked``.
+Every statement is its own short transaction.
 
 Schema (table ``runs``)::
 
@@ -17,8 +21,10 @@ Schema (table ``runs``)::
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +35,8 @@ from algolens.errors import StoreError
 
 STATUSES = ("created", "running", "completed", "failed", "interrupted")
 BUSY_TIMEOUT_S = 60.0
+SIDE_FILES = ("-journal", "-wal", "-shm")
+"""Suffixes of SQLite's files next to the database (rollback journal, and WAL of older stores)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -41,6 +49,10 @@ CREATE TABLE IF NOT EXISTS runs (
     summary TEXT NOT NULL DEFAULT '{}'
 )
 """
+_INSERT = (
+    "INSERT INTO runs (id, status, kind, config, created, updated, summary) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -62,56 +74,109 @@ class RunRecord:
 
 def now_iso() -> str:
     """Current UTC time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso(datetime.now(UTC))
+
+
+def iso(t: datetime) -> str:
+    """A UTC time in the index's format ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check_status(status: str) -> None:
+    """Raise :class:`StoreError` unless ``status`` is one of :data:`STATUSES`."""
+    if status not in STATUSES:
+        raise StoreError(f"unknown run status {status!r}; use one of {', '.join(STATUSES)}")
 
 
 class RunIndex:
     """The ``index.sqlite`` of a run store.
 
     Args:
-        path: database file; created (with its folder) when missing.
+        path: database file. Nothing is created until the first write (:meth:`insert`).
 
     Raises:
-        StoreError: the file exists but is not a SQLite database, or stays locked.
+        StoreError: (from every method) the file is not a SQLite database, stays locked, or
+            cannot be written.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.execute(_SCHEMA)
+
+    def exists(self) -> bool:
+        """Whether the database file exists (a store nobody wrote to has none)."""
+        return self.path.is_file()
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        """A connection for one statement: read-only for reads; for writes, the file (and its
+        folder) is created and the schema ensured."""
+        if write:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._open(write)
         try:
-            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open run index {self.path}: {exc}") from None
-        try:
-            con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            con.execute("PRAGMA journal_mode = WAL")
-            con.execute("PRAGMA synchronous = NORMAL")
+            if write:
+                con.execute("PRAGMA journal_mode = DELETE")  # converts a WAL index of old stores
+                con.execute(_SCHEMA)
             yield con
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"run index {self.path} is locked or corrupt ({exc}); "
-                "wait for other processes or move the file away"
-            ) from None
+        except sqlite3.Error as exc:
+            raise self._error(exc, write) from None
         finally:
             con.close()
+
+    def _open(self, write: bool) -> sqlite3.Connection:
+        """Open the database: ``mode=ro`` for reads; when that fails (a hot journal to roll back,
+        or an old WAL index), read-write if the folder is writable, else ``immutable=1`` (nobody
+        can be writing a folder that is read-only)."""
+        uri = self.path.resolve().as_uri()
+        tries = [uri] if write else [f"{uri}?mode=ro"]
+        if not write:
+            writable = os.access(self.path.parent, os.W_OK)
+            tries.append(uri if writable else f"{uri}?mode=ro&immutable=1")
+        for k, target in enumerate(tries):
+            try:
+                con = sqlite3.connect(
+                    target, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None
+                )
+                con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                if not write:
+                    con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return con
+            except sqlite3.Error as exc:
+                name = getattr(exc, "sqlite_errorname", "")
+                retry = name.startswith("SQLITE_READONLY") or name == "SQLITE_CANTOPEN"
+                if k + 1 < len(tries) and retry:
+                    continue
+                raise self._error(exc, write) from None
+        raise AssertionError("unreachable")
+
+    def _error(self, exc: sqlite3.Error, write: bool) -> StoreError:
+        name = getattr(exc, "sqlite_errorname", "")
+        root = self.path.parent
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            return StoreError(
+                f"run index {self.path} stays locked ({exc}); wait for other processes and retry"
+            )
+        if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+            return StoreError(
+                f"run index {self.path} is corrupt ({exc}); rebuild it from the run folders "
+                f"with `algolens runs reindex --store {root}`"
+            )
+        if write and name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+            return StoreError(
+                f"cannot write run index {self.path} ({exc}); the store is read-only, "
+                "choose another with --store"
+            )
+        return StoreError(f"cannot {'write' if write else 'read'} run index {self.path}: {exc}")
 
     def insert(
         self, run_id: str, kind: str, config: dict[str, Any], status: str = "created"
     ) -> None:
-        """Add a run row; raises :class:`StoreError` if the id exists."""
+        """Add a run row (creating the index if needed); raises :class:`StoreError` if the id
+        exists."""
         ts = now_iso()
-        with self._connect() as con:
+        with self._connect(write=True) as con:
             try:
-                con.execute(
-                    "INSERT INTO runs (id, status, kind, config, created, updated, summary) "
-                    "VALUES (?, ?, ?, ?, ?, ?, '{}')",
-                    (run_id, status, kind, json.dumps(config, sort_keys=True), ts, ts),
-                )
+                con.execute(_INSERT, (run_id, status, kind, _dumps(config), ts, ts, "{}"))
             except sqlite3.IntegrityError:
                 raise StoreError(f"run id {run_id!r} already exists in {self.path}") from None
 
@@ -119,16 +184,18 @@ class RunIndex:
         self, run_id: str, *, status: str | None = None, summary: dict[str, Any] | None = None
     ) -> None:
         """Set the status and/or summary of a run and bump ``updated``."""
-        if status is not None and status not in STATUSES:
-            raise StoreError(f"unknown run status {status!r}; use one of {', '.join(STATUSES)}")
+        if status is not None:
+            check_status(status)
+        if not self.exists():
+            raise StoreError(f"no run {run_id!r} in {self.path}")
         sets, args = ["updated = ?"], [now_iso()]
         if status is not None:
             sets.append("status = ?")
             args.append(status)
         if summary is not None:
             sets.append("summary = ?")
-            args.append(json.dumps(summary, sort_keys=True))
-        with self._connect() as con:
+            args.append(_dumps(summary))
+        with self._connect(write=True) as con:
             cur = con.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*args, run_id))
             if cur.rowcount == 0:
                 raise StoreError(f"no run {run_id!r} in {self.path}")
@@ -136,20 +203,29 @@ class RunIndex:
     def get(self, run_id: str) -> RunRecord:
         """The row of ``run_id``, or of the unique run whose id starts with ``run_id``.
 
+        The prefix must be non-empty and is compared case-sensitively (ids are lower-case).
+
         Raises:
-            StoreError: no run matches, or the prefix is ambiguous.
+            StoreError: empty id, no run matches, or the prefix is ambiguous.
         """
-        with self._connect() as con:
-            row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if row is None:
-                pattern = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                rows = con.execute(
-                    "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY id", (pattern + "%",)
-                ).fetchall()
-                if len(rows) > 1:
-                    ids = ", ".join(r[0] for r in rows[:5])
-                    raise StoreError(f"run id prefix {run_id!r} is ambiguous: {ids}")
-                row = rows[0] if rows else None
+        if not run_id:
+            raise StoreError(
+                "run id is empty; give a run id or a unique prefix of one "
+                "(see `algolens runs list`)"
+            )
+        row = None
+        if self.exists():
+            with self._connect(write=False) as con:
+                row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+                if row is None:
+                    rows = con.execute(
+                        "SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY id",
+                        (len(run_id), run_id),
+                    ).fetchall()
+                    if len(rows) > 1:
+                        ids = ", ".join(r[0] for r in rows[:5])
+                        raise StoreError(f"run id prefix {run_id!r} is ambiguous: {ids}")
+                    row = rows[0] if rows else None
         if row is None:
             raise StoreError(
                 f"no run {run_id!r} in {self.path}; list runs with `algolens runs list`"
@@ -157,8 +233,13 @@ class RunIndex:
         return _record(row)
 
     def list(self, status: str | None = None) -> list[RunRecord]:
-        """All runs, oldest first (optionally only those with ``status``)."""
-        with self._connect() as con:
+        """All runs, oldest first (optionally only those with ``status``); none if the index
+        does not exist."""
+        if status is not None:
+            check_status(status)
+        if not self.exists():
+            return []
+        with self._connect(write=False) as con:
             if status is None:
                 rows = con.execute("SELECT * FROM runs ORDER BY created, id").fetchall()
             else:
@@ -169,8 +250,53 @@ class RunIndex:
 
     def delete(self, run_id: str) -> None:
         """Remove the row of ``run_id`` (exact id)."""
-        with self._connect() as con:
+        if not self.exists():
+            return
+        with self._connect(write=True) as con:
             con.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    def replace_all(self, records: Iterable[RunRecord]) -> None:
+        """Atomically replace the whole index by ``records``.
+
+        The new database is built under a hidden temporary name in the same folder, synced, and
+        renamed over ``index.sqlite``; the old file's journal (or WAL) files are removed first so
+        that SQLite never pairs them with the new file. A crash leaves the old index or the new
+        one. Other processes must not write to the store meanwhile.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            con = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                con.execute("PRAGMA journal_mode = DELETE")
+                con.execute(_SCHEMA)
+                con.execute("BEGIN")
+                con.executemany(
+                    _INSERT,
+                    [(r.id, r.status, r.kind, _dumps(r.config), r.created, r.updated,
+                      _dumps(r.summary)) for r in records],
+                )  # fmt: skip
+                con.execute("COMMIT")
+            finally:
+                con.close()
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            for suffix in SIDE_FILES:
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            os.replace(tmp, self.path)
+        except BaseException:
+            for suffix in ("", *SIDE_FILES):
+                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, sort_keys=True)
 
 
 def _record(row: tuple) -> RunRecord:

@@ -9,7 +9,12 @@ Layout of a store rooted at ``root``::
     root/runs/<id>/final.safetensors  the final weights only
     root/runs/<id>/summary.json       the run summary, also stored in the index
 
-Every file is written atomically; the folder is created only after the config validated.
+Nothing is created until the first run: reading a missing store finds no runs. Every file is
+written atomically, and creation and removal are ordered so that a crash at any moment loses
+nothing the index knows about: :meth:`RunStore.create` builds the folder under a hidden temporary
+name, renames it into place, then adds the index row (a crash in between leaves a complete folder
+without a row, which ``algolens runs reindex`` recovers); :meth:`RunStore.remove` deletes the row,
+then the folder. Hidden names (``runs/.*``) are never runs.
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ class RunStore:
     """A folder of runs with its index.
 
     Args:
-        root: the store folder (created on first use).
+        root: the store folder (created by the first :meth:`create`; reading never creates it).
 
     Examples:
         >>> import tempfile
@@ -97,18 +102,29 @@ class RunStore:
         """Make a new run: folder, ``config.json`` and index row. Returns the run id.
 
         Ids look like ``20261122-042712-3fa9c1``: UTC time then 6 random hex digits, so they sort by
-        creation time and never collide between processes.
+        creation time and never collide between processes. The folder is complete before it gets
+        its name, and removed again if the index row cannot be added.
         """
+        runs = self.root / "runs"
         for _ in range(5):
             run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
             paths = self.paths(run_id)
-            try:
-                paths.root.mkdir(parents=True, exist_ok=False)
-            except FileExistsError:
+            if paths.root.exists():
                 continue
-            write_json_atomic(paths.config, config)
-            paths.checkpoints.mkdir()
-            self.index.insert(run_id, kind, config)
+            building = RunPaths(runs / f".{run_id}.creating")
+            building.root.mkdir(parents=True)
+            try:
+                write_json_atomic(building.config, config)
+                building.checkpoints.mkdir()
+                os.rename(building.root, paths.root)  # the complete folder appears at once
+            except BaseException:
+                shutil.rmtree(building.root, ignore_errors=True)
+                raise
+            try:
+                self.index.insert(run_id, kind, config)
+            except BaseException:
+                shutil.rmtree(paths.root, ignore_errors=True)
+                raise
             return run_id
         raise StoreError(f"could not allocate a fresh run id in {self.root}")
 
@@ -150,17 +166,22 @@ class RunStore:
             os.close(fd)
 
     def remove(self, run_id: str) -> str:
-        """Delete a run's folder and index row; returns the exact id removed.
+        """Delete a run's index row, then its folder; returns the exact id removed.
+
+        A crash after the row is gone leaves the folder, which ``algolens runs reindex`` lists
+        again; the folder is moved to a hidden name at once, so it never stays half-deleted.
 
         Raises:
             StoreError: unknown run, or a run being trained right now.
         """
         record = self.get(run_id)
         folder = self.paths(record.id).root
-        if folder.exists():
-            with self.lock(record.id):
-                trash = folder.with_name(f".{record.id}.removing")
-                os.replace(folder, trash)  # atomic: the run vanishes at once
-            shutil.rmtree(trash)
-        self.index.delete(record.id)
+        if not folder.exists():
+            self.index.delete(record.id)
+            return record.id
+        trash = folder.with_name(f".{record.id}.removing")
+        with self.lock(record.id):
+            self.index.delete(record.id)
+            os.replace(folder, trash)  # atomic: the run vanishes at once
+        shutil.rmtree(trash)
         return record.id
