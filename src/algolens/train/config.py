@@ -65,6 +65,7 @@ FAST_RECIPE: dict[str, Any] = {
     "epochs": 3_000,
     "eval_every": 10,
     "checkpoint_every": 500,
+    "grok_threshold": 0.999,  # at 0.99 two of four S5 seeds stopped with test loss 0.2
 }
 
 RECIPES: dict[str, dict[str, Any]] = {"paper": PAPER_RECIPE, "fast": FAST_RECIPE}

@@ -152,6 +152,7 @@ class Trainer:
         self.epoch = 0
         self.alive = torch.ones(k, dtype=torch.bool)
         self.grok_epoch = torch.full((k,), -1, dtype=torch.int64)
+        self.last_eval: EvalResult | None = None  # the latest evaluate()
         self.batch_gens: list[torch.Generator] | None = None
         if config.batch_size is not None:
             # Minibatch order of instance k: its own generator, derived from its seed.
@@ -329,11 +330,18 @@ class Trainer:
         )  # fmt: skip
         grokked = (result.test_acc >= self.config.grok_threshold) & (self.grok_epoch < 0)
         self.grok_epoch[grokked & self.alive] = self.epoch
+        self.last_eval = result
         return result
 
     def done(self) -> bool:
-        """True when every live instance has grokked (and at least one is alive)."""
-        return bool(self.alive.any()) and bool((self.grok_epoch[self.alive] >= 0).all())
+        """True when at least one instance is alive and every live one has, at the current epoch,
+        test accuracy at least ``grok_threshold`` (a seed that grokked and fell back below it
+        keeps the run going). Evaluates first if the current epoch was not evaluated."""
+        last = self.last_eval
+        if last is None or last.epoch != self.epoch:
+            last = self.evaluate()
+        now = last.test_acc >= self.config.grok_threshold
+        return bool(self.alive.any()) and bool(now[self.alive].all())
 
     # -- state -----------------------------------------------------------------------------
 
@@ -373,6 +381,7 @@ class Trainer:
         self.optim.load_state_tensors(tensors)
         self.alive = tensors["state.alive"].bool().clone()
         self.grok_epoch = tensors["state.grok_epoch"].clone()
+        self.last_eval = None
         if self.batch_gens is not None:
             for g, s in zip(self.batch_gens, tensors["state.rng"]):
                 g.set_state(s.clone())
