@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -74,3 +75,81 @@ def test_irreps_command(run_cli):
     # C5 over the reals: the trivial irrep and two 2-dim rotations (pairs of complex characters).
     assert sorted(r["real_dim"] for r in rows) == [1, 2, 2]
     assert all(r["hom_error"] < 1e-9 and r["orth_error"] < 1e-9 for r in rows)
+
+
+# -- user strings are printed as written, never as rich markup -----------------------------------
+
+
+@pytest.fixture
+def markup_table(tmp_path):
+    path = tmp_path / "markup.json"
+    data = {"name": "[/oops] [bold]G", "table": [[0, 1], [1, 0]], "labels": ["[bold]", "[/oops]"]}
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("command", ["info", "irreps", "subgroups"])
+def test_markup_in_names_and_labels_is_printed_literally(run_cli, markup_table, command):
+    code, out, err = run_cli("group", command, str(markup_table))
+    assert code == 0, err
+    assert "[/oops] [bold]G" in out
+
+
+def test_markup_in_export_message(run_cli, markup_table, tmp_path):
+    code, out, err = run_cli("group", "export", str(markup_table), str(tmp_path / "[x].json"))
+    assert code == 0, err
+    out = out.replace("\n", " ")  # rich wraps long lines at spaces
+    assert "wrote [/oops] [bold]G (order 2) to" in out and "[x].json" in out
+    assert json.loads((tmp_path / "[x].json").read_text())["labels"] == ["[bold]", "[/oops]"]
+
+
+def test_markup_in_spec_help_is_shown(run_cli):
+    code, out, _ = run_cli("group", "info", "--help")
+    assert code == 0 and "AbelianGroup([n1,n2,...])" in out.replace("\n", "").replace(" ", "")
+
+
+# -- bad input: one line on stderr, exit code 2, nothing created ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "pattern"),
+    [
+        ("empty.json", '{"table": []}', "empty"),
+        ("empty.csv", "", "empty"),
+        ("big.json", json.dumps({"table": [[0, 2**63], [1, 0]]}), "out of range"),
+        ("dup.json", json.dumps({"table": [[0, 1], [1, 0]], "labels": ["x", "x"]}), "distinct"),
+    ],
+)
+def test_bad_tables_through_the_cli(run_cli, tmp_path, name, content, pattern):
+    path = tmp_path / name
+    path.write_text(content)
+    code, out, err = run_cli("group", "info", str(path))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error:") and pattern in err
+
+
+def test_perm_with_a_huge_point(run_cli):
+    code, _, err = run_cli("group", "info", "perm:(0 99999999999)")
+    assert code == 2 and err.count("\n") == 1 and "0..1023" in err
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "suffix"])
+def test_export_to_a_non_file_is_refused(run_cli, tmp_path, kind):
+    dest = tmp_path / ("out.txt" if kind == "suffix" else "out.json")
+    if kind == "directory":
+        dest.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(dest)
+    code, out, err = run_cli("group", "export", "C5", str(dest))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    expected = {"directory": "a directory", "fifo": "a FIFO", "suffix": ".csv"}[kind]
+    assert expected in err
+    assert [p.name for p in tmp_path.iterdir()] == ([] if kind == "suffix" else ["out.json"])
+    assert kind != "fifo" or dest.is_fifo()
+
+
+def test_export_csv_through_the_cli(run_cli, tmp_path):
+    dest = tmp_path / "c5.csv"
+    code, _, err = run_cli("group", "export", "C5", str(dest))
+    assert code == 0, err
+    assert dest.read_text().splitlines()[1] == "1,2,3,4,0"

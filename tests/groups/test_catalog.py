@@ -144,3 +144,82 @@ def test_require_gap_fails_under_ci_and_skips_otherwise(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception):
         require_gap()
+
+
+# -- a built-in name always wins over a file of that name -----------------------------------------
+
+
+def test_builtin_names_win_over_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("S5", "C2xC2", "Q8"):
+        (tmp_path / name).write_text("0\n")  # the trivial group, as CSV
+    assert parse_group("S5").order == 120
+    assert parse_group("C2xC2").order == 4
+    assert parse_group("Q8").order == 8
+    assert parse_group("./S5").order == 1  # a path separator makes it a file
+    assert parse_group(str(tmp_path / "Q8")).order == 1
+
+
+def test_suffix_makes_a_file_in_any_case(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "T.CSV").write_text("0,1\n1,0\n")
+    assert parse_group("T.CSV").order == 2
+    with pytest.raises(SpecError, match="does not exist"):
+        parse_group("S5.Json")
+
+
+# -- perm: specs -------------------------------------------------------------------------------
+
+
+def test_perm_on_fifteen_points_is_c15():
+    g = parse_group("perm:(" + " ".join(map(str, range(15))) + ")")
+    assert g.order == 15 and g.is_abelian and 15 in g.element_orders
+
+
+@pytest.mark.parametrize(
+    "cycles",
+    [
+        ["(36 37 38 39)(0 20 30)", "(36 37)"],
+        ["(0 40)(1 39)(2 38)", "(0 1 2)(40 39 38)", "(5 17)"],
+        [
+            "(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19)",
+            "(1 19)(2 18)(3 17)(4 16)(5 15)(6 14)(7 13)(8 12)(9 11)(25 33)",
+        ],
+    ],
+    ids=["S4xC3-on-40", "with-fixed-points", "D20-on-34"],
+)
+def test_large_degree_perm_group_matches_brute_force(cycles):
+    from tests.groups.reference import naive_permutation_group
+
+    spec = "perm:" + ",".join(cycles)
+    g = parse_group(spec)
+    d = g.perms.shape[1]
+    gens = []
+    for c in cycles:  # the generators as image lists, parsed independently
+        p = list(range(d))
+        for cyc in c.strip("()").split(")("):
+            pts = [int(x) for x in cyc.split()]
+            for a, b in zip(pts, pts[1:] + pts[:1]):
+                p[a] = b
+        gens.append(p)
+    elements = naive_permutation_group(gens)
+    assert [tuple(p) for p in g.perms.tolist()] == elements
+    index = {p: i for i, p in enumerate(elements)}
+    expected = [[index[tuple(a[b[i]] for i in range(d))] for b in elements] for a in elements]
+    assert g.table.tolist() == expected
+
+
+@pytest.mark.parametrize("point", ["1024", "99999999999", "9" * 5000])
+def test_perm_points_are_bounded(point):
+    with pytest.raises(SizeLimitError, match="0..1023") as info:
+        parse_group(f"perm:(0 {point})")
+    assert "\n" not in str(info.value)
+
+
+def test_perm_point_with_leading_zeros():
+    assert parse_group("perm:(0000 0001 1023)").perms.shape == (3, 1024)
+
+
+def test_named_spec_with_thousands_of_digits():
+    with pytest.raises(SizeLimitError, match="order limit"):
+        parse_group("C" + "7" * 5000)

@@ -134,3 +134,29 @@ def test_identity_class_is_first_even_when_identity_is_not_zero():
     assert h.identity == 3
     assert h.conjugacy_classes[0].tolist() == [3] and h.class_representatives[0] == 3
     assert sorted(h.class_sizes) == [1, 2, 3]
+
+
+C3 = [[0, 1, 2], [1, 2, 0], [2, 0, 1]]
+
+
+@pytest.mark.parametrize(
+    ("labels", "pattern"),
+    [
+        (["e", "a", "e"], r"'e' is given to elements 0 and 2"),
+        (["e", "a"], "got 2 labels for 3 elements"),
+        ("eab", "got a string"),
+        (["e", "a", 2], "not a string"),
+        (["e", "a", "b\nc"], "newline"),
+    ],
+    ids=["duplicate", "too-few", "string", "non-string", "newline"],
+)
+def test_labels_must_be_distinct_printable_strings(labels, pattern):
+    with pytest.raises(TableError, match=pattern) as info:
+        FiniteGroup(np.array(C3), name="C3", labels=labels)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("spec", ["S4", "D6", "Q8", "C6", "S3xC2", "perm:(0 1 2),(3 4)"])
+def test_built_in_labels_are_distinct(spec):
+    g = parse_group(spec)
+    assert len(set(g.labels)) == g.order

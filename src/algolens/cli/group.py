@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from algolens.cli.app import app
-from algolens.cli.output import console, print_json, print_table
+from algolens.cli.output import console, print_json, print_table, print_text
 from algolens.groups import FiniteGroup, export_table, parse_group
 from algolens.groups.catalog import SPEC_HELP
 from algolens.groups.reps import irreps_rows, irreps_summary
@@ -16,7 +17,7 @@ from algolens.groups.reps import irreps_rows, irreps_summary
 group_app = typer.Typer(help="Inspect finite groups: structure, subgroups, irreps, export.")
 app.add_typer(group_app, name="group")
 
-Spec = Annotated[str, typer.Argument(help=f"Group spec: {SPEC_HELP}.", show_default=False)]
+Spec = Annotated[str, typer.Argument(help=escape(f"Group spec: {SPEC_HELP}."), show_default=False)]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead.")]
 
 
@@ -40,7 +41,7 @@ def group_info(g: FiniteGroup) -> dict[str, Any]:
 def info(spec: Spec, json: Json = False) -> None:
     """Order, conjugacy classes, exponent and subgroup counts of a group."""
     g = parse_group(spec)
-    with console.status(f"enumerating subgroups and irreps of {g.name}", spinner="dots"):
+    with console.status(escape(f"enumerating subgroups and irreps of {g.name}"), spinner="dots"):
         data = group_info(g)
     if json:
         print_json(data)
@@ -54,7 +55,7 @@ def info(spec: Spec, json: Json = False) -> None:
 def subgroups(spec: Spec, json: Json = False) -> None:
     """The conjugacy classes of subgroups: order, class size, label, normality."""
     g = parse_group(spec)
-    with console.status(f"enumerating subgroups of {g.name}", spinner="dots"):
+    with console.status(escape(f"enumerating subgroups of {g.name}"), spinner="dots"):
         lattice = g.subgroup_lattice
     classes = [
         {
@@ -78,12 +79,20 @@ def subgroups(spec: Spec, json: Json = False) -> None:
 @group_app.command("export")
 def export(
     spec: Spec,
-    out: Annotated[Path, typer.Argument(help="Destination .json file (written atomically).")],
+    out: Annotated[
+        Path,
+        typer.Argument(
+            help="Destination file in an existing folder, written atomically: .json (table and "
+            "labels) or .csv (n rows of n integers). A symlink is written through to its "
+            "target; devices, FIFOs and folders are refused.",
+            show_default=False,
+        ),
+    ],
 ) -> None:
-    """Write the group's Cayley table and labels to a JSON table file."""
+    """Write the group's Cayley table (and labels, in JSON) to a .json or .csv table file."""
     g = parse_group(spec)
     export_table(g, out)
-    console.print(f"wrote {g.name} (order {g.order}) to {out}")
+    print_text(f"wrote {g.name} (order {g.order}) to {out}")
 
 
 @group_app.command("irreps")
@@ -95,7 +104,7 @@ def irreps_cmd(spec: Spec, json: Json = False) -> None:
     property max|ρ(ab) − ρ(a)ρ(b)| and of orthogonality max|ρ(a)ρ(a)ᵀ − I|.
     """
     g = parse_group(spec)
-    with console.status(f"building the irreps of {g.name}", spinner="dots"):
+    with console.status(escape(f"building the irreps of {g.name}"), spinner="dots"):
         rows = irreps_rows(g)
     if json:
         print_json({"name": g.name, "order": g.order, "irreps": rows})

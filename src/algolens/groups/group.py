@@ -47,7 +47,8 @@ class FiniteGroup:
             ``a`` acting on ``0..d-1``, when the group came from permutations.
 
     Raises:
-        TableError: the table is not a square integer array with entries in ``0..n-1``.
+        TableError: the table is not a square integer array with entries in ``0..n-1``, or
+            ``labels`` are not ``n`` distinct printable strings.
         NotAGroupError: no identity, a row or column that is not a permutation (so some element
             has no inverse or cancellation fails), or a non-associative triple.
         SizeLimitError: ``n > MAX_ORDER``.
@@ -65,11 +66,7 @@ class FiniteGroup:
         self.table.setflags(write=False)
         self.name = name
         n = self.order
-        if labels is not None and len(labels) != n:
-            raise TableError(
-                f"{name}: got {len(labels)} labels for {n} elements; give one per element"
-            )
-        self.labels = list(labels) if labels is not None else [str(i) for i in range(n)]
+        self.labels = _validated_labels(labels, n, name)
         self.perms = None if perms is None else np.asarray(perms, dtype=np.int64)
         self.identity = _find_identity(self.table)
         self.inverses = _check_inverses(self.table, self.identity)
@@ -260,6 +257,33 @@ def _validated_table(table: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
             f"table[{i}][{j}] = {arr[i, j]} is out of range 0..{n - 1}; entries index elements"
         )
     return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def _validated_labels(labels: Sequence[str] | None, n: int, name: str) -> list[str]:
+    """``n`` distinct printable strings (default ``"0".."n-1"``)."""
+    if labels is None:
+        return [str(i) for i in range(n)]
+    if isinstance(labels, str) or len(labels) != n:
+        got = "a string" if isinstance(labels, str) else f"{len(labels)} labels"
+        raise TableError(f"{name}: got {got} for {n} elements; give a list of one label each")
+    labels = list(labels)
+    bad = next((i for i, x in enumerate(labels) if not isinstance(x, str)), None)
+    if bad is not None:
+        raise TableError(f"{name}: label {bad} is {labels[bad]!r:.40}, not a string")
+    bad = next((i for i, x in enumerate(labels) if not x.isprintable()), None)
+    if bad is not None:
+        raise TableError(
+            f"{name}: label {bad} ({labels[bad]!r:.40}) has a newline or control character"
+        )
+    first: dict[str, int] = {}
+    for i, x in enumerate(labels):
+        if x in first:
+            raise TableError(
+                f"{name}: label {x!r:.40} is given to elements {first[x]} and {i}; "
+                "labels must be distinct"
+            )
+        first[x] = i
+    return labels
 
 
 def _find_identity(t: np.ndarray) -> int:

@@ -1,0 +1,216 @@
+"""Cayley table files: read ``.json``/``.csv`` tables, export a group to one.
+
+Formats:
+    ``.json``  ``{"name": str, "table": [[int, ...], ...], "labels": [str, ...]}`` (name and
+               labels optional; labels distinct printable strings, one per element)
+    ``.csv``   n rows of n comma-separated integers (no labels); any suffix other than
+               ``.json`` is read as CSV
+
+A file is checked against :data:`MAX_TABLE_FILE_BYTES` before it is read. Export writes only
+regular files: a device, FIFO or folder at the destination is refused, a symlink is written
+through to its target, and the suffix (``.json`` or ``.csv``) chooses the format.
+
+Examples:
+    >>> import tempfile, os
+    >>> from algolens.groups.catalog import cyclic
+    >>> path = os.path.join(tempfile.mkdtemp(), "c3.csv")
+    >>> export_table(cyclic(3), path)
+    >>> open(path).read()
+    '0,1,2\\n1,2,0\\n2,0,1\\n'
+    >>> load_table_file(path).order
+    3
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from algolens.errors import SizeLimitError, SpecError, TableError
+from algolens.fileio import write_text_atomic
+from algolens.groups.group import MAX_ORDER, FiniteGroup
+
+MAX_TABLE_FILE_BYTES = 12 * MAX_ORDER**2 + 4096 * MAX_ORDER
+"""Largest table file read (≈ 325 MB): 12 bytes per entry (the widest entry of an indented JSON
+table, ``'      5039,\\n'``) plus 4 KiB per element for its label."""
+
+EXPORT_SUFFIXES = (".json", ".csv")
+
+
+def load_table_file(path: str | Path) -> FiniteGroup:
+    """Read a group from a ``.json`` or ``.csv`` table file (see the module docstring).
+
+    Raises:
+        SpecError: the file does not exist.
+        SizeLimitError: the file is larger than :data:`MAX_TABLE_FILE_BYTES`.
+        TableError: not a regular file, not UTF-8, malformed, empty, or not square.
+        NotAGroupError: a well-formed table that is not a group.
+    """
+    path = Path(path)
+    text = _read_bounded(path)
+    labels, name = None, path.stem
+    if path.suffix.lower() == ".json":
+        table, labels, name = _parse_json(path, text, name)
+    else:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+            table = [[int(c) for c in r] for r in rows]
+        except ValueError as exc:
+            raise TableError(f"{path}: malformed CSV, expected integers ({exc})") from None
+    if not table:
+        raise TableError(f"{path}: the table is empty; a group has at least the identity, [[0]]")
+    n = len(table)
+    if any(len(r) != n for r in table):
+        raise TableError(f"{path}: table is not square ({n} rows, row lengths differ)")
+    try:
+        arr = np.array(table, dtype=np.int64)
+    except OverflowError:
+        i, j = next((i, j) for i, r in enumerate(table) for j, x in enumerate(r) if abs(x) >= n)
+        raise TableError(
+            f"{path}: table[{i}][{j}] = {str(table[i][j])[:30]} is out of range 0..{n - 1}; "
+            "entries index elements"
+        ) from None
+    return FiniteGroup(arr, name=name, labels=labels)
+
+
+def export_table(group: FiniteGroup, path: str | Path) -> None:
+    """Write ``group`` to ``path`` atomically, as JSON or CSV by the suffix.
+
+    JSON holds ``{"name", "order", "identity", "table", "labels"}`` with one table row per line;
+    CSV holds the n rows of the table. A symlink is written through to its target.
+
+    Raises:
+        SpecError: the destination is not a regular file (device, FIFO, folder), its folder does
+            not exist, its suffix is not ``.json``/``.csv``, or it cannot be written.
+    """
+    target = _check_destination(path)
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise SpecError(
+            f"cannot export to {str(path)!r}: the name must end in .json (table and labels) "
+            "or .csv (n rows of n integers)"
+        )
+    text = _table_json(group) if suffix == ".json" else _table_csv(group)
+    try:
+        write_text_atomic(target, text)
+    except OSError as exc:
+        raise SpecError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+# -- private helpers -------------------------------------------------------------------------
+
+
+def _read_bounded(path: Path) -> str:
+    """The text of a regular file of at most MAX_TABLE_FILE_BYTES, checked before reading."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SpecError(
+            f"table file {str(path)!r} does not exist; give a .json or .csv table file "
+            "or a built-in name such as S5"
+        ) from None
+    except OSError as exc:
+        raise TableError(f"cannot read table file {str(path)!r}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise TableError(f"{path} is {_kind(st.st_mode)}, not a table file; give a regular file")
+    limit = MAX_TABLE_FILE_BYTES
+    if st.st_size > limit:
+        raise SizeLimitError(_too_big(path, st.st_size))
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)  # bounded even if the file grew after stat
+    except OSError as exc:
+        raise TableError(f"cannot read table file {str(path)!r}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise SizeLimitError(_too_big(path, len(data)))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TableError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
+def _too_big(path: Path, size: int) -> str:
+    return (
+        f"{path} has {size} bytes, above the limit {MAX_TABLE_FILE_BYTES} "
+        f"(MAX_TABLE_FILE_BYTES, enough for order {MAX_ORDER}); is it the right file?"
+    )
+
+
+def _parse_json(path: Path, text: str, name: str) -> tuple[list, Any, str]:
+    """``(table, labels, name)`` from the JSON text, with the types checked."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TableError(f"{path}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
+    except (ValueError, RecursionError) as exc:  # e.g. a 5000-digit integer, deep nesting
+        reason = str(exc).split(";")[0][:80] if isinstance(exc, ValueError) else "nested too deep"
+        raise TableError(f"{path}: unreadable JSON ({reason})") from None
+    if not isinstance(data, dict) or "table" not in data:
+        raise TableError(f'{path}: expected a JSON object with key "table" (and optional "labels")')
+    table, labels, name = data["table"], data.get("labels"), data.get("name", name)
+    if not isinstance(table, list) or not all(isinstance(r, list) for r in table):
+        raise TableError(f'{path}: "table" must be a list of rows of integers')
+    if any(not isinstance(x, int) or isinstance(x, bool) for r in table for x in r):
+        raise TableError(f'{path}: "table" entries must be integers 0..n-1')
+    if labels is not None and not isinstance(labels, list):
+        raise TableError(f'{path}: "labels" must be a list of strings, one per element')
+    if not isinstance(name, str) or not name.isprintable():
+        raise TableError(f'{path}: "name" must be a printable string (no newlines or controls)')
+    return table, labels, name
+
+
+def _check_destination(path: str | Path) -> Path:
+    """The regular file that exporting to ``path`` writes (a symlink's target); nothing is
+    written. Refuses devices, FIFOs, sockets and folders, and a missing folder."""
+    target = Path(os.path.realpath(path))
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # e.g. a symlink loop
+        raise SpecError(f"cannot export to {str(path)!r}: {exc.strerror or exc}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise SpecError(
+            f"cannot export to {str(path)!r}: it is {_kind(st.st_mode)}; export writes only "
+            "regular files, give a new .json or .csv path"
+        )
+    if st is None and not target.parent.is_dir():
+        raise SpecError(
+            f"cannot export to {str(path)!r}: folder {str(target.parent)!r} does not exist; "
+            "create it first"
+        )
+    return target
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((word for test, word in kinds if test(mode)), "not a regular file")
+
+
+def _table_json(group: FiniteGroup) -> str:
+    """Indented JSON with one table row per line (≈ 5 bytes per entry for order 5040)."""
+    rows = ",\n".join("    [" + ",".join(map(str, r)) + "]" for r in group.table.tolist())
+    head = {"name": group.name, "order": group.order, "identity": group.identity}
+    fields = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in head.items()]
+    fields.append('  "table": [\n' + rows + "\n  ]")
+    fields.append(f'  "labels": {json.dumps(group.labels)}')
+    return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
+def _table_csv(group: FiniteGroup) -> str:
+    """n lines of n comma-separated integers."""
+    return "".join(",".join(map(str, r)) + "\n" for r in group.table.tolist())
