@@ -329,11 +329,30 @@ def test_frobenius_schur_helper_matches_the_table(spec):
     assert frobenius_schur(g, table.values).tolist() == table.indicators.tolist()
 
 
-def test_blas_threads_context_restores_the_thread_count():
+def _libraries_bundling_openblas() -> list[str]:
+    """numpy and scipy builds whose own configuration names OpenBLAS as their BLAS."""
+    import numpy
+    import scipy
+
+    found = []
+    for lib in (numpy, scipy):
+        config = lib.show_config(mode="dicts")
+        if "openblas" in config["Build Dependencies"]["blas"]["name"].lower():
+            found.append(lib.__name__)
+    return found
+
+
+def test_blas_threads_context_sets_and_restores_the_thread_count():
     from algolens.groups._blas import _openblas_handles, blas_threads
 
+    bundled = _libraries_bundling_openblas()
+    if not bundled:
+        pytest.skip("numpy and scipy here are built without OpenBLAS (blas_threads does nothing)")
     handles = _openblas_handles()
+    # numpy and scipy each load their own OpenBLAS copy; every copy must be found and set
+    assert len(handles) >= len(bundled), f"OpenBLAS of {bundled} not found in /proc/self/maps"
     before = [get() for _, get in handles]
-    with blas_threads(1):
-        assert all(get() == 1 for _, get in handles)
-    assert [get() for _, get in handles] == before
+    for n in (1, 2):
+        with blas_threads(n):
+            assert [get() for _, get in handles] == [n] * len(handles)
+        assert [get() for _, get in handles] == before
