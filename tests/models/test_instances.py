@@ -10,8 +10,6 @@ from algolens.errors import ConfigError
 from algolens.models import MLP, MLPConfig, Transformer, TransformerConfig
 from algolens.models.hooks import BatchedModel
 
-torch.set_num_threads(1)
-
 
 def make(kind: str) -> tuple[BatchedModel, torch.Tensor]:
     g = torch.Generator().manual_seed(0)

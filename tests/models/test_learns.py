@@ -9,8 +9,6 @@ import torch.nn.functional as F
 from algolens.models import build_model
 from algolens.tasks import CompositionTask
 
-torch.set_num_threads(1)
-
 
 @pytest.mark.parametrize(
     ("kind", "args"),

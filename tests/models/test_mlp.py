@@ -11,8 +11,6 @@ from algolens.errors import ConfigError
 from algolens.models import MLP, MLPConfig
 from tests.models.conftest import assert_state_bitwise_equal, cache_shapes
 
-torch.set_num_threads(1)
-
 HOOKS = [
     "hook_embed_left",
     "hook_embed_right",

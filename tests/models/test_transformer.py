@@ -16,8 +16,6 @@ from algolens.models import Transformer, TransformerConfig, last_position, to_tl
 from algolens.models.transformer import BIAS_MODES
 from tests.models.conftest import assert_state_bitwise_equal, cache_shapes
 
-torch.set_num_threads(1)
-
 
 def cfg(**kw) -> TransformerConfig:
     base = dict(d_vocab=8, d_vocab_out=7, n_ctx=3, n_heads=2, d_model=16, d_head=8, d_mlp=24)
