@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
@@ -16,22 +14,7 @@ from algolens.analysis.irreps import (
 from algolens.groups import parse_group
 from algolens.groups.reps import irreps
 from algolens.models import build_model
-
-
-def cube(group, rho):
-    """T[a, b, c] = tr ρ(a b c⁻¹), built element by element from the matrices."""
-    n, t, inv = group.order, group.table, group.inverses
-    out = np.empty((n, n, n))
-    for a, b, c in itertools.product(range(n), repeat=3):
-        out[a, b, c] = np.trace(rho.matrices[t[t[a, b], inv[c]]])
-    return out
-
-
-def naive_similarity(logits, t):
-    lc = logits - logits.mean(-1, keepdims=True)
-    tc = t - t.mean(-1, keepdims=True)
-    denom = np.linalg.norm(lc) * np.linalg.norm(tc)
-    return 0.0 if denom == 0 else float(np.sum(lc * tc) / denom)
+from tests.analysis.reference import cube, naive_similarity
 
 
 @pytest.mark.parametrize("spec", ["S3", "D4", "Q8", "C5"])

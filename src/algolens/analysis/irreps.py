@@ -29,7 +29,10 @@ are ``L[a, b] = h[a, b]·U + u``, so the similarity only needs the product sums
 ``P[g] = Σ_{ab=g} h[a, b]`` ``[|G|, d_feat]``: with ``Ũ``, ``ũ`` centred over c,
 ``S[g, c] = Σ_{ab=g} L̃[a, b, c] = P[g]·Ũ[:, c] + |G|·ũ[c]``, and since ``T_ρ[a, b, c] =
 M_ρ[ab, c]`` with ``M_ρ[g, c] = χ_ρ(g c⁻¹)``, ``Σ L̃ T̃_ρ = Σ_{g,c} S[g, c] M̃_ρ[g, c]`` and
-``‖T̃_ρ‖² = |G|·‖M̃_ρ‖²`` (|G| pairs per product). ``‖L̃‖²`` is accumulated block by block.
+``‖T̃_ρ‖² = |G|·‖M̃_ρ‖²`` (|G| pairs per product), and
+``‖L̃‖² = tr(ŨᵀGŨ) + 2(Σh)·Ũũ + |G|²‖ũ‖²`` from the Gram matrix ``G = Σ_{a,b} hᵀh``. All of it
+in float64. The losses take a second pass over blocks of logits (float32 by default; see
+:func:`algolens.analysis.streaming.logit_sums`).
 """
 
 from __future__ import annotations
