@@ -112,7 +112,7 @@ def read_group_file(folder: str | Path, expected_sha256: str | None) -> FiniteGr
     if expected_sha256 is None or not path.is_file():
         raise CheckpointError(
             f"run {folder.name} has no stored group ({GROUP_FILE} or group_sha256 missing: it was "
-            f"trained by an older algolens); {_RETRAIN}"
+            f"trained by an older algolens, or killed before training began); {_RETRAIN}"
         )
     try:
         data = json.loads(path.read_text())
