@@ -8,6 +8,7 @@ import shutil
 import pytest
 import torch
 
+from algolens.cli.train import MAX_THREADS, _interrupted_message
 from algolens.store import RunStore
 from algolens.train.checkpoint import latest_checkpoint
 
@@ -70,24 +71,42 @@ def test_flags_override_config(run_cli, tmp_path):
     [
         pytest.param(["--lr", "-0.1"], "lr", id="negative-lr"),
         pytest.param(["--train-frac", "1.5"], "train_frac", id="fraction-above-one"),
+        pytest.param(["--train-frac", "nan"], "train_frac", id="fraction-nan"),
         pytest.param(["--model", "lstm"], "model", id="unknown-model"),
         pytest.param(["--group", "X9"], "X9", id="unknown-group"),
+        pytest.param(["--group", "bogus"], "bogus", id="bogus-group"),
         pytest.param(["--seeds", "x"], "seeds", id="bad-seeds"),
+        pytest.param(["--seeds", "0-100000"], "1024", id="too-many-seeds"),
+        pytest.param(["--seeds", "0-" + "9" * 30], "1024", id="huge-seed-range"),
         pytest.param(["--recipe", "turbo"], "recipe", id="unknown-recipe"),
+        pytest.param(["--epochs", "9" * 20], "epochs", id="huge-epochs"),
+        pytest.param(["--epochs", "0"], "epochs", id="zero-epochs"),
+        pytest.param(["--threads", "100000"], str(MAX_THREADS), id="too-many-threads"),
+        pytest.param(["--threads", "0"], "--threads", id="zero-threads"),
+        pytest.param(["--resume", "2026"], "no run", id="resume-unknown"),
     ],
 )
 def test_bad_input_exit_2_and_nothing_created(run_cli, tmp_path, flags, fragment):
     store = tmp_path / "store"
-    code, out, err = run_cli("train", "--store", str(store), "--epochs", "3", *flags)
-    assert code == 2
+    args = ["train", "--store", str(store), *flags]
+    if "--epochs" not in flags and "--resume" not in flags:
+        args += ["--epochs", "3"]
+    code, out, err = run_cli(*args)
+    assert code == 2 and out == ""
     assert err.startswith("error:") and fragment in err and err.count("\n") == 1
-    assert not (store / "runs").exists() or not any((store / "runs").iterdir())
+    assert not store.exists()  # not even an empty index
+
+
+def test_config_that_is_a_directory(run_cli, tmp_path):
+    code, _, err = run_cli("train", "--config", str(tmp_path), "--store", str(tmp_path / "s"))
+    assert code == 2 and "is a directory" in err and err.count("\n") == 1
+    assert not (tmp_path / "s").exists()
 
 
 def test_bad_model_args_in_toml(run_cli, tmp_path):
     code, _, err = _train(run_cli, tmp_path, text=TINY + "d_hidden = 3\n")
     assert code == 2 and "d_hidden" in err
-    assert not (tmp_path / "store" / "runs").exists()
+    assert not (tmp_path / "store").exists()
 
 
 def _interrupted_run(run_cli, tmp_path) -> tuple[RunStore, str]:
@@ -190,9 +209,12 @@ def test_sigterm_marks_interrupted_then_resume_completes(run_cli, tmp_path, monk
 
     monkeypatch.setattr(Trainer, "train_epoch", epoch_then_term)
     code, _, err = _train(run_cli, tmp_path)
-    assert code == 130 and "--resume" in err
     store = RunStore(tmp_path / "store")
     (record,) = store.list()
+    assert code == 130 and err.strip().splitlines()[-1] == (
+        f"interrupted: run {record.id} continues with "
+        f"`algolens train --resume {record.id} --store {store.root}`"
+    )
     assert record.status == "interrupted"
     monkeypatch.setattr(Trainer, "train_epoch", real_epoch)
     code, out, err = run_cli("train", "--resume", record.id, "--store", str(store.root), "--json")
@@ -209,3 +231,13 @@ def test_resume_of_completed_run_is_refused(run_cli, tmp_path):
     run_id = json.loads(out)["run_id"]
     code, _, err = run_cli("train", "--resume", run_id, "--store", str(tmp_path / "store"))
     assert code == 2 and "already completed" in err
+
+
+def test_interrupted_message_names_the_store_only_when_not_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALGOLENS_STORE", str(tmp_path / "default"))
+    run = "20261122-042712-3fa9c1"
+    assert _interrupted_message(run, RunStore()).endswith(f"--resume {run}`")
+    assert _interrupted_message(run, RunStore(tmp_path / "default")).endswith(f"--resume {run}`")
+    odd = tmp_path / "my store"
+    assert _interrupted_message(run, RunStore(odd)).endswith(f"--resume {run} --store '{odd}'`")
+    assert "nothing was saved" in _interrupted_message(None, RunStore(odd))

@@ -1,7 +1,9 @@
 """The ``algolens`` command line (typer). Sub-command groups live in sibling modules.
 
 Library code raises :class:`algolens.errors.AlgolensError`; :func:`main` turns it into one line on
-stderr and exit code 2. Every command that prints results accepts ``--json``.
+stderr and exit code 2. A usage error (unknown command or option, a value of the wrong type or out
+of range) is one line and exit code 2 too. Every command that prints results accepts ``--json``;
+``-h`` is ``--help`` everywhere.
 """
 
 from __future__ import annotations
@@ -22,18 +24,51 @@ def main() -> None:
         sys.exit(2)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            print("aborted", file=sys.stderr)
-            sys.exit(130)
-        raise
+    except Exception as exc:  # usage errors and aborts, raised as typer's (not click's) classes
+        code = _usage_error(exc)
+        if code is None:
+            raise
+        sys.exit(code)
     if isinstance(code, int) and code != 0:  # e.g. typer's 130 after Ctrl-C
         sys.exit(code)
+
+
+def _usage_error(exc: Exception) -> int | None:
+    """Print a usage error or an abort in one line and return its exit code (None: not one)."""
+    import typer
+
+    if isinstance(exc, _click_classes("NoArgsIsHelpError")):  # `algolens runs`: the help text
+        exc.show()
+        return 2
+    if isinstance(exc, _click_classes("UsageError")):
+        message = " ".join(exc.format_message().split())
+        ctx = exc.ctx
+        hint = f" (see `{ctx.command_path if ctx is not None else 'algolens'} --help`)"
+        print(f"error: {message}{hint}", file=sys.stderr)
+        return 2
+    if isinstance(exc, _click_classes("ClickException")):
+        print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, (typer.Abort, *_click_classes("Abort"))):  # Ctrl-C or EOF at a prompt
+        print("aborted", file=sys.stderr)
+        return 130
+    return None
+
+
+def _click_classes(name: str) -> tuple[type, ...]:
+    """Click's exception class ``name`` as typer raises it: typer >= 0.24 vendors click as
+    ``typer._click``; older typer raises the ``click`` package's classes."""
+    import importlib
+
+    found = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            cls = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if cls is not None:
+            found.append(cls)
+    return tuple(found)
 
 
 __all__ = ["app", "main"]

@@ -1,7 +1,8 @@
-"""`algolens runs list|show|rm`: browse and delete runs in the run store."""
+"""`algolens runs list|show|rm|reindex`: browse and delete runs, rebuild the store's index."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from rich.table import Table
 
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table
-from algolens.store import STATUSES, RunStore
+from algolens.store import STATUSES, RunStore, reindex
 
 runs_app = typer.Typer(
     help="List, inspect and delete training runs in the run store.", no_args_is_help=True
@@ -35,9 +36,13 @@ def list_runs(
     json_out: JsonOpt = False,
 ) -> None:
     """List runs, oldest first, with status and how many seeds grokked."""
-    records = RunStore(store).list(status)
+    st = RunStore(store)
+    records = st.list(status)
     if json_out:
         print_json([r.to_dict() for r in records])
+        return
+    if not records:
+        console.print(f"no {status + ' ' if status else ''}runs in {st.root}")
         return
     rows = []
     for r in records:
@@ -102,10 +107,41 @@ def remove_run(
     """Delete a run: its folder (checkpoints included) and its index row."""
     st = RunStore(store)
     record = st.get(run)
-    if not yes and not typer.confirm(f"delete run {record.id} and its checkpoints?"):
-        raise typer.Abort()
+    if not yes and not _confirm(f"delete run {record.id} and its checkpoints?"):
+        print(f"kept run {record.id}: nothing was deleted", file=sys.stderr)
+        raise typer.Exit(1)
     removed = st.remove(record.id)
     if json_out:
         print_json({"removed": removed})
     else:
         console.print(f"removed run {removed}")
+
+
+def _confirm(question: str) -> bool:
+    """Ask yes/no; Ctrl-C or the end of input count as no."""
+    try:
+        return typer.confirm(question)
+    except typer.Abort:
+        return False
+
+
+@runs_app.command("reindex")
+def reindex_runs(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """Rebuild index.sqlite from the run folders (after the index was lost or corrupted).
+
+    Rows of the old index are kept where it can still be read; other folders get a row from
+    their files (status from summary.json, final.safetensors and checkpoints). The new index
+    replaces the old one atomically. Run it while no other algolens process uses the store.
+    """
+    st = RunStore(store)
+    result = reindex(st)
+    if json_out:
+        print_json(result.to_dict())
+        return
+    console.print(
+        f"indexed {len(result.kept) + len(result.recovered)} runs in {st.root}: "
+        f"{len(result.kept)} kept from the old index, {len(result.recovered)} recovered from "
+        f"their folders; {len(result.dropped)} rows without a folder dropped"
+    )
+    for name in result.skipped:
+        console.print(f"skipped runs/{name}: no readable config.json")

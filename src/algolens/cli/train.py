@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -13,11 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table
 from algolens.errors import ConfigError
-from algolens.store import RunStore
+from algolens.store import RunStore, default_store_root
 from algolens.train.config import load_toml_config, make_config, parse_seeds
 
 if TYPE_CHECKING:  # torch and the models load only when a command trains
     from algolens.train.trainer import EvalResult
+
+MAX_THREADS = os.cpu_count() or 1
+"""Most torch threads `--threads` accepts: the machine's CPU count."""
 
 StoreOpt = Annotated[
     Path | None,
@@ -30,7 +35,8 @@ StoreOpt = Annotated[
 @app.command("train")
 def train(
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="TOML config file; flags override it.")
+        Path | None,
+        typer.Option("--config", "-c", dir_okay=False, help="TOML config file; flags override it."),
     ] = None,
     group: Annotated[
         str | None, typer.Option(help="Group spec: S5, A5, C113, D59, S3xC2...")
@@ -59,7 +65,12 @@ def train(
     ] = None,
     store: StoreOpt = None,
     threads: Annotated[
-        int | None, typer.Option(help="CPU threads for torch (1 is fastest on a busy machine).")
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_THREADS,
+            help="CPU threads for torch, at most the CPU count (1 is fastest on a busy machine).",
+        ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -77,8 +88,6 @@ def train(
     from algolens.train.run import resume_run, start_run
 
     if threads is not None:
-        if threads < 1:
-            raise ConfigError(f"--threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
     run_store = RunStore(store)
     if resume is not None:
@@ -119,16 +128,22 @@ def train(
     try:
         summary = with_progress(job, total, json_out)
     except KeyboardInterrupt:
-        run_id = started[0] if started else "?"
-        print(
-            f"interrupted: run {run_id} continues with `algolens train --resume {run_id}`",
-            file=sys.stderr,
-        )
+        print(_interrupted_message(started[0] if started else None, run_store), file=sys.stderr)
         sys.exit(130)
     if json_out:
         print_json(summary)
     else:
         print_summary(summary)
+
+
+def _interrupted_message(run_id: str | None, store: RunStore) -> str:
+    """The line printed after Ctrl-C or SIGTERM: the command that resumes the run."""
+    if run_id is None:
+        return "interrupted before the run was created; nothing was saved"
+    flag = ""
+    if store.root.resolve() != default_store_root().resolve():
+        flag = f" --store {shlex.quote(str(store.root))}"
+    return f"interrupted: run {run_id} continues with `algolens train --resume {run_id}{flag}`"
 
 
 def _flag_values(local: dict[str, Any]) -> dict[str, Any]:
