@@ -182,3 +182,32 @@ def test_old_wal_index_is_converted_by_the_next_write(tmp_path):
     con.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.sqlite", "runs"]
     assert store.get(run_id).status == "running"
+
+
+_KILLED_MID_TRANSACTION = """
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA cache_size = 1")  # spill to the file: the journal becomes hot
+con.execute("BEGIN IMMEDIATE")
+for i in range(2000):
+    con.execute("INSERT INTO runs VALUES (?, 'created', 'train', '{}', 'x', 'x', '{}')", (str(i),))
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_read_after_a_writer_died_mid_transaction_rolls_it_back(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create("train", {})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_MID_TRANSACTION, str(store.index.path)],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert (tmp_path / "index.sqlite-journal").stat().st_size > 0  # a hot journal
+    assert [r.id for r in store.list()] == [run_id]  # mode=ro cannot roll back: read-write can
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.sqlite", "runs"]
