@@ -7,6 +7,7 @@ from pathlib import Path
 
 from algolens.store import RunStore
 from algolens.train import make_config, start_run
+from tests.report.checks import assert_report_reflects_run
 
 
 def test_report_of_a_tiny_run(tmp_path, run_cli):
@@ -20,9 +21,12 @@ def test_report_of_a_tiny_run(tmp_path, run_cli):
     data = json.loads(out)
     assert len(data["seeds"]) == 2
     assert set(data["seeds"][0]["similarity"]) == {"trivial", "sign", "standard"}
-    text = Path(data["report"]).read_text()
+    report = Path(data["report"])
+    assert report.parent == store.paths(summary["run_id"]).root
+    text = report.read_text()
     assert text.startswith("<!DOCTYPE html>") and "Character similarity" in text
-    assert text.count("plotly.js v") <= 1  # plotly embedded once
+    keys = {seed: a["key_irreps"] for seed, a in zip(cfg.seeds, data["seeds"])}
+    assert_report_reflects_run(report, report.parent, keys)
 
 
 def test_report_unknown_run_is_exit_2(tmp_path, run_cli):
