@@ -19,6 +19,7 @@ FULL = [
     ["bench_transformer.py", "--mlp"],
     ["bench_sweep.py", "--seeds", "32", "--epochs", "10", "--plain-epochs", "3", "--threads", "1"],
     ["bench_grok.py", "--seeds", "0-4", "--threads", "1"],
+    ["bench_grok.py", "--seeds", "0-3", "--together", "--threads", "1"],
 ]
 QUICK = [
     ["bench_subgroups.py"],
