@@ -21,6 +21,7 @@ from algolens.train.run_group import (
     read_group_file,
     write_group_file,
 )
+from algolens.train.trainer import Trainer, build_task
 from tests.train.conftest import tiny_config
 from tests.train.tiny_runs import C4_TABLE, KLEIN_TABLE, train_tiny, write_table
 
@@ -172,3 +173,12 @@ def test_group_is_stored_before_training_starts(two_dirs, tmp_path):
 
     start_run(tiny_config(group="g.json", epochs=2), store, on_start=on_start)
     assert seen == [True]
+
+
+def test_trainer_and_build_task_take_a_built_group_and_check_the_pin(two_dirs):
+    c4 = FiniteGroup(C4_TABLE, name="g", labels=LABELS)
+    pinned = pin_group(tiny_config(group="no-such-file.json"), c4)  # the spec is never read
+    assert build_task(pinned, c4).targets.tolist() == [t for row in C4_TABLE for t in row]
+    assert Trainer(pinned, group=c4).task.group is c4
+    with pytest.raises(ConfigError, match="pins"):
+        Trainer(pinned, group=FiniteGroup(KLEIN_TABLE, name="g", labels=LABELS))
