@@ -6,6 +6,9 @@ Default: S6 (720 elements) with Stander et al.'s S6 MLP (d_embed 512, d_mlp 256)
 random: the work is dense and does not depend on their values. The irreps of the group are
 built (and cached) before timing; their own cost is in the irreps benchmark.
 
+Wall time depends on the load that other processes put on the cores; the CPU time of the process
+(all threads) does much less, and with T threads and an idle machine wall ≈ CPU / T.
+
 Memory: peak resident set size (``VmHWM`` after resetting it through ``/proc/self/clear_refs``)
 minus the resident size before the analysis, i.e. the extra memory the analysis needs on top of
 the model and the group. Linux only.
@@ -47,14 +50,14 @@ def reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
 
 
-def measure(fn) -> tuple[float, float]:
-    """(seconds, peak extra MiB) of one call."""
+def measure(fn) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of this process, peak extra MiB) of one call."""
     before = rss_kib("VmRSS")
     reset_peak()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     fn()
-    seconds = time.perf_counter() - t0
-    return seconds, (rss_kib("VmHWM") - before) / 1024
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return seconds, cpu, (rss_kib("VmHWM") - before) / 1024
 
 
 def main() -> None:
@@ -93,16 +96,17 @@ def main() -> None:
         variants["whole cube, similarity only"] = lambda: character_similarity(
             group, all_pair_logits(model, n), reps
         )
-    results: dict[str, list[tuple[float, float]]] = {k: [] for k in variants}
+    results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in variants}
     for _ in range(args.rounds):
         for name, fn in variants.items():
             results[name].append(measure(fn))
     for name, runs in results.items():
-        secs = [s for s, _ in runs]
-        mem = max(m for _, m in runs)
+        secs = [s for s, _, _ in runs]
+        cpu = [c for _, c, _ in runs]
+        mem = max(m for _, _, m in runs)
         print(
-            f"{name:40s} median {statistics.median(secs):6.2f} s  min {min(secs):6.2f} s  "
-            f"peak extra {mem:7.1f} MiB"
+            f"{name:38s} wall median {statistics.median(secs):6.2f} s, min {min(secs):6.2f} s; "
+            f"CPU median {statistics.median(cpu):6.2f} s; peak extra {mem:7.1f} MiB"
         )
 
 

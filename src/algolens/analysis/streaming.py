@@ -128,7 +128,7 @@ def logit_sums(
             loss is then taken on all pairs).
         dtype: precision of the logits. float32 (the default, about twice as fast) keeps the
             cross-entropy's *relative* error near 1e-5 even for losses of 1e-9, because it is
-            evaluated as ``log1p(Σ_{c≠t} exp(L_c − L_t))`` (see :func:`cross_entropy`).
+            evaluated as ``softplus(log Σ_{c≠t} exp(L_c) − L_t)`` (see :func:`cross_entropy_`).
         budget: logits per block.
     """
     n = ro.n
@@ -146,7 +146,11 @@ def logit_sums(
         a = torch.arange(start, min(n, start + step))
         logits = ro.logits(a, dtype)  # [B, n, n]
         target = tab[a]  # [B, n]
-        ce, hit = cross_entropy(logits, target)  # [B, n] ×2
+        sel = mask[a] if mask is not None else slice(None)
+        kept = target[sel]  # [m]
+        ce_excl, _ = cross_entropy_(logits[sel] - removed[kept], kept)  # [m]
+        excl[excl_split] += float(ce_excl.sum())
+        ce, hit = cross_entropy_(logits, target)  # [B, n] ×2; logits overwritten
         parts = {"all": torch.ones_like(hit)}
         if mask is not None:
             parts["train"] = mask[a]
@@ -155,23 +159,21 @@ def logit_sums(
             loss[name] += float(ce[sel].sum())
             correct[name] += int(hit[sel].sum())
             count[name] += int(sel.sum())
-        sel = parts[excl_split]
-        kept = target[sel]  # [m]
-        ce_excl, _ = cross_entropy(logits[sel] - removed[kept], kept)  # [m]
-        excl[excl_split] += float(ce_excl.sum())
     return LogitSums(loss, correct, count, excl)
 
 
-def cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def cross_entropy_(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-row cross-entropy (float64) and correctness: ``logits [..., n]``, ``target [...]``.
+    Overwrites ``logits`` (the target entries become −inf).
 
-    ``CE = softplus(log Σ_{c≠t} exp(L_c − L_t))``: no ``logsumexp(L) − L_t`` cancellation, so
-    small losses keep their relative precision in float32 (the inner log-sum-exp is near
-    ``log CE`` and has an absolute error of a few float32 ulps). Correct means ``L_t > L_c`` for
-    every c ≠ t.
+    ``CE = softplus(log Σ_{c≠t} exp(L_c) − L_t)``: no ``logsumexp(L) − L_t`` cancellation, so
+    small losses keep their relative precision in float32 (the argument of softplus is near
+    ``log CE`` and has an absolute error of a few float32 ulps of the logits). Correct means
+    ``L_t > L_c`` for every c ≠ t.
     """
-    picked = logits.gather(-1, target[..., None])  # [..., 1]
-    diff = logits - picked  # [..., n]
-    diff.scatter_(-1, target[..., None], float("-inf"))
-    hit = diff.amax(-1) < 0  # [...]
-    return F.softplus(torch.logsumexp(diff, -1).double()), hit
+    idx = target[..., None]
+    picked = logits.gather(-1, idx)[..., 0]  # [...]
+    logits.scatter_(-1, idx, float("-inf"))
+    hit = logits.amax(-1) < picked  # [...]
+    rest = torch.logsumexp(logits, -1)  # [...] log Σ_{c≠t} exp(L_c)
+    return F.softplus(rest.double() - picked.double()), hit
