@@ -14,7 +14,8 @@ from algolens.cli.output import console, print_json, print_table
 from algolens.store import STATUSES, RunStore, reindex
 
 runs_app = typer.Typer(
-    help="List, inspect and delete training runs in the run store.", no_args_is_help=True
+    help="List, inspect and delete training runs in the run store; rebuild its index.",
+    no_args_is_help=True,
 )
 app.add_typer(runs_app, name="runs")
 

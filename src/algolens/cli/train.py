@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table
+from algolens.cli.runs import StoreOpt
 from algolens.errors import ConfigError
 from algolens.store import RunStore, default_store_root
 from algolens.train.config import load_toml_config, make_config, parse_seeds
@@ -23,13 +24,6 @@ if TYPE_CHECKING:  # torch and the models load only when a command trains
 
 MAX_THREADS = os.cpu_count() or 1
 """Most torch threads `--threads` accepts: the machine's CPU count."""
-
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        help="Run store folder (default: $ALGOLENS_STORE, else ./runs).", show_default=False
-    ),
-]
 
 
 @app.command("train")
