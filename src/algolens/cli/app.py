@@ -19,6 +19,7 @@ def _register() -> None:
         demo,  # noqa: F401  (registers `algolens demo`)
         group,  # noqa: F401  (registers `algolens group ...`)
         report,  # noqa: F401  (registers `algolens report`)
+        reproduce,  # noqa: F401  (registers `algolens reproduce`)
         runs,  # noqa: F401  (registers `algolens runs ...`)
         train,  # noqa: F401  (registers `algolens train`)
     )

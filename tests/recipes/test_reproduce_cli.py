@@ -1,0 +1,77 @@
+"""`algolens reproduce`: dispatch to a paper module, JSON per claim, the markdown record."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pytest
+
+from algolens.recipes import REPRODUCTIONS, Claim, claims_markdown
+
+
+@pytest.fixture
+def fake_paper(monkeypatch):
+    """A paper module ``fakepaper`` whose claims record the mode and store they were given."""
+    module = types.ModuleType("algolens_test_fakepaper")
+    module.PAPER = "Doe & Roe (2099), A Fake Paper"
+    calls = []
+
+    def reproduce(mode, store, *, log):
+        calls.append((mode, store.root))
+        log("training nothing")
+        return [
+            Claim("accuracy above 99 %", "> 99 %", "99.5 %", True),
+            Claim("loss | small", "1e-6", "0.2", False),
+            Claim("needs --full", "50 seeds", "not measured in quick mode", None),
+        ]
+
+    module.reproduce = reproduce
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(REPRODUCTIONS, "fakepaper", module.__name__)
+    return calls
+
+
+def test_json_is_one_object_per_claim(run_cli, fake_paper, tmp_path):
+    code, out, err = run_cli("reproduce", "fakepaper", "--store", str(tmp_path / "s"), "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [set(r) for r in rows] == [{"claim", "paper", "ours", "agree"}] * 3
+    assert [r["agree"] for r in rows] == [True, False, None]
+    assert fake_paper == [("quick", tmp_path / "s")]
+    assert "training nothing" in err  # progress goes to stderr when stdout is JSON
+
+
+def test_full_mode_and_markdown_record(run_cli, fake_paper, tmp_path):
+    doc = tmp_path / "out" / "fake.md"
+    code, out, err = run_cli("reproduce", "fakepaper", "--full", "--doc", str(doc),
+                             "--store", str(tmp_path / "s"))  # fmt: skip
+    assert code == 0, err
+    assert fake_paper[0][0] == "full"
+    text = doc.read_text()
+    assert "Doe & Roe (2099), A Fake Paper" in text
+    assert "`algolens reproduce fakepaper --full --doc" in text
+    assert "1 of 2 compared claims agree (1 not compared)" in text
+    assert "| loss \\| small | 1e-6 | 0.2 | no |" in text  # pipes escaped, agree as a word
+    assert "1 of 2 compared claims agree" in out
+
+
+@pytest.mark.parametrize(
+    ("paper", "words"), [("bogus", "unknown paper 'bogus'"), ("zhang2023", "not built yet")]
+)
+def test_unknown_or_unbuilt_paper_is_one_line_and_creates_nothing(run_cli, tmp_path, monkeypatch,
+                                                                  paper, words):  # fmt: skip
+    monkeypatch.setitem(REPRODUCTIONS, "zhang2023", "algolens.recipes.no_such_module_xyz")
+    code, out, err = run_cli("reproduce", paper, "--store", str(tmp_path / "s"))
+    assert code == 2
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "s").exists()
+
+
+def test_markdown_counts_match_the_claims():
+    claims = [Claim("a", "1", "1", True), Claim("b", "2", "3", False), Claim("c", "4", "5", True)]
+    text = claims_markdown("P", claims, command="c", machine="m", date="d", wall_s=1.0)
+    assert "2 of 3 compared claims agree (0 not compared)" in text
+    rows = [ln for ln in text.splitlines() if ln.startswith("| ") and not ln.startswith("| ---")]
+    assert rows[1:] == ["| a | 1 | 1 | yes |", "| b | 2 | 3 | no |", "| c | 4 | 5 | yes |"]
