@@ -45,7 +45,8 @@ def permutation_group(generators: Sequence[Sequence[int]], *, name: str = "G") -
     d = gens.shape[1]
     for p in gens:
         if sorted(p.tolist()) != list(range(d)):
-            raise SpecError(f"{p.tolist()} is not a permutation of 0..{d - 1}")
+            raise SpecError(f"{str(p.tolist())[:60]} is not a permutation of 0..{d - 1}")
+    gens = np.unique(gens, axis=0)  # [k, d] distinct generators: each costs a pass per element
     elements = {tuple(range(d))}
     frontier = [tuple(range(d))]
     while frontier:
