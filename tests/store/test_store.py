@@ -187,3 +187,13 @@ def test_removal_deletes_the_row_before_the_folder(tmp_path, monkeypatch):
     reindex(store)
     assert store.get(run_id).config == {"group": "S3"}
     assert store.remove(run_id) == run_id and _store_state(store) == ([], [])
+
+
+def test_unwritable_store_is_a_store_error(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    store = RunStore(tmp_path / "file" / "store")
+    with pytest.raises(StoreError, match="cannot create a run folder"):
+        store.create("train", {})
+    with pytest.raises(StoreError, match="cannot create run store"):
+        store.index.insert("20261122-042712-3fa9c1", "train", {})
+    assert store.list() == [] and sorted(p.name for p in tmp_path.iterdir()) == ["file"]

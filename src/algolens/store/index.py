@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -111,7 +112,12 @@ class RunIndex:
         """A connection for one statement: read-only for reads; for writes, the file (and its
         folder) is created and the schema ensured."""
         if write:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create run store {self.path.parent}: {exc.strerror or exc}"
+                ) from None
         con = self._open(write)
         try:
             if write:
@@ -137,17 +143,21 @@ class RunIndex:
                 con = sqlite3.connect(
                     target, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None
                 )
-                con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-                if not write:
-                    con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-                return con
             except sqlite3.Error as exc:
+                raise self._error(exc, write) from None
+            try:
+                con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                if not write:  # mode=ro fails only here, at the first read
+                    con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error as exc:
+                con.close()
                 name = getattr(exc, "sqlite_errorname", "")
                 retry = name.startswith("SQLITE_READONLY") or name == "SQLITE_CANTOPEN"
-                if k + 1 < len(tries) and retry:
-                    continue
-                raise self._error(exc, write) from None
-        raise AssertionError("unreachable")
+                if not (retry and k + 1 < len(tries)):
+                    raise self._error(exc, write) from None
+            else:
+                return con
+        raise AssertionError("unreachable: the last try returns or raises")
 
     def _error(self, exc: sqlite3.Error, write: bool) -> StoreError:
         name = getattr(exc, "sqlite_errorname", "")
@@ -159,7 +169,7 @@ class RunIndex:
         if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
             return StoreError(
                 f"run index {self.path} is corrupt ({exc}); rebuild it from the run folders "
-                f"with `algolens runs reindex --store {root}`"
+                f"with `algolens runs reindex --store {shlex.quote(str(root))}`"
             )
         if write and name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
             return StoreError(

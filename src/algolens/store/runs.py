@@ -112,13 +112,18 @@ class RunStore:
             if paths.root.exists():
                 continue
             building = RunPaths(runs / f".{run_id}.creating")
-            building.root.mkdir(parents=True)
             try:
+                building.root.mkdir(parents=True)
                 write_json_atomic(building.config, config)
                 building.checkpoints.mkdir()
                 os.rename(building.root, paths.root)  # the complete folder appears at once
-            except BaseException:
+            except BaseException as exc:
                 shutil.rmtree(building.root, ignore_errors=True)
+                if isinstance(exc, OSError):
+                    raise StoreError(
+                        f"cannot create a run folder in {runs}: {exc.strerror or exc}; "
+                        "choose a writable --store"
+                    ) from None
                 raise
             try:
                 self.index.insert(run_id, kind, config)
