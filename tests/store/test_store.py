@@ -136,7 +136,7 @@ def test_failed_rename_into_place_leaves_nothing(tmp_path, monkeypatch):
         raise OSError("disk gone")
 
     monkeypatch.setattr(os, "rename", broken)
-    with pytest.raises(OSError, match="disk gone"):
+    with pytest.raises(StoreError, match="cannot create a run folder.*disk gone"):
         store.create("train", {})
     monkeypatch.undo()
     assert _store_state(store) == ([], [])
