@@ -10,7 +10,8 @@ whitelisted names, decimal integers, commas, brackets and parentheses can reach 
     INT   := decimal digits, at most MAX_GAP_INT
 
 Spaces between tokens are allowed; nothing else is (no newlines, ``;``, strings, operators or other
-identifiers).
+identifiers). A spec has at most :data:`MAX_GAP_SPEC_CHARS` characters and a list at most
+:data:`MAX_GAP_LIST_LEN` integers.
 
 Examples:
     >>> to_gap(parse_gap_spec(" DirectProduct( SmallGroup(8,3), CyclicGroup(3) ) "))
@@ -30,9 +31,11 @@ from typing import NoReturn
 from algolens.errors import SpecError
 
 MAX_GAP_INT = 10**9 - 1
-"""Largest integer argument (covers SmallGroup ids of every order up to MAX_ORDER)."""
+"""Largest integer argument (the largest SmallGroup id is 408641062, for order 1536)."""
 MAX_GAP_SPEC_CHARS = 400
+"""Longest spec text (after ``gap:``) parsed."""
 MAX_GAP_LIST_LEN = 32
+"""Most integers in one argument list or ``AbelianGroup([...])``."""
 
 GAP_CONSTRUCTORS: dict[str, tuple[str, ...]] = {
     "SmallGroup": ("n", "k"),
