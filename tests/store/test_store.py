@@ -181,7 +181,7 @@ def test_removal_deletes_the_row_before_the_folder(tmp_path, monkeypatch):
 
     with monkeypatch.context() as m:  # the row went, the folder did not: reindex finds it
         m.setattr(os, "replace", broken)
-        with pytest.raises(OSError, match="disk gone"):
+        with pytest.raises(StoreError, match="left the index.*disk gone.*runs reindex"):
             store.remove(run_id)
     assert _store_state(store) == ([], [run_id])
     reindex(store)

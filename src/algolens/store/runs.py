@@ -187,6 +187,18 @@ class RunStore:
         trash = folder.with_name(f".{record.id}.removing")
         with self.lock(record.id):
             self.index.delete(record.id)
-            os.replace(folder, trash)  # atomic: the run vanishes at once
-        shutil.rmtree(trash)
+            try:
+                os.replace(folder, trash)  # atomic: the run vanishes at once
+            except OSError as exc:
+                raise StoreError(
+                    f"run {record.id} left the index but its folder {folder} could not be "
+                    f"removed ({exc.strerror or exc}); `algolens runs reindex` lists it again"
+                ) from None
+        try:
+            shutil.rmtree(trash)
+        except OSError as exc:
+            raise StoreError(
+                f"run {record.id} is removed, but deleting {trash} failed ({exc.strerror or exc}); "
+                "delete that folder by hand"
+            ) from None
         return record.id
