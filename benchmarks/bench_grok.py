@@ -9,8 +9,8 @@ Two modes, both through ``start_run`` exactly as ``algolens train --group S5 --r
 * default (each seed alone, K=1): epochs and wall time per seed, and their median.
 
 The wall time covers building the task and model, training, evaluation every ``eval_every``
-epochs, checkpoints and the run store (not the Python and torch import). The load average (1 min)
-before and after each run is printed: the development machine is shared.
+epochs, checkpoints and the run store (not the Python and torch import). The process's CPU time
+and the load average (1 min) before and after each run are printed: the machine is shared.
 
 Usage: .venv/bin/python benchmarks/bench_grok.py [--seeds 0-3] [--together] [--threads 1]
 """
@@ -42,16 +42,21 @@ def cpu_model() -> str:
 
 
 def timed_run(store: RunStore, seeds: list[int], args: argparse.Namespace) -> tuple[dict, float]:
-    """One run of the recipe on S5 with ``seeds``; returns (summary, wall seconds)."""
+    """One run of the recipe on S5 with ``seeds``; returns (summary, wall seconds). Prints the
+    process's CPU seconds too (less sensitive than wall time to other processes' load)."""
     cfg = make_config(
         args.recipe, group="S5", seeds=seeds, grok_threshold=args.threshold,
         epochs=args.max_epochs,
     )  # fmt: skip
     load = os.getloadavg()[0]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     summary = start_run(cfg, store)
-    wall = time.perf_counter() - t0
-    print(f"  (load average {load:.1f} before, {os.getloadavg()[0]:.1f} after)", flush=True)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(
+        f"  ({wall:.1f} s wall, {cpu:.1f} s CPU; load average {load:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after)",
+        flush=True,
+    )
     return summary, wall
 
 

@@ -1,7 +1,8 @@
 """AdamW over parameters with a leading instance dimension, with per-instance freezing.
 
 Every operation is elementwise, so instance k's update reads only instance k's gradient, moments
-and weights: K seeds trained together follow the same trajectories as each trained alone. An
+and weights: given the same gradients, it has the same bits whether instance k is updated with
+others or alone (tests/train/test_optim.py). An
 instance marked dead (``alive[k] = False``, after a NaN or inf) keeps its weights and moments
 unchanged from then on.
 
