@@ -18,6 +18,7 @@ def _register() -> None:
     from algolens.cli import (
         demo,  # noqa: F401  (registers `algolens demo`)
         group,  # noqa: F401  (registers `algolens group ...`)
+        group_spectra,  # noqa: F401  (registers `algolens group spectra`)
         report,  # noqa: F401  (registers `algolens report`)
         reproduce,  # noqa: F401  (registers `algolens reproduce`)
         runs,  # noqa: F401  (registers `algolens runs ...`)
