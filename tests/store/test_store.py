@@ -197,3 +197,28 @@ def test_unwritable_store_is_a_store_error(tmp_path):
     with pytest.raises(StoreError, match="cannot create run store"):
         store.index.insert("20261122-042712-3fa9c1", "train", {})
     assert store.list() == [] and sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_prepare_writes_into_the_folder_before_it_is_named(tmp_path):
+    store = RunStore(tmp_path)
+    seen = []
+
+    def prepare(folder):
+        seen.append(folder.name)
+        (folder / "extra.json").write_text("{}")
+
+    run_id = store.create("train", {"lr": 1.0}, prepare=prepare)
+    assert seen == [f".{run_id}.creating"]
+    assert (store.paths(run_id).root / "extra.json").is_file()
+
+
+def test_failed_prepare_leaves_no_folder_and_no_row(tmp_path):
+    store = RunStore(tmp_path)
+
+    def prepare(folder):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        store.create("train", {"lr": 1.0}, prepare=prepare)
+    assert store.list() == []
+    assert list((tmp_path / "runs").iterdir()) == []

@@ -23,7 +23,7 @@ import fcntl
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -98,8 +98,13 @@ class RunStore:
         """Paths of the run folder (exact id)."""
         return RunPaths(self.root / "runs" / run_id)
 
-    def create(self, kind: str, config: dict[str, Any]) -> str:
+    def create(
+        self, kind: str, config: dict[str, Any], *, prepare: Callable[[Path], None] | None = None
+    ) -> str:
         """Make a new run: folder, ``config.json`` and index row. Returns the run id.
+
+        ``prepare(folder)``, if given, writes further files into the folder while it is still
+        being built (e.g. the run's ``group.json``), so they exist before the run has a name.
 
         Ids look like ``20261122-042712-3fa9c1``: UTC time then 6 random hex digits, so they sort by
         creation time and never collide between processes. The folder is complete before it gets
@@ -116,6 +121,8 @@ class RunStore:
                 building.root.mkdir(parents=True)
                 write_json_atomic(building.config, config)
                 building.checkpoints.mkdir()
+                if prepare is not None:
+                    prepare(building.root)
                 os.rename(building.root, paths.root)  # the complete folder appears at once
             except BaseException as exc:
                 shutil.rmtree(building.root, ignore_errors=True)

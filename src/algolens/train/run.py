@@ -87,12 +87,11 @@ def start_run(
         group = parse_group(config.group)
     config = pin_group(config, group)
     trainer = Trainer(config, group=group)
-    run_id = store.create("train", config.to_dict())
-    try:
-        write_group_file(store.paths(run_id).root, group, config.group)
-    except BaseException:
-        store.set_status(run_id, "failed")
-        raise
+    run_id = store.create(
+        "train",
+        config.to_dict(),
+        prepare=lambda folder: write_group_file(folder, group, config.group),
+    )
     if on_start is not None:
         on_start(run_id)
     with store.lock(run_id):
