@@ -45,7 +45,13 @@ import torch
 from algolens.analysis.losses import key_component, restricted_loss
 from algolens.analysis.neurons import neuron_fve
 from algolens.analysis.readout import readout
-from algolens.analysis.streaming import BLOCK_ELEMENTS, logit_sums, pair_sums
+from algolens.analysis.streaming import (
+    BLOCK_ELEMENTS,
+    ONE_THREAD_ORDER,
+    logit_sums,
+    pair_sums,
+    torch_threads,
+)
 from algolens.errors import ConfigError
 from algolens.groups.group import FiniteGroup
 from algolens.groups.reps import Irrep, fve, irreps, rho_basis
@@ -193,10 +199,17 @@ def analyse_model(
             whose vocabulary is not the group's.
         SizeLimitError: the group's irreps exceed the size limit.
     """
-    ro = readout(model)
-    if ro.n != group.order:
-        raise ConfigError(f"model has {ro.n} outputs but {group.name} has {group.order} elements")
     reps = irreps(group)
+    with torch_threads(1 if group.order <= ONE_THREAD_ORDER else None):
+        ro = readout(model)
+        if ro.n != group.order:
+            raise ConfigError(
+                f"model has {ro.n} outputs but {group.name} has {group.order} elements"
+            )
+        return _analyse(group, reps, ro, train_mask, budget)
+
+
+def _analyse(group, reps, ro, train_mask, budget) -> IrrepAnalysis:
     sums = pair_sums(ro, group.table, budget=budget)
     sims = _similarities(group, reps, ro, sums)
     key_reps = [r for r, s in zip(reps, sims) if s > KEY_SIMILARITY]

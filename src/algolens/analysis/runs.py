@@ -1,0 +1,177 @@
+"""The irrep analysis of stored runs: per-instance metric dicts, final and over checkpoints.
+
+This is the API that sweeps and reproductions call:
+
+* :func:`run_irreps` — every instance of a run at its final weights, stored in the run folder;
+* :func:`run_progress` — one instance over the run's saved checkpoints (progress measures);
+* :func:`analyse_run_instances` — the same metric dicts without the store (any epoch).
+
+Each instance's dict is :meth:`IrrepAnalysis.to_dict` plus ``instance``, ``seed`` and ``epoch``.
+Every check that can fail on user input (task, model, instance, group size, checkpoints) runs
+before any weights are loaded or any file is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from algolens.analysis.irreps import analyse_model
+from algolens.analysis.progress import progress_measures
+from algolens.analysis.store import cached
+from algolens.errors import CheckpointError, ConfigError
+from algolens.groups.group import FiniteGroup
+from algolens.groups.reps import irreps
+from algolens.store import RunStore
+from algolens.train.checkpoint import list_checkpoints
+from algolens.train.config import TrainConfig
+from algolens.train.load import (
+    checkpoint_epochs_of,
+    load_run_group,
+    load_run_model,
+    run_config,
+)
+from algolens.train.trainer import build_task
+
+METHOD = "irreps"
+
+
+def check_run(
+    store: RunStore, run: str, instance: int | None = None, *, checkpoints: bool = False
+) -> tuple[str, TrainConfig]:
+    """``(run id, config)`` of a run the irrep analysis can read; raises before any work.
+
+    Args:
+        checkpoints: also require saved checkpoints (for :func:`run_progress`).
+
+    Raises:
+        StoreError: unknown run. ConfigError: a run of another task or model, or an instance out
+            of range. SizeLimitError: the group's irreps exceed the size limit.
+        CheckpointError: a run without a stored group, without weights, or (``checkpoints``)
+            without checkpoints.
+    """
+    run_id = store.get(run).id
+    config = run_config(store, run_id)
+    if config.task != "composition" or config.model not in ("mlp", "transformer"):
+        raise ConfigError(
+            f"run {run_id} is a {config.task} {config.model} run; the irreps analysis needs a "
+            "group composition MLP or transformer"
+        )
+    k = len(config.seeds)
+    if instance is not None and not 0 <= instance < k:
+        raise ConfigError(
+            f"instance {instance} is out of range: run {run_id} has {k} instance(s), 0..{k - 1}"
+        )
+    weights_source(store, run_id)
+    if checkpoints and not checkpoint_epochs_of(store, run_id):
+        raise CheckpointError(f"run {run_id} has no checkpoints to follow over training")
+    irreps(load_run_group(store, run_id))  # SizeLimitError now, not after loading weights
+    return run_id, config
+
+
+def weights_source(store: RunStore, run_id: str) -> dict[str, Any]:
+    """Name, size and mtime of the weights the final analysis reads (final or latest checkpoint).
+
+    Raises:
+        CheckpointError: no final weights and no checkpoints.
+    """
+    paths = store.paths(run_id)
+    found = list_checkpoints(paths.checkpoints)
+    path = paths.final if paths.final.is_file() else (found[-1][1] if found else None)
+    if path is None:
+        raise CheckpointError(f"run {run_id} has no final weights and no checkpoints")
+    stat = path.stat()
+    return {"file": path.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def train_masks(config: TrainConfig, group: FiniteGroup) -> list[np.ndarray]:
+    """``[|G|, |G|]`` bool per seed, True on that seed's training pairs (row ``a·|G| + b``)."""
+    task = build_task(config, group)
+    n = group.order
+    out = []
+    for seed in config.seeds:
+        mask = np.zeros(n * n, dtype=bool)
+        mask[task.split(seed)[0].numpy()] = True
+        out.append(mask.reshape(n, n))
+    return out
+
+
+def analyse_run_instances(
+    store: RunStore,
+    run: str,
+    *,
+    epoch: int | None = None,
+    instances: list[int] | None = None,
+    compact: bool = False,
+) -> list[dict[str, Any]]:
+    """Metric dicts of the given instances (default all) at ``epoch`` (default: final weights).
+
+    Args:
+        compact: drop the per-neuron lists (for series over many checkpoints).
+    """
+    run_id, config = check_run(store, run)
+    for k in instances or []:
+        check_run(store, run_id, k)
+    group = load_run_group(store, run_id)
+    _, model = load_run_model(store, run_id, epoch)
+    masks = train_masks(config, group)
+    out = []
+    for k in range(len(config.seeds)) if instances is None else instances:
+        d = analyse_model(group, model.instance(k), train_mask=masks[k]).to_dict()
+        if compact:
+            d["neurons"] = {
+                key: v for key, v in d["neurons"].items() if key not in ("irrep", "share")
+            }
+        out.append({"instance": k, "seed": config.seeds[k], "epoch": epoch, **d})
+    return out
+
+
+def run_irreps(store: RunStore, run: str, *, force: bool = False) -> dict[str, Any]:
+    """The stored final analysis of every instance (computed and saved when missing, stale or
+    ``force``): ``{"run", "group", "model", "instances": [metric dict per instance], ...}``."""
+    run_id, config = check_run(store, run)
+
+    def compute() -> dict[str, Any]:
+        return {
+            "group": config.group,
+            "model": config.model,
+            "instances": analyse_run_instances(store, run_id),
+        }
+
+    return cached(store, run_id, METHOD, compute, source=weights_source(store, run_id), force=force)
+
+
+def run_progress(
+    store: RunStore, run: str, instance: int, *, force: bool = False
+) -> dict[str, Any]:
+    """Instance ``instance`` over every saved checkpoint, stored per instance:
+    ``{"run", "instance", "seed", "grok_epoch", "epochs", "series": [compact metric dict per
+    checkpoint], "measures": progress_measures(...)}``.
+
+    Raises:
+        CheckpointError: the run has no checkpoints. (And see :func:`check_run`.)
+    """
+    run_id, config = check_run(store, run, instance, checkpoints=True)
+    epochs = checkpoint_epochs_of(store, run_id)
+    seeds = (store.get(run_id).summary or {}).get("seeds") or []
+    grok = next(
+        (s.get("grok_epoch") for s in seeds if s.get("seed") == config.seeds[instance]), None
+    )
+
+    def compute() -> dict[str, Any]:
+        series = [
+            analyse_run_instances(store, run_id, epoch=e, instances=[instance], compact=True)[0]
+            for e in epochs
+        ]
+        return {
+            "instance": instance,
+            "seed": config.seeds[instance],
+            "grok_epoch": grok,
+            "epochs": epochs,
+            "series": series,
+            "measures": progress_measures(series, grok),
+        }
+
+    source = {"epochs": epochs}
+    return cached(store, run_id, METHOD, compute, instance=instance, source=source, force=force)
