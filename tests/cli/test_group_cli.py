@@ -153,3 +153,15 @@ def test_export_csv_through_the_cli(run_cli, tmp_path):
     code, _, err = run_cli("group", "export", "C5", str(dest))
     assert code == 0, err
     assert dest.read_text().splitlines()[1] == "1,2,3,4,0"
+
+
+def test_export_checks_the_destination_before_building_the_group(run_cli, tmp_path, monkeypatch):
+    import algolens.cli.group
+
+    def never(spec):
+        raise AssertionError("the group was built before the destination was checked")
+
+    monkeypatch.setattr(algolens.cli.group, "parse_group", never)
+    for bad in (tmp_path, tmp_path / "x.txt", tmp_path / "missing" / "x.json"):
+        code, _, err = run_cli("group", "export", "S7", str(bad))
+        assert code == 2 and len(err.strip().splitlines()) == 1, err

@@ -13,6 +13,7 @@ from algolens.cli.output import console, print_json, print_table, print_text
 from algolens.groups import FiniteGroup, export_table, parse_group
 from algolens.groups.catalog import SPEC_HELP
 from algolens.groups.reps import irreps_rows, irreps_summary
+from algolens.groups.table_file import check_export_destination
 
 group_app = typer.Typer(help="Inspect finite groups: structure, subgroups, irreps, export.")
 app.add_typer(group_app, name="group")
@@ -90,6 +91,7 @@ def export(
     ],
 ) -> None:
     """Write the group's Cayley table (and labels, in JSON) to a .json or .csv table file."""
+    check_export_destination(out)  # before a possibly slow group build
     g = parse_group(spec)
     export_table(g, out)
     print_text(f"wrote {g.name} (order {g.order}) to {out}")

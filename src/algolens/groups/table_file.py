@@ -90,18 +90,29 @@ def export_table(group: FiniteGroup, path: str | Path) -> None:
         SpecError: the destination is not a regular file (device, FIFO, folder), its folder does
             not exist, its suffix is not ``.json``/``.csv``, or it cannot be written.
     """
-    target = _check_destination(path)
-    suffix = Path(path).suffix.lower()
-    if suffix not in EXPORT_SUFFIXES:
-        raise SpecError(
-            f"cannot export to {str(path)!r}: the name must end in .json (table and labels) "
-            "or .csv (n rows of n integers)"
-        )
-    text = _table_json(group) if suffix == ".json" else _table_csv(group)
+    target = check_export_destination(path)
+    text = _table_json(group) if Path(path).suffix.lower() == ".json" else _table_csv(group)
     try:
         write_text_atomic(target, text)
     except OSError as exc:
         raise SpecError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def check_export_destination(path: str | Path) -> Path:
+    """The regular file that exporting to ``path`` would write; nothing is written.
+
+    Call it before building an expensive group, so a bad destination is reported at once.
+
+    Raises:
+        SpecError: as :func:`export_table`, for the destination and the suffix.
+    """
+    target = _check_destination(path)
+    if Path(path).suffix.lower() not in EXPORT_SUFFIXES:
+        raise SpecError(
+            f"cannot export to {str(path)!r}: the name must end in .json (table and labels) "
+            "or .csv (n rows of n integers)"
+        )
+    return target
 
 
 # -- private helpers -------------------------------------------------------------------------
