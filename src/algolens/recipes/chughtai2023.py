@@ -1,0 +1,378 @@
+"""Chughtai, Chan & Nanda (ICML 2023), *A Toy Model of Universality*: protocol and claims.
+
+``algolens reproduce chughtai2023`` trains the paper's networks, analyses every seed with
+:mod:`algolens.analysis` and sets each claim of the paper beside our figure
+(reference figures: ``../shared/papers.md``, copied into the constants below).
+
+Protocols (:func:`settings`):
+
+* ``quick`` — the fast recipe (``algolens.train.config.FAST_RECIPE``), MLP only:
+  :data:`QUICK_S5_SEEDS` S5 seeds plus :data:`QUICK_SEEDS` seeds of each group in
+  :data:`QUICK_GROUPS` (a cyclic, a dihedral group and A5), at the paper's train fractions.
+  Progress measures follow the first :data:`QUICK_PROGRESS` S5 seeds over their checkpoints.
+* ``full`` — the paper's protocol: the paper recipe (full-batch AdamW, lr 1e-3, weight decay 1,
+  betas (0.9, 0.98), float64 loss), all seven groups, both architectures, seeds 1–4 each and S5
+  MLP seeds 1–50, the paper's epochs and train fractions; every seed followed over checkpoints.
+
+Both reuse a run of the same config already in the store and resume an interrupted one
+(:func:`ensure_run`), so an interrupted ``--full`` continues where it stopped.
+
+Agreement rules (each claim says which): a range claim agrees when our values lie inside the
+paper's range widened by half its last printed digit; a key-irrep frequency agrees when a
+two-sided Fisher exact test of our count against the paper's (k of 50) gives p ≥ 0.05; threshold
+claims agree when every seed passes the threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scipy.stats import fisher_exact
+
+from algolens.errors import CheckpointError
+from algolens.recipes.claims import Claim, Mode
+from algolens.store import RunStore
+from algolens.train.config import TrainConfig
+
+PAPER = (
+    "Chughtai, Chan & Nanda (ICML 2023), A Toy Model of Universality: Reverse Engineering How "
+    "Networks Learn Group Operations"
+)
+
+MAINLINE = "S5"
+"""The group of the paper's 50-seed MLP tallies."""
+
+PAPER_S5_MLP: dict[str, Any] = {
+    "instances": 50,
+    "key_frequency": {"sign": 49, "standard": 49, "standard⊗sign": 17, "(3,2)": 18, "(2,2,1)": 10},
+    "distinct_key_sets": 9,
+    "min_test_acc": 0.9999,
+    "logit_fve": (0.31, 0.86),
+    "W_U_fve": (0.90, 0.99),
+}
+"""The paper's 50 S5 MLP seeds (250k epochs, paper recipe), from its public per-seed data; the
+6-dim irrep (3,1,1) is never key."""
+
+PAPER_FOUR_SEED_MEANS: dict[str, tuple[float, float]] = {
+    "W_U_fve": (0.93, 0.98),
+    "excluded_loss": (6.0, 12.0),
+}
+"""Ranges of the paper's four-seed MLP means over its seven groups."""
+
+WEIGHT_FVE_MIN = 0.99
+"""W_a and W_b FVE exceed this for every group (four-seed MLP means in the paper)."""
+RESTRICTED_RATIO = 0.01
+"""'Restricted loss ≪ excluded loss': restricted < this × excluded, for every seed."""
+FISHER_ALPHA = 0.05
+
+TRAIN_FRAC: dict[str, dict[str, float]] = {
+    "mlp": {"C": 0.3, "D": 0.3, "S5": 0.4, "S6": 0.25, "A5": 0.5},
+    "transformer": {"C": 0.3, "D": 0.3, "S5": 0.6, "S6": 0.4, "A5": 0.6},
+}
+PAPER_EPOCHS: dict[str, dict[str, int]] = {
+    "mlp": {"C": 250_000, "D": 250_000, "S5": 250_000, "S6": 250_000, "A5": 250_000},
+    "transformer": {"C": 50_000, "D": 100_000, "S5": 50_000, "S6": 20_000, "A5": 250_000},
+}
+FULL_GROUPS: tuple[str, ...] = ("C113", "C118", "D59", "D61", "S5", "S6", "A5")
+FULL_MODELS: tuple[str, ...] = ("mlp", "transformer")
+FULL_SEEDS: tuple[int, ...] = (1, 2, 3, 4)
+FULL_S5_MLP_SEEDS: tuple[int, ...] = tuple(range(1, 51))
+QUICK_GROUPS: tuple[str, ...] = ("C113", "D59", "A5")
+QUICK_SEEDS: tuple[int, ...] = (0, 1, 2, 3)
+QUICK_S5_SEEDS: tuple[int, ...] = tuple(range(32))
+QUICK_PROGRESS = 4
+MODEL_ARGS: dict[str, dict[str, Any]] = {"mlp": {}, "transformer": {}}
+"""Model overrides (empty: our model defaults are the paper's sizes; tests shrink them)."""
+EPOCHS_OVERRIDE: int | None = None
+"""Cap on every run's epochs (None: the protocol's; tests set a few)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One training run of the protocol: a group, an architecture, its seeds and recipe."""
+
+    group: str
+    model: str
+    seeds: tuple[int, ...]
+    recipe: str
+    epochs: int | None = None  # None: the recipe's
+    follow: int = 0  # instances followed over checkpoints (progress measures)
+
+    def config(self) -> TrainConfig:
+        from algolens.train import make_config
+
+        family = self.group if self.group in TRAIN_FRAC[self.model] else self.group[0]
+        epochs = self.epochs if EPOCHS_OVERRIDE is None else EPOCHS_OVERRIDE
+        return make_config(
+            self.recipe, group=self.group, model=self.model, seeds=list(self.seeds),
+            train_frac=TRAIN_FRAC[self.model][family], epochs=epochs,
+            model_args=dict(MODEL_ARGS[self.model]),
+        )  # fmt: skip
+
+
+def settings(mode: Mode) -> list[Setting]:
+    """The runs of ``mode``'s protocol (module docstring), S5 MLP first."""
+    if mode == "quick":
+        s5 = Setting(MAINLINE, "mlp", QUICK_S5_SEEDS, "fast", follow=QUICK_PROGRESS)
+        return [s5, *(Setting(g, "mlp", QUICK_SEEDS, "fast") for g in QUICK_GROUPS)]
+    out = []
+    for model in FULL_MODELS:
+        for g in FULL_GROUPS:
+            seeds = FULL_S5_MLP_SEEDS if (g, model) == (MAINLINE, "mlp") else FULL_SEEDS
+            family = g if g in PAPER_EPOCHS[model] else g[0]
+            out.append(Setting(g, model, seeds, "paper", PAPER_EPOCHS[model][family], len(seeds)))
+    return out
+
+
+def ensure_run(store: RunStore, config: TrainConfig, log: Callable[[str], None]) -> str:
+    """The id of a completed run of ``config`` in ``store``: an existing completed one, else an
+    interrupted one resumed from its last checkpoint, else a new one trained now."""
+    from algolens.groups import parse_group
+    from algolens.train import resume_run, start_run
+    from algolens.train.run_group import pin_group
+
+    group = parse_group(config.group)
+    want = pin_group(config, group).to_dict()
+    same = [r for r in store.list() if r.config == want]
+    done = [r for r in same if r.status == "completed"]
+    if done:
+        log(f"reusing run {done[-1].id} ({config.group} {config.model}, {config.n_inst} seeds)")
+        return done[-1].id
+    for record in reversed(same):
+        try:
+            log(f"resuming run {record.id} ({config.group} {config.model})")
+            return resume_run(store, record.id)["run_id"]
+        except CheckpointError:
+            continue  # killed before its first checkpoint: train afresh
+    log(f"training {config.group} {config.model}: {config.n_inst} seeds, recipe {config.recipe}")
+    return start_run(config, store, group=group)["run_id"]
+
+
+@dataclass
+class Measured:
+    """What one setting gave: per-instance metric dicts and the group's irrep dimensions."""
+
+    setting: Setting
+    instances: list[dict[str, Any]]
+    dims: dict[str, int]  # irrep label -> real dimension
+    progress: list[dict[str, Any]] = field(default_factory=list)  # progress_measures dicts
+
+
+def measure(store: RunStore, setting: Setting, log: Callable[[str], None]) -> Measured:
+    """Train (or reuse) the run of ``setting`` and analyse it (stored analyses are reused)."""
+    from algolens.analysis.runs import run_irreps, run_progress
+    from algolens.groups.reps import irreps
+    from algolens.train import load_run_group
+
+    run_id = ensure_run(store, setting.config(), log)
+    log(f"analysing run {run_id}")
+    instances = [dict(d) for d in run_irreps(store, run_id)["instances"]]
+    progress = []
+    for k in range(min(setting.follow, len(instances))):
+        m = run_progress(store, run_id, k)["measures"]
+        instances[k]["learning_order"] = m["learning_order"]
+        progress.append(m)
+    dims = {r.label: r.real_dim for r in irreps(load_run_group(store, run_id))}
+    return Measured(setting, instances, dims, progress)
+
+
+def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
+    """Run ``mode``'s protocol in ``store`` and return the paper's claims beside our figures."""
+    return make_claims([measure(store, s, log) for s in settings(mode)], mode)
+
+
+# -- claims from measured data ---------------------------------------------------------------
+
+
+def make_claims(results: Sequence[Measured], mode: Mode) -> list[Claim]:
+    """Every claim of the paper from ``results`` (the quick or full protocol's measurements)."""
+    mlps = [r for r in results if r.setting.model == "mlp"]
+    main = next((r for r in mlps if r.setting.group == MAINLINE), None)
+    claims = []
+    if main is not None:
+        claims += mainline_claims(main)
+    claims += [weight_fve_claim(mlps), *group_mean_claims(mlps), restricted_claim(mlps)]
+    claims.append(a5_claim(next((r for r in mlps if r.setting.group == "A5"), None)))
+    tf = [r for r in results if (r.setting.group, r.setting.model) == (MAINLINE, "transformer")]
+    claims.append(transformer_claim(tf[0] if tf else None, mode))
+    claims.append(learning_order_claim([r for r in results if r.progress]))
+    return claims
+
+
+def _frac(k: int, n: int) -> str:
+    return f"{k}/{n} ({k / n:.0%})" if n else "-"
+
+
+def _within(values: Sequence[float], lo: float, hi: float, tol: float = 0.005) -> bool:
+    return bool(values) and lo - tol <= min(values) and max(values) <= hi + tol
+
+
+def _range(values: Sequence[float]) -> str:
+    return f"{min(values):.2f}–{max(values):.2f}" if values else "none"
+
+
+def mainline_claims(m: Measured) -> list[Claim]:
+    """Test accuracy, key-irrep frequencies, the largest irrep, mixed universality and the FVE
+    ranges of the S5 MLP seeds against the paper's 50."""
+    p, inst, n = PAPER_S5_MLP, m.instances, len(m.instances)
+    acc = [i["losses"].get("test_acc", i["losses"]["accuracy"]) for i in inst]
+    ok = sum(a >= p["min_test_acc"] for a in acc)
+    out = [
+        Claim(
+            f"every {MAINLINE} MLP seed reaches ≥ 99.99 % test accuracy",
+            "50/50 seeds",
+            f"{ok}/{n} seeds (min {min(acc):.4%})",
+            ok == n,
+        )
+    ]
+    pn = p["instances"]
+    for label, count in p["key_frequency"].items():
+        ours = sum(label in i["key_irreps"] for i in inst)
+        pvalue = fisher_exact([[ours, n - ours], [count, pn - count]])[1]
+        out.append(
+            Claim(
+                f"{label} is key (similarity > 0.005) as often as in the paper "
+                "(agree: Fisher exact p ≥ 0.05)",
+                _frac(count, pn),
+                f"{_frac(ours, n)}, p = {pvalue:.2g}",
+                bool(pvalue >= FISHER_ALPHA),
+            )
+        )
+    big = max(m.dims, key=lambda lab: m.dims[lab])
+    n_big = sum(big in i["key_irreps"] for i in inst)
+    out.append(
+        Claim(
+            f"the {m.dims[big]}-dim irrep {big} is never key",
+            "0/50 seeds",
+            _frac(n_big, n),
+            n_big == 0,
+        )
+    )
+    sets = sorted({tuple(i["key_irreps"]) for i in inst})
+    out.append(
+        Claim(
+            "seeds learn different key-irrep sets (mixed universality)",
+            f"{p['distinct_key_sets']} distinct sets in 50 seeds",
+            f"{len(sets)} distinct sets in {n} seeds",
+            len(sets) >= 2,
+        )
+    )
+    for name, key in (("logit FVE", "logit_fve"), ("W_U FVE", "W_U_fve")):
+        values = [i["logit_fve"] if key == "logit_fve" else i["weight_fve"]["W_U"] for i in inst]
+        lo, hi = p[key]
+        out.append(
+            Claim(
+                f"{name} of every {MAINLINE} MLP seed lies in the paper's range",
+                f"{lo:.2f}–{hi:.2f}",
+                f"{_range(values)} (median {sorted(values)[len(values) // 2]:.2f})",
+                _within(values, lo, hi),
+            )
+        )
+    return out
+
+
+def weight_fve_claim(mlps: Sequence[Measured]) -> Claim:
+    """W_a and W_b FVE by the key irreps > 99 % for every seed of every group."""
+    worst = {
+        r.setting.group: min(min(i["weight_fve"][w] for w in ("W_a", "W_b")) for i in r.instances)
+        for r in mlps
+        if r.instances
+    }
+    ours = ", ".join(f"{g} {v:.3f}" for g, v in worst.items()) or "none"
+    agree = bool(worst) and all(v > WEIGHT_FVE_MIN for v in worst.values())
+    return Claim("W_a and W_b FVE > 99 % for every group (MLP)", "> 99 %", f"min {ours}", agree)
+
+
+def group_mean_claims(mlps: Sequence[Measured]) -> list[Claim]:
+    """The paper's four-seed means per group: W_U FVE 93–98 %, excluded loss 6–12."""
+    out = []
+    for name, key in (("W_U FVE", "W_U_fve"), ("excluded loss", "excluded_loss")):
+        means = {}
+        for r in mlps:
+            vals = [
+                i["weight_fve"]["W_U"] if key == "W_U_fve" else i["losses"]["excluded_loss"]
+                for i in r.instances
+            ]
+            if vals:
+                means[r.setting.group] = sum(vals) / len(vals)
+        lo, hi = PAPER_FOUR_SEED_MEANS[key]
+        fmt = ".2f" if key == "W_U_fve" else ".1f"
+        out.append(
+            Claim(
+                f"mean {name} per group (MLP) lies in the paper's range of four-seed means",
+                f"{lo:{fmt}}–{hi:{fmt}}",
+                ", ".join(f"{g} {v:{fmt}}" for g, v in means.items()) or "none",
+                _within(list(means.values()), lo, hi, 0.005 if key == "W_U_fve" else 0.05),
+            )
+        )
+    return out
+
+
+def restricted_claim(mlps: Sequence[Measured]) -> Claim:
+    """Restricted loss ≪ excluded loss (< :data:`RESTRICTED_RATIO` ×) for every MLP seed."""
+    ratios = [
+        i["losses"]["restricted_loss"] / max(i["losses"]["excluded_loss"], 1e-300)
+        for r in mlps
+        for i in r.instances
+    ]
+    ok = sum(x < RESTRICTED_RATIO for x in ratios)
+    ours = f"{ok}/{len(ratios)} seeds; largest ratio {max(ratios):.2g}" if ratios else "none"
+    return Claim(
+        f"restricted loss ≪ excluded loss (< {RESTRICTED_RATIO:g}×) for every seed (MLP)",
+        "mainline 7.1e-7 vs 7.59",
+        ours,
+        bool(ratios) and ok == len(ratios),
+    )
+
+
+def a5_claim(m: Measured | None) -> Claim:
+    """A5 MLPs: the 4-dim irrep plus one or both 3-dim irreps, nothing else."""
+    claim, paper = "A5 MLP seeds: the 4-dim irrep plus one or both 3-dim irreps", "4/4 seeds"
+    if m is None or not m.instances:
+        return Claim(claim, paper, "not measured", None)
+
+    def fits(keys: list[str]) -> bool:
+        dims = sorted(m.dims[k] for k in keys)
+        return dims.count(4) == 1 and 1 <= dims.count(3) == len(dims) - 1
+
+    ok = sum(fits(i["key_irreps"]) for i in m.instances)
+    sets = "; ".join(sorted({", ".join(i["key_irreps"]) or "none" for i in m.instances}))
+    return Claim(claim, paper, f"{_frac(ok, len(m.instances))}: {sets}", ok == len(m.instances))
+
+
+def transformer_claim(m: Measured | None, mode: Mode) -> Claim:
+    """S5 transformers: the sign irrep plus one 4-dim irrep each."""
+    claim, paper = f"{MAINLINE} transformer seeds: sign plus one 4-dim irrep", "4/4 seeds"
+    if m is None or not m.instances:
+        why = "not measured: needs --full" if mode == "quick" else "not measured"
+        return Claim(claim, paper, why, None)
+
+    def fits(keys: list[str]) -> bool:
+        return "sign" in keys and sorted(m.dims[k] for k in keys) == [1, 4]
+
+    ok = sum(fits(i["key_irreps"]) for i in m.instances)
+    sets = "; ".join(sorted({", ".join(i["key_irreps"]) or "none" for i in m.instances}))
+    return Claim(claim, paper, f"{_frac(ok, len(m.instances))}: {sets}", ok == len(m.instances))
+
+
+def learning_order_claim(followed: Sequence[Measured]) -> Claim:
+    """Progress measures: every final key irrep is learned (similarity > 0.05) at or before the
+    first checkpoint with test accuracy ≥ 99 % (circuit formation precedes generalisation)."""
+    claim = "learning order: the key irreps form before the network generalises"
+    paper = "memorise → form circuit → clean up"
+    ms = [m for r in followed for m in r.progress]
+    if not ms:
+        return Claim(claim, paper, "not measured", None)
+    ok = sum(None not in (m["circuit"], m["generalised"]) and m["circuit"] <= m["generalised"]
+             for m in ms)  # fmt: skip
+    firsts: dict[str, int] = {}
+    for m in ms:
+        if m["learning_order"]:
+            firsts[m["learning_order"][0]] = firsts.get(m["learning_order"][0], 0) + 1
+    first = ", ".join(f"{lab} {c}" for lab, c in sorted(firsts.items(), key=lambda x: -x[1]))
+    return Claim(
+        claim, paper, f"{_frac(ok, len(ms))} followed seeds; first learned: {first or 'none'}",
+        ok == len(ms),
+    )  # fmt: skip

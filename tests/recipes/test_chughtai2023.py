@@ -1,0 +1,248 @@
+"""`reproduce chughtai2023`: the claim logic on hand-made analyses, and the protocol's plumbing
+(training, reuse, resume, both modes) on tiny groups and models."""
+
+from __future__ import annotations
+
+import json
+from math import comb
+
+import pytest
+
+from algolens.recipes import chughtai2023 as c
+from algolens.store import RunStore
+
+S5_DIMS = {"trivial": 1, "sign": 1, "standard": 4, "standard⊗sign": 4, "(3,2)": 5,
+           "(2,2,1)": 5, "(3,1,1)": 6}  # fmt: skip
+A5_DIMS = {"trivial": 1, "3d-a": 3, "3d-b": 3, "4d-a": 4, "5d-a": 5}
+
+
+def inst(keys, *, acc=1.0, logit=0.6, wa=0.999, wb=0.999, wu=0.95, restricted=1e-6, excluded=8.0):
+    """A hand-made per-instance analysis dict with the fields the claims read."""
+    return {
+        "key_irreps": list(keys),
+        "logit_fve": logit,
+        "weight_fve": {"W_a": wa, "W_b": wb, "W_U": wu},
+        "losses": {"accuracy": acc, "test_acc": acc, "restricted_loss": restricted,
+                   "excluded_loss": excluded},
+    }  # fmt: skip
+
+
+def measured(group, instances, dims=S5_DIMS, model="mlp", progress=()):
+    setting = c.Setting(group, model, tuple(range(len(instances))), "fast")
+    return c.Measured(setting, instances, dims, list(progress))
+
+
+def claim(claims, words):
+    """The one claim that starts with ``words`` (else: contains them)."""
+    found = [x for x in claims if x.claim.startswith(words)] or [
+        x for x in claims if words in x.claim
+    ]
+    assert len(found) == 1, [x.claim for x in claims]
+    return found[0]
+
+
+def fisher_two_sided(a, b, c_, d):
+    """Fisher's exact test by enumerating every table with the same margins (brute force)."""
+    row1, col1, n = a + b, a + c_, a + b + c_ + d
+    prob = [comb(col1, k) * comb(n - col1, row1 - k) / comb(n, row1) for k in range(row1 + 1)]
+    return sum(p for p in prob if p <= prob[a] * (1 + 1e-9))
+
+
+@pytest.mark.parametrize("label", ["sign", "standard⊗sign", "(3,2)", "(2,2,1)"])
+def test_key_frequency_agrees_exactly_when_fisher_p_is_at_least_alpha(label):
+    paper = c.PAPER_S5_MLP["key_frequency"][label]
+    verdicts = []
+    for k in range(33):
+        seeds = [inst(["standard", label]) for _ in range(k)] + [inst(["standard"])] * (32 - k)
+        got = claim(c.mainline_claims(measured("S5", seeds)), f"{label} is key")
+        p = fisher_two_sided(k, 32 - k, paper, 50 - paper)
+        assert got.agree == (p >= 0.05), (k, p, got)
+        assert got.ours.startswith(f"{k}/32")
+        verdicts.append(got.agree)
+    assert True in verdicts and False in verdicts  # the verdict flips across the range
+
+
+def test_paper_proportion_agrees_and_the_extremes_do_not():
+    def verdict(k):
+        seeds = [inst(["sign", "(3,2)"])] * k + [inst(["sign"])] * (32 - k)
+        return claim(c.mainline_claims(measured("S5", seeds)), "(3,2) is key").agree
+
+    assert verdict(12) is True  # 37 % against the paper's 36 %
+    assert verdict(0) is False and verdict(32) is False
+
+
+def test_accuracy_and_largest_irrep_claims_flip_with_one_seed():
+    good = [inst(["sign", "standard"], acc=0.99995)] * 5
+    cl = c.mainline_claims(measured("S5", good))
+    assert claim(cl, "99.99 % test accuracy").agree is True
+    assert claim(cl, "6-dim irrep (3,1,1) is never key").agree is True
+    cl = c.mainline_claims(measured("S5", [*good, inst(["sign", "(3,1,1)"], acc=0.9998)]))
+    assert claim(cl, "99.99 % test accuracy").agree is False
+    assert claim(cl, "99.99 % test accuracy").ours.startswith("5/6 seeds")
+    assert claim(cl, "never key").agree is False
+
+
+def test_mixed_universality_needs_two_distinct_sets():
+    same = [inst(["sign", "standard"])] * 4
+    assert claim(c.mainline_claims(measured("S5", same)), "mixed").agree is False
+    mixed = [*same, inst(["sign", "standard", "(3,2)"])]
+    got = claim(c.mainline_claims(measured("S5", mixed)), "mixed")
+    assert got.agree is True and got.ours == "2 distinct sets in 5 seeds"
+
+
+@pytest.mark.parametrize(
+    ("values", "agree"),
+    [((0.91, 0.95, 0.99), True), ((0.894, 0.95), False), ((0.92, 0.994), True),
+     ((0.93, 1.0), False)],
+)  # fmt: skip
+def test_w_u_range_within_paper_range_to_its_printed_precision(values, agree):
+    got = claim(c.mainline_claims(measured("S5", [inst([], wu=v) for v in values])), "W_U FVE of")
+    assert got.agree is agree
+
+
+def test_weight_fve_restricted_and_group_mean_claims():
+    s5 = measured("S5", [inst(["sign"]), inst(["sign"], wb=0.995)])
+    c9 = measured("C9", [inst(["freq-1"], wu=0.96, excluded=7.0)], {"trivial": 1, "freq-1": 2})
+    assert c.weight_fve_claim([s5, c9]).agree is True
+    bad = measured("C9", [inst(["freq-1"], wa=0.98)], {"trivial": 1, "freq-1": 2})
+    got = c.weight_fve_claim([s5, bad])
+    assert got.agree is False and "C9 0.980" in got.ours
+    assert c.restricted_claim([s5, c9]).agree is True
+    worse = measured("C9", [inst([], restricted=0.5, excluded=2.0)], {"trivial": 1})
+    assert c.restricted_claim([s5, worse]).agree is False
+    wu, excl = c.group_mean_claims([s5, c9])
+    assert wu.agree is True and excl.agree is True and "S5 8.0" in excl.ours
+    low = measured("C9", [inst([], wu=0.80, excluded=3.0), inst([], wu=0.90, excluded=3.0)])
+    wu, excl = c.group_mean_claims([s5, low])
+    assert wu.agree is False and "C9 0.85" in wu.ours
+    assert excl.agree is False and "C9 3.0" in excl.ours
+
+
+@pytest.mark.parametrize(
+    ("sets", "agree"),
+    [([["4d-a", "3d-a"], ["3d-b", "4d-a"], ["3d-a", "3d-b", "4d-a"]], True),
+     ([["4d-a", "3d-a"], ["4d-a"]], False),
+     ([["4d-a", "3d-a", "5d-a"]], False),
+     ([["3d-a", "3d-b"]], False)],
+)  # fmt: skip
+def test_a5_claim_reads_the_dimensions_of_the_key_irreps(sets, agree):
+    got = c.a5_claim(measured("A5", [inst(s) for s in sets], A5_DIMS))
+    assert got.agree is agree
+
+
+def test_transformer_claim_is_not_compared_in_quick_mode():
+    assert c.transformer_claim(None, "quick").agree is None
+    assert "needs --full" in c.transformer_claim(None, "quick").ours
+    tf = [inst(["sign", "standard"]), inst(["sign", "standard⊗sign"])]
+    assert c.transformer_claim(measured("S5", tf, model="transformer"), "full").agree is True
+    tf.append(inst(["sign", "standard", "(3,2)"]))
+    assert c.transformer_claim(measured("S5", tf, model="transformer"), "full").agree is False
+
+
+def test_learning_order_claim_compares_circuit_and_generalisation_epochs():
+    def m(circuit, generalised, first):
+        return {"circuit": circuit, "generalised": generalised, "learning_order": [first]}
+
+    ok = measured("S5", [], progress=[m(100, 200, "sign"), m(300, 300, "standard")])
+    got = c.learning_order_claim([ok])
+    assert got.agree is True and "sign 1" in got.ours
+    late = measured("S5", [], progress=[m(100, 200, "sign"), m(400, 300, "sign")])
+    got = c.learning_order_claim([late])
+    assert got.agree is False and got.ours.startswith("1/2") and "sign 2" in got.ours
+    never = measured("S5", [], progress=[m(None, 300, "sign")])
+    assert c.learning_order_claim([never]).agree is False
+    assert c.learning_order_claim([]).agree is None
+
+
+# -- plumbing on a tiny scale ------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """Shrink both protocols: S4 stands for S5, groups of order ≤ 12, 16-wide models, 4 epochs."""
+    monkeypatch.setattr(c, "MAINLINE", "S4")
+    monkeypatch.setitem(c.TRAIN_FRAC["mlp"], "S4", 0.5)
+    monkeypatch.setitem(c.TRAIN_FRAC["transformer"], "S4", 0.5)
+    monkeypatch.setitem(c.PAPER_EPOCHS["mlp"], "S4", 250_000)
+    monkeypatch.setitem(c.PAPER_EPOCHS["transformer"], "S4", 50_000)
+    monkeypatch.setitem(c.TRAIN_FRAC["mlp"], "A4", 0.5)
+    monkeypatch.setattr(c, "QUICK_S5_SEEDS", (0, 1, 2))
+    monkeypatch.setattr(c, "QUICK_SEEDS", (0, 1))
+    monkeypatch.setattr(c, "QUICK_GROUPS", ("C5", "D4", "A4"))
+    monkeypatch.setattr(c, "QUICK_PROGRESS", 2)
+    monkeypatch.setattr(c, "FULL_GROUPS", ("C5", "S4"))
+    monkeypatch.setattr(c, "FULL_SEEDS", (1, 2))
+    monkeypatch.setattr(c, "FULL_S5_MLP_SEEDS", (1, 2, 3))
+    monkeypatch.setattr(c, "EPOCHS_OVERRIDE", 4)
+    monkeypatch.setattr(c, "MODEL_ARGS", {
+        "mlp": {"d_embed": 8, "d_mlp": 8},
+        "transformer": {"d_model": 8, "n_heads": 2, "d_head": 4, "d_mlp": 8},
+    })  # fmt: skip
+
+
+def test_quick_protocol_trains_analyses_and_reuses(tiny, tmp_path, run_cli):
+    code, out, err = run_cli("reproduce", "chughtai2023", "--store", str(tmp_path), "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert all(set(r) == {"claim", "paper", "ours", "agree"} for r in rows)
+    assert all(r["agree"] in (True, False, None) for r in rows)
+    store = RunStore(tmp_path)
+    runs = store.list()
+    got = sorted((r.config["group"], r.config["model"], tuple(r.config["seeds"])) for r in runs)
+    assert got == [("A4", "mlp", (0, 1)), ("C5", "mlp", (0, 1)), ("D4", "mlp", (0, 1)),
+                   ("S4", "mlp", (0, 1, 2))]  # fmt: skip
+    assert {r.config["recipe"] for r in runs} == {"fast"} and {r.status for r in runs} == {
+        "completed"
+    }
+    s4 = next(r for r in runs if r.config["group"] == "S4")
+    analyses = store.paths(s4.id).root / "analyses"
+    assert sorted(p.name for p in analyses.iterdir()) == [
+        "irreps-progress-0.json", "irreps-progress-1.json", "irreps.json"]  # fmt: skip
+    assert "needs --full" in next(r for r in rows if "transformer" in r["claim"])["ours"]
+    code, out2, err = run_cli("reproduce", "chughtai2023", "--store", str(tmp_path), "--json")
+    assert code == 0 and "reusing run" in err
+    assert [r.id for r in RunStore(tmp_path).list()] == [r.id for r in runs]  # nothing retrained
+    assert json.loads(out2) == rows
+
+
+def test_full_protocol_resumes_an_interrupted_run_and_trains_the_rest(tiny, tmp_path):
+    from algolens.train import start_run
+
+    store = RunStore(tmp_path)
+    cut = next(s for s in c.settings("full") if (s.group, s.model) == ("C5", "transformer"))
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_2(epoch, _result):
+        if epoch == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        start_run(cut.config(), store, progress=stop_at_2)
+    (interrupted,) = store.list()
+    claims = c.reproduce("full", store, log=lambda _msg: None)
+    runs = store.list()
+    assert len(runs) == 4 and {r.status for r in runs} == {"completed"}
+    assert {r.config["recipe"] for r in runs} == {"paper"}
+    again = store.get(interrupted.id)
+    assert again.summary["resumed_from"] is not None and again.summary["epochs"] == 4
+    s4_mlp = next(r for r in runs if (r.config["group"], r.config["model"]) == ("S4", "mlp"))
+    assert s4_mlp.config["seeds"] == [1, 2, 3]
+    assert claim(claims, "transformer seeds").agree is not None  # measured in full mode
+    followed = store.paths(s4_mlp.id).root / "analyses"
+    assert len(list(followed.glob("irreps-progress-*.json"))) == 3  # every seed followed
+
+
+def test_settings_follow_the_paper_protocol():
+    full = c.settings("full")
+    assert len(full) == 14 and {s.recipe for s in full} == {"paper"}
+    s5 = [s for s in full if s.group == "S5"]
+    got = {(s.model, len(s.seeds), s.epochs) for s in s5}
+    assert got == {("mlp", 50, 250_000), ("transformer", 4, 50_000)}
+    d59 = next(s for s in full if (s.group, s.model) == ("D59", "transformer"))
+    assert d59.epochs == 100_000 and d59.config().train_frac == 0.3
+    assert next(s for s in full if (s.group, s.model) == ("S6", "mlp")).config().train_frac == 0.25
+    quick = c.settings("quick")
+    assert [(s.group, len(s.seeds)) for s in quick] == [("S5", 32), ("C113", 4), ("D59", 4),
+                                                         ("A5", 4)]  # fmt: skip
