@@ -21,20 +21,7 @@ from algolens.analysis.interventions import (
 from algolens.errors import ConfigError
 from algolens.groups import parse_group
 from algolens.models import build_model
-
-
-def make_mlp(n: int, e_left, e_right, w_in, w_u, *, bias: float | None = None):
-    d_embed, d_mlp = e_left.shape[1], w_u.shape[0]
-    cfg = {"d_vocab": n, "d_embed": d_embed, "d_mlp": d_mlp, "dtype": "float64"}
-    model = build_model("mlp", dict(cfg, bias=bias is not None))
-    with torch.no_grad():
-        model.W_E_left[0] = torch.from_numpy(e_left)
-        model.W_E_right[0] = torch.from_numpy(e_right)
-        model.mlp.W_in[0] = torch.from_numpy(w_in)
-        model.W_U[0] = torch.from_numpy(w_u)
-        if bias is not None:
-            model.mlp.b_in[0] = bias
-    return model
+from tests.analysis.coset_nets import make_mlp, sign_net
 
 
 @pytest.fixture
@@ -102,25 +89,12 @@ def test_noise_has_the_asked_mean_and_spread_and_is_seeded():
 
 
 @pytest.fixture
-def sign_net():
-    """S4: neurons 0/1 are a pair of sign neurons ReLU(±c(sgn a − sgn b)) with one unembedding
-    vector; neuron 2 is ReLU of random operand features (no coset structure)."""
-    g = parse_group("S4")
-    rng = np.random.default_rng(2)
-    sgn = np.where(np.isin(np.arange(24), g.commutator_subgroup), 1.0, -1.0)
-    feats = rng.normal(size=(24, 2))
-    e = np.column_stack([sgn, feats])  # [24, 3] both sides
-    w_in = np.zeros((6, 3))
-    w_in[0, 0], w_in[3, 0] = 1.5, -1.5  # neuron 0: 1.5 sgn a − 1.5 sgn b
-    w_in[0, 1], w_in[3, 1] = -1.5, 1.5  # neuron 1: its negation
-    w_in[1:3, 2], w_in[4:6, 2] = rng.normal(size=2), rng.normal(size=2)
-    w_u = rng.normal(size=(3, 24))
-    w_u[1] = w_u[0]
-    return g, make_mlp(24, e, e, w_in, w_u)
+def sign_network():
+    return sign_net()
 
 
-def test_sign_neurons_negate_both_and_abs_follow_the_algebra(sign_net):
-    g, model = sign_net
+def test_sign_neurons_negate_both_and_abs_follow_the_algebra(sign_network):
+    g, model = sign_network
     w_a, w_b = (w[0].detach().numpy() for w in model.folded_weights())
     conc = coset_concentration(g, w_a, w_b)
     assert neuron_families(g, conc, w_a, w_b).sign == [0, 1]
@@ -138,8 +112,8 @@ def test_sign_neurons_negate_both_and_abs_follow_the_algebra(sign_net):
     assert not torch.allclose(left, base)  # one side alone: sgn a + sgn b, another function
 
 
-def test_intervene_table_order_counts_and_mean(sign_net):
-    g, model = sign_net
+def test_intervene_table_order_counts_and_mean(sign_network):
+    g, model = sign_network
     scores = neuron_scores(model, g)
     assert scores[0] < 1e-12 and scores[1] < 1e-12 and scores[2] >= 1.0
     rows = intervene(model, g)
