@@ -53,6 +53,7 @@ from algolens.analysis.streaming import (
     torch_threads,
 )
 from algolens.errors import ConfigError
+from algolens.groups._blas import blas_threads
 from algolens.groups.group import FiniteGroup
 from algolens.groups.reps import Irrep, fve, irreps, rho_basis
 
@@ -200,7 +201,8 @@ def analyse_model(
         SizeLimitError: the group's irreps exceed the size limit.
     """
     reps = irreps(group)
-    with torch_threads(1 if group.order <= ONE_THREAD_ORDER else None):
+    # numpy's OpenBLAS only sees small [|G|, k] products here: one thread (see groups._blas)
+    with torch_threads(1 if group.order <= ONE_THREAD_ORDER else None), blas_threads(1):
         ro = readout(model)
         if ro.n != group.order:
             raise ConfigError(
