@@ -19,7 +19,8 @@ and, with probability ``oversample``, replaces the draw by one from the *rare ta
 uniform over ``t..hi``, where ``t`` is the smallest value whose upper tail ``feature >= t`` has
 probability at most :data:`RARE_MASS` (1/8) under uniform sampling (never empty: at least ``hi``),
 then a uniform value with that feature. For binary numbers ``t = 3`` once ``n >= 3`` (runs of
-three or more trailing ``B1``); for trees ``t`` comes from the exact shape counts. Labels are uniform over ``0..n_labels-1``.
+three or more trailing ``B1``); for trees ``t`` comes from the exact shape counts. Labels are
+uniform over ``0..n_labels-1``.
 
 Tree shapes come from exact counts (Python ints): ``count(n, h)`` trees of n nodes with depth at
 most h, so uniform and fixed-depth draws are exact, not rejection-sampled. All randomness comes
@@ -37,7 +38,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 import numpy as np
@@ -153,7 +154,7 @@ def _with_feature(kind: str, n: int, f: int, n_labels: int, rng: np.random.Gener
     return _tree_exact(n, f, n_labels, rng)
 
 
-@lru_cache(maxsize=None)
+@cache
 def count(n: int, h: int) -> int:
     """Number of tree shapes with ``n`` nodes and depth at most ``h`` (exact)."""
     if h < 0:
@@ -170,7 +171,7 @@ def _exact(n: int, h: int) -> int:
     return count(n, h) - count(n, h - 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _splits_at_most(n: int, h: int) -> tuple[list[int], tuple[int, ...]]:
     """Cumulative weights of left-subtree sizes ``k`` for a shape of depth at most h."""
     cum, total = [], 0
@@ -180,7 +181,7 @@ def _splits_at_most(n: int, h: int) -> tuple[list[int], tuple[int, ...]]:
     return cum, tuple(range(n))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _splits_exact(n: int, h: int) -> tuple[list[int], tuple[tuple[int, bool], ...]]:
     """Cumulative weights of ``(k, left_is_deep)`` for a shape of depth exactly h: either the left
     subtree has depth exactly h-1 (right at most h-1), or the left has at most h-2 and the right
