@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algolens.analysis.cosets import coset_concentration, coset_means, neuron_families
+from algolens.analysis.cosets import (
+    coset_concentration,
+    coset_means,
+    neuron_families,
+    unembedding_correlation,
+)
 from algolens.errors import SpecError
 from algolens.groups import parse_group
 
@@ -111,3 +116,34 @@ def test_bad_shapes_and_prime_groups_are_refused():
         coset_concentration(g, np.zeros((5, 2)), np.zeros((5, 2)))
     with pytest.raises(SpecError, match="no proper non-trivial subgroup"):
         coset_concentration(parse_group("C7"), np.ones((7, 1)), np.ones((7, 1)))
+
+
+def test_unembedding_correlation_splits_pairs_by_subgroup():
+    g = parse_group("S4")
+    lattice = g.subgroup_lattice
+    rng = np.random.default_rng(4)
+    # neurons 0-2 on one S3 (point stabiliser of 3), 3 on a conjugate, 4 on the sign (A4)
+    cols = [rng.normal(size=4)[g.perms[:, 3]] for _ in range(3)]
+    cols += [
+        rng.normal(size=4)[g.perms[:, 0]],
+        np.where(np.isin(range(24), g.commutator_subgroup), 1.0, -1.0),
+    ]
+    f = np.stack(cols, axis=1)
+    conc = coset_concentration(g, f, f)
+    assert [lattice.classes[c].label for c in conc.best_class[0]] == ["D3"] * 4 + ["A4"]
+    base = rng.normal(size=24)
+    w_u = np.stack(
+        [
+            base,
+            base + 0.1 * rng.normal(size=24),
+            2 * base + 1,
+            rng.normal(size=24),
+            rng.normal(size=24),
+        ]
+    )
+    got = unembedding_correlation(g, conc, w_u)
+    c = np.corrcoef(w_u)
+    assert got["n_same_subgroup"] == 3 and got["n_same_class"] == 3 and got["n_baseline"] == 4
+    assert got["same_subgroup"] == pytest.approx(np.mean([c[0, 1], c[0, 2], c[1, 2]]))
+    assert got["same_class"] == pytest.approx(np.mean([c[0, 3], c[1, 3], c[2, 3]]))
+    assert got["baseline"] == pytest.approx(np.mean(c[:4, 4]))

@@ -252,3 +252,39 @@ def _suffix(lattice: SubgroupLattice, c: int) -> str:
     label = lattice.classes[c].label
     same = [k.index for k in lattice.classes if k.label == label]
     return "" if len(same) == 1 else f"#{same.index(c) + 1}"
+
+
+def unembedding_correlation(
+    group: FiniteGroup, conc: CosetConcentration, w_u: np.ndarray, *, tol: float = 1e-2
+) -> dict[str, float | int]:
+    """Mean Pearson correlation of the unembedding rows of pairs of coset neurons.
+
+    Pairs of neurons with coset score < ``tol`` are split by their left side's minimising
+    subgroups: ``same_subgroup`` (the identical subgroup), ``same_class`` (conjugate, different
+    subgroups) and ``baseline`` (non-conjugate). Stander et al. report 0.81 for neurons of the
+    same coset and ≈ 0 for the same conjugacy class; we read "same coset" as "same subgroup".
+
+    Args:
+        w_u: ``[d_mlp, |G|]`` the unembedding of one instance.
+
+    Returns:
+        ``{kind: mean correlation, "n_" + kind: number of pairs}``; NaN where no pair exists.
+    """
+    coset = np.flatnonzero(conc.neuron_score < tol)
+    rows = np.asarray(w_u, dtype=np.float64)[coset]  # [m, |G|]
+    rows = rows - rows.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(rows, axis=1)
+    live = norms > 0
+    coset, rows = coset[live], rows[live] / norms[live, None]
+    corr = rows @ rows.T  # [m, m]
+    sub = conc.best_subgroup[0, coset]
+    cls = conc.best_class[0, coset]
+    upper = np.triu(np.ones_like(corr, dtype=bool), k=1)
+    same_sub = (sub[:, None] == sub[None, :]) & upper
+    same_cls = (cls[:, None] == cls[None, :]) & upper & ~same_sub
+    other = upper & ~same_sub & ~same_cls
+    out: dict[str, float | int] = {}
+    for name, mask in (("same_subgroup", same_sub), ("same_class", same_cls), ("baseline", other)):
+        out[name] = float(corr[mask].mean()) if mask.any() else float("nan")
+        out["n_" + name] = int(mask.sum())
+    return out
