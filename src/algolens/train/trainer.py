@@ -226,7 +226,8 @@ class Trainer:
         """:meth:`train_step` by the fused MLP pass (no autograd graph), chunk by chunk: the
         chunk's losses and gradients (written straight into ``[inst, ...]`` buffers of the full
         parameters), its NaN/inf checks, then its AdamW update while its data is in cache. Every
-        operation is per instance, so this is bitwise one pass over all instances."""
+        operation is per instance, so this is one pass over all instances to float rounding (the
+        chunks' matmuls have other shapes; docs/training.md, "Where bits are guaranteed")."""
         if not self._grads:
             self._grads = {n: torch.empty_like(p) for n, p in self.params.items()}
         for n, p in self.params.items():
