@@ -138,3 +138,16 @@ def test_non_mlp_models_are_refused():
     model = build_model("transformer", {"d_vocab": 7, "d_vocab_out": 6, "n_ctx": 3})
     with pytest.raises(ConfigError, match="composition MLP"):
         intervened_logits(model, torch.zeros((1, 2), dtype=torch.int64), Intervention("base"))
+
+
+def test_blocked_evaluation_equals_one_block(sign_network, monkeypatch):
+    import algolens.analysis.interventions as mod
+
+    g, model = sign_network
+    whole = intervene(model, g)
+    monkeypatch.setattr(mod, "BLOCK_LOGITS", 7 * g.order)  # 7 pairs per block, 83 blocks
+    blocked = intervene(model, g)
+    for a, b in zip(whole, blocked):
+        if not a.name.startswith("noise"):  # the noise stream is drawn in other shapes
+            assert a.accuracy == b.accuracy and a.n_ablated == b.n_ablated, a.name
+            assert a.loss == pytest.approx(b.loss, rel=1e-12), a.name

@@ -117,13 +117,18 @@ def intervened_logits(
         seed: seeds the noise generator.
     """
     check_mlp(model)
-    with torch.no_grad(), model.hooks(fwd_hooks=_hooks(model, tokens, iv, scores, seed)):
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad(), model.hooks(fwd_hooks=_hooks(model, tokens, iv, scores, gen)):
         return model(tokens)
 
 
+Hooks = list[tuple[str, Callable]]
+
+
 def _hooks(
-    model: MLP, tokens: torch.Tensor, iv: Intervention, scores: np.ndarray | None, seed: int
-) -> list[tuple[str, Callable]]:
+    model: MLP, tokens: torch.Tensor, iv: Intervention, scores: np.ndarray | None,
+    gen: torch.Generator,
+) -> Hooks:  # fmt: skip
     if iv.kind == "base":
         return []
     if iv.kind == "swap":
@@ -136,7 +141,6 @@ def _hooks(
     if iv.kind == "negate":
         return [(f"mlp.hook_pre_{side}", lambda x, hook: -x) for side in iv.sides]
     if iv.kind == "noise":
-        gen = torch.Generator().manual_seed(seed)
 
         def add_noise(x: torch.Tensor, hook) -> torch.Tensor:
             noise = torch.randn(x.shape, generator=gen, dtype=x.dtype)  # [batch, d_mlp]
@@ -159,11 +163,25 @@ def _hooks(
     raise ConfigError(f"unknown intervention kind {iv.kind!r}")
 
 
-def outcome(name: str, logits: torch.Tensor, targets: torch.Tensor) -> Outcome:
-    """Accuracy and float64 mean cross-entropy of ``logits`` ``[batch, d_vocab]``."""
-    acc = float((logits.argmax(-1) == targets).double().mean())
-    loss = float(F.cross_entropy(logits.double(), targets))
-    return Outcome(name, acc, loss)
+BLOCK_LOGITS = 1 << 22
+"""Logits per forward block (|G|² pairs are evaluated in blocks: S6 has 518 400 pairs)."""
+
+
+def evaluate(
+    model: MLP, group: FiniteGroup, name: str, make_hooks: Callable[[torch.Tensor], Hooks]
+) -> Outcome:
+    """Accuracy and float64 mean cross-entropy over all |G|² pairs, in blocks of rows, each
+    forward run under the hooks ``make_hooks(block_tokens)``."""
+    tokens, targets = all_pairs(group)
+    rows = max(1, BLOCK_LOGITS // group.order)
+    correct, loss = 0, 0.0
+    for start in range(0, len(tokens), rows):
+        t, y = tokens[start : start + rows], targets[start : start + rows]
+        with torch.no_grad(), model.hooks(fwd_hooks=make_hooks(t)):
+            logits = model(t)  # [block, d_vocab]
+        correct += int((logits.argmax(-1) == y).sum())
+        loss += float(F.cross_entropy(logits.double(), y, reduction="sum"))
+    return Outcome(name, correct / len(tokens), loss / len(tokens))
 
 
 def neuron_scores(model: MLP, group: FiniteGroup) -> np.ndarray:
@@ -189,12 +207,14 @@ def intervene(
     ivs = list(standard_interventions() if interventions is None else interventions)
     if scores is None and any(iv.kind == "ablate" for iv in ivs):
         scores = neuron_scores(model, group)
-    tokens, targets = all_pairs(group)
     out = []
     for iv in ivs:
-        o = outcome(
-            iv.name, intervened_logits(model, tokens, iv, scores=scores, seed=seed), targets
-        )
+        gen = torch.Generator().manual_seed(seed)  # one noise stream across the blocks
+
+        def make_hooks(t: torch.Tensor, iv: Intervention = iv, gen=gen) -> Hooks:
+            return _hooks(model, t, iv, scores, gen)
+
+        o = evaluate(model, group, iv.name, make_hooks)
         if iv.kind == "ablate":
             o = Outcome(o.name, o.accuracy, o.loss, int((scores >= iv.threshold).sum()))
         out.append(o)

@@ -41,7 +41,7 @@ from algolens.analysis.cosets import (
     coset_concentration,
     coset_means,
 )
-from algolens.analysis.interventions import all_pairs, check_mlp, outcome
+from algolens.analysis.interventions import check_mlp, evaluate
 from algolens.groups.fourier import isotypic_projections, power_spectrum
 from algolens.groups.group import FiniteGroup
 from algolens.groups.reps import irreps
@@ -101,16 +101,17 @@ def key_irreps(group: FiniteGroup, tables: Sequence[np.ndarray]) -> list[int]:
 def _replaced_outcome(model: MLP, group: FiniteGroup, name: str, t_a, t_b) -> dict[str, Any]:
     """Accuracy and loss with the pre-activation tables replaced by ``t_a``, ``t_b``
     ``[|G|, k]``."""
-    tokens, targets = all_pairs(group)
     dt = model.W_U.dtype
-    pre_a = torch.from_numpy(np.array(t_a))[tokens[:, 0]].to(dt)  # [batch, d_mlp]
-    pre_b = torch.from_numpy(np.array(t_b))[tokens[:, 1]].to(dt)  # [batch, d_mlp]
-    hooks = [
-        ("mlp.hook_pre_left", lambda x, hook: pre_a),
-        ("mlp.hook_pre_right", lambda x, hook: pre_b),
-    ]
-    with torch.no_grad(), model.hooks(fwd_hooks=hooks):
-        o = outcome(name, model(tokens), targets)
+    table_a = torch.from_numpy(np.array(t_a)).to(dt)  # [|G|, d_mlp]
+    table_b = torch.from_numpy(np.array(t_b)).to(dt)  # [|G|, d_mlp]
+
+    def make_hooks(t: torch.Tensor) -> list:
+        return [
+            ("mlp.hook_pre_left", lambda x, hook: table_a[t[:, 0]]),  # [batch, d_mlp]
+            ("mlp.hook_pre_right", lambda x, hook: table_b[t[:, 1]]),  # [batch, d_mlp]
+        ]
+
+    o = evaluate(model, group, name, make_hooks)
     return {"accuracy": o.accuracy, "loss": o.loss}
 
 
