@@ -13,6 +13,7 @@ epochs, checkpoints and the run store (not the Python and torch import). The pro
 and the load average (1 min) before and after each run are printed: the machine is shared.
 
 Usage: .venv/bin/python benchmarks/bench_grok.py [--seeds 0-3] [--together] [--threads 1]
+       [--lr 2e-2 --weight-decay 3 --beta1 0.9]   (overrides of the recipe, for tuning)
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def timed_run(store: RunStore, seeds: list[int], args: argparse.Namespace) -> tu
     process's CPU seconds too (less sensitive than wall time to other processes' load)."""
     cfg = make_config(
         args.recipe, group="S5", seeds=seeds, grok_threshold=args.threshold,
-        epochs=args.max_epochs,
+        epochs=args.max_epochs, lr=args.lr, weight_decay=args.weight_decay, beta1=args.beta1,
     )  # fmt: skip
     load = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
@@ -68,11 +69,19 @@ def main() -> None:
     ap.add_argument("--recipe", default="fast")
     ap.add_argument("--threshold", type=float, default=None, help="default: the recipe's")
     ap.add_argument("--max-epochs", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None, help="override the recipe's")
+    ap.add_argument("--weight-decay", type=float, default=None, help="override the recipe's")
+    ap.add_argument("--beta1", type=float, default=None, help="override the recipe's")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(
         f"{cpu_model()}, {os.cpu_count()} CPUs; torch {torch.__version__}, "
         f"{torch.get_num_threads()} thread(s); S5 MLP, recipe {args.recipe}"
+        + "".join(
+            f", {k} {v}"
+            for k, v in (("lr", args.lr), ("wd", args.weight_decay), ("beta1", args.beta1))
+            if v is not None
+        )
     )
     seeds = parse_seeds(args.seeds)
     with tempfile.TemporaryDirectory() as tmp:
