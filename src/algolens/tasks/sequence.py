@@ -128,23 +128,33 @@ def _per_inst(t: torch.Tensor, n_inst: int) -> torch.Tensor:
     return t.expand(n_inst, *t.shape) if t.dim() == 2 else t
 
 
-def sequence_loss(logits: torch.Tensor, data: PackedSequences) -> torch.Tensor:
-    """Per-instance mean cross-entropy over the masked target tokens.
+def masked_cross_entropy(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    mask: torch.Tensor,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """Per-instance mean cross-entropy over the masked positions.
 
     Args:
-        logits: ``[inst, N, T-1, d_vocab_out]`` for ``data.inputs``.
+        logits: ``[inst, N, T-1, d_vocab_out]``, cast to ``dtype`` (if given) before the
+            log-softmax.
+        targets, mask: ``[inst, N, T-1]`` (or ``[N, T-1]``, shared by every instance).
 
     Returns:
         ``[inst]``; the training loss is its sum.
     """
     n_inst, n, t, v = logits.shape
-    targets = _per_inst(data.targets, n_inst)  # [inst, N, T-1]
-    mask = _per_inst(data.mask, n_inst)  # [inst, N, T-1]
-    ce = F.cross_entropy(
-        logits.reshape(-1, v), targets.reshape(-1), reduction="none"
-    )  # [inst·N·(T-1)]
+    targets, mask = _per_inst(targets, n_inst), _per_inst(mask, n_inst)  # [inst, N, T-1]
+    logits = logits if dtype is None else logits.to(dtype)
+    ce = F.cross_entropy(logits.reshape(-1, v), targets.reshape(-1), reduction="none")
     ce = ce.view(n_inst, n, t) * mask  # [inst, N, T-1]
     return ce.sum((1, 2)) / mask.sum((1, 2))  # [inst]
+
+
+def sequence_loss(logits: torch.Tensor, data: PackedSequences) -> torch.Tensor:
+    """:func:`masked_cross_entropy` of ``logits [inst, N, T-1, d_vocab_out]`` on ``data``."""
+    return masked_cross_entropy(logits, data.targets, data.mask)
 
 
 def teacher_forced_correct(logits: torch.Tensor, data: PackedSequences) -> torch.Tensor:

@@ -23,6 +23,7 @@ Examples:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -120,6 +121,12 @@ def dataset_to_json(ds: RecursionDataset) -> dict[str, Any]:
             for name, s in ds.splits.items()
         },
     }
+
+
+def dataset_sha256(ds: RecursionDataset) -> str:
+    """SHA-256 of the dataset's canonical JSON (sorted keys, no spaces); a run's config pins it."""
+    blob = json.dumps(dataset_to_json(ds), sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()
 
 
 def save_dataset(ds: RecursionDataset, path: str | Path) -> None:

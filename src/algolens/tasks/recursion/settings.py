@@ -1,0 +1,45 @@
+"""`RecursionArgs`: the data settings of a recursion run, as stored in its ``config.json``.
+
+Examples:
+    >>> args = RecursionArgs(max_size=6, oversample=0.25)
+    >>> args.split_spec().sampling.oversample, args.split_spec().ood_max_size
+    (0.25, 12)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from algolens.tasks.recursion.sampling import MAX_SIZE, Sampling
+from algolens.tasks.recursion.splits import MAX_EXAMPLES, SplitSpec
+from algolens.tasks.recursion.values import N_LABELS
+
+
+class RecursionArgs(BaseModel):
+    """Sizes, sampling and split sizes of a recursion task (see :mod:`.sampling`, :mod:`.splits`).
+
+    ``data_seed`` draws the dataset; every seed of a run trains on the same data (the seeds
+    differ in initial weights and minibatch order).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_size: int = Field(1, ge=0, le=MAX_SIZE, description="smallest size (bits or nodes)")
+    max_size: int = Field(8, ge=0, le=MAX_SIZE, description="largest in-distribution size")
+    sampling: Literal["uniform", "balanced"] = "uniform"
+    oversample: float = Field(0.0, ge=0.0, le=1.0, description="share drawn from the rare tail")
+    n_labels: int = Field(N_LABELS, ge=1, le=N_LABELS)
+    n_train: int = Field(2000, ge=1, le=MAX_EXAMPLES)
+    n_test: int = Field(500, ge=1, le=MAX_EXAMPLES)
+    n_ood: int = Field(500, ge=0, le=MAX_EXAMPLES)
+    ood_max_size: int = Field(12, ge=1, le=MAX_SIZE, description="largest out-of-distribution size")
+    data_seed: int = Field(0, ge=0, le=2**63 - 1)
+
+    def split_spec(self) -> SplitSpec:
+        """The :class:`SplitSpec` (raises ConfigError for inconsistent sizes)."""
+        sampling = Sampling(
+            self.min_size, self.max_size, self.sampling, self.oversample, self.n_labels
+        )
+        return SplitSpec(sampling, self.n_train, self.n_test, self.n_ood, self.ood_max_size)
