@@ -1,7 +1,18 @@
-"""HTML report of a group-composition run: training curves and the irreps it learned.
+"""HTML report of a group-composition run: training, irreps learned, universality, progress.
 
 Usage: ``composition_report(store, run_id)`` writes ``<run folder>/report.html`` and returns its
-path with the per-seed analyses (Chughtai et al.'s metrics, :mod:`algolens.analysis.irreps`).
+path with the per-seed analyses. Every analysis comes from the run store
+(:mod:`algolens.analysis.store`): a stored, current analysis is rendered as it is; a missing or
+stale one is computed and stored first. Sections, in order:
+
+1. training: per-seed summary and curves (grokking epochs marked);
+2. irreps learned (Chughtai et al.'s metrics per seed, :mod:`algolens.analysis.irreps`);
+3. universality over the seeds (:mod:`algolens.report.universality_view`);
+4. progress measures over checkpoints (:mod:`algolens.report.progress_view`): every instance
+   with a stored progress analysis, and the first :data:`FOLLOW` instances computed if missing.
+
+Further analyses add one call at the end of :func:`composition_report`, each a function
+``section(report, store, run_id)``.
 """
 
 from __future__ import annotations
@@ -14,27 +25,18 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from algolens.analysis.irreps import KEY_SIMILARITY, IrrepAnalysis, analyse_mlp
-from algolens.groups import FiniteGroup
+from algolens.analysis.irreps import KEY_SIMILARITY, IrrepAnalysis
+from algolens.analysis.runs import check_run, run_irreps, run_progress
+from algolens.analysis.store import analysis_path, read_analysis
 from algolens.groups.reps import irreps
 from algolens.report.html import HtmlReport
+from algolens.report.progress_view import progress_section
+from algolens.report.universality_view import universality_section
 from algolens.store import RunStore
-from algolens.train.load import load_run_group, load_run_model
+from algolens.train.load import checkpoint_epochs_of, load_run_group
 
-
-def analyse_run(
-    store: RunStore, run: str, group: FiniteGroup | None = None
-) -> tuple[Any, list[IrrepAnalysis]]:
-    """Load a finished MLP run and analyse every seed; returns (config, analyses).
-
-    The group is the run's stored one (``group``, if the caller already loaded it with
-    :func:`load_run_group`).
-    """
-    config, model = load_run_model(store, run)
-    if config.model != "mlp":
-        return config, []
-    group = load_run_group(store, run) if group is None else group
-    return config, [analyse_mlp(group, model.instance(k)) for k in range(len(config.seeds))]
+FOLLOW = 4
+"""Instances whose progress over checkpoints is computed when not stored (others: if stored)."""
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
@@ -50,15 +52,25 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
 
 
 def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnalysis]]:
-    """Write ``report.html`` into the run folder; return its path and the per-seed analyses."""
-    record = store.get(run)
-    paths = store.paths(record.id)
-    group = load_run_group(store, record.id)
-    config, analyses = analyse_run(store, record.id, group)
+    """Write ``report.html`` into the run folder; return its path and the per-seed analyses.
+
+    Raises:
+        StoreError, ConfigError, CheckpointError, SizeLimitError: as
+            :func:`algolens.analysis.runs.check_run` (before anything is written).
+    """
+    run_id, config = check_run(store, run)
+    record = store.get(run_id)
+    paths = store.paths(run_id)
+    group = load_run_group(store, run_id)
+    seeds = list(config.seeds)
+    final = run_irreps(store, run_id)["instances"]
+    progress = _progress(store, run_id, len(seeds))
+    for k, p in progress.items():
+        final[k] = {**final[k], "learning_order": p["measures"]["learning_order"]}
     report = HtmlReport(f"algolens: {config.group} {config.model}, run {record.id}")
     report.paragraph(
         f"Group {group.name} (order {group.order}), recipe {config.recipe}, train fraction "
-        f"{config.train_frac}, seeds {list(config.seeds)}."
+        f"{config.train_frac}, seeds {seeds}."
     )
     summary = record.summary or {}
     if summary.get("seeds"):
@@ -66,100 +78,136 @@ def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnaly
         report.table(
             ["seed", "grok epoch", "train acc", "test acc", "test loss"],
             [
-                [
-                    s["seed"],
-                    s.get("grok_epoch"),
-                    s.get("train_acc"),
-                    s.get("test_acc"),
-                    s.get("test_loss"),
-                ]
+                [s["seed"], s.get("grok_epoch"), s.get("train_acc"), s.get("test_acc"),
+                 s.get("test_loss")]
                 for s in summary["seeds"]
             ],
-        )
+        )  # fmt: skip
     metrics = read_metrics(paths.metrics)
     if metrics:
-        report.figure(_curves(metrics, list(config.seeds)))
-    if analyses:
-        _irreps_section(report, group, list(config.seeds), analyses)
-    else:
-        report.paragraph("Irrep analysis is implemented for the MLP only.", note=True)
+        groks = {s["seed"]: s.get("grok_epoch") for s in summary.get("seeds", [])}
+        report.figure(_curves(metrics, seeds, groks))
+    analyses = [_from_stored(d) for d in final]
+    _irreps_section(report, group, seeds, final)
+    universality_section(report, final, group=config.group, model=config.model)
+    if progress:
+        report.heading("Progress measures over checkpoints")
+        report.paragraph(
+            "Memorisation (train accuracy ≥ 99 %) → circuit formation (every final key irrep "
+            "has similarity > 0.05; restricted loss falls) → clean-up (Σθ² falls after its "
+            "peak) and generalisation. Checkpoints are log-spaced, so each event epoch is the "
+            "first checkpoint at which it holds; the dashed line is the grokking epoch from "
+            "the training log (evaluated more often).",
+            note=True,
+        )
+        for k in sorted(progress):
+            progress_section(report, progress[k])
     return report.write(paths.root / "report.html"), analyses
 
 
-def _curves(metrics: list[dict[str, Any]], seeds: list[int]) -> go.Figure:
+def _progress(store: RunStore, run_id: str, k: int) -> dict[int, dict[str, Any]]:
+    """Stored progress analyses of every instance; the first :data:`FOLLOW` computed if missing
+    (none when the run has no checkpoints)."""
+    epochs = checkpoint_epochs_of(store, run_id)
+    if not epochs:
+        return {}
+    out = {}
+    for i in range(k):
+        if i < FOLLOW:
+            out[i] = run_progress(store, run_id, i)
+            continue
+        source = {"epochs": epochs}
+        stored = read_analysis(analysis_path(store, run_id, "irreps", i), "irreps", source)
+        if stored is not None:
+            out[i] = stored
+    return out
+
+
+def _from_stored(d: dict[str, Any]) -> IrrepAnalysis:
+    """An :class:`IrrepAnalysis` from its stored dict (``IrrepAnalysis.to_dict``)."""
+    labels = list(d["similarity"])
+    return IrrepAnalysis(
+        labels=labels,
+        similarity=np.array([d["similarity"][lab] for lab in labels]),
+        key=list(d["key_irreps"]),
+        logit_fve=d["logit_fve"],
+        weight_fve=dict(d["weight_fve"]),
+        weight_fve_by_irrep={
+            w: np.array([v[lab] for lab in labels]) for w, v in d["weight_fve_by_irrep"].items()
+        },
+        neurons=d["neurons"],
+        losses=d["losses"],
+        sum_sq_weights=d["sum_sq_weights"],
+    )
+
+
+def _curves(
+    metrics: list[dict[str, Any]], seeds: list[int], groks: dict[int, int | None]
+) -> go.Figure:
     epochs = [max(r["epoch"], 1) for r in metrics]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "loss"))
     for k, seed in enumerate(seeds):
         for key, dash in (("train", "dot"), ("test", "solid")):
-            acc = [r[f"{key}_acc"][k] for r in metrics]
-            loss = [r[f"{key}_loss"][k] for r in metrics]
             name = f"seed {seed} {key}"
+            for col, what in ((1, "acc"), (2, "loss")):
+                y = [r[f"{key}_{what}"][k] for r in metrics]
+                fig.add_trace(
+                    go.Scatter(x=epochs, y=y, name=name, line={"dash": dash}, legendgroup=name,
+                               showlegend=col == 1),
+                    1, col,
+                )  # fmt: skip
+        g = groks.get(seed)
+        if g is not None:  # the grokking epoch as a vertical segment on the accuracy panel
             fig.add_trace(
-                go.Scatter(x=epochs, y=acc, name=name, line={"dash": dash}, legendgroup=name), 1, 1
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=epochs,
-                    y=loss,
-                    name=name,
-                    line={"dash": dash},
-                    legendgroup=name,
-                    showlegend=False,
-                ),
-                1,
-                2,
-            )
+                go.Scatter(x=[max(g, 1)] * 2, y=[0, 1], mode="lines", name=f"seed {seed} grok",
+                           line={"dash": "dash", "width": 1}, legendgroup=f"seed {seed} test"),
+                1, 1,
+            )  # fmt: skip
     fig.update_xaxes(type="log", title="epoch")
     fig.update_yaxes(type="log", row=1, col=2)
-    fig.update_layout(height=420, title="Training curves")
+    fig.update_layout(height=420, title="Training curves (dashed verticals: grokking epochs)")
     return fig
 
 
-def _irreps_section(
-    report: HtmlReport, group, seeds: list[int], analyses: list[IrrepAnalysis]
-) -> None:
+def _irreps_section(report: HtmlReport, group, seeds: list[int], final: list[dict]) -> None:
     reps = irreps(group)
     report.heading("Irreducible representations learned")
     report.paragraph(
         "Character similarity: cosine between the logits over all pairs and tr ρ(a·b·c⁻¹), rows "
         f"centred over c. Key irreps have similarity > {KEY_SIMILARITY}. Weight FVE: variance of "
-        "W_a, W_b, W_Uᵀ inside the span of the key irreps' matrix entries (Chughtai et al. 2023)."
+        "W_a, W_b, W_Uᵀ inside the span of the key irreps' matrix entries. Restricted loss keeps "
+        "only the key irreps' ρ(ab) component of the hidden layer (all pairs); excluded loss "
+        "removes it (training pairs). Neuron share: mean share of each neuron's variance in its "
+        "dominant irrep (Chughtai et al. 2023)."
     )
     fig = go.Figure()
-    for seed, a in zip(seeds, analyses):
-        fig.add_trace(go.Bar(x=a.labels, y=a.similarity, name=f"seed {seed}"))
+    for seed, a in zip(seeds, final):
+        fig.add_trace(go.Bar(x=list(a["similarity"]), y=list(a["similarity"].values()),
+                             name=f"seed {seed}"))  # fmt: skip
     fig.update_layout(
-        barmode="group",
-        height=380,
-        title="Character similarity per irrep",
+        barmode="group", height=380, title="Character similarity per irrep",
         yaxis_title="similarity",
-    )
+    )  # fmt: skip
     report.figure(fig)
+    rows = []
+    for s, a in zip(seeds, final):
+        losses, w = a["losses"], a["weight_fve"]
+        rows.append(
+            [s, ", ".join(a["key_irreps"]) or "none", a["logit_fve"], w["W_a"], w["W_b"],
+             w["W_U"], losses.get("test_loss", losses["loss"]), losses["restricted_loss"],
+             losses["excluded_loss"], a["neurons"]["mean_share"], a["neurons"]["trivial_share"]]
+        )  # fmt: skip
     report.table(
-        ["seed", "key irreps", "logit FVE", "W_a FVE", "W_b FVE", "W_U FVE"],
-        [
-            [
-                s,
-                ", ".join(a.key) or "none",
-                a.logit_fve,
-                a.weight_fve["W_a"],
-                a.weight_fve["W_b"],
-                a.weight_fve["W_U"],
-            ]
-            for s, a in zip(seeds, analyses)
-        ],
-    )
+        ["seed", "key irreps", "logit FVE", "W_a FVE", "W_b FVE", "W_U FVE", "test loss",
+         "restricted loss", "excluded loss", "neuron share", "trivial share"],
+        rows,
+    )  # fmt: skip
     report.heading(f"Irreps of {group.name}", level=3)
     report.table(
         ["label", "real dim", "complex degree", "indicator", "key in seeds"],
         [
-            [
-                r.label,
-                r.real_dim,
-                r.complex_degree,
-                r.indicator,
-                int(np.sum([r.label in a.key for a in analyses])),
-            ]
+            [r.label, r.real_dim, r.complex_degree, r.indicator,
+             sum(r.label in a["key_irreps"] for a in final)]
             for r in reps
         ],
-    )
+    )  # fmt: skip
