@@ -173,7 +173,7 @@ def _test_accuracy(trainer: Trainer, k: int) -> float:
 
 
 def test_grok_epoch_is_first_evaluated_epoch_over_threshold():
-    """S4 passes 50 % test accuracy within 500 epochs here; the expected epochs are computed here."""
+    """S4 passes 50 % test accuracy within 500 epochs; the expected epochs are computed here."""
     threshold, every = 0.5, 10
     trainer = Trainer(tiny_config(grok_threshold=threshold, **GROKKING_S4))
     expected = [-1] * 3
