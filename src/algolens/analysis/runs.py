@@ -105,7 +105,8 @@ def analyse_run_instances(
     instances: list[int] | None = None,
     compact: bool = False,
 ) -> list[dict[str, Any]]:
-    """Metric dicts of the given instances (default all) at ``epoch`` (default: final weights).
+    """Metric dicts of the given instances (default all) at ``epoch`` (default: final weights;
+    ``"epoch"`` is then None in the dicts).
 
     Args:
         compact: drop the per-neuron lists (for series over many checkpoints).
@@ -114,10 +115,23 @@ def analyse_run_instances(
     for k in instances or []:
         check_run(store, run_id, k)
     group = load_run_group(store, run_id)
+    ks = list(range(len(config.seeds))) if instances is None else instances
+    return _analyse(store, run_id, config, group, train_masks(config, group), epoch, ks, compact)
+
+
+def _analyse(
+    store: RunStore,
+    run_id: str,
+    config: TrainConfig,
+    group: FiniteGroup,
+    masks: list[np.ndarray],
+    epoch: int | None,
+    instances: list[int],
+    compact: bool,
+) -> list[dict[str, Any]]:
     _, model = load_run_model(store, run_id, epoch)
-    masks = train_masks(config, group)
     out = []
-    for k in range(len(config.seeds)) if instances is None else instances:
+    for k in instances:
         d = analyse_model(group, model.instance(k), train_mask=masks[k]).to_dict()
         if compact:
             d["neurons"] = {
@@ -160,9 +174,10 @@ def run_progress(
     )
 
     def compute() -> dict[str, Any]:
+        group = load_run_group(store, run_id)
+        masks = train_masks(config, group)
         series = [
-            analyse_run_instances(store, run_id, epoch=e, instances=[instance], compact=True)[0]
-            for e in epochs
+            _analyse(store, run_id, config, group, masks, e, [instance], True)[0] for e in epochs
         ]
         return {
             "instance": instance,
