@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from algolens.analysis.progress import progress_measures, progress_rows
+from algolens.analysis.progress import followed_irreps, progress_measures, progress_rows
 from algolens.analysis.universality import PAPER_S5_MLP, compare_with_paper, tally
 
 
@@ -50,6 +50,8 @@ def test_progress_events():
 def test_progress_rows_and_empty_series():
     rows = progress_rows(SERIES, ["sign", "standard"])
     assert rows[-1][0] == 1000 and rows[-1][-2:] == ["0.400", "0.600"]
+    assert rows[1][7] == 3  # number of key irreps at epoch 10
+    assert followed_irreps(SERIES) == ["sign", "standard", "(3,2)"]  # trivial never key
     assert progress_measures([], None)["learning_order"] == []
 
 

@@ -75,8 +75,8 @@ def progress_measures(series: list[dict[str, Any]], grok_epoch: int | None) -> d
 
 
 def progress_rows(series: list[dict[str, Any]], labels: list[str]) -> list[list[Any]]:
-    """Table rows: epoch, train/test loss, restricted/excluded loss, Σθ², logit FVE, key irreps,
-    then the similarity of each irrep in ``labels``."""
+    """Table rows: epoch, train/test loss, restricted/excluded loss, Σθ², logit FVE, number of
+    key irreps, then the similarity of each irrep in ``labels``."""
     rows = []
     for row in series:
         losses = row["losses"]
@@ -89,11 +89,19 @@ def progress_rows(series: list[dict[str, Any]], labels: list[str]) -> list[list[
                 _g(losses["excluded_loss"]),
                 _g(row["sum_sq_weights"]),
                 f"{row['logit_fve']:.3f}",
-                ", ".join(row["key_irreps"]) or "-",
+                len(row["key_irreps"]),
                 *(f"{row['similarity'][lab]:.3f}" for lab in labels),
             ]
         )
     return rows
+
+
+def followed_irreps(series: list[dict[str, Any]]) -> list[str]:
+    """The irreps worth a column: key at some checkpoint, in irrep order."""
+    if not series:
+        return []
+    ever = {lab for row in series for lab in row["key_irreps"]}
+    return [lab for lab in series[-1]["similarity"] if lab in ever]
 
 
 def _g(x: float | None) -> str:

@@ -121,14 +121,14 @@ def _print_instances(results: list[dict[str, Any]]) -> None:
 
 
 def _print_progress(inst: dict[str, Any]) -> None:
-    from algolens.analysis.progress import progress_rows
+    from algolens.analysis.progress import followed_irreps, progress_rows
 
     prog = inst["progress"]
-    labels = [lab for lab in prog["series"][-1]["similarity"] if lab != "trivial"]
+    labels = followed_irreps(prog["series"])  # similarity columns: irreps ever key
     print_table(
         f"run {inst['run']} instance {inst['instance']} (seed {inst['seed']}) over checkpoints",
-        ["epoch", "train loss", "test loss", "restricted", "excluded", "Σθ²", "logit FVE", "key",
-         *labels],
+        ["epoch", "train loss", "test loss", "restricted", "excluded", "Σθ²", "logit FVE",
+         "#key", *labels],
         progress_rows(prog["series"], labels),
     )  # fmt: skip
     m = prog["measures"]
