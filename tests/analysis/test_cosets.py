@@ -11,7 +11,7 @@ from algolens.analysis.cosets import (
     neuron_families,
     unembedding_correlation,
 )
-from algolens.errors import SpecError
+from algolens.errors import SizeLimitError, SpecError
 from algolens.groups import parse_group
 
 
@@ -114,6 +114,8 @@ def test_bad_shapes_and_prime_groups_are_refused():
         coset_concentration(g, np.zeros((6, 2)), np.zeros((6, 3)))
     with pytest.raises(SpecError, match=r"\|G\| = 6"):
         coset_concentration(g, np.zeros((5, 2)), np.zeros((5, 2)))
+    with pytest.raises(SizeLimitError, match="MAX_COSET_ORDER"):
+        coset_concentration(parse_group("S7"), np.zeros((5040, 1)), np.zeros((5040, 1)))
     with pytest.raises(SpecError, match="no proper non-trivial subgroup"):
         coset_concentration(parse_group("C7"), np.ones((7, 1)), np.ones((7, 1)))
 

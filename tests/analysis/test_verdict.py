@@ -78,3 +78,48 @@ def test_gcr_network_is_exact_under_its_key_irrep_projection():
     assert v["key_irreps"] == ["standard"]
     # without a given key the pre-activations' own power finds the same irrep
     assert verdict(model, g)["key_irreps"] == ["standard"]
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """A store with a 2-seed S4 MLP run and a 1-seed S3 transformer run (a few epochs)."""
+    from algolens.store import RunStore
+    from algolens.train import make_config, start_run
+
+    store = RunStore(tmp_path_factory.mktemp("store"))
+    small = {"d_embed": 16, "d_mlp": 8}
+    mlp = make_config("fast", group="S4", seeds=[3, 4], epochs=5, model_args=small)
+    tf = make_config("fast", group="S3", model="transformer", seeds=[0], epochs=2)
+    return store, start_run(mlp, store)["run_id"], start_run(tf, store)["run_id"]
+
+
+def test_run_method_on_a_stored_run(tiny_runs):
+    from algolens.analysis.verdict import cosets_json, run_method
+    from algolens.train import load_run_group, load_run_model
+
+    store, run_id, _ = tiny_runs
+    got = run_method(store, run_id, "cosets")
+    assert [(r["instance"], r["seed"]) for r in got["instances"]] == [(0, 3), (1, 4)]
+    _, model = load_run_model(store, run_id)
+    direct = cosets_json(model.instance(1), load_run_group(store, run_id))
+    assert got["instances"][1]["neurons"] == direct["neurons"]
+    assert len(direct["neurons"]) == 8
+    iv = run_method(store, run_id, "interventions")
+    base = [r["interventions"][0] for r in iv["instances"]]
+    assert iv["mean"][0]["accuracy"] == pytest.approx(np.mean([b["accuracy"] for b in base]))
+    v = run_method(store, run_id, "verdict", instance=0)
+    assert len(v["instances"]) == 1 and set(v["instances"][0]["faithfulness"]) == {
+        "base", "irreps", "cosets", "mean"}  # fmt: skip
+
+
+def test_run_method_refuses_bad_input_before_work(tiny_runs):
+    from algolens.analysis.verdict import run_method
+    from algolens.errors import ConfigError
+
+    store, run_id, tf_id = tiny_runs
+    with pytest.raises(ConfigError, match="needs a group composition MLP"):
+        run_method(store, tf_id, "cosets")
+    with pytest.raises(ConfigError, match="out of range"):
+        run_method(store, run_id, "verdict", instance=2)
+    with pytest.raises(ConfigError, match="unknown coset method 'coset'"):
+        run_method(store, run_id, "coset")

@@ -218,3 +218,107 @@ def _summary(neurons: list[dict[str, Any]]) -> dict[str, Any]:
         "median_min_c": float(np.median(cosets_c)) if n else 0.0,
         "coset_classes": classes,
     }
+
+
+def cosets_json(model: MLP, group: FiniteGroup) -> dict[str, Any]:
+    """``algolens analyze --method cosets`` for one instance: each neuron's min C_H per side
+    with its subgroup, the families, sign neurons and unembedding correlations."""
+    from algolens.analysis.cosets import neuron_families, unembedding_correlation
+
+    check_mlp(model)
+    lattice = group.subgroup_lattice
+    w_a, w_b = (w[0].detach().double().numpy() for w in model.folded_weights())
+    conc = coset_concentration(group, w_a, w_b)
+    fam = neuron_families(group, conc, w_a, w_b, tol=COSET_TOL)
+
+    def side(s: int, j: int) -> dict[str, Any]:
+        h = int(conc.best_subgroup[s, j])
+        return {
+            "c": float(conc.best[s, j]),
+            "subgroup": h,
+            "label": lattice.classes[lattice.subgroups[h].class_index].label,
+            "order": lattice.subgroups[h].order,
+            "cosets": ("gH", "Hg")[int(conc.best_coset_side[s, j])],
+        }
+
+    score = conc.neuron_score
+    return {
+        "neurons": [
+            {"neuron": j, "score": float(score[j]), "left": side(0, j), "right": side(1, j)}
+            for j in range(score.size)
+        ],
+        "share_below_1": float(np.mean(score < 1)),
+        "median_score": float(np.median(score)),
+        "sign_neurons": fam.sign,
+        "families": fam.counts,
+        "unembedding": unembedding_correlation(
+            group, conc, model.W_U[0].detach().double().numpy(), tol=COSET_TOL
+        ),
+    }
+
+
+def interventions_json(model: MLP, group: FiniteGroup) -> dict[str, Any]:
+    """``algolens analyze --method interventions`` for one instance."""
+    from algolens.analysis.interventions import intervene
+
+    rows = intervene(model, group)
+    return {
+        "interventions": [
+            {"intervention": o.name, "accuracy": o.accuracy, "loss": o.loss}
+            | ({} if o.n_ablated is None else {"n_ablated": o.n_ablated})
+            for o in rows
+        ]
+    }
+
+
+METHODS = {"cosets": cosets_json, "interventions": interventions_json, "verdict": verdict}
+"""The coset methods of ``algolens analyze``: ``fn(one-instance MLP, group) -> JSON dict``."""
+
+
+def run_method(store: Any, run: str, method: str, instance: int | None = None) -> dict[str, Any]:
+    """A coset method (:data:`METHODS`) on every instance of a stored run (or one).
+
+    Returns ``{"method", "run", "group", "instances": [per-instance JSON with run, instance,
+    seed]}``, plus ``"mean"`` (the table averaged over the instances) for ``interventions``.
+
+    Raises (all before any weights are read):
+        ConfigError: unknown method, a run that is not a group composition MLP, an instance out
+            of range. StoreError: unknown run. CheckpointError: no stored group or weights.
+        SizeLimitError: a group above :data:`algolens.analysis.cosets.MAX_COSET_ORDER`.
+    """
+    from algolens.analysis.cosets import check_order
+    from algolens.analysis.interventions import Outcome, mean_table
+    from algolens.errors import ConfigError
+    from algolens.train import load_run_group, load_run_model, run_config
+
+    if method not in METHODS:
+        raise ConfigError(f"unknown coset method {method!r}; use one of {', '.join(METHODS)}")
+    run_id = store.get(run).id
+    config = run_config(store, run_id)
+    if config.task != "composition" or config.model != "mlp":
+        raise ConfigError(
+            f"run {run_id} is a {config.task} {config.model} run; --method {method} needs a "
+            "group composition MLP (separate left and right pre-activations)"
+        )
+    n = len(config.seeds)
+    if instance is not None and not 0 <= instance < n:
+        raise ConfigError(f"instance {instance} is out of range: run {run_id} has 0..{n - 1}")
+    group = load_run_group(store, run_id)
+    check_order(group)
+    _, model = load_run_model(store, run_id)
+    ks = [instance] if instance is not None else list(range(n))
+    results = [
+        {"run": run_id, "instance": k, "seed": config.seeds[k]}
+        | METHODS[method](model.instance(k), group)
+        for k in ks
+    ]
+    out: dict[str, Any] = {"method": method, "run": run_id, "group": group.name}
+    out["instances"] = results
+    if method == "interventions":
+        per_seed = [
+            [Outcome(r["intervention"], r["accuracy"], r["loss"], r.get("n_ablated"))
+             for r in res["interventions"]]
+            for res in results
+        ]  # fmt: skip
+        out["mean"] = mean_table(per_seed)
+    return out
