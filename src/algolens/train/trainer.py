@@ -103,7 +103,8 @@ class Trainer:
         group: the resolved group (default: resolve ``config.group``); see :func:`build_task`.
         device: torch device (default CPU).
         instance_chunk: instances per forward/backward pass (default: as many as keep about
-            ``CHUNK_ELEMENTS`` logits in cache); any value gives bitwise the same training.
+            ``CHUNK_ELEMENTS`` logits in cache); any value gives the same training to float rounding
+            (matmul kernels may differ by shape; see docs/training.md, "Where bits are guaranteed").
             While a hook is attached to any module of ``model``, training and evaluation run
             through ``model`` itself as one chunk, so hooks fire with ``[inst, ...]`` shapes.
 
@@ -192,8 +193,9 @@ class Trainer:
         """One AdamW step on ``rows`` ``[inst, batch]``; returns the ``[inst]`` losses before it.
 
         Forward and backward run one instance chunk at a time (see
-        :func:`algolens.train.chunks.instance_chunks`); the result is bitwise the same as one pass
-        over all instances. An MLP with no hook attached trains by the fused pass of
+        :func:`algolens.train.chunks.instance_chunks`); the result equals one pass over all
+        instances to float rounding (bitwise only where the BLAS picks the same kernels for both
+        shapes). An MLP with no hook attached trains by the fused pass of
         :mod:`algolens.models.mlp_fused` (its gradients equal autograd's to float rounding).
         """
         lr = self.config.lr * lr_factor(self.config, progress)
