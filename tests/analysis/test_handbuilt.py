@@ -106,13 +106,34 @@ def relabel_mlp(model, perm: np.ndarray):
     return out
 
 
-@pytest.mark.parametrize("build", ["handbuilt", "random"])
-def test_metrics_are_invariant_under_relabelling(build):
+def relabel_transformer(model, perm: np.ndarray):
+    """Token x of the relabelled model is token inv[x] of the original (`=` stays last)."""
+    out = build_model("transformer", model.cfg)
+    n = model.cfg.d_vocab_out
+    inv = torch.as_tensor(np.argsort(perm))
+    out.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        out.embed.W_E[:, :n] = model.embed.W_E[:, inv]
+        out.unembed.W_U.copy_(model.unembed.W_U[:, :, inv])
+    return out
+
+
+RELABEL_CASES = ["handbuilt-mlp", "random-mlp", "handbuilt-transformer", "random-transformer"]
+
+
+@pytest.mark.parametrize("case", RELABEL_CASES)
+def test_metrics_are_invariant_under_relabelling(case):
+    build, kind = case.split("-")
     g = parse_group("S4")
     if build == "handbuilt":
-        model, _ = gcr_mlp(g, [(by_label(g, "sign"), 3.0), (by_label(g, "standard"), 5.0)], 640)
-    else:
+        chosen = [(by_label(g, "sign"), 3.0), (by_label(g, "standard"), 5.0)]
+        model, _ = BUILDERS[kind](g, chosen, 640)
+    elif kind == "mlp":
         model = build_model("mlp", {"d_vocab": 24, "d_embed": 16, "d_mlp": 32, "dtype": "float64"})
+    else:
+        cfg = {"d_vocab": 25, "d_vocab_out": 24, "d_model": 16, "d_head": 4, "d_mlp": 32}
+        model = build_model("transformer", {**cfg, "dtype": "float64"})
+    relabel = relabel_mlp if kind == "mlp" else relabel_transformer
     perm = np.random.default_rng(7).permutation(g.order)
     g2 = relabelled(g, perm)
     assert g2.identity == perm[g.identity]
@@ -120,7 +141,7 @@ def test_metrics_are_invariant_under_relabelling(build):
     mask2 = np.empty_like(mask)
     mask2[np.ix_(perm, perm)] = mask  # pair (a, b) is pair (perm a, perm b)
     before = analyse_model(g, model, train_mask=mask).to_dict()
-    after = analyse_model(g2, relabel_mlp(model, perm), train_mask=mask2).to_dict()
+    after = analyse_model(g2, relabel(model, perm), train_mask=mask2).to_dict()
     assert after["key_irreps"] == before["key_irreps"]
     for key in ("similarity", "weight_fve", "losses"):
         for name, value in before[key].items():
