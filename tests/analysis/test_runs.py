@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+import torch
 
 from algolens.analysis.irreps import analyse_model
 from algolens.analysis.runs import run_irreps, run_progress, train_masks
@@ -97,7 +98,14 @@ def test_tally_over_two_runs(tiny, run_cli):
     assert [d["model"] for d in data["instances"]] == ["mlp", "mlp", "transformer"]
     assert data["tally"]["instances"] == 3
     assert data["paper_comparison"] is None  # not S5 MLPs
-    code, out, err = run_cli("analyze", mlp, tf, "--store", str(root), "--tally")
+    threads = torch.get_num_threads()
+    try:
+        code, out, err = run_cli(
+            "analyze", mlp, tf, "--store", str(root), "--tally", "--threads", "1"
+        )
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)  # the option sets it for the whole process
     assert code == 0 and "distinct key-irrep sets" in out
 
 
@@ -114,6 +122,7 @@ def test_bad_instance_method_and_run(tiny, run_cli):
     one_line_exit_2(run_cli("analyze", run_id, "--store", str(root), "--instance", "2"))
     one_line_exit_2(run_cli("analyze", run_id, "--store", str(root), "--method", "cosets"))
     one_line_exit_2(run_cli("analyze", "nope", "--store", str(root)))
+    one_line_exit_2(run_cli("analyze", run_id, "--store", str(root), "--threads", "0"))
     after = sorted(p.name for p in fresh.iterdir()) if fresh.exists() else []
     assert after == before
 

@@ -8,6 +8,7 @@ change; ``--force`` recomputes.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 import typer
@@ -47,6 +48,15 @@ def analyze(
         bool, typer.Option("--force", help="Recompute even when a stored analysis is current.")
     ] = False,
     store: StoreOpt = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=os.cpu_count() or 1,
+            help="CPU threads for torch, at most the CPU count (1 is fastest on a busy machine; "
+            "groups up to order 128 always use 1).",
+        ),
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the analyses as JSON.")] = False,
 ) -> None:
     """Chughtai et al.'s irrep metrics of every instance of a run (key irreps, logit/weight/neuron
@@ -58,6 +68,10 @@ def analyze(
 
     if method not in METHODS:
         raise ConfigError(f"unknown analysis method {method!r}; use one of {', '.join(METHODS)}")
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     st = RunStore(store)
     # every input error before any work or any file written
     checked = [check_run(st, run, instance, checkpoints=checkpoints) for run in runs]
