@@ -29,6 +29,7 @@ from algolens.analysis.irreps import KEY_SIMILARITY, IrrepAnalysis
 from algolens.analysis.runs import check_run, run_irreps, run_progress
 from algolens.analysis.store import analysis_path, read_analysis
 from algolens.groups.reps import irreps
+from algolens.report.cosets import cosets_section
 from algolens.report.html import HtmlReport
 from algolens.report.progress_view import progress_section
 from algolens.report.universality_view import universality_section
@@ -102,6 +103,7 @@ def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnaly
         )
         for k in sorted(progress):
             progress_section(report, progress[k])
+    cosets_section(report, store, run_id)
     return report.write(paths.root / "report.html"), analyses
 
 
