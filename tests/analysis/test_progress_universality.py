@@ -50,7 +50,8 @@ def test_progress_events():
 def test_progress_rows_and_empty_series():
     rows = progress_rows(SERIES, ["sign", "standard"])
     assert rows[-1][0] == 1000 and rows[-1][-2:] == ["0.400", "0.600"]
-    assert rows[1][7] == 3  # number of key irreps at epoch 10
+    assert rows[1][7] == "sign, standard, (3,2)"
+    assert progress_rows(SERIES, [], key_count=True)[1][7] == 3
     assert followed_irreps(SERIES) == ["sign", "standard", "(3,2)"]  # trivial never key
     assert progress_measures([], None)["learning_order"] == []
 

@@ -74,9 +74,12 @@ def progress_measures(series: list[dict[str, Any]], grok_epoch: int | None) -> d
     }
 
 
-def progress_rows(series: list[dict[str, Any]], labels: list[str]) -> list[list[Any]]:
-    """Table rows: epoch, train/test loss, restricted/excluded loss, Σθ², logit FVE, number of
-    key irreps, then the similarity of each irrep in ``labels``."""
+def progress_rows(
+    series: list[dict[str, Any]], labels: list[str], *, key_count: bool = False
+) -> list[list[Any]]:
+    """Table rows: epoch, train/test loss, restricted/excluded loss, Σθ², logit FVE, the key
+    irreps (their number with ``key_count``, for narrow terminals), then the similarity of each
+    irrep in ``labels``."""
     rows = []
     for row in series:
         losses = row["losses"]
@@ -89,7 +92,7 @@ def progress_rows(series: list[dict[str, Any]], labels: list[str]) -> list[list[
                 _g(losses["excluded_loss"]),
                 _g(row["sum_sq_weights"]),
                 f"{row['logit_fve']:.3f}",
-                len(row["key_irreps"]),
+                len(row["key_irreps"]) if key_count else ", ".join(row["key_irreps"]) or "-",
                 *(f"{row['similarity'][lab]:.3f}" for lab in labels),
             ]
         )

@@ -143,7 +143,7 @@ def _print_progress(inst: dict[str, Any]) -> None:
         f"run {inst['run']} instance {inst['instance']} (seed {inst['seed']}) over checkpoints",
         ["epoch", "train loss", "test loss", "restricted", "excluded", "Σθ²", "logit FVE",
          "#key", *labels],
-        progress_rows(prog["series"], labels),
+        progress_rows(prog["series"], labels, key_count=True),
     )  # fmt: skip
     m = prog["measures"]
     order = ", ".join(f"{lab} @{m['learned_at'][lab]}" for lab in m["learning_order"]) or "none"
