@@ -120,7 +120,7 @@ def test_bad_instance_method_and_run(tiny, run_cli):
     fresh = RunStore(root).paths(run_id).root / "analyses"
     before = sorted(p.name for p in fresh.iterdir()) if fresh.exists() else []
     one_line_exit_2(run_cli("analyze", run_id, "--store", str(root), "--instance", "2"))
-    one_line_exit_2(run_cli("analyze", run_id, "--store", str(root), "--method", "cosets"))
+    one_line_exit_2(run_cli("analyze", run_id, "--store", str(root), "--method", "nonsense"))
     one_line_exit_2(run_cli("analyze", "nope", "--store", str(root)))
     one_line_exit_2(run_cli("analyze", run_id, "--store", str(root), "--threads", "0"))
     after = sorted(p.name for p in fresh.iterdir()) if fresh.exists() else []
@@ -160,3 +160,26 @@ def test_run_of_another_task(tmp_path, run_cli):
     path.write_text(json.dumps(config))
     one_line_exit_2(run_cli("analyze", run_id, "--store", str(tmp_path)))
     assert not (store.paths(run_id).root / "analyses").exists()
+
+
+def test_coset_methods_through_analyze(tiny, run_cli):
+    from algolens.analysis.verdict import METHODS, run_method
+    from algolens.cli.analyze import COSET_METHODS
+
+    assert COSET_METHODS == tuple(METHODS)
+    root, mlp, tf = tiny
+    code, out, err = run_cli("analyze", mlp, "--store", str(root), "--method", "cosets", "--json")
+    assert code == 0, err
+    (result,) = json.loads(out)["runs"]
+    direct = run_method(RunStore(root), mlp, "cosets")
+    same = json.dumps(direct["instances"])  # as text: NaN (a constant neuron's C) != NaN
+    assert json.dumps(result["instances"]) == same
+    stored = json.loads((analyses_dir(root, mlp) / "cosets.json").read_text())
+    assert stored["method"] == "cosets" and json.dumps(stored["instances"]) == same
+    code, out, err = run_cli(
+        "analyze", mlp, "--store", str(root), "--method", "interventions", "--instance", "1"
+    )
+    assert code == 0 and "negate left" in out and "instance 1" in out
+    one_line_exit_2(run_cli("analyze", tf, "--store", str(root), "--method", "verdict"))
+    assert not (analyses_dir(root, tf) / "verdict.json").exists()
+    one_line_exit_2(run_cli("analyze", mlp, "--store", str(root), "--method", "cosets", "--tally"))

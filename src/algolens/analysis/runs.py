@@ -4,7 +4,8 @@ This is the API that sweeps and reproductions call:
 
 * :func:`run_irreps` — every instance of a run at its final weights, stored in the run folder;
 * :func:`run_progress` — one instance over the run's saved checkpoints (progress measures);
-* :func:`analyse_run_instances` — the same metric dicts without the store (any epoch).
+* :func:`analyse_run_instances` — the same metric dicts without the store (any epoch);
+* :func:`run_coset_method` — a coset method of :mod:`algolens.analysis.verdict`, stored likewise.
 
 Each instance's dict is :meth:`IrrepAnalysis.to_dict` plus ``instance``, ``seed`` and ``epoch``.
 Every check that can fail on user input (task, model, instance, group size, checkpoints) runs
@@ -190,3 +191,42 @@ def run_progress(
 
     source = {"epochs": epochs}
     return cached(store, run_id, METHOD, compute, instance=instance, source=source, force=force)
+
+
+def run_coset_method(
+    store: RunStore, run: str, method: str, *, force: bool = False
+) -> dict[str, Any]:
+    """The stored result of coset method ``method`` (:data:`algolens.analysis.verdict.METHODS`)
+    on every instance of a run, computed with :func:`algolens.analysis.verdict.run_method` when
+    missing, stale or ``force``."""
+    from algolens.analysis.verdict import run_method
+
+    run_id, _ = check_coset_run(store, run, method)
+    return cached(
+        store,
+        run_id,
+        method,
+        lambda: run_method(store, run_id, method),
+        source=weights_source(store, run_id),
+        force=force,
+    )
+
+
+def check_coset_run(
+    store: RunStore, run: str, method: str, instance: int | None = None
+) -> tuple[str, TrainConfig]:
+    """:func:`check_run` plus what the coset methods need: a known method, an MLP, and a group
+    up to :data:`algolens.analysis.cosets.MAX_COSET_ORDER` (all before any work)."""
+    from algolens.analysis.cosets import check_order
+    from algolens.analysis.verdict import METHODS as COSET_METHODS
+
+    if method not in COSET_METHODS:
+        raise ConfigError(f"unknown coset method {method!r}; use one of {', '.join(COSET_METHODS)}")
+    run_id, config = check_run(store, run, instance)
+    if config.model != "mlp":
+        raise ConfigError(
+            f"run {run_id} is a {config.model} run; --method {method} needs a group composition "
+            "MLP (separate left and right pre-activations)"
+        )
+    check_order(load_run_group(store, run_id))
+    return run_id, config

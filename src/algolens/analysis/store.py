@@ -27,8 +27,9 @@ from algolens.fileio import write_json_atomic
 from algolens.store import RunStore
 
 ANALYSES_DIR = "analyses"
-SCHEMAS: dict[str, int] = {"irreps": 2}
-"""Output schema of each analysis method (version 1: the unstored MLP-only irreps metrics)."""
+SCHEMAS: dict[str, int] = {"irreps": 2, "cosets": 1, "interventions": 1, "verdict": 1}
+"""Output schema of each analysis method (irreps version 1: the unstored MLP-only metrics; the
+coset methods are :data:`algolens.analysis.verdict.METHODS`)."""
 
 
 def analysis_path(store: RunStore, run_id: str, method: str, instance: int | None = None) -> Path:

@@ -1,9 +1,11 @@
-"""`algolens analyze RUN... --method irreps`: analyse runs, store the results in the run folders.
+"""`algolens analyze RUN... --method M`: analyse runs, store the results in the run folders.
 
-The general entry point for analyses of trained runs (irreps today; the coset, recursion,
-path-finding and logic analyses join it as methods). Results are stored as JSON in each run
-folder (``analyses/``, :mod:`algolens.analysis.store`) and reused until the weights or the code
-change; ``--force`` recomputes.
+The general entry point for analyses of trained runs: ``irreps`` (Chughtai et al.; with
+``--checkpoints`` and ``--tally``) and the coset methods ``cosets``, ``interventions``,
+``verdict`` (Stander et al., :mod:`algolens.analysis.verdict`); the recursion, path-finding and
+logic analyses join as further methods. Results are stored as JSON in each run folder
+(``analyses/``, :mod:`algolens.analysis.store`) and reused until the weights or the code change;
+``--force`` recomputes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from algolens.cli.runs import StoreOpt
 from algolens.errors import ConfigError
 from algolens.store import RunStore
 
-METHODS = ("irreps",)
+COSET_METHODS = ("cosets", "interventions", "verdict")
+"""Names of :data:`algolens.analysis.verdict.METHODS` (kept here so --help needs no import)."""
+METHODS = ("irreps", *COSET_METHODS)
 
 
 @app.command("analyze")
@@ -59,9 +63,10 @@ def analyze(
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the analyses as JSON.")] = False,
 ) -> None:
-    """Chughtai et al.'s irrep metrics of every instance of a run (key irreps, logit/weight/neuron
-    FVE, restricted and excluded loss), over checkpoints with --checkpoints, tallied over seeds
-    and runs with --tally."""
+    """Analyse every instance of a run. irreps: Chughtai et al.'s metrics (key irreps,
+    logit/weight/neuron FVE, restricted and excluded loss), over checkpoints with --checkpoints,
+    tallied over seeds and runs with --tally. cosets, interventions, verdict: Stander et al.'s
+    coset concentration, interventions, and the joint irreps/cosets verdict (MLP runs)."""
     from algolens.analysis.runs import check_run, run_irreps, run_progress
     from algolens.analysis.universality import PAPER_S5_MLP, compare_with_paper
     from algolens.analysis.universality import tally as make_tally
@@ -73,6 +78,9 @@ def analyze(
 
         torch.set_num_threads(threads)
     st = RunStore(store)
+    if method in COSET_METHODS:
+        _coset_method(st, runs, method, instance, checkpoints or tally, force, json)
+        return
     # every input error before any work or any file written
     checked = [check_run(st, run, instance, checkpoints=checkpoints) for run in runs]
     results: list[dict[str, Any]] = []
@@ -106,6 +114,62 @@ def analyze(
             _print_progress(inst)
     if summary is not None:
         _print_tally(summary, comparison)
+
+
+def _coset_method(
+    st: RunStore,
+    runs: list[str],
+    method: str,
+    instance: int | None,
+    irreps_only: bool,
+    force: bool,
+    json: bool,
+) -> None:
+    from algolens.analysis.runs import check_coset_run, run_coset_method
+
+    if irreps_only:
+        raise ConfigError(f"--checkpoints and --tally belong to --method irreps, not {method}")
+    checked = [check_coset_run(st, run, method, instance) for run in runs]  # before any work
+    outputs = []
+    for run_id, _ in checked:
+        with console.status(f"{method}: run {run_id}", spinner="dots"):
+            out = run_coset_method(st, run_id, method, force=force)
+        if instance is not None:
+            out = {**out, "instances": [out["instances"][instance]]}
+        outputs.append(out)
+    if json:
+        print_json({"method": method, "runs": outputs})
+        return
+    for out in outputs:
+        title = f"{method}: run {out['run']} ({out['group']})"
+        if method == "interventions":  # one row per intervention: the mean, or the one instance
+            rows = out["instances"][0]["interventions"] if instance is not None else out["mean"]
+            title += f", instance {instance}" if instance is not None else ", mean over seeds"
+        else:
+            rows = out["instances"]
+        _print_rows(title, [_scalars(row) for row in rows])
+
+
+def _print_rows(title: str, rows: list[dict[str, Any]]) -> None:
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    print_table(title, columns, [[row.get(c, "-") for c in columns] for row in rows])
+
+
+def _scalars(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Numbers and strings of a result, one level of nested dicts flattened (``a.b``), lists as
+    their length (``#name``): a table row for any method's per-instance JSON."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        name = prefix + k
+        if isinstance(v, float):
+            out[name] = f"{v:.4g}"
+        elif isinstance(v, (int, str)) or v is None:
+            out[name] = v
+        elif isinstance(v, list):
+            out["#" + name] = len(v)
+        elif isinstance(v, dict) and not prefix:
+            out.update(_scalars(v, name + "."))
+    return out
 
 
 def _print_instances(results: list[dict[str, Any]]) -> None:
