@@ -185,6 +185,7 @@ def test_exhausted_held_out_split_is_an_error():
     tiny = SplitSpec(Sampling(0, 0), n_train=10, n_test=5, ood_max_size=1)
     with pytest.raises(ConfigError, match="already in the train set"):
         split_inputs(tiny, ("bin",), "test", seed=0)
+    assert split_inputs(tiny, ("bin",), "rare", seed=0) == []
 
 
 def test_bad_split_specs():

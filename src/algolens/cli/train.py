@@ -1,4 +1,5 @@
-"""`algolens train`: train K seeds of a model on a group, from a TOML file or flags; resume runs."""
+"""`algolens train`: train K seeds of a model on a group or a recursion task, from a TOML file or
+flags; resume runs."""
 
 from __future__ import annotations
 
@@ -35,6 +36,26 @@ def train(
     group: Annotated[
         str | None, typer.Option(help="Group spec: S5, A5, C113, D59, S3xC2...")
     ] = None,
+    task: Annotated[
+        str | None, typer.Option(help="Task: composition (default) or recursion.")
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            help="Recursion: successor, predecessor, add, preorder, inorder, postorder, mirror, "
+            "or FILE.py:NAME (see docs/recursion.md)."
+        ),
+    ] = None,
+    max_size: Annotated[
+        int | None, typer.Option(help="Recursion: largest training size (bits or nodes).")
+    ] = None,
+    sampling: Annotated[
+        str | None, typer.Option(help="Recursion: uniform or balanced sampling.")
+    ] = None,
+    oversample: Annotated[
+        float | None, typer.Option(help="Recursion: share of examples from the rare tail.")
+    ] = None,
+    n_train: Annotated[int | None, typer.Option(help="Recursion: training examples.")] = None,
     model: Annotated[str | None, typer.Option(help="Model kind: mlp or transformer.")] = None,
     seeds: Annotated[
         str | None, typer.Option(help="Seeds trained together, e.g. 0-31 or 1,2,5.")
@@ -43,7 +64,8 @@ def train(
     recipe: Annotated[
         str | None,
         typer.Option(
-            help="Recipe giving the defaults: fast (groks S5 to 99.9 % test accuracy in seconds to a minute; see docs/training.md) or "
+            help="Recipe giving the defaults: fast (groks S5 to 99.9 % test accuracy in seconds "
+            "to a minute; see docs/training.md) or "
             "paper (the papers' AdamW settings, float64 loss); default fast."
         ),
     ] = None,
@@ -74,7 +96,11 @@ def train(
     checkpoints/*.safetensors). Stop it any time; `algolens train --resume RUN` continues from
     the last checkpoint and ends with the same weights as an uninterrupted run.
 
+    `--task recursion --function NAME` trains a transformer on a recursive function of binary
+    numbers or trees instead (docs/recursion.md); its summary adds exact-match accuracy per split.
+
     Examples: `algolens train --group S5 --seeds 0-3 --recipe fast`;
+    `algolens train --task recursion --function successor --lr 3e-3 --weight-decay 0.01`;
     `algolens train --config s5.toml --json`; `algolens train --resume 20261122-0427`.
     """
     import torch
@@ -97,7 +123,16 @@ def train(
 
         total = None
     else:
+        data = {"max_size": max_size, "sampling": sampling, "oversample": oversample,
+                "n_train": n_train}  # fmt: skip
+        data = {k: v for k, v in data.items() if v is not None}
+        if data and config is not None:
+            raise ConfigError(
+                "--max-size, --sampling, --oversample and --n-train cannot be combined with "
+                "--config; set them in the file's [recursion] table"
+            )
         overrides: dict[str, Any] = {
+            "task": task, "function": function, "recursion": data or None,
             "group": group, "model": model, "epochs": epochs, "train_frac": train_frac, "lr": lr,
             "weight_decay": weight_decay, "batch_size": batch_size, "eval_every": eval_every,
             "seeds": parse_seeds(seeds) if seeds is not None else None,
@@ -112,12 +147,14 @@ def train(
             cfg = make_config(recipe or "fast", **overrides)
         from algolens.train.trainer import build_task
 
-        task = build_task(cfg)  # a bad group or fraction fails here, before any progress bar
+        # a bad group or fraction fails here, before any progress bar (a recursion run's function
+        # runs inside start_run, before its run folder exists)
+        resolved = build_task(cfg).group if cfg.task == "composition" else None
         started: list[str] = []
 
         def job(progress: Any) -> dict[str, Any]:
             return start_run(
-                cfg, run_store, progress=progress, on_start=started.append, group=task.group
+                cfg, run_store, progress=progress, on_start=started.append, group=resolved
             )
 
         total = cfg.epochs
@@ -143,7 +180,8 @@ def _interrupted_message(run_id: str | None, store: RunStore) -> str:
 
 
 def _flag_values(local: dict[str, Any]) -> dict[str, Any]:
-    names = ("config", "group", "model", "seeds", "epochs", "recipe", "train_frac", "lr",
+    names = ("config", "group", "task", "function", "max_size", "sampling", "oversample",
+             "n_train", "model", "seeds", "epochs", "recipe", "train_frac", "lr",
              "weight_decay", "batch_size", "eval_every")  # fmt: skip
     return {f"--{n.replace('_', '-')}": local[n] for n in names}
 
@@ -198,12 +236,28 @@ def print_summary(summary: dict[str, Any]) -> None:
         ]
         for r in summary["seeds"]
     ]
+    what = summary["group"]
+    if summary.get("task") == "recursion":
+        what = f"recursion {summary['function']}"
     print_table(
-        f"run {summary['run_id']}: {summary['group']} {summary['model']}",
+        f"run {summary['run_id']}: {what} {summary['model']}",
         ["seed", "grok epoch", "train acc", "test acc", "test loss"],
         rows,
     )
+    if "splits" in summary:
+        print_table(
+            "exact-match accuracy per split (mean over seeds): teacher-forced / greedy",
+            ["split", "examples", "teacher-forced", "greedy"],
+            [
+                [name, m["n"], f"{_mean(m['tf_acc']):.4f}", f"{_mean(m['greedy_acc']):.4f}"]
+                for name, m in summary["splits"].items()
+            ],
+        )
     console.print(
         f"{summary['n_grokked']}/{len(rows)} seeds grokked (median epoch "
         f"{summary['median_grok_epoch']}), {summary['epochs']} epochs in {summary['wall_s']:.1f} s"
     )
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs) if xs else float("nan")

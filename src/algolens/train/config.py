@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from algolens.errors import ConfigError
+from algolens.tasks.recursion.settings import RecursionArgs
 
 ModelKind = Literal["mlp", "transformer"]
 MAX_SEEDS = 1024
@@ -81,7 +82,18 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
 
     recipe: str | None = Field(None, description="recipe the defaults came from (informational)")
-    task: Literal["composition"] = "composition"
+    task: Literal["composition", "recursion"] = "composition"
+    function: str | None = Field(
+        None, description="recursion: a built-in function (successor, ...) or FILE.py:NAME"
+    )
+    recursion: RecursionArgs | None = Field(
+        None, description="recursion: sizes, sampling and splits (default RecursionArgs())"
+    )
+    dataset_sha256: str | None = Field(
+        None,
+        pattern="^[0-9a-f]{64}$",
+        description="SHA-256 of the stored dataset (set by start_run for recursion runs)",
+    )
     group: str = Field("S5", description="group spec, e.g. S5, C113, D59, S3xC2")
     group_sha256: str | None = Field(
         None,
@@ -147,8 +159,30 @@ class TrainConfig(BaseModel):
             )
         return args
 
+    @model_validator(mode="before")
+    @classmethod
+    def _recursion_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("task") == "recursion":
+            data = {"model": "transformer", **data}
+            if data.get("recursion") is None:
+                data["recursion"] = {}
+        return data
+
     @model_validator(mode="after")
     def _check_combination(self) -> TrainConfig:
+        if self.task == "recursion":
+            if self.function is None:
+                raise ValueError("task 'recursion' needs a function (successor, ..., FILE.py:NAME)")
+            if self.model != "transformer":
+                raise ValueError("task 'recursion' trains a transformer, not an mlp")
+        else:
+            given = [
+                n
+                for n in ("function", "recursion", "dataset_sha256")
+                if getattr(self, n) is not None
+            ]
+            if given:
+                raise ValueError(f"{', '.join(given)} only apply to task 'recursion'")
         if self.schedule == "warmup" and self.warmup_epochs == 0:
             raise ValueError("schedule 'warmup' needs warmup_epochs >= 1")
         if self.warmup_epochs > self.epochs:
@@ -176,6 +210,9 @@ class TrainConfig(BaseModel):
         d.pop("recipe")
         if d["group_sha256"] is None:  # an unpinned config hashes as before the field existed
             d.pop("group_sha256")
+        for name in ("function", "recursion", "dataset_sha256"):  # absent from composition
+            if d[name] is None:
+                d.pop(name)
         if self.schedule != "cosine":
             d.pop("epochs")
         blob = json.dumps(d, sort_keys=True).encode()

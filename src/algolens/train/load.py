@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from algolens.errors import CheckpointError
 from algolens.groups import FiniteGroup
@@ -23,6 +24,9 @@ from algolens.train.checkpoint import (
 from algolens.train.config import TrainConfig, validate_config
 from algolens.train.run_group import read_group_file
 from algolens.train.trainer import build_task, model_config_dict
+
+if TYPE_CHECKING:
+    from algolens.tasks.recursion.dataset import RecursionDataset
 
 
 def run_config(store: RunStore, run: str) -> TrainConfig:
@@ -47,6 +51,41 @@ def load_run_group(store: RunStore, run: str) -> FiniteGroup:
     return read_group_file(store.paths(record.id).root, run_config(store, record.id).group_sha256)
 
 
+DATASET_FILE = "dataset.json"
+"""A recursion run's sampled inputs and answers (:mod:`algolens.tasks.recursion.dataset`)."""
+
+
+def load_run_dataset(store: RunStore, run: str) -> RecursionDataset:
+    """The stored dataset of recursion run ``run``, checked against the config's
+    ``dataset_sha256``; nothing is executed.
+
+    Raises:
+        StoreError: unknown run. CheckpointError: a missing, malformed or changed dataset.
+    """
+    from algolens.tasks.recursion.dataset import dataset_sha256, load_dataset
+
+    record = store.get(run)
+    config = run_config(store, record.id)
+    ds = load_dataset(store.paths(record.id).root / DATASET_FILE)
+    if config.dataset_sha256 is not None and dataset_sha256(ds) != config.dataset_sha256:
+        raise CheckpointError(
+            f"run {record.id}: {DATASET_FILE} differs from the dataset the run was trained on "
+            f"(SHA-256 {config.dataset_sha256[:12]}...); restore it or retrain"
+        )
+    return ds
+
+
+def run_task(store: RunStore, run: str) -> Any:
+    """The task of run ``run`` from its folder: a :class:`CompositionTask` on its stored group,
+    or a :class:`~algolens.tasks.recursion.task.RecursionTask` on its stored dataset."""
+    config = run_config(store, run)
+    if config.task == "recursion":
+        from algolens.tasks.recursion.task import RecursionTask
+
+        return RecursionTask(load_run_dataset(store, run))
+    return build_task(config, load_run_group(store, run))
+
+
 def checkpoint_epochs_of(store: RunStore, run: str) -> list[int]:
     """Epochs with a checkpoint in run ``run``, ascending."""
     record = store.get(run)
@@ -67,7 +106,7 @@ def load_run_model(
     """
     store = store if isinstance(store, RunStore) else RunStore(store)
     config = run_config(store, run)
-    group = load_run_group(store, run)
+    task = run_task(store, run)
     paths = store.paths(store.get(run).id)
     if epoch is None and paths.final.is_file():
         tensors, _ = load_checkpoint(
@@ -83,7 +122,7 @@ def load_run_model(
                 f"run {paths.root.name} has no {checkpoint_name(e)}; epochs: {sorted(found)}"
             )
         tensors, _ = load_checkpoint(found[e], fingerprint=config.fingerprint())
-    model = build_model(config.model, model_config_dict(config, build_task(config, group)))
+    model = build_model(config.model, model_config_dict(config, task))
     state = {n[len("model.") :]: t for n, t in tensors.items() if n.startswith("model.")}
     try:
         model.load_state_dict(state)

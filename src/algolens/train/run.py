@@ -31,7 +31,7 @@ from algolens.train.checkpoint import (
     save_checkpoint,
 )
 from algolens.train.config import TrainConfig
-from algolens.train.load import load_run_group, run_config
+from algolens.train.load import load_run_dataset, load_run_group, run_config
 from algolens.train.run_group import pin_group, write_group_file
 from algolens.train.trainer import EvalResult, Trainer
 
@@ -83,19 +83,42 @@ def start_run(
     Raises:
         ConfigError: the config pins another group than ``config.group`` resolves to.
     """
-    if group is None:
-        group = parse_group(config.group)
-    config = pin_group(config, group)
-    trainer = Trainer(config, group=group)
-    run_id = store.create(
-        "train",
-        config.to_dict(),
-        prepare=lambda folder: write_group_file(folder, group, config.group),
-    )
+    if config.task == "recursion":
+        trainer, prepare = _start_sequence(config)
+        config = trainer.config
+    else:
+        if group is None:
+            group = parse_group(config.group)
+        config = pin_group(config, group)
+        trainer = Trainer(config, group=group)
+
+        def prepare(folder: Path) -> None:
+            write_group_file(folder, group, config.group)
+
+    run_id = store.create("train", config.to_dict(), prepare=prepare)
     if on_start is not None:
         on_start(run_id)
     with store.lock(run_id):
         return _fit(trainer, store, run_id, progress=progress, resumed_from=None)
+
+
+def _start_sequence(config: TrainConfig) -> tuple[Trainer, Callable[[Path], None]]:
+    """The trainer of a new recursion run and the step that stores its dataset: the function (a
+    user's file included) runs here, once; the config pins the dataset's SHA-256."""
+    from algolens.tasks.recursion.dataset import build_dataset, dataset_sha256, save_dataset
+    from algolens.tasks.recursion.user import resolve_function, source_sha256
+    from algolens.train.config import validate_config
+    from algolens.train.load import DATASET_FILE
+    from algolens.train.sequence_trainer import SequenceTrainer
+
+    assert config.function is not None and config.recursion is not None
+    f = resolve_function(config.function)
+    path = config.function.rpartition(":")[0]
+    sha = source_sha256(Path(path)) if path else None
+    args = config.recursion
+    ds = build_dataset(f, args.split_spec(), args.data_seed, source_sha256=sha)
+    config = validate_config({**config.to_dict(), "dataset_sha256": dataset_sha256(ds)})
+    return SequenceTrainer(config, ds), lambda folder: save_dataset(ds, folder / DATASET_FILE)
 
 
 def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None) -> dict[str, Any]:
@@ -114,7 +137,7 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
     paths = store.paths(record.id)
     config = run_config(store, record.id)
     with store.lock(record.id):
-        group = load_run_group(store, record.id)
+        group = None if config.task == "recursion" else load_run_group(store, record.id)
         latest = latest_checkpoint(paths.checkpoints)
         if latest is None:
             raise CheckpointError(f"run {record.id} has no checkpoint to resume from")
@@ -122,7 +145,12 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
         tensors, meta = load_checkpoint(path, fingerprint=config.fingerprint())
         if meta.get("epoch") != epoch:
             raise CheckpointError(f"{path}: its epoch {meta.get('epoch')} does not match its name")
-        trainer = Trainer(config, group=group)
+        if group is None:
+            from algolens.train.sequence_trainer import SequenceTrainer
+
+            trainer: Trainer = SequenceTrainer(config, load_run_dataset(store, record.id))
+        else:
+            trainer = Trainer(config, group=group)
         trainer.load_state_tensors(tensors, epoch)
         for tmp in paths.checkpoints.glob(".*.tmp"):  # left by a kill during a write
             tmp.unlink()
@@ -206,9 +234,14 @@ def summarize(
                 row[key] = float(getattr(last, key)[k])
         per_seed.append(row)
     grokked = [r["grok_epoch"] for r in per_seed if r["grok_epoch"] is not None]
+    extra: dict[str, Any] = {}
+    if cfg.task == "recursion":  # every named split, teacher-forced and greedy
+        extra["function"] = cfg.function
+        extra["splits"] = trainer.split_metrics()  # type: ignore[attr-defined]
     return {
         "run_id": run_id,
-        "group": cfg.group,
+        "task": cfg.task,
+        "group": cfg.group if cfg.task == "composition" else None,
         "model": cfg.model,
         "recipe": cfg.recipe,
         "epochs": trainer.epoch,
@@ -220,6 +253,7 @@ def summarize(
         "median_grok_epoch": sorted(grokked)[len(grokked) // 2] if grokked else None,
         "wall_s": round(wall_s, 3),
         "seeds": per_seed,
+        **extra,
     }
 
 
@@ -228,7 +262,11 @@ def _metadata(trainer: Trainer) -> dict[str, Any]:
     return {
         "epoch": trainer.epoch,
         "fingerprint": cfg.fingerprint(),
-        "task": f"composition {cfg.group} train_frac={cfg.train_frac}",
+        "task": (
+            f"composition {cfg.group} train_frac={cfg.train_frac}"
+            if cfg.task == "composition"
+            else f"recursion {cfg.function}"
+        ),
         "model": cfg.model,
         "model_config": trainer.model_args,
         "seeds": list(cfg.seeds),

@@ -68,8 +68,12 @@ def build_task(config: TrainConfig, group: FiniteGroup | None = None) -> Composi
             default: resolve ``config.group``.
 
     Raises:
-        ConfigError: the config pins a group (``group_sha256``) and this group differs.
+        ConfigError: the config pins a group (``group_sha256``) and this group differs, or is a
+            recursion config (its task comes from its stored dataset; see
+            :class:`~algolens.train.sequence_trainer.SequenceTrainer`).
     """
+    if config.task != "composition":
+        raise ConfigError(f"a {config.task} task is built from its dataset, not from a group")
     spec = config.group if group is None else group
     task = CompositionTask(spec, config.train_frac, fmt=config.model)
     if config.group_sha256 is not None and group_sha256(task.group) != config.group_sha256:
@@ -80,8 +84,10 @@ def build_task(config: TrainConfig, group: FiniteGroup | None = None) -> Composi
     return task
 
 
-def model_config_dict(config: TrainConfig, task: CompositionTask) -> dict[str, Any]:
-    """The model config: ``config.model_args`` plus the sizes fixed by the task and the seeds."""
+def model_config_dict(config: TrainConfig, task: Any) -> dict[str, Any]:
+    """The model config: ``config.model_args`` plus the sizes fixed by the task and the seeds
+    (``task``: a :class:`CompositionTask` or a sequence task with ``n_vocab_in``, ``n_vocab`` and
+    ``seq_len``)."""
     args = dict(config.model_args)
     if config.model == "mlp":
         args.update(d_vocab=task.n_vocab, n_inst=config.n_inst)
@@ -131,15 +137,44 @@ class Trainer:
         self.device = torch.device(device)
         self.task = build_task(config, group)
         self.model_args = model_config_dict(config, self.task)
+        train_idx, test_idx = self.task.splits(config.seeds)
+        self._setup(
+            train_idx,
+            test_idx,
+            self.task.inputs,
+            self.task.targets,
+            row_elements=self.task.n_vocab,
+            instance_chunk=instance_chunk,
+        )
+
+    def _setup(
+        self,
+        train_idx: torch.Tensor,
+        test_idx: torch.Tensor,
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        *,
+        row_elements: int,
+        instance_chunk: int | None,
+    ) -> None:
+        """Model, data on the device, optimiser, flags and instance chunks, once ``config``,
+        ``device``, ``task`` and ``model_args`` are set (shared with
+        :class:`~algolens.train.sequence_trainer.SequenceTrainer`).
+
+        Args:
+            train_idx, test_idx: ``[inst, n_train]``, ``[inst, n_test]`` rows of ``inputs``.
+            inputs, targets: every row's model input and target(s).
+            row_elements: logits elements of one row (sizes the instance chunks).
+        """
+        config = self.config
         self.model = build_model(config.model, self.model_args)
         self.model.init_weights(config.seeds)
         self.model.to(self.device)
         k = config.n_inst
-        train_idx, test_idx = self.task.splits(config.seeds)
         self.train_idx = train_idx.to(self.device)  # [inst, n_train]
         self.test_idx = test_idx.to(self.device)  # [inst, n_test]
-        self.inputs = self.task.inputs.to(self.device)  # [N, pos]
-        self.targets = self.task.targets.to(self.device)  # [N]
+        self.inputs = inputs.to(self.device)  # [N, pos]
+        self.targets = targets.to(self.device)  # [N] (composition) or [N, pos] (sequences)
         self.params = {n: p for n, p in self.model.named_parameters() if p.requires_grad}
         self.optim = BatchedAdamW(
             self.params,
@@ -161,7 +196,7 @@ class Trainer:
         full = self.train_idx.shape[1]
         self.batch_size = full if config.batch_size is None else min(config.batch_size, full)
         if instance_chunk is None:
-            per_inst = self.batch_size * self.task.n_vocab  # logits elements per instance
+            per_inst = self.batch_size * row_elements  # logits elements per instance
             instance_chunk = max(1, CHUNK_ELEMENTS // per_inst)
         self.chunks = instance_chunks(self.model, config.model, self.model_args, instance_chunk)
         self._chunk_params = [dict(m.named_parameters()) for _, m in self.chunks]
@@ -331,6 +366,11 @@ class Trainer:
             part(ce, self.train_idx), part(acc, self.train_idx),
             part(ce, self.test_idx), part(acc, self.test_idx),
         )  # fmt: skip
+        return self._record(result)
+
+    def _record(self, result: EvalResult) -> EvalResult:
+        """Note the instances that reached ``grok_threshold`` and keep ``result`` as the latest
+        evaluation."""
         grokked = (result.test_acc >= self.config.grok_threshold) & (self.grok_epoch < 0)
         self.grok_epoch[grokked & self.alive] = self.epoch
         self.last_eval = result

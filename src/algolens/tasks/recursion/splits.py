@@ -95,10 +95,11 @@ def split_inputs(
     """The inputs (argument tuples) of ``split`` for ``seed``.
 
     ``test`` and ``rare`` leave out every input that ``train`` holds; where the sizes allow too few
-    other inputs they hold fewer than asked for (never duplicates of train).
+    other inputs they hold fewer than asked for (never duplicates of train); ``rare`` may end up
+    empty.
 
     Raises:
-        ConfigError: an unknown split, or a held-out split that finds no input outside train.
+        ConfigError: an unknown split, or a ``test`` split that finds no input outside train.
     """
     if split not in SPLITS:
         raise ConfigError(f"split {split!r} is unknown; use one of {', '.join(SPLITS)}")
@@ -113,7 +114,7 @@ def split_inputs(
         if len(out) == want:
             break
         out += [x for x in _draw(sampling, arg_kinds, want - len(out), rng) if x not in seen]
-    if want and not out:
+    if want and not out and split == "test":
         raise ConfigError(
             f"every {split} input of sizes {sampling.min_size}..{sampling.max_size} is already in "
             f"the train set; raise max_size or lower n_train"

@@ -1,0 +1,141 @@
+"""`SequenceTrainer`: the batched trainer on a sequence task (a stored recursion dataset).
+
+Same loop, optimiser, failure isolation, checkpoints and reduction as :class:`Trainer` (the sum
+over instances of each instance's mean), with the sequence protocol of
+:mod:`algolens.tasks.sequence`: the model reads ``prompt <sep> answer <eos>`` rows and each
+instance's loss is its mean cross-entropy over the masked answer and ``<eos>`` tokens of its
+batch. Accuracy is exact match of the whole answer: by teacher forcing in :meth:`evaluate` (which
+drives early stopping, ``test_acc`` being the in-distribution test split) and also by greedy
+decoding, for every named split, in :meth:`split_metrics`.
+
+Every seed trains on the same stored dataset (drawn with the config's ``data_seed``); seeds differ
+in initial weights and minibatch order. Rows ``0..n_train-1`` of :attr:`inputs` are the train
+split, the next ``n_test`` rows the test split.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from algolens.models import BatchedModel
+from algolens.tasks.recursion.dataset import RecursionDataset
+from algolens.tasks.recursion.features import accuracy_by_feature, input_features
+from algolens.tasks.recursion.task import RecursionTask
+from algolens.tasks.recursion.tokens import parse
+from algolens.tasks.sequence import (
+    greedy_correct,
+    greedy_decode,
+    masked_cross_entropy,
+    teacher_forced_correct,
+)
+from algolens.train.config import TrainConfig
+from algolens.train.trainer import EVAL_CHUNK_ELEMENTS, EvalResult, Trainer, model_config_dict
+
+
+class SequenceTrainer(Trainer):
+    """A :class:`Trainer` on the packed splits of a recursion dataset.
+
+    Args:
+        config: a validated config with ``task="recursion"``.
+        dataset: the run's stored dataset (never recomputed here).
+        device, instance_chunk: as for :class:`Trainer`.
+
+    Attributes:
+        task: the :class:`RecursionTask`.
+        inputs, targets, mask: ``[n_train + n_test, T-1]``: model input, next tokens, loss mask.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        dataset: RecursionDataset,
+        *,
+        device: str | torch.device = "cpu",
+        instance_chunk: int | None = None,
+    ) -> None:
+        self.config = config
+        self.device = torch.device(device)
+        self.task = RecursionTask(dataset)
+        self.model_args = model_config_dict(config, self.task)
+        train, test = self.task.splits["train"], self.task.splits["test"]
+        k, n_tr, n_te = config.n_inst, len(train), len(test)
+        tokens = torch.cat([train.tokens, test.tokens])  # [n_train + n_test, T]
+        self.mask = torch.cat([train.mask, test.mask]).to(self.device)  # [N, T-1]
+        self._setup(
+            train_idx=torch.arange(n_tr).expand(k, n_tr).contiguous(),
+            test_idx=(n_tr + torch.arange(n_te)).expand(k, n_te).contiguous(),
+            inputs=tokens[:, :-1],
+            targets=tokens[:, 1:],
+            row_elements=self.task.seq_len * self.task.n_vocab,
+            instance_chunk=instance_chunk,
+        )
+
+    def instance_losses(
+        self, rows: torch.Tensor, model: BatchedModel | None = None
+    ) -> torch.Tensor:
+        """Mean cross-entropy of each instance over the masked tokens of its ``rows``
+        ``[inst, batch]``: ``[inst]``."""
+        model = self.model if model is None else model
+        logits = model(self.inputs[rows])  # [inst, batch, T-1, d_vocab]
+        return masked_cross_entropy(logits, self.targets[rows], self.mask[rows], self.loss_dtype)
+
+    @torch.no_grad()
+    def evaluate(self) -> EvalResult:
+        """Loss (token mean) and teacher-forced exact-match accuracy on train and test."""
+        k, n = self.config.n_inst, self.inputs.shape[0]
+        ce_sum = torch.zeros(k, n, dtype=self.loss_dtype, device=self.device)
+        correct = torch.zeros(k, n, dtype=torch.bool, device=self.device)
+        row_elements = self.task.seq_len * self.task.n_vocab
+        for sl, model in self._passes():
+            kc = sl.stop - sl.start
+            step = max(1, EVAL_CHUNK_ELEMENTS // (kc * row_elements))
+            for start in range(0, n, step):
+                x = self.inputs[start : start + step].expand(kc, -1, -1)  # [inst, batch, T-1]
+                logits = model(x).to(self.loss_dtype)  # [inst, batch, T-1, d_vocab]
+                b = x.shape[1]
+                tgt, mask = self.targets[start : start + b], self.mask[start : start + b]
+                ce = torch.nn.functional.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]), tgt.expand(kc, -1, -1).reshape(-1),
+                    reduction="none",
+                ).view(kc, b, -1)  # fmt: skip
+                ce_sum[sl, start : start + b] = (ce * mask).sum(-1)
+                hit = (logits.argmax(-1) == tgt) | ~mask  # [inst, batch, T-1]
+                correct[sl, start : start + b] = hit.all(-1)
+        n_tokens = self.mask.sum(-1).to(self.loss_dtype)  # [N]
+
+        def part(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            loss = ce_sum.gather(1, idx).sum(1) / n_tokens[idx[0]].sum()
+            return loss.cpu(), correct.gather(1, idx).to(self.loss_dtype).mean(1).cpu()
+
+        (tr_loss, tr_acc), (te_loss, te_acc) = part(self.train_idx), part(self.test_idx)
+        return self._record(EvalResult(self.epoch, tr_loss, tr_acc, te_loss, te_acc))
+
+    @torch.no_grad()
+    def split_metrics(self, batch: int = 512) -> dict[str, dict[str, Any]]:
+        """Exact-match accuracy of every instance on every named split, by teacher forcing and
+        by greedy decoding, and greedy accuracy by structural feature
+        (:mod:`algolens.tasks.recursion.features`): ``{split: {"n": N, "tf_acc": [K floats],
+        "greedy_acc": [...], "greedy_by_feature": {feature: {value: {"n", "acc"}}}}}``."""
+        out: dict[str, dict[str, Any]] = {}
+        k = self.config.n_inst
+        for name, data in self.task.splits.items():
+            tf = torch.zeros(k, len(data), dtype=torch.bool)
+            gr = torch.zeros(k, len(data), dtype=torch.bool)
+            for start in range(0, len(data), batch):
+                part = data.subset(torch.arange(start, min(start + batch, len(data))))
+                x = part.inputs.to(self.device).expand(k, -1, -1)  # [inst, batch, T-1]
+                tf[:, start : start + len(part)] = teacher_forced_correct(self.model(x).cpu(), part)
+                written = greedy_decode(lambda t: self.model(t.to(self.device)).cpu(), part, k)
+                gr[:, start : start + len(part)] = greedy_correct(written, part)
+            inputs = self.task.dataset.splits[name].inputs
+            kinds = self.task.dataset.arg_kinds
+            features = [input_features(parse(x, kinds)) for x in inputs]
+            out[name] = {
+                "n": len(data),
+                "tf_acc": tf.double().mean(1).tolist(),
+                "greedy_acc": gr.double().mean(1).tolist(),
+                "greedy_by_feature": accuracy_by_feature(gr.tolist(), features),
+            }
+        return out
