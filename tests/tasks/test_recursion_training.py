@@ -221,3 +221,31 @@ def test_cli_bad_recursion_runs_are_one_line_and_create_nothing(run_cli, tmp_pat
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err
     assert not (store / "runs").exists() or not any((store / "runs").iterdir())
+
+
+@pytest.mark.parametrize("model", ["mlp", "transformer"])
+def test_composition_trainer_setup_is_the_tasks_own_data_and_model(model):
+    """The trainer refactor (shared _setup) leaves composition data and initial weights as the
+    task and model builders make them."""
+    from algolens.models import build_model
+    from algolens.tasks import CompositionTask
+    from algolens.train.trainer import CHUNK_ELEMENTS, Trainer, model_config_dict
+
+    cfg = make_config("fast", group="S3", seeds=[3, 4], model=model, batch_size=5)
+    trainer = Trainer(cfg)
+    task = CompositionTask("S3", cfg.train_frac, fmt=model)
+    assert torch.equal(trainer.inputs, task.inputs) and torch.equal(trainer.targets, task.targets)
+    for k, seed in enumerate(cfg.seeds):
+        tr, te = task.split(seed)
+        assert torch.equal(trainer.train_idx[k], tr) and torch.equal(trainer.test_idx[k], te)
+    fresh = build_model(model, model_config_dict(cfg, task))
+    fresh.init_weights(cfg.seeds)
+    for (n, p), (_, q) in zip(trainer.model.state_dict().items(), fresh.state_dict().items()):
+        assert torch.equal(p, q), n
+    assert trainer.batch_size == 5
+    expected_chunk = max(1, CHUNK_ELEMENTS // (5 * task.n_vocab))
+    assert trainer.chunks[0][0] == slice(0, min(expected_chunk, 2))
+    with pytest.raises(ConfigError, match="built from its dataset"):
+        from algolens.train.trainer import build_task
+
+        build_task(tiny())

@@ -2,8 +2,13 @@
 
 A task is a finite, fully enumerated dataset: every input row and its answer are held as tensors,
 and a train/test split is a pure function of an integer seed. Group composition
-(:mod:`algolens.tasks.composition`) implements it now; recursion and path-finding tasks will
-implement the same protocol.
+(:mod:`algolens.tasks.composition`) implements it.
+
+Sequence tasks, whose answers are several tokens and whose data are sampled rather than
+enumerated, use :mod:`algolens.tasks.sequence` instead (packed ``prompt <sep> answer <eos>``
+rows, a loss mask, exact match by teacher forcing and greedy decoding); the recursion tasks
+(:class:`algolens.tasks.recursion.task.RecursionTask`) are the first, trained by
+:class:`algolens.train.sequence_trainer.SequenceTrainer`.
 """
 
 from __future__ import annotations
