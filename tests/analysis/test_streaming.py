@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -157,3 +160,17 @@ def test_sum_of_squared_weights_counts_trainable_parameters_only():
     model = random_model("transformer", 6, seed=4)
     expected = sum(float((p.detach() ** 2).sum()) for p in model.parameters() if p.requires_grad)
     assert readout(model).sq_weights == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_dead_network_gives_finite_json_and_the_uniform_loss():
+    g = parse_group("S3")
+    model = random_model("mlp", 6, seed=0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    d = analyse_model(g, model).to_dict()
+    json.dumps(d, allow_nan=False)  # no NaN anywhere
+    assert d["key_irreps"] == [] and d["neurons"]["assigned"] == {"dead": model.cfg.d_mlp}
+    for name in ("loss", "restricted_loss", "excluded_loss"):
+        assert d["losses"][name] == pytest.approx(math.log(6), rel=1e-6)
+    assert d["losses"]["accuracy"] == 0.0  # ties are not correct
