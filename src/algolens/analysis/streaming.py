@@ -2,7 +2,8 @@
 
 No ``|G|³`` array is ever held: a block of ``B`` left operands holds ``B·|G|`` feature rows
 (``[B, |G|, d_feat]``) and, in the second pass, ``B·|G|²`` logits; ``B`` is chosen so a block
-holds about :data:`BLOCK_ELEMENTS` logits (64 MiB in float64), whatever the group.
+holds about :data:`BLOCK_ELEMENTS` logits (32 MiB in float32, the losses' default precision),
+whatever the group.
 
 * :func:`pair_sums` (pass 1) accumulates the sums of the features ``h[a, b]`` over the pairs
   with the same product, the same left operand and the same right operand, and their Gram
@@ -82,7 +83,8 @@ class LogitSums:
     Attributes:
         loss_sum, correct: summed cross-entropy and number of correct argmaxes, per split.
         count: number of pairs per split.
-        excluded_loss_sum: summed cross-entropy of ``L[a,b] − R[a·b]`` on each split.
+        excluded_loss_sum: summed cross-entropy of ``L[a,b] − R[a·b]``, on ``"train"`` when a
+            split was given, else on ``"all"`` (the only key).
 
     Splits are ``"all"``, ``"train"`` and ``"test"`` (train/test only when a split was given).
     """
