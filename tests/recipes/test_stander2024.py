@@ -45,7 +45,7 @@ def test_intervention_claims_compare_accuracy_within_tolerance():
 def test_spectra_claims_all_agree_with_table_5():
     claims = rec.spectra_claims()
     assert len(claims) == 4 and all(c.agree for c in claims)
-    assert claims[3].ours == "32 55.56 %, 41 44.44 %"
+    assert claims[3].ours == "(3,2) 55.56 %, (4,1) 44.44 %"
 
 
 def test_unembedding_claims():
