@@ -20,6 +20,7 @@ def _register() -> None:
         demo,  # noqa: F401  (registers `algolens demo`)
         group,  # noqa: F401  (registers `algolens group ...`)
         group_spectra,  # noqa: F401  (registers `algolens group spectra`)
+        predict,  # noqa: F401  (registers `algolens predict`)
         report,  # noqa: F401  (registers `algolens report`)
         reproduce,  # noqa: F401  (registers `algolens reproduce`)
         runs,  # noqa: F401  (registers `algolens runs ...`)
