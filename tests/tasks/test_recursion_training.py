@@ -249,3 +249,16 @@ def test_composition_trainer_setup_is_the_tasks_own_data_and_model(model):
         from algolens.train.trainer import build_task
 
         build_task(tiny())
+
+
+def test_a_recursion_run_has_no_group(tmp_path):
+    from algolens.train.load import load_run_group
+    from algolens.train.run import start_run
+
+    store = RunStore(tmp_path / "store")
+    run = start_run(tiny(epochs=1), store)["run_id"]
+    assert not (store.paths(run).root / "group.json").exists()
+    with pytest.raises(
+        CheckpointError, match="is a recursion run \\(successor\\): it has a stored"
+    ):
+        load_run_group(store, run)

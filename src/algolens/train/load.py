@@ -44,11 +44,18 @@ def load_run_group(store: RunStore, run: str) -> FiniteGroup:
 
     Raises:
         StoreError: unknown run.
-        CheckpointError: a run without a stored group (trained by an older algolens: retrain
-            it), or a ``group.json`` whose hash differs from the config's ``group_sha256``.
+        CheckpointError: a recursion run, a run without a stored group (trained by an older
+            algolens: retrain it), or a ``group.json`` whose hash differs from the config's
+            ``group_sha256``.
     """
     record = store.get(run)
-    return read_group_file(store.paths(record.id).root, run_config(store, record.id).group_sha256)
+    config = run_config(store, record.id)
+    if config.task != "composition":
+        raise CheckpointError(
+            f"run {record.id} is a {config.task} run ({config.function}): it has a stored "
+            f"dataset, not a group"
+        )
+    return read_group_file(store.paths(record.id).root, config.group_sha256)
 
 
 DATASET_FILE = "dataset.json"
