@@ -124,6 +124,10 @@ def test_kinds_from_annotations_or_first_answer(tmp_path):
         ),
         ("def f(n) -> Tree:\n    return n\n", "returned a bin on input 'B0 Z' where a tree"),
         ("def f(n):\n    raise SystemExit(3)\n", "SystemExit: 3"),
+        (
+            "def f(n):\n    return [1] * 1025\n",
+            "returned 1025 tokens on input 'B0 Z', more than 1024",
+        ),
     ],
     ids=[
         "loop",
@@ -135,6 +139,7 @@ def test_kinds_from_annotations_or_first_answer(tmp_path):
         "mixed",
         "declared",
         "exit",
+        "huge",
     ],
 )
 def test_bad_calls_are_one_line(tmp_path, body, fragment):

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from algolens.errors import ConfigError, SizeLimitError, SpecError
 from algolens.tasks.recursion.functions import FUNCTIONS, RecursiveFunction
-from algolens.tasks.recursion.tokens import Kind, encode_args, kind_of
+from algolens.tasks.recursion.tokens import Kind, encode, encode_args, kind_of
 from algolens.tasks.recursion.values import B0, B1, Bin, Leaf, Node, Tree, Z
 
 CALL_LIMIT_S = 1.0
@@ -49,6 +49,8 @@ TOTAL_LIMIT_S = 300.0
 """Default wall-clock limit of all calls that build one dataset."""
 MAX_FILE_BYTES = 1_000_000
 """Largest function file read."""
+MAX_ANSWER_TOKENS = 1024
+"""Longest answer (in tokens) a user function may return; longer rows would not fit a model."""
 _KIND_OF_HINT = {Bin: "bin", Z: "bin", B0: "bin", B1: "bin", Tree: "tree", Leaf: "tree"}
 _KIND_OF_HINT[Node] = "tree"
 
@@ -198,6 +200,12 @@ def call_all(
             raise UserFunctionError(
                 f"{f.name} returned a wrong value on input {shown!r}: {exc}"
             ) from None
+        n_tokens = len(encode(answer))
+        if n_tokens > MAX_ANSWER_TOKENS:
+            raise UserFunctionError(
+                f"{f.name} returned {n_tokens} tokens on input {shown!r}, more than "
+                f"{MAX_ANSWER_TOKENS}; return a smaller value"
+            )
         if out_kind is None:
             out_kind = kind
         elif kind != out_kind:
