@@ -262,3 +262,20 @@ def test_a_recursion_run_has_no_group(tmp_path):
         CheckpointError, match="is a recursion run \\(successor\\): it has a stored"
     ):
         load_run_group(store, run)
+
+
+def test_training_reads_only_the_train_width():
+    """Train rows are shorter than ood rows; the loss on the cut rows equals the loss on the
+    full-width rows (the columns cut are padding, unscored and causally invisible)."""
+    from algolens.tasks.sequence import masked_cross_entropy
+    from algolens.train.sequence_trainer import SequenceTrainer
+
+    cfg = tiny()
+    trainer = SequenceTrainer(cfg, _dataset(cfg))
+    assert trainer.train_width < trainer.task.seq_len  # ood rows (6-7 bits) are wider
+    rows = trainer.train_idx
+    cut = trainer.instance_losses(rows)
+    logits = trainer.model(trainer.inputs[rows])  # full width
+    full = masked_cross_entropy(logits, trainer.targets[rows], trainer.mask[rows], torch.float64)
+    torch.testing.assert_close(cut, full, rtol=1e-12, atol=1e-12)
+    assert not trainer.mask[rows][..., trainer.train_width :].any()

@@ -45,6 +45,8 @@ class SequenceTrainer(Trainer):
     Attributes:
         task: the :class:`RecursionTask`.
         inputs, targets, mask: ``[n_train + n_test, T-1]``: model input, next tokens, loss mask.
+        train_width: positions a training step reads (the widest train row minus one; the
+            common width T also fits the longer held-out splits).
     """
 
     def __init__(
@@ -62,6 +64,9 @@ class SequenceTrainer(Trainer):
         train, test = self.task.splits["train"], self.task.splits["test"]
         k, n_tr, n_te = config.n_inst, len(train), len(test)
         tokens = torch.cat([train.tokens, test.tokens])  # [n_train + n_test, T]
+        # training reads only the train rows' own width: later columns are padding there, which
+        # causal attention never lets reach a scored position
+        self.train_width = int((train.prompt_len + train.answer_len).max()) - 1
         self.mask = torch.cat([train.mask, test.mask]).to(self.device)  # [N, T-1]
         self._setup(
             train_idx=torch.arange(n_tr).expand(k, n_tr).contiguous(),
@@ -78,8 +83,10 @@ class SequenceTrainer(Trainer):
         """Mean cross-entropy of each instance over the masked tokens of its ``rows``
         ``[inst, batch]``: ``[inst]``."""
         model = self.model if model is None else model
-        logits = model(self.inputs[rows])  # [inst, batch, T-1, d_vocab]
-        return masked_cross_entropy(logits, self.targets[rows], self.mask[rows], self.loss_dtype)
+        w = self.train_width
+        logits = model(self.inputs[rows][..., :w])  # [inst, batch, w, d_vocab]
+        targets, mask = self.targets[rows][..., :w], self.mask[rows][..., :w]
+        return masked_cross_entropy(logits, targets, mask, self.loss_dtype)
 
     @torch.no_grad()
     def evaluate(self) -> EvalResult:
