@@ -120,32 +120,27 @@ def test_bad_shapes_and_prime_groups_are_refused():
         coset_concentration(parse_group("C7"), np.ones((7, 1)), np.ones((7, 1)))
 
 
-def test_unembedding_correlation_splits_pairs_by_subgroup():
+def test_unembedding_correlation_splits_pairs_by_subgroup_and_coset():
     g = parse_group("S4")
     lattice = g.subgroup_lattice
     rng = np.random.default_rng(4)
-    # neurons 0-2 on one S3 (point stabiliser of 3), 3 on a conjugate, 4 on the sign (A4)
-    cols = [rng.normal(size=4)[g.perms[:, 3]] for _ in range(3)]
-    cols += [
-        rng.normal(size=4)[g.perms[:, 0]],
-        np.where(np.isin(range(24), g.commutator_subgroup), 1.0, -1.0),
-    ]
+    # neurons 0-2 on one S3 (point stabiliser of 3): 0 and 1 largest where x(3) = 0, 2 where
+    # x(3) = 1; neuron 3 on a conjugate S3; neuron 4 the sign (A4)
+    phis = [[3.0, 1.0, 0.5, 0.0], [2.0, 0.0, 1.0, 0.5], [0.0, 3.0, 1.0, 2.0]]
+    cols = [np.array(phi)[g.perms[:, 3]] for phi in phis]
+    sgn = np.where(np.isin(range(24), g.commutator_subgroup), 1.0, -1.0)
+    cols += [rng.normal(size=4)[g.perms[:, 0]], sgn]
     f = np.stack(cols, axis=1)
     conc = coset_concentration(g, f, f)
     assert [lattice.classes[c].label for c in conc.best_class[0]] == ["D3"] * 4 + ["A4"]
     base = rng.normal(size=24)
-    w_u = np.stack(
-        [
-            base,
-            base + 0.1 * rng.normal(size=24),
-            2 * base + 1,
-            rng.normal(size=24),
-            rng.normal(size=24),
-        ]
-    )
-    got = unembedding_correlation(g, conc, w_u)
+    w_u = np.stack([base, base + 0.1 * rng.normal(size=24), 2 * base + 1,
+                    rng.normal(size=24), rng.normal(size=24)])  # fmt: skip
+    got = unembedding_correlation(g, conc, f, f, w_u)
     c = np.corrcoef(w_u)
-    assert got["n_same_subgroup"] == 3 and got["n_same_class"] == 3 and got["n_baseline"] == 4
-    assert got["same_subgroup"] == pytest.approx(np.mean([c[0, 1], c[0, 2], c[1, 2]]))
+    assert [got["n_" + k] for k in ("same_coset", "same_subgroup", "same_class", "baseline")] == [
+        1, 2, 3, 4]  # fmt: skip
+    assert got["same_coset"] == pytest.approx(c[0, 1])
+    assert got["same_subgroup"] == pytest.approx(np.mean([c[0, 2], c[1, 2]]))
     assert got["same_class"] == pytest.approx(np.mean([c[0, 3], c[1, 3], c[2, 3]]))
     assert got["baseline"] == pytest.approx(np.mean(c[:4, 4]))

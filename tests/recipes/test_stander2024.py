@@ -14,8 +14,8 @@ from algolens.store import RunStore
 
 def seed(scores, n_sign=2, base=1.0, ablated=1.0, outcomes=None, unembed=None):
     out = {"base": (base, 1e-3), "ablate C ≥ 1": (ablated, 1e-3)} | (outcomes or {})
-    un = unembed or {"same_subgroup": 0.8, "same_class": 0.05, "baseline": 0.0,
-                     "n_same_subgroup": 3, "n_same_class": 2, "n_baseline": 5}  # fmt: skip
+    un = unembed or {"same_coset": 0.8, "same_class": 0.05, "baseline": 0.0,
+                     "n_same_coset": 3, "n_same_class": 2, "n_baseline": 5}  # fmt: skip
     return rec.SeedResult(np.asarray(scores, dtype=float), n_sign, out, un)
 
 
@@ -50,8 +50,8 @@ def test_spectra_claims_all_agree_with_table_5():
 
 def test_unembedding_claims():
     c = rec.unembedding_claims([seed([0.0]), seed([0.0], unembed={
-        "same_subgroup": 0.2, "same_class": 0.0, "baseline": 0.0,
-        "n_same_subgroup": 1, "n_same_class": 0, "n_baseline": 0})])  # fmt: skip
+        "same_coset": 0.2, "same_class": 0.0, "baseline": 0.0,
+        "n_same_coset": 1, "n_same_class": 0, "n_baseline": 0})])  # fmt: skip
     assert c[0].agree is False and "0.50 over 4 pairs" in c[0].ours  # mean of 0.8 and 0.2
     assert c[1].agree is True and "0.05 over 2 pairs" in c[1].ours  # the seed without pairs skipped
 

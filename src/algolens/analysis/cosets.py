@@ -269,18 +269,36 @@ def _suffix(lattice: SubgroupLattice, c: int) -> str:
     return "" if len(same) == 1 else f"#{same.index(c) + 1}"
 
 
+def top_cosets(
+    group: FiniteGroup, conc: CosetConcentration, f: np.ndarray, side: int
+) -> np.ndarray:
+    """``[k]`` for pre side ``side``: the id of the coset (of each neuron's own minimising
+    subgroup and coset side) on which the neuron's mean pre-activation ``f`` ``[|G|, k]`` is
+    largest."""
+    lattice = group.subgroup_lattice
+    out = np.empty(f.shape[1], dtype=np.int64)
+    for j in range(f.shape[1]):
+        coset_side = int(conc.best_coset_side[side, j])
+        ids = lattice.coset_table(SIDES[coset_side])[conc.best_subgroup[side, j]]
+        out[j] = int(np.argmax(np.bincount(ids, weights=f[:, j])))  # equal sizes: sums suffice
+    return out
+
+
 def unembedding_correlation(
-    group: FiniteGroup, conc: CosetConcentration, w_u: np.ndarray, *, tol: float = 1e-2
-) -> dict[str, float | int]:
+    group: FiniteGroup, conc: CosetConcentration, f_left: np.ndarray, f_right: np.ndarray,
+    w_u: np.ndarray, *, tol: float = 1e-2,
+) -> dict[str, float | int]:  # fmt: skip
     """Mean Pearson correlation of the unembedding rows of pairs of coset neurons.
 
-    Pairs of neurons with coset score < ``tol`` are split by their left side's minimising
-    subgroups: ``same_subgroup`` (the identical subgroup), ``same_class`` (conjugate, different
-    subgroups) and ``baseline`` (non-conjugate). Stander et al. report 0.81 for neurons of the
-    same coset and ≈ 0 for the same conjugacy class; we read "same coset" as "same subgroup".
+    Pairs of neurons with coset score < ``tol`` are split into: ``same_coset`` (the same
+    minimising subgroups and coset sides on both sides, and the same top coset on both sides,
+    :func:`top_cosets`), ``same_subgroup`` (the same subgroups, other cosets), ``same_class``
+    (the rest whose left subgroups are conjugate) and ``baseline`` (non-conjugate). Stander et al.
+    report 0.81 for neurons of the same coset and ≈ 0 for the same conjugacy class.
 
     Args:
-        w_u: ``[d_mlp, |G|]`` the unembedding of one instance.
+        f_left, f_right: ``[|G|, k]`` the pre-activations ``conc`` was computed from.
+        w_u: ``[k, |G|]`` the unembedding of one instance.
 
     Returns:
         ``{kind: mean correlation, "n_" + kind: number of pairs}``; NaN where no pair exists.
@@ -292,14 +310,28 @@ def unembedding_correlation(
     live = norms > 0
     coset, rows = coset[live], rows[live] / norms[live, None]
     corr = rows @ rows.T  # [m, m]
-    sub = conc.best_subgroup[0, coset]
+    tops = [top_cosets(group, conc, f, s)[coset] for s, f in enumerate((f_left, f_right))]
+    key = np.stack(
+        [
+            conc.best_subgroup[0, coset],
+            conc.best_subgroup[1, coset],
+            conc.best_coset_side[0, coset],
+            conc.best_coset_side[1, coset],
+        ],
+        axis=1,
+    )  # fmt: skip  [m, 4]
+    same_sub = (key[:, None, :] == key[None, :, :]).all(-1)  # [m, m]
+    same_top = (tops[0][:, None] == tops[0][None, :]) & (tops[1][:, None] == tops[1][None, :])
     cls = conc.best_class[0, coset]
     upper = np.triu(np.ones_like(corr, dtype=bool), k=1)
-    same_sub = (sub[:, None] == sub[None, :]) & upper
-    same_cls = (cls[:, None] == cls[None, :]) & upper & ~same_sub
-    other = upper & ~same_sub & ~same_cls
+    same_cos = same_sub & same_top & upper
+    same_sub = same_sub & ~same_top & upper
+    same_cls = (cls[:, None] == cls[None, :]) & upper & ~same_sub & ~same_cos
+    other = upper & ~same_cos & ~same_sub & ~same_cls
     out: dict[str, float | int] = {}
-    for name, mask in (("same_subgroup", same_sub), ("same_class", same_cls), ("baseline", other)):
+    kinds = (("same_coset", same_cos), ("same_subgroup", same_sub), ("same_class", same_cls),
+             ("baseline", other))  # fmt: skip
+    for name, mask in kinds:
         out[name] = float(corr[mask].mean()) if mask.any() else float("nan")
         out["n_" + name] = int(mask.sum())
     return out

@@ -252,7 +252,7 @@ def cosets_json(model: MLP, group: FiniteGroup) -> dict[str, Any]:
         "sign_neurons": fam.sign,
         "families": fam.counts,
         "unembedding": unembedding_correlation(
-            group, conc, model.W_U[0].detach().double().numpy(), tol=COSET_TOL
+            group, conc, w_a, w_b, model.W_U[0].detach().double().numpy(), tol=COSET_TOL
         ),
     }
 

@@ -64,7 +64,7 @@ PAPER_SPECTRA: dict[str, dict[tuple[int, ...], float]] = {
     "D6": {(3, 2): 0.556, (4, 1): 0.444},  # S3×S2
 }
 """Table 5: shares of the centred indicator of S5's subgroups (our class labels)."""
-PAPER_UNEMBED = {"same_subgroup": 0.81, "same_class": 0.0}
+PAPER_UNEMBED = {"same_coset": 0.81, "same_class": 0.0}
 ACC_TOLERANCE = 0.05
 CORR_TOLERANCE = 0.15
 FISHER_ALPHA = 0.05
@@ -166,7 +166,7 @@ def analyse_run(store: RunStore, run_id: str, log: Callable[[str], None]) -> lis
         out.append(
             SeedResult(
                 conc.neuron_score, len(sign), {o.name: (o.accuracy, o.loss) for o in rows},
-                unembedding_correlation(group, conc, w_u),
+                unembedding_correlation(group, conc, w_a, w_b, w_u),
             )
         )  # fmt: skip
         log(f"{group.name} seed {k}: min C_H < 1 for {np.mean(conc.neuron_score < 1):.1%} of "
@@ -251,14 +251,19 @@ def spectra_claims() -> list[Claim]:
 
 
 def unembedding_claims(results: Sequence[SeedResult]) -> list[Claim]:
-    """Same-coset (our reading: same subgroup) and same-class unembedding correlations."""
+    """Same-coset and same-class unembedding correlations (:func:`unembedding_correlation`)."""
     out = []
     for kind, paper in PAPER_UNEMBED.items():
         vals = [r.unembed[kind] for r in results if r.unembed["n_" + kind] > 0]
         pairs = sum(r.unembed["n_" + kind] for r in results)
         if not vals:
             out.append(
-                Claim(f"unembedding correlation, {kind}", f"{paper:g}", "no such pairs", None)
+                Claim(
+                    f"unembedding correlation, {kind.replace('_', ' ')}",
+                    f"{paper:g}",
+                    "no such pairs",
+                    None,
+                )
             )
             continue
         mean = float(np.mean(vals))

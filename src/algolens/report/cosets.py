@@ -75,10 +75,10 @@ def _families(report: HtmlReport, instances: list[dict[str, Any]]) -> None:
         [[label, c, f"{c / n:.1%}"] for label, c in sorted(totals.items(), key=lambda x: -x[1])],
     )
     report.table(
-        ["seed", "share min C_H < 1", "median score", "sign neurons", "same-subgroup W_U corr"],
+        ["seed", "share min C_H < 1", "median score", "sign neurons", "same-coset W_U corr"],
         [
             [inst["seed"], f"{inst['share_below_1']:.1%}", inst["median_score"],
-             len(inst["sign_neurons"]), inst["unembedding"]["same_subgroup"]]
+             len(inst["sign_neurons"]), inst["unembedding"]["same_coset"]]
             for inst in instances
         ],
     )  # fmt: skip
