@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from algolens.analysis.progress import followed_irreps, progress_measures, progress_rows
-from algolens.analysis.universality import PAPER_S5_MLP, compare_with_paper, tally
+from algolens.analysis.universality import compare_with_paper, tally
+from algolens.recipes.chughtai2023 import PAPER_S5_MLP
 
 
 def row(epoch, sims, key, train_acc, test_acc, sq):
@@ -90,25 +91,10 @@ def test_tally_counts():
 
 def test_comparison_with_the_paper():
     t = tally([inst(["sign", "standard"], 0.8, 0.95), inst(["sign"], 0.3, 0.91)])
-    rows = {r["quantity"]: r for r in compare_with_paper(t)}
+    rows = {r["quantity"]: r for r in compare_with_paper(t, PAPER_S5_MLP)}
     assert rows["sign key"]["paper"] == "49/50 (98%)"
     assert rows["sign key"]["ours"] == "2/2 (100%)"
     assert rows["(3,1,1) key"]["ours"] == "0/2 (0%)"
     assert rows["distinct key-irrep sets"]["ours"] == "2"
     assert rows["W_U_fve range"]["ours"] == "0.91–0.95"
     assert sum(PAPER_S5_MLP["key_frequency"].values()) == 49 + 49 + 17 + 18 + 10
-
-
-def test_figures_carry_the_series_values():
-    from algolens.analysis.figures import progress_figure, tally_figure
-
-    fig = progress_figure({"series": SERIES, "grok_epoch": 700, "instance": 0, "seed": 3})
-    traces = {t.name: t for t in fig.data}
-    assert list(traces["standard"].y) == [0.01, 0.2, 0.5, 0.6]
-    assert list(traces["standard"].x) == [1, 10, 100, 1000]  # epoch 0 drawn at 1 (log axis)
-    assert list(traces["Σθ²"].y) == [10.0, 30.0, 25.0, 5.0]
-    assert "trivial" not in traces
-    t = tally([inst(["sign", "standard"], 0.8, 0.95), inst(["sign"], 0.3, 0.91)])
-    bars = {b.name: b for b in tally_figure(t).data}
-    assert list(bars["ours"].y) == [0.0, 1.0, 0.5, 0.0]
-    assert list(bars["paper (50 seeds)"].y)[1:3] == [0.98, 0.98]

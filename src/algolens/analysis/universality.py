@@ -11,8 +11,8 @@ of each (:mod:`algolens.analysis.progress`). Output of :func:`tally`:
   order only);
 * ``logit_fve``, ``W_U_fve``: min, median, max and the sorted values.
 
-:data:`PAPER_S5_MLP` holds the paper's 50-seed S5 MLP tallies (``../shared/papers.md``) and
-:func:`compare_with_paper` sets ours beside them.
+:func:`compare_with_paper` sets ours beside a paper's tallies in the same shape (the paper's own
+figures live in its recipe module, e.g. ``algolens.recipes.chughtai2023.PAPER_S5_MLP``).
 """
 
 from __future__ import annotations
@@ -21,23 +21,6 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-
-PAPER_S5_MLP: dict[str, Any] = {
-    "instances": 50,
-    "key_frequency": {
-        "trivial": 0,
-        "sign": 49,
-        "standard": 49,
-        "standard⊗sign": 17,
-        "(3,2)": 18,
-        "(2,2,1)": 10,
-        "(3,1,1)": 0,
-    },
-    "distinct_key_sets": 9,
-    "logit_fve": {"min": 0.31, "max": 0.86},
-    "W_U_fve": {"min": 0.90, "max": 0.99},
-}
-"""Chughtai et al.'s 50 S5 MLP seeds (250k epochs, paper recipe), from their per-seed data."""
 
 
 def _spread(values: list[float]) -> dict[str, Any]:
@@ -70,9 +53,12 @@ def tally(instances: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def compare_with_paper(ours: dict[str, Any], paper: dict[str, Any] = PAPER_S5_MLP) -> list[dict]:
+def compare_with_paper(ours: dict[str, Any], paper: dict[str, Any]) -> list[dict]:
     """Rows ``{"quantity", "paper", "ours"}``: each irrep's key frequency as a fraction of the
-    instances, the number of distinct key sets, and the logit and W_U FVE ranges."""
+    instances, the number of distinct key sets, and the logit and W_U FVE ranges.
+
+    ``paper`` has ``instances``, ``key_frequency`` ``{label: count}``, ``distinct_key_sets`` and
+    ``logit_fve``, ``W_U_fve`` as ``(min, max)``."""
     rows = []
     n_ours, n_paper = ours["instances"], paper["instances"]
     for lab, count in paper["key_frequency"].items():
@@ -92,11 +78,11 @@ def compare_with_paper(ours: dict[str, Any], paper: dict[str, Any] = PAPER_S5_ML
         }
     )
     for name in ("logit_fve", "W_U_fve"):
-        p, o = paper[name], ours[name]
+        (p_min, p_max), o = paper[name], ours[name]
         rows.append(
             {
                 "quantity": f"{name} range",
-                "paper": f"{p['min']:.2f}–{p['max']:.2f}",
+                "paper": f"{p_min:.2f}–{p_max:.2f}",
                 "ours": "-" if o["min"] is None else f"{o['min']:.2f}–{o['max']:.2f}",
             }
         )

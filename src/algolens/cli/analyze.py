@@ -68,8 +68,9 @@ def analyze(
     tallied over seeds and runs with --tally. cosets, interventions, verdict: Stander et al.'s
     coset concentration, interventions, and the joint irreps/cosets verdict (MLP runs)."""
     from algolens.analysis.runs import check_run, run_irreps, run_progress
-    from algolens.analysis.universality import PAPER_S5_MLP, compare_with_paper
+    from algolens.analysis.universality import compare_with_paper
     from algolens.analysis.universality import tally as make_tally
+    from algolens.recipes.chughtai2023 import MAINLINE, PAPER_S5_MLP
 
     if method not in METHODS:
         raise ConfigError(f"unknown analysis method {method!r}; use one of {', '.join(METHODS)}")
@@ -99,7 +100,7 @@ def analyze(
             results.append(inst)
     summary = make_tally(results) if tally else None
     comparison = None
-    if summary is not None and all(c.group == "S5" and c.model == "mlp" for _, c in checked):
+    if summary is not None and all(c.group == MAINLINE and c.model == "mlp" for _, c in checked):
         comparison = compare_with_paper(summary, PAPER_S5_MLP)
     if json:
         out: dict[str, Any] = {"method": method, "instances": results}
