@@ -90,3 +90,16 @@ def test_corrupt_index_then_reindex(run_cli, store):
     assert sorted(_ids(run_cli, store.root)) == sorted(ids)  # same second: ordered by id
     code, out, _ = run_cli("runs", "reindex", "--store", str(store.root))
     assert code == 0 and "2 kept from the old index, 0 recovered" in " ".join(out.split())
+
+
+def test_list_names_what_each_run_learns(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    store = RunStore(tmp_path / "s")
+    store.create("train", {"group": "C5", "seeds": [0]})
+    store.create(
+        "train", {"task": "recursion", "function": "successor", "group": "S5", "seeds": [0]}
+    )
+    code, out, err = run_cli("runs", "list", "--store", str(store.root))
+    assert code == 0, err
+    assert "recursion successor" in out and "C5" in out
+    assert "S5" not in out  # a recursion run's unused default group is not shown

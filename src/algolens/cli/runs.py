@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -50,12 +50,12 @@ def list_runs(
         s = r.summary
         grok = f"{s['n_grokked']}/{len(s['seeds'])}" if "seeds" in s else "-"
         rows.append(
-            [r.id, r.status, r.config.get("group", "-"), r.config.get("model", "-"),
+            [r.id, r.status, _task_label(r.config), r.config.get("model", "-"),
              len(r.config.get("seeds", [])), s.get("epochs", "-"), grok, r.updated[:19]]
         )  # fmt: skip
     table = Table(title="runs")
     table.add_column("id", no_wrap=True)
-    for name in ("status", "group", "model", "seeds", "epochs", "grokked", "updated"):
+    for name in ("status", "task", "model", "seeds", "epochs", "grokked", "updated"):
         table.add_column(name)
     for row in rows:
         table.add_row(*(str(x) for x in row))
@@ -146,3 +146,10 @@ def reindex_runs(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
     )
     for name in result.skipped:
         console.print(f"skipped runs/{name}: no readable config.json")
+
+
+def _task_label(config: dict[str, Any]) -> str:
+    """What a run learns, for the list: its group (composition) or ``recursion FUNCTION``."""
+    if config.get("task") == "recursion":
+        return f"recursion {config.get('function', '?')}"
+    return str(config.get("group", "-"))
