@@ -20,7 +20,15 @@ def report(
     store: StoreOpt = None,
     json: Annotated[bool, typer.Option("--json", help="Print the analyses as JSON.")] = False,
 ) -> None:
-    """Analyse every seed of a run (irreps it learned) and write <run folder>/report.html."""
+    """Write <run folder>/report.html for a group-composition run.
+
+    Sections: training curves (grokking epochs marked), the irreps each seed learned, universality
+    over the seeds (beside the paper's 50 S5 MLP seeds for S5 MLP runs), progress measures over
+    checkpoints, and the coset analysis (MLP runs). Analyses already stored in the run folder
+    (`algolens analyze`) are rendered as they are; missing ones are computed and stored first
+    (progress over checkpoints for the first 4 seeds only; analyse others with
+    `algolens analyze RUN --checkpoints --instance K`).
+    """
     from algolens.report.composition import composition_report
 
     st = RunStore(store)
