@@ -283,9 +283,8 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
         run_id = ensure_run(store, setting.config(), log)
         per_group[setting.group] = analyse_run(store, run_id, log)
     s5 = per_group["S5"]
-    claims += coset_claims("S5", s5)
-    if "S6" in per_group:
-        claims += coset_claims("S6", per_group["S6"])
+    for name, results in per_group.items():  # S5, then S6 in --full
+        claims += coset_claims(name, results)
     claims += intervention_claims(s5)
     claims += spectra_claims()
     claims += unembedding_claims(s5)
