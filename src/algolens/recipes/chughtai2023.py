@@ -31,8 +31,8 @@ from typing import Any
 
 from scipy.stats import fisher_exact
 
-from algolens.errors import CheckpointError
 from algolens.recipes.claims import Claim, Mode
+from algolens.recipes.runs import ensure_run
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig
 
@@ -131,30 +131,6 @@ def settings(mode: Mode) -> list[Setting]:
             family = g if g in PAPER_EPOCHS[model] else g[0]
             out.append(Setting(g, model, seeds, "paper", PAPER_EPOCHS[model][family], len(seeds)))
     return out
-
-
-def ensure_run(store: RunStore, config: TrainConfig, log: Callable[[str], None]) -> str:
-    """The id of a completed run of ``config`` in ``store``: an existing completed one, else an
-    interrupted one resumed from its last checkpoint, else a new one trained now."""
-    from algolens.groups import parse_group
-    from algolens.train import resume_run, start_run
-    from algolens.train.run_group import pin_group
-
-    group = parse_group(config.group)
-    want = pin_group(config, group).to_dict()
-    same = [r for r in store.list() if r.config == want]
-    done = [r for r in same if r.status == "completed"]
-    if done:
-        log(f"reusing run {done[-1].id} ({config.group} {config.model}, {config.n_inst} seeds)")
-        return done[-1].id
-    for record in reversed(same):
-        try:
-            log(f"resuming run {record.id} ({config.group} {config.model})")
-            return resume_run(store, record.id)["run_id"]
-        except CheckpointError:
-            continue  # killed before its first checkpoint: train afresh
-    log(f"training {config.group} {config.model}: {config.n_inst} seeds, recipe {config.recipe}")
-    return start_run(config, store, group=group)["run_id"]
 
 
 @dataclass

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from algolens.errors import CheckpointError
 from algolens.recipes.claims import Claim, Mode
+from algolens.recipes.runs import ensure_run
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig
 
@@ -107,30 +107,6 @@ def settings(mode: Mode) -> list[Setting]:
     if mode == "quick":
         return [Setting("S5", QUICK_SEEDS, "fast")]
     return [Setting(g, tuple(range(1, n + 1)), "paper", e) for g, (n, e) in FULL.items()]
-
-
-def ensure_run(store: RunStore, config: TrainConfig, log: Callable[[str], None]) -> str:
-    """The id of a completed run of ``config``: reused, resumed from its last checkpoint, or
-    trained now."""
-    from algolens.groups import parse_group
-    from algolens.train import resume_run, start_run
-    from algolens.train.run_group import pin_group
-
-    group = parse_group(config.group)
-    want = pin_group(config, group).to_dict()
-    same = [r for r in store.list() if r.config == want]
-    done = [r for r in same if r.status == "completed"]
-    if done:
-        log(f"reusing run {done[-1].id} ({config.group}, {config.n_inst} seeds)")
-        return done[-1].id
-    for record in reversed(same):
-        try:
-            log(f"resuming run {record.id} ({config.group})")
-            return resume_run(store, record.id)["run_id"]
-        except CheckpointError:
-            continue  # killed before its first checkpoint: train afresh
-    log(f"training {config.group}: {config.n_inst} seeds, recipe {config.recipe}")
-    return start_run(config, store, group=group)["run_id"]
 
 
 @dataclass(frozen=True)
