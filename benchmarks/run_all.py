@@ -20,6 +20,25 @@ FULL = [
     ["bench_sweep.py", "--seeds", "32", "--epochs", "10", "--plain-epochs", "3", "--threads", "1"],
     ["bench_grok.py", "--seeds", "0-4", "--threads", "1"],
     ["bench_grok.py", "--seeds", "0-3", "--together", "--threads", "1"],
+    ["bench_analysis.py", "--rounds", "3", "--threads", "1"],
+    [
+        "bench_analysis.py",
+        "--group",
+        "S5",
+        "--d-embed",
+        "256",
+        "--d-mlp",
+        "128",
+        "--frac",
+        "0.4",
+        "--baseline",
+        "--rounds",
+        "3",
+        "--threads",
+        "1",
+    ],
+    ["bench_cosets.py"],
+    ["bench_sequence.py", "--k", "8", "--rounds", "3"],
 ]
 QUICK = [
     ["bench_subgroups.py"],
@@ -27,6 +46,9 @@ QUICK = [
     ["bench_transformer.py", "--group", "S4", "--rounds", "2"],
     ["bench_sweep.py", "--seeds", "8", "--epochs", "3", "--plain-epochs", "1", "--threads", "1"],
     ["bench_grok.py", "--seeds", "0", "--threads", "1"],
+    ["bench_analysis.py", "--group", "S5", "--d-embed", "256", "--d-mlp", "128", "--rounds", "1"],
+    ["bench_cosets.py", "--groups", "S4", "S5"],
+    ["bench_sequence.py", "--k", "2", "--rounds", "1"],
 ]
 
 
