@@ -1,0 +1,117 @@
+"""Failure prediction (`algolens.analysis.failures`): a "model" that is exactly a known shortcut
+has its failures predicted perfectly on fresh inputs; irrelevant features stay unused; degenerate
+tables give one rule and honest (None) ratios; the run-level analysis and its CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from algolens.analysis.failures import fit_and_score, fit_tree, score
+from algolens.errors import ConfigError
+from algolens.tasks.recursion.features import input_features
+from algolens.tasks.recursion.functions import FUNCTIONS
+from algolens.tasks.recursion.sampling import Sampling, sample_values
+from algolens.tasks.recursion.values import bits, from_bits
+
+
+def carry_shortcut(k: int):
+    """Successor that carries through at most the first k bits, written from bit lists: the carry
+    into bit k sets it to 1 whatever it held (and never grows the number)."""
+
+    def f(n):
+        bs = bits(n)
+        out = list(bs)
+        for i in range(len(bs)):
+            if i == k:
+                out[i] = 1
+                return from_bits(out)
+            if bs[i] == 0:
+                out[i] = 1
+                return from_bits(out)
+            out[i] = 0
+        return from_bits(out + [1]) if len(bs) <= k else from_bits(out)
+
+    return f
+
+
+def _table(model, seed: int, n: int = 600, extra: bool = True):
+    """Features and wrong-flags of ``model`` against the built-in successor on sampled inputs,
+    with two random features that have nothing to do with the answers."""
+    rng = np.random.default_rng(seed)
+    xs = sample_values(Sampling(1, 10, "balanced"), "bin", n, rng)
+    succ = FUNCTIONS["successor"].fn
+    feats = []
+    for x in xs:
+        f = input_features((x,))
+        if extra:
+            f |= {"noise": int(rng.integers(0, 10)), "coin": bool(rng.integers(0, 2))}
+        feats.append(f)
+    return feats, [model(x) != succ(x) for x in xs]
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_shortcut_failures_are_predicted_exactly_on_fresh_inputs(k):
+    fit, fresh = _table(carry_shortcut(k), 0), _table(carry_shortcut(k), 1)
+    # the shortcut is wrong exactly when the carry runs past bit k (checked by brute force here)
+    assert all(w == (f["trailing_ones"] > k) for f, w in zip(*fresh))
+    assert 0 < sum(fresh[1]) < len(fresh[1])
+    out = fit_and_score(fit, fresh)
+    assert out["fresh"]["recall"] == 1.0 and out["fresh"]["precision"] == 1.0
+    assert out["features_used"] == ["trailing_ones"]
+    assert f"trailing_ones >= {k + 1} → wrong" in out["rules"]
+
+
+def test_conjunction_needs_two_tests_and_ignores_noise():
+    def model(x):  # wrong exactly on short numbers with two or more trailing ones
+        b = bits(x)
+        succ = FUNCTIONS["successor"].fn(x)
+        return from_bits([0] * len(b)) if len(b) <= 6 and b[:2] == [1, 1] else succ
+
+    fit, fresh = _table(model, 2, n=1500), _table(model, 3, n=1500)
+    out = fit_and_score(fit, fresh)
+    assert out["fresh"]["recall"] == 1.0 and out["fresh"]["precision"] == 1.0
+    assert set(out["features_used"]) == {"length", "trailing_ones"}
+    assert "trailing_ones >= 2 and length <= 6 → wrong" in out["rules"] or (
+        "length <= 6 and trailing_ones >= 2 → wrong" in out["rules"]
+    )
+
+
+@pytest.mark.parametrize("all_wrong", [False, True])
+def test_degenerate_tables_give_one_rule_and_none_where_undefined(all_wrong):
+    feats = [{"a": i % 5, "b": i % 2 == 0} for i in range(40)]
+    tree = fit_tree(feats, [all_wrong] * 40)
+    assert tree.rules() == [f"always → {'wrong' if all_wrong else 'right'}"]
+    s = score(tree.predict(feats), [all_wrong] * 40)
+    if all_wrong:
+        assert s["recall"] == 1.0 and s["precision"] == 1.0 and s["failure_rate"] == 1.0
+    else:
+        assert s["recall"] is None and s["precision"] is None and s["failure_rate"] == 0.0
+    # predicted nothing, but failures exist: recall 0, precision undefined
+    assert score([False, False], [True, False]) | {} == {
+        "n": 2, "failures": 1, "predicted": 0, "hits": 0, "failure_rate": 0.5,
+        "recall": 0.0, "precision": None, "accuracy": 0.5,
+    }  # fmt: skip
+
+
+def test_min_leaf_and_depth_are_respected():
+    feats = [{"a": i} for i in range(100)]
+    wrong = [i % 2 == 1 for i in range(100)]  # no shallow tree can separate odd from even
+    tree = fit_tree(feats, wrong, max_depth=3, min_leaf=10)
+
+    def leaves(t, d=0):
+        if t.feature is None:
+            return [(t.n, d)]
+        return leaves(t.low, d + 1) + leaves(t.high, d + 1)
+
+    assert all(n >= 10 and d <= 3 for n, d in leaves(tree))
+    assert fit_tree(feats, wrong, max_depth=0).rules() == ["always → right"]  # 50/50 tie: right
+
+
+def test_bad_tables_are_config_errors():
+    with pytest.raises(ConfigError, match="not an int/bool"):
+        fit_tree([{"a": 1.5}], [True])
+    with pytest.raises(ConfigError, match="row 1 has keys"):
+        fit_tree([{"a": 1}, {"b": 1}], [True, False])
+    with pytest.raises(ConfigError, match="as many labels"):
+        fit_tree([{"a": 1}], [])
