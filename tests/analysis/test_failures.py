@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from algolens.analysis.failures import fit_and_score, fit_tree, score
 from algolens.errors import ConfigError
@@ -115,3 +116,124 @@ def test_bad_tables_are_config_errors():
         fit_tree([{"a": 1}, {"b": 1}], [True, False])
     with pytest.raises(ConfigError, match="as many labels"):
         fit_tree([{"a": 1}], [])
+
+
+# ---- run level: a tiny trained successor run, a user-function run and a composition run ----
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    from algolens.store import RunStore
+    from algolens.train.config import make_config
+    from algolens.train.run import start_run
+    from tests.tasks.test_recursion_training import USER, tiny
+
+    tmp = tmp_path_factory.mktemp("failures")
+    store = RunStore(tmp / "store")
+    builtin = start_run(tiny(epochs=4), store)["run_id"]
+    user_file = tmp / "succ.py"
+    user_file.write_text(USER.format(marker=str(tmp / "ran.txt")))
+    user = start_run(tiny(function=f"{user_file}:succ", epochs=2), store)["run_id"]
+    user_file.write_text("raise RuntimeError('must not run')\n")
+    comp = start_run(make_config("fast", group="S3", seeds=[0], epochs=2), store)["run_id"]
+    return store, builtin, user, comp
+
+
+def _manual_wrong(model, k, prompt, answer):
+    """Instance k alone, token by token: is its greedy answer anything but ``answer <eos>``?"""
+    from algolens.tasks.recursion.tokens import EOS_ID, SEP_ID, ids
+
+    one = model.instance(k)
+    seq = ids(prompt) + [SEP_ID]
+    target = ids(answer) + [EOS_ID]
+    for want in target:
+        if len(seq) > one.cfg.n_ctx:
+            return True
+        nxt = int(one(torch.tensor([seq]))[0, -1].argmax())
+        if nxt != want:
+            return True
+        seq.append(nxt)
+    return False
+
+
+def test_wrong_answers_agree_with_token_by_token_decoding(runs):
+    from algolens.analysis.failures_run import _sampled, wrong_answers
+    from algolens.train.load import load_run_model
+
+    store, builtin, _, _ = runs
+    config, model = load_run_model(store, builtin)
+    examples = _sampled(config, ("bin",), 40, seed=5)
+    assert all(FUNCTIONS["successor"].fn(*x) == decode_bin(a) for x, _, a in examples)
+    got = wrong_answers(model, examples, config.n_inst, batch=7)  # several batches
+    want = [[_manual_wrong(model, k, p, a) for _, p, a in examples] for k in range(2)]
+    assert got.tolist() == want
+
+
+def decode_bin(tokens):
+    from algolens.tasks.recursion.tokens import decode
+
+    return decode(tokens, "bin")
+
+
+def test_run_failures_scores_the_fresh_set_and_is_stored(runs):
+    from algolens.analysis.failures_run import _sampled, run_failures
+    from algolens.train.load import load_run_model
+
+    store, builtin, _, _ = runs
+    out = run_failures(store, builtin, n=50, fit_seed=3, fresh_seed=4)
+    assert not out["reused"] and out["n_fit"] == out["n_fresh"] == 50
+    config, model = load_run_model(store, builtin)
+    fresh = _sampled(config, ("bin",), 50, seed=4)
+    for k, inst in enumerate(out["instances"]):
+        wrong = [_manual_wrong(model, k, p, a) for _, p, a in fresh]
+        assert inst["fresh"]["failures"] == sum(wrong)
+        assert inst["fresh"]["n"] == 50 and inst["rules"]
+    again = run_failures(store, builtin, n=50, fit_seed=3, fresh_seed=4)
+    assert again["reused"] and again["instances"] == out["instances"]
+    assert not run_failures(store, builtin, n=50, fit_seed=3, fresh_seed=5)["reused"]
+
+
+def test_user_run_uses_the_stored_splits(runs):
+    from algolens.analysis.failures_run import run_failures
+    from algolens.train.load import load_run_dataset
+
+    store, _, user, _ = runs
+    out = run_failures(store, user)
+    ds = load_run_dataset(store, user)
+    assert out["n_fit"] == len(ds.splits["train"].inputs)
+    assert out["n_fresh"] == len(ds.splits["test"].inputs)
+    assert "stored dataset" in out["inputs"] and out["fresh_in_train"] == 0.0
+
+
+def test_cli_prints_rules_and_json(runs, run_cli):
+    import json
+
+    store, builtin, _, _ = runs
+    base = ("analyze", builtin, "--method", "failures", "--store", str(store.root))
+    code, out, err = run_cli(*base, "--instance", "1", "--json")
+    assert code == 0, err
+    got = json.loads(out)["runs"][0]
+    assert [i["instance"] for i in got["instances"]] == [1]
+    assert {"recall", "precision", "failure_rate"} <= set(got["instances"][0]["fresh"])
+    code, out, err = run_cli(*base)
+    assert code == 0, err
+    assert "recall" in out and "precision" in out
+
+
+@pytest.mark.parametrize(
+    "which, extra, fragment",
+    [
+        ("comp", [], "needs a recursion run"),
+        ("builtin", ["--instance", "2"], "--instance must lie in 0..1"),
+        ("builtin", ["--tally"], "belong to --method irreps"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(runs, run_cli, which, extra, fragment):
+    store, builtin, _, comp = runs
+    run = {"comp": comp, "builtin": builtin}[which]
+    before = sorted(p.name for p in store.root.rglob("*"))
+    code, out, err = run_cli(
+        "analyze", run, "--method", "failures", "--store", str(store.root), *extra
+    )
+    assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in store.root.rglob("*")) == before

@@ -27,9 +27,16 @@ from algolens.fileio import write_json_atomic
 from algolens.store import RunStore
 
 ANALYSES_DIR = "analyses"
-SCHEMAS: dict[str, int] = {"irreps": 2, "cosets": 1, "interventions": 1, "verdict": 1}
+SCHEMAS: dict[str, int] = {
+    "irreps": 2,
+    "cosets": 1,
+    "interventions": 1,
+    "verdict": 1,
+    "failures": 1,
+}
 """Output schema of each analysis method (irreps version 1: the unstored MLP-only metrics; the
-coset methods are :data:`algolens.analysis.verdict.METHODS`)."""
+coset methods are :data:`algolens.analysis.verdict.METHODS`; failures:
+:mod:`algolens.analysis.failures_run`)."""
 
 
 def analysis_path(store: RunStore, run_id: str, method: str, instance: int | None = None) -> Path:

@@ -2,10 +2,11 @@
 
 The general entry point for analyses of trained runs: ``irreps`` (Chughtai et al.; with
 ``--checkpoints`` and ``--tally``) and the coset methods ``cosets``, ``interventions``,
-``verdict`` (Stander et al., :mod:`algolens.analysis.verdict`); the recursion, path-finding and
-logic analyses join as further methods. Results are stored as JSON in each run folder
-(``analyses/``, :mod:`algolens.analysis.store`) and reused until the weights or the code change;
-``--force`` recomputes.
+``verdict`` (Stander et al., :mod:`algolens.analysis.verdict`), ``failures`` (recursion runs:
+a readable predictor of wrong answers, :mod:`algolens.analysis.failures_run`); the shortcut,
+path-finding and logic analyses join as further methods. Results are stored as JSON in each run
+folder (``analyses/``, :mod:`algolens.analysis.store`) and reused until the weights or the code
+change; ``--force`` recomputes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from algolens.store import RunStore
 
 COSET_METHODS = ("cosets", "interventions", "verdict")
 """Names of :data:`algolens.analysis.verdict.METHODS` (kept here so --help needs no import)."""
-METHODS = ("irreps", *COSET_METHODS)
+METHODS = ("irreps", *COSET_METHODS, "failures")
 
 
 @app.command("analyze")
@@ -66,7 +67,9 @@ def analyze(
     """Analyse every instance of a run. irreps: Chughtai et al.'s metrics (key irreps,
     logit/weight/neuron FVE, restricted and excluded loss), over checkpoints with --checkpoints,
     tallied over seeds and runs with --tally. cosets, interventions, verdict: Stander et al.'s
-    coset concentration, interventions, and the joint irreps/cosets verdict (MLP runs)."""
+    coset concentration, interventions, and the joint irreps/cosets verdict (MLP runs).
+    failures (recursion runs): rules predicting the inputs each seed answers wrong, fitted on one
+    input set and scored (recall, precision) on a fresh one."""
     from algolens.analysis.runs import check_run, run_irreps, run_progress
     from algolens.analysis.universality import compare_with_paper
     from algolens.analysis.universality import tally as make_tally
@@ -81,6 +84,9 @@ def analyze(
     st = RunStore(store)
     if method in COSET_METHODS:
         _coset_method(st, runs, method, instance, checkpoints or tally, force, json)
+        return
+    if method == "failures":
+        _failures_method(st, runs, instance, checkpoints or tally, force, json)
         return
     # every input error before any work or any file written
     checked = [check_run(st, run, instance, checkpoints=checkpoints) for run in runs]
@@ -149,6 +155,51 @@ def _coset_method(
         else:
             rows = out["instances"]
         _print_rows(title, [_scalars(row) for row in rows])
+
+
+def _failures_method(
+    st: RunStore,
+    runs: list[str],
+    instance: int | None,
+    irreps_only: bool,
+    force: bool,
+    json: bool,
+) -> None:
+    from algolens.analysis.failures_run import check_failures_run, run_failures
+
+    if irreps_only:
+        raise ConfigError("--checkpoints and --tally belong to --method irreps, not failures")
+    checked = [check_failures_run(st, run, instance) for run in runs]  # before any work
+    outputs = []
+    for run_id, _ in checked:
+        with console.status(f"failures: run {run_id}", spinner="dots"):
+            out = run_failures(st, run_id, force=force)
+        if instance is not None:
+            out = {**out, "instances": [out["instances"][instance]]}
+        outputs.append(out)
+    if json:
+        print_json({"method": "failures", "runs": outputs})
+        return
+    for out in outputs:
+        print_text(f"failures: run {out['run']} ({out['function']}); inputs: {out['inputs']}")
+        rows = []
+        for inst in out["instances"]:
+            fit, fresh = inst["fit"], inst["fresh"]
+            rows.append(
+                [inst["instance"], inst["seed"], _pct(fit["failure_rate"]),
+                 _pct(fresh["failure_rate"]), _pct(fresh["recall"]), _pct(fresh["precision"]),
+                 "; ".join(r for r in inst["rules"] if r.endswith("wrong")) or "none"]
+            )  # fmt: skip
+        print_table(
+            "predicted failures, scored on the fresh set",
+            ["inst", "seed", "wrong (fit)", "wrong (fresh)", "recall", "precision",
+             "rules → wrong"],
+            rows,
+        )  # fmt: skip
+
+
+def _pct(x: float | None) -> str:
+    return "undefined" if x is None else f"{x:.1%}"
 
 
 def _print_rows(title: str, rows: list[dict[str, Any]]) -> None:

@@ -1,0 +1,176 @@
+"""The ``failures`` analysis of a stored recursion run: where each seed's greedy answers are wrong,
+and a readable predictor of it (:mod:`algolens.analysis.failures`) fitted on one input set and
+scored on a fresh one.
+
+* **Built-in function**: two input sets of ``n`` inputs each, drawn from the run's in-distribution
+  sampling (its ``recursion`` settings, sizes ``min_size..max_size``, same mode, no oversampling)
+  with generators ``default_rng(fit_seed)`` and ``default_rng(fresh_seed)``; answers from the
+  built-in. At small sizes the sets share inputs, and hold training inputs: the result reports
+  both shares (``fresh_in_fit``, ``fresh_in_train``).
+* **User function**: a stored run never executes the user's file, so only the stored dataset's
+  inputs have answers: the predictor is fitted on the ``train`` split and scored on ``test``
+  (``inputs`` says so).
+
+Every instance is decoded greedily, in batches of rows, and analysed; the result is stored as
+``analyses/failures.json`` (:func:`algolens.analysis.store.cached`), reused until the weights,
+the settings or the code change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from algolens.analysis.failures import fit_and_score
+from algolens.analysis.runs import weights_source
+from algolens.analysis.store import cached
+from algolens.errors import ConfigError, SpecError
+from algolens.store import RunStore
+from algolens.tasks.recursion.features import input_features
+from algolens.tasks.recursion.functions import FUNCTIONS
+from algolens.tasks.recursion.sampling import sample_values
+from algolens.tasks.recursion.settings import RecursionArgs
+from algolens.tasks.recursion.tokens import EOS_ID, PAD_ID, SEP_ID, encode, encode_args, ids, parse
+from algolens.tasks.sequence import greedy_correct, greedy_decode, pack
+from algolens.train.config import TrainConfig
+from algolens.train.load import load_run_dataset, load_run_model, run_config
+
+METHOD = "failures"
+Example = tuple[tuple[object, ...], list[str], list[str]]
+"""One input: its arguments, prompt tokens and answer tokens."""
+
+
+def check_failures_run(
+    store: RunStore, run: str, instance: int | None = None
+) -> tuple[str, TrainConfig]:
+    """``(run_id, config)`` of a recursion run with weights, before any work.
+
+    Raises:
+        StoreError: unknown run. SpecError: not a recursion run. ConfigError: ``instance`` out of
+        range. CheckpointError: no weights.
+    """
+    run_id = store.get(run).id
+    config = run_config(store, run_id)
+    if config.task != "recursion":
+        raise SpecError(
+            f"--method failures needs a recursion run; run {run_id} is a {config.task} run"
+        )
+    if instance is not None and not 0 <= instance < config.n_inst:
+        raise ConfigError(f"--instance must lie in 0..{config.n_inst - 1}, got {instance}")
+    weights_source(store, run_id)
+    return run_id, config
+
+
+def _sampled(config: TrainConfig, arg_kinds: Sequence[str], n: int, seed: int) -> list[Example]:
+    fn = FUNCTIONS[config.function].fn  # type: ignore[index]
+    sampling = (config.recursion or RecursionArgs()).split_spec().sampling_of("test")
+    rng = np.random.default_rng(seed)
+    columns = [sample_values(sampling, k, n, rng) for k in arg_kinds]
+    return [(x, encode_args(x), encode(fn(*x))) for x in zip(*columns)]
+
+
+def _stored(split: Any, arg_kinds: Sequence[str]) -> list[Example]:
+    return [(parse(x, arg_kinds), list(x), list(a)) for x, a in zip(split.inputs, split.answers)]
+
+
+def wrong_answers(
+    model: Any, examples: Sequence[Example], n_inst: int, batch: int = 512
+) -> np.ndarray:
+    """``[inst, N]`` bool: True where instance k's greedy answer to example i is not exactly its
+    answer followed by ``<eos>``.
+
+    Raises:
+        ConfigError: an example longer than the model's context.
+    """
+    data = pack(
+        [ids(p) for _, p, _ in examples],
+        [ids(a) for _, _, a in examples],
+        sep=SEP_ID,
+        eos=EOS_ID,
+        pad=PAD_ID,
+        width=model.cfg.n_ctx + 1,
+    )
+    out = []
+    for start in range(0, len(examples), batch):
+        part = data.subset(torch.arange(start, min(start + batch, len(examples))))
+        with torch.no_grad():
+            written = greedy_decode(model, part, n_inst)
+        out.append(~greedy_correct(written, part).numpy())
+    return np.concatenate(out, axis=1)
+
+
+def run_failures(
+    store: RunStore,
+    run: str,
+    *,
+    n: int = 2000,
+    fit_seed: int = 1,
+    fresh_seed: int = 2,
+    max_depth: int = 3,
+    min_leaf: int = 5,
+    force: bool = False,
+) -> dict[str, Any]:
+    """The stored (or freshly computed) ``failures`` analysis of every instance of ``run``.
+
+    Returns:
+        ``{"function", "inputs", "n_fit", "n_fresh", "fresh_in_fit", "fresh_in_train",
+        "instances": [{"instance", "seed", "rules", "tree", "features_used", "fit", "fresh"}]}``
+        plus the store's stamps (:func:`algolens.analysis.store.cached`).
+    """
+    run_id, config = check_failures_run(store, run)
+    settings = {"n": n, "fit_seed": fit_seed, "fresh_seed": fresh_seed}
+    settings |= {"max_depth": max_depth, "min_leaf": min_leaf}
+
+    def compute() -> dict[str, Any]:
+        ds = load_run_dataset(store, run_id)
+        if config.function in FUNCTIONS:
+            fit = _sampled(config, ds.arg_kinds, n, fit_seed)
+            fresh = _sampled(config, ds.arg_kinds, n, fresh_seed)
+            how = (
+                f"{n} + {n} in-distribution inputs sampled with seeds {fit_seed} (fit) and "
+                f"{fresh_seed} (fresh)"
+            )
+        else:
+            fit, fresh = (
+                _stored(ds.splits["train"], ds.arg_kinds),
+                _stored(ds.splits["test"], ds.arg_kinds),
+            )
+            how = (
+                "the stored dataset's train split (fit) and test split (fresh): a user "
+                "function is never re-run"
+            )
+        _, model = load_run_model(store, run_id)
+        wrong_fit = wrong_answers(model, fit, config.n_inst)
+        wrong_fresh = wrong_answers(model, fresh, config.n_inst)
+        f_fit = [input_features(x) for x, _, _ in fit]
+        f_fresh = [input_features(x) for x, _, _ in fresh]
+        fit_keys = {tuple(p) for _, p, _ in fit}
+        train_keys = {tuple(x) for x in ds.splits["train"].inputs}
+        instances = [
+            {
+                "instance": k,
+                "seed": config.seeds[k],
+                **fit_and_score(
+                    (f_fit, wrong_fit[k].tolist()),
+                    (f_fresh, wrong_fresh[k].tolist()),
+                    max_depth,
+                    min_leaf,
+                ),
+            }
+            for k in range(config.n_inst)
+        ]
+        return {
+            "function": config.function,
+            "inputs": how,
+            "n_fit": len(fit),
+            "n_fresh": len(fresh),
+            "fresh_in_fit": sum(tuple(p) in fit_keys for _, p, _ in fresh) / len(fresh),
+            "fresh_in_train": sum(tuple(p) in train_keys for _, p, _ in fresh) / len(fresh),
+            "instances": instances,
+        }
+
+    source = {"weights": weights_source(store, run_id), **settings}
+    return cached(store, run_id, METHOD, compute, source=source, force=force)
