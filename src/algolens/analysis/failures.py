@@ -10,8 +10,8 @@ wrong" from interpretable input features, fitted on one input set and scored on 
   wrong``.
 * :func:`score` gives recall and precision of the predicted failures on any input set, with base
   rates; a ratio with a zero denominator is ``None``, never a made-up number.
-* :func:`run_failures` does it for a stored recursion run (every instance, stored as the
-  ``failures`` analysis).
+* :func:`algolens.analysis.failures_run.run_failures` does it for a stored recursion run (every
+  instance, stored as the ``failures`` analysis).
 
 Examples:
     >>> feats = [{"a": i % 4, "b": i % 3} for i in range(48)]
