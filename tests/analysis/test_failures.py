@@ -217,7 +217,15 @@ def test_cli_prints_rules_and_json(runs, run_cli):
     assert {"recall", "precision", "failure_rate"} <= set(got["instances"][0]["fresh"])
     code, out, err = run_cli(*base)
     assert code == 0, err
-    assert "recall" in out and "precision" in out
+    assert "recall" in out and "precision" in out and "instance 1 rules:" in out
+    code, out, err = run_cli(*base, "--inputs", "ood", "--json")
+    assert code == 0, err
+    ood = json.loads(out)["runs"][0]
+    assert "like the ood split" in ood["inputs"]
+    # ood draws longer than every stored example do not fit the model: left out and counted
+    assert ood["n_fit"] + ood["n_fresh"] + ood["n_too_long"] == 4000 and ood["n_too_long"] > 0
+    code, out, err = run_cli("analyze", builtin, "--inputs", "ood", "--store", str(store.root))
+    assert code == 2 and "--inputs belongs to --method failures" in err
 
 
 @pytest.mark.parametrize(
@@ -226,11 +234,13 @@ def test_cli_prints_rules_and_json(runs, run_cli):
         ("comp", [], "needs a recursion run"),
         ("builtin", ["--instance", "2"], "--instance must lie in 0..1"),
         ("builtin", ["--tally"], "belong to --method irreps"),
+        ("builtin", ["--inputs", "train"], "--inputs 'train' is unknown"),
+        ("user", ["--inputs", "rare"], "leave out --inputs"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(runs, run_cli, which, extra, fragment):
-    store, builtin, _, comp = runs
-    run = {"comp": comp, "builtin": builtin}[which]
+    store, builtin, user, comp = runs
+    run = {"comp": comp, "builtin": builtin, "user": user}[which]
     before = sorted(p.name for p in store.root.rglob("*"))
     code, out, err = run_cli(
         "analyze", run, "--method", "failures", "--store", str(store.root), *extra

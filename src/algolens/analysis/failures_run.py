@@ -2,14 +2,18 @@
 and a readable predictor of it (:mod:`algolens.analysis.failures`) fitted on one input set and
 scored on a fresh one.
 
-* **Built-in function**: two input sets of ``n`` inputs each, drawn from the run's in-distribution
-  sampling (its ``recursion`` settings, sizes ``min_size..max_size``, same mode, no oversampling)
-  with generators ``default_rng(fit_seed)`` and ``default_rng(fresh_seed)``; answers from the
-  built-in. At small sizes the sets share inputs, and hold training inputs: the result reports
-  both shares (``fresh_in_fit``, ``fresh_in_train``).
+* **Built-in function**: two input sets of ``n`` inputs each, drawn from the distribution of one
+  of the run's splits (``inputs``: ``test``, in-distribution sizes without oversampling, the
+  default; ``rare``, every input from the rare tail; ``ood``, the longer sizes; see
+  :meth:`~algolens.tasks.recursion.splits.SplitSpec.sampling_of`) with generators
+  ``default_rng(fit_seed)`` and ``default_rng(fresh_seed)``; answers from the built-in. At
+  small sizes the sets share inputs, and hold training inputs: the result reports both shares
+  (``fresh_in_fit``, ``fresh_in_train``). Inputs whose ``prompt <sep> answer <eos>`` does not
+  fit the model's context (an ``ood`` draw longer than every stored example) are left out and
+  counted (``n_too_long``).
 * **User function**: a stored run never executes the user's file, so only the stored dataset's
   inputs have answers: the predictor is fitted on the ``train`` split and scored on ``test``
-  (``inputs`` says so).
+  (the result's ``inputs`` says so); asking for another distribution is a ``ConfigError``.
 
 Every instance is decoded greedily, in batches of rows, and analysed; the result is stored as
 ``analyses/failures.json`` (:func:`algolens.analysis.store.cached`), reused until the weights,
@@ -39,18 +43,21 @@ from algolens.train.config import TrainConfig
 from algolens.train.load import load_run_dataset, load_run_model, run_config
 
 METHOD = "failures"
+INPUTS: tuple[str, ...] = ("test", "rare", "ood")
+"""Splits whose distribution a built-in run's input sets can be drawn from."""
 Example = tuple[tuple[object, ...], list[str], list[str]]
 """One input: its arguments, prompt tokens and answer tokens."""
 
 
 def check_failures_run(
-    store: RunStore, run: str, instance: int | None = None
+    store: RunStore, run: str, instance: int | None = None, inputs: str | None = None
 ) -> tuple[str, TrainConfig]:
     """``(run_id, config)`` of a recursion run with weights, before any work.
 
     Raises:
         StoreError: unknown run. SpecError: not a recursion run. ConfigError: ``instance`` out of
-        range. CheckpointError: no weights.
+        range, ``inputs`` not in :data:`INPUTS`, or ``inputs`` for a user-function run.
+        CheckpointError: no weights.
     """
     run_id = store.get(run).id
     config = run_config(store, run_id)
@@ -60,13 +67,22 @@ def check_failures_run(
         )
     if instance is not None and not 0 <= instance < config.n_inst:
         raise ConfigError(f"--instance must lie in 0..{config.n_inst - 1}, got {instance}")
+    if inputs is not None and inputs not in INPUTS:
+        raise ConfigError(f"--inputs {inputs!r} is unknown; use one of {', '.join(INPUTS)}")
+    if inputs is not None and config.function not in FUNCTIONS:
+        raise ConfigError(
+            f"run {run_id} learns a user function, which a stored run never re-runs: it is scored "
+            f"on its stored train and test splits only; leave out --inputs"
+        )
     weights_source(store, run_id)
     return run_id, config
 
 
-def _sampled(config: TrainConfig, arg_kinds: Sequence[str], n: int, seed: int) -> list[Example]:
+def _sampled(
+    config: TrainConfig, arg_kinds: Sequence[str], n: int, seed: int, split: str = "test"
+) -> list[Example]:
     fn = FUNCTIONS[config.function].fn  # type: ignore[index]
-    sampling = (config.recursion or RecursionArgs()).split_spec().sampling_of("test")
+    sampling = (config.recursion or RecursionArgs()).split_spec().sampling_of(split)
     rng = np.random.default_rng(seed)
     columns = [sample_values(sampling, k, n, rng) for k in arg_kinds]
     return [(x, encode_args(x), encode(fn(*x))) for x in zip(*columns)]
@@ -74,6 +90,11 @@ def _sampled(config: TrainConfig, arg_kinds: Sequence[str], n: int, seed: int) -
 
 def _stored(split: Any, arg_kinds: Sequence[str]) -> list[Example]:
     return [(parse(x, arg_kinds), list(x), list(a)) for x, a in zip(split.inputs, split.answers)]
+
+
+def _fitting(examples: list[Example], width: int) -> list[Example]:
+    """The examples whose packed row ``prompt <sep> answer <eos>`` fits ``width`` tokens."""
+    return [e for e in examples if len(e[1]) + len(e[2]) + 2 <= width]
 
 
 def wrong_answers(
@@ -106,6 +127,7 @@ def run_failures(
     store: RunStore,
     run: str,
     *,
+    inputs: str | None = None,
     n: int = 2000,
     fit_seed: int = 1,
     fresh_seed: int = 2,
@@ -116,22 +138,23 @@ def run_failures(
     """The stored (or freshly computed) ``failures`` analysis of every instance of ``run``.
 
     Returns:
-        ``{"function", "inputs", "n_fit", "n_fresh", "fresh_in_fit", "fresh_in_train",
+        ``{"function", "inputs", "n_fit", "n_fresh", "n_too_long", "fresh_in_fit", "fresh_in_train",
         "instances": [{"instance", "seed", "rules", "tree", "features_used", "fit", "fresh"}]}``
         plus the store's stamps (:func:`algolens.analysis.store.cached`).
     """
-    run_id, config = check_failures_run(store, run)
-    settings = {"n": n, "fit_seed": fit_seed, "fresh_seed": fresh_seed}
+    run_id, config = check_failures_run(store, run, inputs=inputs)
+    split = inputs or "test"
+    settings = {"inputs": split, "n": n, "fit_seed": fit_seed, "fresh_seed": fresh_seed}
     settings |= {"max_depth": max_depth, "min_leaf": min_leaf}
 
     def compute() -> dict[str, Any]:
         ds = load_run_dataset(store, run_id)
         if config.function in FUNCTIONS:
-            fit = _sampled(config, ds.arg_kinds, n, fit_seed)
-            fresh = _sampled(config, ds.arg_kinds, n, fresh_seed)
+            fit = _sampled(config, ds.arg_kinds, n, fit_seed, split)
+            fresh = _sampled(config, ds.arg_kinds, n, fresh_seed, split)
             how = (
-                f"{n} + {n} in-distribution inputs sampled with seeds {fit_seed} (fit) and "
-                f"{fresh_seed} (fresh)"
+                f"{n} + {n} inputs sampled like the {split} split with seeds {fit_seed} (fit) "
+                f"and {fresh_seed} (fresh)"
             )
         else:
             fit, fresh = (
@@ -143,6 +166,13 @@ def run_failures(
                 "function is never re-run"
             )
         _, model = load_run_model(store, run_id)
+        width = model.cfg.n_ctx + 1
+        n_drawn = len(fit) + len(fresh)
+        fit, fresh = _fitting(fit, width), _fitting(fresh, width)
+        if not fit or not fresh:
+            raise ConfigError(
+                f"no {split} input of run {run_id} fits its model's context of {width - 1} tokens"
+            )
         wrong_fit = wrong_answers(model, fit, config.n_inst)
         wrong_fresh = wrong_answers(model, fresh, config.n_inst)
         f_fit = [input_features(x) for x, _, _ in fit]
@@ -167,6 +197,7 @@ def run_failures(
             "inputs": how,
             "n_fit": len(fit),
             "n_fresh": len(fresh),
+            "n_too_long": n_drawn - len(fit) - len(fresh),
             "fresh_in_fit": sum(tuple(p) in fit_keys for _, p, _ in fresh) / len(fresh),
             "fresh_in_train": sum(tuple(p) in train_keys for _, p, _ in fresh) / len(fresh),
             "instances": instances,

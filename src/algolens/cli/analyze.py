@@ -63,6 +63,13 @@ def analyze(
         ),
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the analyses as JSON.")] = False,
+    inputs: Annotated[
+        str | None,
+        typer.Option(
+            help="failures: draw the fit and fresh inputs like this split of the run: test "
+            "(default), rare or ood (built-in functions only)."
+        ),
+    ] = None,
 ) -> None:
     """Analyse every instance of a run. irreps: Chughtai et al.'s metrics (key irreps,
     logit/weight/neuron FVE, restricted and excluded loss), over checkpoints with --checkpoints,
@@ -82,11 +89,13 @@ def analyze(
 
         torch.set_num_threads(threads)
     st = RunStore(store)
+    if inputs is not None and method != "failures":
+        raise ConfigError(f"--inputs belongs to --method failures, not {method}")
     if method in COSET_METHODS:
         _coset_method(st, runs, method, instance, checkpoints or tally, force, json)
         return
     if method == "failures":
-        _failures_method(st, runs, instance, checkpoints or tally, force, json)
+        _failures_method(st, runs, instance, inputs, checkpoints or tally, force, json)
         return
     # every input error before any work or any file written
     checked = [check_run(st, run, instance, checkpoints=checkpoints) for run in runs]
@@ -161,6 +170,7 @@ def _failures_method(
     st: RunStore,
     runs: list[str],
     instance: int | None,
+    inputs: str | None,
     irreps_only: bool,
     force: bool,
     json: bool,
@@ -169,11 +179,11 @@ def _failures_method(
 
     if irreps_only:
         raise ConfigError("--checkpoints and --tally belong to --method irreps, not failures")
-    checked = [check_failures_run(st, run, instance) for run in runs]  # before any work
+    checked = [check_failures_run(st, run, instance, inputs) for run in runs]  # before any work
     outputs = []
     for run_id, _ in checked:
         with console.status(f"failures: run {run_id}", spinner="dots"):
-            out = run_failures(st, run_id, force=force)
+            out = run_failures(st, run_id, inputs=inputs, force=force)
         if instance is not None:
             out = {**out, "instances": [out["instances"][instance]]}
         outputs.append(out)
@@ -181,21 +191,25 @@ def _failures_method(
         print_json({"method": "failures", "runs": outputs})
         return
     for out in outputs:
-        print_text(f"failures: run {out['run']} ({out['function']}); inputs: {out['inputs']}")
+        print_text(
+            f"failures: run {out['run']} ({out['function']}); inputs: {out['inputs']}; "
+            f"{out['fresh_in_fit']:.1%} of the fresh inputs are also fit inputs, "
+            f"{out['fresh_in_train']:.1%} are training inputs"
+        )
         rows = []
         for inst in out["instances"]:
             fit, fresh = inst["fit"], inst["fresh"]
             rows.append(
                 [inst["instance"], inst["seed"], _pct(fit["failure_rate"]),
-                 _pct(fresh["failure_rate"]), _pct(fresh["recall"]), _pct(fresh["precision"]),
-                 "; ".join(r for r in inst["rules"] if r.endswith("wrong")) or "none"]
+                 _pct(fresh["failure_rate"]), _pct(fresh["recall"]), _pct(fresh["precision"])]
             )  # fmt: skip
         print_table(
             "predicted failures, scored on the fresh set",
-            ["inst", "seed", "wrong (fit)", "wrong (fresh)", "recall", "precision",
-             "rules → wrong"],
+            ["inst", "seed", "wrong (fit)", "wrong (fresh)", "recall", "precision"],
             rows,
-        )  # fmt: skip
+        )
+        for inst in out["instances"]:
+            print_text(f"instance {inst['instance']} rules: " + "; ".join(inst["rules"]))
 
 
 def _pct(x: float | None) -> str:
