@@ -33,10 +33,11 @@ SCHEMAS: dict[str, int] = {
     "interventions": 1,
     "verdict": 1,
     "failures": 1,
+    "shortcuts": 1,
 }
 """Output schema of each analysis method (irreps version 1: the unstored MLP-only metrics; the
 coset methods are :data:`algolens.analysis.verdict.METHODS`; failures:
-:mod:`algolens.analysis.failures_run`)."""
+:mod:`algolens.analysis.failures_run`; shortcuts: :mod:`algolens.analysis.shortcuts`)."""
 
 
 def analysis_path(store: RunStore, run_id: str, method: str, instance: int | None = None) -> Path:

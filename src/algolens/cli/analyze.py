@@ -3,7 +3,8 @@
 The general entry point for analyses of trained runs: ``irreps`` (Chughtai et al.; with
 ``--checkpoints`` and ``--tally``) and the coset methods ``cosets``, ``interventions``,
 ``verdict`` (Stander et al., :mod:`algolens.analysis.verdict`), ``failures`` (recursion runs:
-a readable predictor of wrong answers, :mod:`algolens.analysis.failures_run`); the shortcut,
+a readable predictor of wrong answers, :mod:`algolens.analysis.failures_run`), ``shortcuts``
+(recursion runs: attention rules and shortcut hypotheses, :mod:`algolens.analysis.shortcuts`); the
 path-finding and logic analyses join as further methods. Results are stored as JSON in each run
 folder (``analyses/``, :mod:`algolens.analysis.store`) and reused until the weights or the code
 change; ``--force`` recomputes.
@@ -24,7 +25,7 @@ from algolens.store import RunStore
 
 COSET_METHODS = ("cosets", "interventions", "verdict")
 """Names of :data:`algolens.analysis.verdict.METHODS` (kept here so --help needs no import)."""
-METHODS = ("irreps", *COSET_METHODS, "failures")
+METHODS = ("irreps", *COSET_METHODS, "failures", "shortcuts")
 
 
 @app.command("analyze")
@@ -76,7 +77,9 @@ def analyze(
     tallied over seeds and runs with --tally. cosets, interventions, verdict: Stander et al.'s
     coset concentration, interventions, and the joint irreps/cosets verdict (MLP runs).
     failures (recursion runs): rules predicting the inputs each seed answers wrong, fitted on one
-    input set and scored (recall, precision) on a fresh one."""
+    input set and scored (recall, precision) on a fresh one. shortcuts (recursion runs): the best
+    attention rule per answer token and head, and how well shortcut hypotheses predict each
+    seed's greedy answers, right and wrong."""
     from algolens.analysis.runs import check_run, run_irreps, run_progress
     from algolens.analysis.universality import compare_with_paper
     from algolens.analysis.universality import tally as make_tally
@@ -96,6 +99,9 @@ def analyze(
         return
     if method == "failures":
         _failures_method(st, runs, instance, inputs, checkpoints or tally, force, json)
+        return
+    if method == "shortcuts":
+        _shortcuts_method(st, runs, instance, checkpoints or tally, force, json)
         return
     # every input error before any work or any file written
     checked = [check_run(st, run, instance, checkpoints=checkpoints) for run in runs]
@@ -210,6 +216,45 @@ def _failures_method(
         )
         for inst in out["instances"]:
             print_text(f"instance {inst['instance']} rules: " + "; ".join(inst["rules"]))
+
+
+def _shortcuts_method(
+    st: RunStore, runs: list[str], instance: int | None, irreps_only: bool, force: bool, json: bool
+) -> None:
+    from algolens.analysis.shortcuts import check_shortcuts_run, run_shortcuts
+
+    if irreps_only:
+        raise ConfigError("--checkpoints and --tally belong to --method irreps, not shortcuts")
+    checked = [check_shortcuts_run(st, run, instance) for run in runs]  # before any work
+    outputs = []
+    for run_id, _ in checked:
+        with console.status(f"shortcuts: run {run_id}", spinner="dots"):
+            out = run_shortcuts(st, run_id, force=force)
+        if instance is not None:
+            out = {**out, "instances": [out["instances"][instance]]}
+        outputs.append(out)
+    if json:
+        print_json({"method": "shortcuts", "runs": outputs})
+        return
+    for out in outputs:
+        print_text(f"shortcuts: run {out['run']} ({out['function']}); inputs: {out['inputs']}")
+        for inst in out["instances"]:
+            print_text(f"instance {inst['instance']} (accuracy {inst['accuracy']:.1%}):")
+            for row in inst["attention"]:
+                print_text("  " + row["text"])
+            rows = [
+                [h["name"], _pct(h["match"]), _pct(h["match_right"]), _pct(h["match_wrong"])]
+                for h in inst["hypotheses"]
+            ]
+            if rows:
+                print_text(f"  best hypothesis: {inst['best_hypothesis']}")
+                print_table(
+                    "hypotheses vs the model's greedy answers",
+                    ["hypothesis", "match", "on right answers", "on wrong answers"],
+                    rows,
+                )
+            else:
+                print_text("  no built-in hypotheses for this function")
 
 
 def _pct(x: float | None) -> str:
