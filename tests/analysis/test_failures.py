@@ -157,12 +157,12 @@ def _manual_wrong(model, k, prompt, answer):
 
 
 def test_wrong_answers_agree_with_token_by_token_decoding(runs):
-    from algolens.analysis.failures_run import _sampled, wrong_answers
+    from algolens.analysis.failures_run import sampled_examples, wrong_answers
     from algolens.train.load import load_run_model
 
     store, builtin, _, _ = runs
     config, model = load_run_model(store, builtin)
-    examples = _sampled(config, ("bin",), 40, seed=5)
+    examples = sampled_examples(config, ("bin",), 40, seed=5)
     assert all(FUNCTIONS["successor"].fn(*x) == decode_bin(a) for x, _, a in examples)
     got = wrong_answers(model, examples, config.n_inst, batch=7)  # several batches
     want = [[_manual_wrong(model, k, p, a) for _, p, a in examples] for k in range(2)]
@@ -176,14 +176,14 @@ def decode_bin(tokens):
 
 
 def test_run_failures_scores_the_fresh_set_and_is_stored(runs):
-    from algolens.analysis.failures_run import _sampled, run_failures
+    from algolens.analysis.failures_run import run_failures, sampled_examples
     from algolens.train.load import load_run_model
 
     store, builtin, _, _ = runs
     out = run_failures(store, builtin, n=50, fit_seed=3, fresh_seed=4)
     assert not out["reused"] and out["n_fit"] == out["n_fresh"] == 50
     config, model = load_run_model(store, builtin)
-    fresh = _sampled(config, ("bin",), 50, seed=4)
+    fresh = sampled_examples(config, ("bin",), 50, seed=4)
     for k, inst in enumerate(out["instances"]):
         wrong = [_manual_wrong(model, k, p, a) for _, p, a in fresh]
         assert inst["fresh"]["failures"] == sum(wrong)

@@ -78,9 +78,11 @@ def check_failures_run(
     return run_id, config
 
 
-def _sampled(
+def sampled_examples(
     config: TrainConfig, arg_kinds: Sequence[str], n: int, seed: int, split: str = "test"
 ) -> list[Example]:
+    """``n`` inputs of a built-in-function run drawn like its ``split`` (``rng`` from ``seed``),
+    each with its prompt tokens and the true answer tokens."""
     fn = FUNCTIONS[config.function].fn  # type: ignore[index]
     sampling = (config.recursion or RecursionArgs()).split_spec().sampling_of(split)
     rng = np.random.default_rng(seed)
@@ -88,11 +90,12 @@ def _sampled(
     return [(x, encode_args(x), encode(fn(*x))) for x in zip(*columns)]
 
 
-def _stored(split: Any, arg_kinds: Sequence[str]) -> list[Example]:
+def stored_examples(split: Any, arg_kinds: Sequence[str]) -> list[Example]:
+    """The examples of a stored dataset split (a user-function run: its file is never run)."""
     return [(parse(x, arg_kinds), list(x), list(a)) for x, a in zip(split.inputs, split.answers)]
 
 
-def _fitting(examples: list[Example], width: int) -> list[Example]:
+def fitting_examples(examples: list[Example], width: int) -> list[Example]:
     """The examples whose packed row ``prompt <sep> answer <eos>`` fits ``width`` tokens."""
     return [e for e in examples if len(e[1]) + len(e[2]) + 2 <= width]
 
@@ -150,16 +153,16 @@ def run_failures(
     def compute() -> dict[str, Any]:
         ds = load_run_dataset(store, run_id)
         if config.function in FUNCTIONS:
-            fit = _sampled(config, ds.arg_kinds, n, fit_seed, split)
-            fresh = _sampled(config, ds.arg_kinds, n, fresh_seed, split)
+            fit = sampled_examples(config, ds.arg_kinds, n, fit_seed, split)
+            fresh = sampled_examples(config, ds.arg_kinds, n, fresh_seed, split)
             how = (
                 f"{n} + {n} inputs sampled like the {split} split with seeds {fit_seed} (fit) "
                 f"and {fresh_seed} (fresh)"
             )
         else:
             fit, fresh = (
-                _stored(ds.splits["train"], ds.arg_kinds),
-                _stored(ds.splits["test"], ds.arg_kinds),
+                stored_examples(ds.splits["train"], ds.arg_kinds),
+                stored_examples(ds.splits["test"], ds.arg_kinds),
             )
             how = (
                 "the stored dataset's train split (fit) and test split (fresh): a user "
@@ -168,7 +171,7 @@ def run_failures(
         _, model = load_run_model(store, run_id)
         width = model.cfg.n_ctx + 1
         n_drawn = len(fit) + len(fresh)
-        fit, fresh = _fitting(fit, width), _fitting(fresh, width)
+        fit, fresh = fitting_examples(fit, width), fitting_examples(fresh, width)
         if not fit or not fresh:
             raise ConfigError(
                 f"no {split} input of run {run_id} fits its model's context of {width - 1} tokens"

@@ -27,7 +27,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from algolens.analysis.failures_run import Example, _fitting, _sampled, _stored
+from algolens.analysis.failures_run import (
+    Example,
+    fitting_examples,
+    sampled_examples,
+    stored_examples,
+)
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
 from algolens.errors import ConfigError, SpecError
@@ -266,8 +271,8 @@ def _examples(store: RunStore, run_id: str, config: TrainConfig, n: int, seed: i
     ds = load_run_dataset(store, run_id)
     if config.function in FUNCTIONS:
         how = f"{n} inputs sampled like the test split with seed {seed}"
-        return _sampled(config, ds.arg_kinds, n, seed), how
-    return _stored(ds.splits["test"], ds.arg_kinds), "the stored test split (user function)"
+        return sampled_examples(config, ds.arg_kinds, n, seed), how
+    return stored_examples(ds.splits["test"], ds.arg_kinds), "the stored test split (user function)"
 
 
 def run_shortcuts(
@@ -292,7 +297,7 @@ def run_shortcuts(
     def compute() -> dict[str, Any]:
         examples, how = _examples(store, run_id, config, n, seed)
         _, model = load_run_model(store, run_id)
-        examples = _fitting(examples, model.cfg.n_ctx + 1)
+        examples = fitting_examples(examples, model.cfg.n_ctx + 1)
         if not examples:
             raise ConfigError(f"no input of run {run_id} fits its model's context")
         data = _packed(examples, model.cfg.n_ctx + 1)
