@@ -153,13 +153,13 @@ def runs(tmp_path_factory):
 
 
 def test_run_patterns_are_the_model_hooks_and_the_analysis_is_stored(runs):
-    from algolens.analysis.failures_run import _sampled
+    from algolens.analysis.failures_run import sampled_examples
     from algolens.analysis.shortcuts import _packed, attention_patterns, run_shortcuts
     from algolens.train.load import load_run_model
 
     store, builtin, _ = runs
     config, model = load_run_model(store, builtin)
-    ex = _sampled(config, ("bin",), 5, seed=3)
+    ex = sampled_examples(config, ("bin",), 5, seed=3)
     tokens = _packed(ex, model.cfg.n_ctx + 1).inputs
     pats = attention_patterns(model, tokens)
     one = model.instance(1)
