@@ -11,12 +11,15 @@ Each file is one JSON object written atomically: ``{"method", "schema", "algolen
 ``algolens_version`` equal the running code's and its ``source`` (what it was computed from, e.g.
 the weights file's name, size and mtime, or the list of checkpoint epochs) equals the current
 one; otherwise, or with ``force``, it is recomputed and overwritten.
-Nothing is written when the computation raises.
+Nothing is written when the computation raises. Files are strict JSON: a non-finite number (a
+constant neuron's concentration, a correlation over no pairs) is stored, and returned, as
+``null``, so a fresh and a reused analysis are the same dict.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +95,23 @@ def cached(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         **body,
     }
+    data = finite_or_none(data)
     path.parent.mkdir(exist_ok=True)
     write_json_atomic(path, data)
     return {**data, "reused": False}
+
+
+def finite_or_none(obj: Any) -> Any:
+    """``obj`` with every NaN or ±inf float (nested in dicts, lists, tuples) replaced by None.
+
+    Examples:
+        >>> finite_or_none({"a": [1.0, float("nan")], "b": float("inf"), "c": "x"})
+        {'a': [1.0, None], 'b': None, 'c': 'x'}
+    """
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_none(v) for v in obj]
+    return obj
