@@ -59,14 +59,7 @@ def check_failures_run(
         range, ``inputs`` not in :data:`INPUTS`, or ``inputs`` for a user-function run.
         CheckpointError: no weights.
     """
-    run_id = store.get(run).id
-    config = run_config(store, run_id)
-    if config.task != "recursion":
-        raise SpecError(
-            f"--method failures needs a recursion run; run {run_id} is a {config.task} run"
-        )
-    if instance is not None and not 0 <= instance < config.n_inst:
-        raise ConfigError(f"--instance must lie in 0..{config.n_inst - 1}, got {instance}")
+    run_id, config = check_recursion_run(store, run, "failures", instance)
     if inputs is not None and inputs not in INPUTS:
         raise ConfigError(f"--inputs {inputs!r} is unknown; use one of {', '.join(INPUTS)}")
     if inputs is not None and config.function not in FUNCTIONS:
@@ -74,6 +67,26 @@ def check_failures_run(
             f"run {run_id} learns a user function, which a stored run never re-runs: it is scored "
             f"on its stored train and test splits only; leave out --inputs"
         )
+    return run_id, config
+
+
+def check_recursion_run(
+    store: RunStore, run: str, method: str, instance: int | None = None
+) -> tuple[str, TrainConfig]:
+    """``(run_id, config)`` of a recursion run with weights, for analysis ``method``.
+
+    Raises:
+        StoreError: unknown run. SpecError: not a recursion run. ConfigError: ``instance`` out of
+        range. CheckpointError: no weights.
+    """
+    run_id = store.get(run).id
+    config = run_config(store, run_id)
+    if config.task != "recursion":
+        raise SpecError(
+            f"--method {method} needs a recursion run; run {run_id} is a {config.task} run"
+        )
+    if instance is not None and not 0 <= instance < config.n_inst:
+        raise ConfigError(f"--instance must lie in 0..{config.n_inst - 1}, got {instance}")
     weights_source(store, run_id)
     return run_id, config
 

@@ -29,13 +29,14 @@ import torch
 
 from algolens.analysis.failures_run import (
     Example,
+    check_recursion_run,
     fitting_examples,
     sampled_examples,
     stored_examples,
 )
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
-from algolens.errors import ConfigError, SpecError
+from algolens.errors import ConfigError
 from algolens.store import RunStore
 from algolens.tasks.recursion.functions import FUNCTIONS
 from algolens.tasks.recursion.settings import RecursionArgs
@@ -43,7 +44,7 @@ from algolens.tasks.recursion.tokens import EOS_ID, PAD_ID, SEP_ID, TOKEN_ID, en
 from algolens.tasks.recursion.values import Bin, bits, from_bits
 from algolens.tasks.sequence import greedy_decode, pack
 from algolens.train.config import TrainConfig
-from algolens.train.load import load_run_dataset, load_run_model, run_config
+from algolens.train.load import load_run_dataset, load_run_model
 
 METHOD = "shortcuts"
 B0_ID = TOKEN_ID["B0"]
@@ -255,16 +256,7 @@ def check_shortcuts_run(
         StoreError: unknown run. SpecError: not a recursion run. ConfigError: ``instance`` out of
         range. CheckpointError: no weights.
     """
-    run_id = store.get(run).id
-    config = run_config(store, run_id)
-    if config.task != "recursion":
-        raise SpecError(
-            f"--method shortcuts needs a recursion run; run {run_id} is a {config.task} run"
-        )
-    if instance is not None and not 0 <= instance < config.n_inst:
-        raise ConfigError(f"--instance must lie in 0..{config.n_inst - 1}, got {instance}")
-    weights_source(store, run_id)
-    return run_id, config
+    return check_recursion_run(store, run, "shortcuts", instance)
 
 
 def _examples(store: RunStore, run_id: str, config: TrainConfig, n: int, seed: int) -> tuple:
