@@ -126,15 +126,11 @@ def runs(tmp_path_factory):
     from algolens.store import RunStore
     from algolens.train.config import make_config
     from algolens.train.run import start_run
-    from tests.tasks.test_recursion_training import USER, tiny
+    from tests.tasks.test_recursion_training import builtin_and_user_runs
 
     tmp = tmp_path_factory.mktemp("failures")
     store = RunStore(tmp / "store")
-    builtin = start_run(tiny(epochs=4), store)["run_id"]
-    user_file = tmp / "succ.py"
-    user_file.write_text(USER.format(marker=str(tmp / "ran.txt")))
-    user = start_run(tiny(function=f"{user_file}:succ", epochs=2), store)["run_id"]
-    user_file.write_text("raise RuntimeError('must not run')\n")
+    builtin, user = builtin_and_user_runs(store, tmp, builtin_epochs=4)
     comp = start_run(make_config("fast", group="S3", seeds=[0], epochs=2), store)["run_id"]
     return store, builtin, user, comp
 

@@ -10,20 +10,14 @@ import torch
 
 from algolens.store import RunStore
 from algolens.tasks.recursion.tokens import EOS_ID, SEP_ID, ids, tokens_of
-from tests.tasks.test_recursion_training import USER, tiny
+from tests.tasks.test_recursion_training import builtin_and_user_runs
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    from algolens.train.run import start_run
-
     tmp = tmp_path_factory.mktemp("predict")
     store = RunStore(tmp / "store")
-    builtin = start_run(tiny(epochs=2), store)["run_id"]
-    user_file = tmp / "succ.py"
-    user_file.write_text(USER.format(marker=str(tmp / "ran.txt")))
-    user = start_run(tiny(function=f"{user_file}:succ", epochs=2), store)["run_id"]
-    user_file.write_text("raise RuntimeError('must not run')\n")
+    builtin, user = builtin_and_user_runs(store, tmp, builtin_epochs=2)
     return store, builtin, user
 
 

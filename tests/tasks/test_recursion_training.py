@@ -41,6 +41,19 @@ def tiny(function: str = "successor", **overrides):
     return make_config(None, **{**base, **overrides})
 
 
+def builtin_and_user_runs(store, tmp, *, builtin_epochs: int) -> tuple[str, str]:
+    """A tiny successor run and a run of a user file that implements successor; afterwards the
+    file is replaced by one that raises, so any analysis that re-ran it would fail."""
+    from algolens.train.run import start_run
+
+    builtin = start_run(tiny(epochs=builtin_epochs), store)["run_id"]
+    user_file = tmp / "succ.py"
+    user_file.write_text(USER.format(marker=str(tmp / "ran.txt")))
+    user = start_run(tiny(function=f"{user_file}:succ", epochs=2), store)["run_id"]
+    user_file.write_text("raise RuntimeError('must not run')\n")
+    return builtin, user
+
+
 def test_composition_fingerprint_ignores_the_recursion_fields():
     cfg = make_config("fast", group="S3", seeds=[0, 1], model="transformer")
     d = cfg.to_dict()
