@@ -23,17 +23,18 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from algolens.errors import CheckpointError, ConfigError
+from algolens.errors import CheckpointError
 from algolens.groups import FiniteGroup
 from algolens.models import BatchedModel, build_model
 from algolens.models.hooks import model_has_hooks
 from algolens.models.mlp_fused import Workspace, flat_ids, fused_ok, loss_and_grads
-from algolens.tasks.composition import CompositionTask
 from algolens.train.chunks import instance_chunks
 from algolens.train.config import TrainConfig
 from algolens.train.optim import BatchedAdamW
-from algolens.train.run_group import group_sha256
 from algolens.train.schedules import lr_factor
+from algolens.train.task_setup import build_task, model_config_dict
+
+__all__ = ["EvalResult", "Trainer", "build_task", "model_config_dict"]
 
 LOSS_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 EVAL_CHUNK_ELEMENTS = 1 << 24  # logits elements per evaluation chunk
@@ -58,47 +59,6 @@ class EvalResult:
             "test_loss": self.test_loss.tolist(),
             "test_acc": self.test_acc.tolist(),
         }
-
-
-def build_task(config: TrainConfig, group: FiniteGroup | None = None) -> CompositionTask:
-    """The task of a config (the task format follows the model kind).
-
-    Args:
-        group: the already resolved group (a stored run's, see :mod:`algolens.train.run_group`);
-            default: resolve ``config.group``.
-
-    Raises:
-        ConfigError: the config pins a group (``group_sha256``) and this group differs, or is a
-            recursion config (its task comes from its stored dataset; see
-            :class:`~algolens.train.sequence_trainer.SequenceTrainer`).
-    """
-    if config.task != "composition":
-        raise ConfigError(f"a {config.task} task is built from its dataset, not from a group")
-    spec = config.group if group is None else group
-    task = CompositionTask(spec, config.train_frac, fmt=config.model)
-    if config.group_sha256 is not None and group_sha256(task.group) != config.group_sha256:
-        raise ConfigError(
-            f"group {config.group!r} resolves to another table than the one this config pins "
-            f"(group_sha256 {config.group_sha256[:12]}...); load the run's stored group instead"
-        )
-    return task
-
-
-def model_config_dict(config: TrainConfig, task: Any) -> dict[str, Any]:
-    """The model config: ``config.model_args`` plus the sizes fixed by the task and the seeds
-    (``task``: a :class:`CompositionTask` or a sequence task with ``n_vocab_in``, ``n_vocab`` and
-    ``seq_len``)."""
-    args = dict(config.model_args)
-    if config.model == "mlp":
-        args.update(d_vocab=task.n_vocab, n_inst=config.n_inst)
-    else:
-        args.update(
-            d_vocab=task.n_vocab_in,
-            d_vocab_out=task.n_vocab,
-            n_ctx=task.seq_len,
-            n_inst=config.n_inst,
-        )
-    return args
 
 
 class Trainer:
