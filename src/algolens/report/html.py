@@ -53,6 +53,14 @@ class HtmlReport:
         self._parts.append(fig.to_html(full_html=False, include_plotlyjs=not self._plotly_included))
         self._plotly_included = True
 
+    def trusted_html(self, fragment: str) -> None:
+        """Append HTML produced by our own code (e.g. a circuitsvis view), unescaped.
+
+        Never pass user-supplied text here: labels, names and config values go through
+        :meth:`paragraph` and :meth:`table`, which escape them.
+        """
+        self._parts.append(fragment)
+
     def render(self) -> str:
         title = html.escape(self.title)
         return (
