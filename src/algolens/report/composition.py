@@ -11,8 +11,8 @@ stale one is computed and stored first. Sections, in order:
 4. progress measures over checkpoints (:mod:`algolens.report.progress_view`): every instance
    with a stored progress analysis, and the first :data:`FOLLOW` instances computed if missing.
 
-Further analyses add one call at the end of :func:`composition_report`, each a function
-``section(report, store, run_id)``.
+5. the coset analyses of MLP runs (computed and stored when missing), then every registered
+   section (:mod:`algolens.report.sections`) that finds stored analyses of the run.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from algolens.analysis.irreps import KEY_SIMILARITY, IrrepAnalysis
 from algolens.analysis.runs import check_run, run_irreps, run_progress
 from algolens.analysis.store import analysis_path, read_analysis
 from algolens.groups.reps import irreps
-from algolens.report.cosets import cosets_section
 from algolens.report.html import HtmlReport
 from algolens.report.progress_view import progress_section
+from algolens.report.sections import add_sections
 from algolens.report.universality_view import universality_section
 from algolens.store import RunStore
 from algolens.train.load import checkpoint_epochs_of, load_run_group
@@ -103,8 +103,21 @@ def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnaly
         )
         for k in sorted(progress):
             progress_section(report, progress[k])
-    cosets_section(report, store, run_id)
+    _coset_analyses(store, run_id, config, group.order)
+    add_sections(report, store, run_id)
     return report.write(paths.root / "report.html"), analyses
+
+
+def _coset_analyses(store: RunStore, run_id: str, config, order: int) -> None:
+    """Compute and store the coset methods of an MLP run when missing (groups up to
+    :data:`algolens.analysis.cosets.MAX_COSET_ORDER`), so its coset section is shown."""
+    from algolens.analysis.cosets import MAX_COSET_ORDER
+    from algolens.analysis.runs import run_coset_method
+    from algolens.analysis.verdict import METHODS
+
+    if config.model == "mlp" and order <= MAX_COSET_ORDER:
+        for method in METHODS:
+            run_coset_method(store, run_id, method)
 
 
 def _progress(store: RunStore, run_id: str, k: int) -> dict[int, dict[str, Any]]:

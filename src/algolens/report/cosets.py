@@ -1,9 +1,12 @@
 """Report section: coset circuits (Stander et al. 2024) and the joint irreps/cosets verdict.
 
-``cosets_section(report, store, run_id)`` appends, for a composition MLP run: a histogram of each
-neuron's min C_H (log scale, both sides, all seeds), the neurons by subgroup class, the
-interventions table averaged over the seeds (beside the paper's figures for S5, which live in
-:mod:`algolens.recipes.stander2024`), and the verdict summary per seed. Other runs get a note.
+``section(report, store, run_id)`` (registered in :mod:`algolens.report.sections`) appends, for a
+composition MLP run whose ``cosets``, ``interventions`` and ``verdict`` analyses are stored
+(``algolens analyze RUN --method cosets`` etc.): a histogram of each neuron's min C_H (log
+scale, both sides, all seeds), the neurons by subgroup class, the interventions table averaged
+over the seeds (beside the paper's figures for S5, which live in
+:mod:`algolens.recipes.stander2024`), and the verdict summary per seed. Runs without them get no
+section.
 """
 
 from __future__ import annotations
@@ -13,29 +16,40 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from algolens.analysis.verdict import run_method
+from algolens.analysis.runs import weights_source
+from algolens.analysis.store import analysis_path, read_analysis
+from algolens.errors import CheckpointError
 from algolens.report.html import HtmlReport
 from algolens.store import RunStore
-from algolens.train.load import run_config
 
 FLOOR = 1e-16
 """min C_H values below this are drawn at this value on the log axis."""
 
 
-def cosets_section(report: HtmlReport, store: RunStore, run_id: str) -> None:
-    """Append the coset-circuit section for run ``run_id`` (see the module docstring)."""
+def stored_coset_analyses(store: RunStore, run_id: str) -> dict[str, dict[str, Any]] | None:
+    """The run's stored, current ``cosets``, ``interventions`` and ``verdict`` analyses
+    (:func:`algolens.analysis.runs.run_coset_method`), or None unless all three are stored."""
+    try:
+        source = weights_source(store, run_id)
+    except CheckpointError:
+        return None
+    found = {}
+    for method in ("cosets", "interventions", "verdict"):
+        data = read_analysis(analysis_path(store, run_id, method), method, source)
+        if data is None:
+            return None
+        found[method] = data
+    return found
+
+
+def section(report: HtmlReport, store: RunStore, run_id: str) -> bool:
+    """Append the coset-circuit section of run ``run_id`` from its stored analyses (see the
+    module docstring); add nothing and return False when they are not all stored."""
+    found = stored_coset_analyses(store, run_id)
+    if found is None:
+        return False
+    cosets = found["cosets"]
     report.heading("Coset circuits and the joint verdict (Stander et al. 2024)")
-    config = run_config(store, run_id)
-    if config.model != "mlp":
-        report.paragraph(
-            "Coset analyses need the composition MLP (separate left and right "
-            f"pre-activations); this is a {config.model} run.",
-            note=True,
-        )
-        return
-    cosets = run_method(store, run_id, "cosets")
-    interventions = run_method(store, run_id, "interventions")
-    verdicts = run_method(store, run_id, "verdict")
     report.paragraph(
         "C_H(f) = Σ over the cosets of H of Var[f | coset] / Var[f], minimised over every proper "
         "non-trivial subgroup H and both coset sides (gH, Hg), for each neuron's left and right "
@@ -44,8 +58,9 @@ def cosets_section(report: HtmlReport, store: RunStore, run_id: str) -> None:
     )
     report.figure(_histogram(cosets["instances"]))
     _families(report, cosets["instances"])
-    _interventions(report, interventions["mean"], cosets["group"])
-    _verdicts(report, verdicts["instances"])
+    _interventions(report, found["interventions"]["mean"], cosets["group"])
+    _verdicts(report, found["verdict"]["instances"])
+    return True
 
 
 def _histogram(instances: list[dict[str, Any]]) -> go.Figure:
