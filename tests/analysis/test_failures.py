@@ -172,21 +172,67 @@ def decode_bin(tokens):
 
 
 def test_run_failures_scores_the_fresh_set_and_is_stored(runs):
-    from algolens.analysis.failures_run import run_failures, sampled_examples
-    from algolens.train.load import load_run_model
+    from algolens.analysis.failures_run import held_out_examples, run_failures
+    from algolens.train.load import load_run_dataset, load_run_model
 
     store, builtin, _, _ = runs
     out = run_failures(store, builtin, n=50, fit_seed=3, fresh_seed=4)
-    assert not out["reused"] and out["n_fit"] == out["n_fresh"] == 50
     config, model = load_run_model(store, builtin)
-    fresh = sampled_examples(config, ("bin",), 50, seed=4)
+    ds = load_run_dataset(store, builtin)
+    fit, fresh, _ = held_out_examples(config, ds, 50, 3, 4, "test", model.cfg.n_ctx + 1)
+    assert not out["reused"] and (out["n_fit"], out["n_fresh"]) == (len(fit), len(fresh))
+    assert 0 < out["n_fit"] + out["n_fresh"] + out["n_too_long"] <= 100  # rejected: drawn again
+    assert out["fresh_in_fit"] == out["fresh_in_train"] == 0.0
     for k, inst in enumerate(out["instances"]):
         wrong = [_manual_wrong(model, k, p, a) for _, p, a in fresh]
         assert inst["fresh"]["failures"] == sum(wrong)
-        assert inst["fresh"]["n"] == 50 and inst["rules"]
+        assert inst["fresh"]["n"] == len(fresh) and inst["rules"]
     again = run_failures(store, builtin, n=50, fit_seed=3, fresh_seed=4)
     assert again["reused"] and again["instances"] == out["instances"]
     assert not run_failures(store, builtin, n=50, fit_seed=3, fresh_seed=5)["reused"]
+
+
+@pytest.mark.parametrize("split", ["test", "rare", "ood"])
+def test_fresh_inputs_are_neither_training_nor_fit_inputs(runs, split):
+    from algolens.analysis.failures_run import held_out_examples, sampled_examples
+    from algolens.train.load import load_run_dataset, load_run_model
+
+    store, builtin, _, _ = runs
+    config, model = load_run_model(store, builtin)
+    ds = load_run_dataset(store, builtin)
+    train = {tuple(x) for x in ds.splits["train"].inputs}
+    fit, fresh, too_long = held_out_examples(config, ds, 300, 1, 2, split, model.cfg.n_ctx + 1)
+    fit_keys, fresh_keys = ({tuple(p) for _, p, _ in s} for s in (fit, fresh))
+    assert fit and fresh and len(fit) + len(fresh) + too_long <= 600
+    assert not fit_keys & train and not fresh_keys & train and not fit_keys & fresh_keys
+    # the same draws without the exclusion hold training inputs: the check above can fail
+    plain = sampled_examples(config, ds.arg_kinds, 600, 1, split)
+    if split != "ood":  # ood sizes are never trained on
+        assert {tuple(p) for _, p, _ in plain} & train
+    # every example's answer is the built-in's, and fresh holds every draw of its inputs
+    assert all(FUNCTIONS["successor"].fn(*x) == decode_bin(a) for x, _, a in fit + fresh)
+
+
+def test_too_few_held_out_inputs_is_a_config_error():
+    from types import SimpleNamespace
+
+    from algolens.analysis.failures_run import held_out_examples
+    from algolens.tasks.recursion.tokens import encode
+    from algolens.tasks.recursion.values import from_int
+    from tests.tasks.test_recursion_training import tiny
+
+    config = tiny(recursion={"min_size": 2, "max_size": 2, "n_train": 8, "n_test": 1})
+    every = [encode(from_int(v, 2)) for v in range(4)]  # all four 2-bit numbers
+    for held in (every, every[:3]):  # no held-out input; one held-out input
+        ds = SimpleNamespace(arg_kinds=("bin",), splits={"train": SimpleNamespace(inputs=held)})
+        with pytest.raises(ConfigError, match="two are needed") as info:
+            held_out_examples(config, ds, 20, 1, 2, "test", 64)
+        assert "\n" not in str(info.value)
+    ds = SimpleNamespace(arg_kinds=("bin",), splits={"train": SimpleNamespace(inputs=every[:2])})
+    fit, fresh, _ = held_out_examples(config, ds, 20, 1, 2, "test", 64)
+    assert {tuple(p) for _, p, _ in fit} | {tuple(p) for _, p, _ in fresh} == {
+        tuple(x) for x in every[2:]
+    }
 
 
 def test_user_run_uses_the_stored_splits(runs):

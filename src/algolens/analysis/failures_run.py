@@ -2,13 +2,16 @@
 and a readable predictor of it (:mod:`algolens.analysis.failures`) fitted on one input set and
 scored on a fresh one.
 
-* **Built-in function**: two input sets of ``n`` inputs each, drawn from the distribution of one
+* **Built-in function**: ``2n`` inputs drawn from the distribution of one
   of the run's splits (``inputs``: ``test``, in-distribution sizes without oversampling, the
   default; ``rare``, every input from the rare tail; ``ood``, the longer sizes; see
   :meth:`~algolens.tasks.recursion.splits.SplitSpec.sampling_of`) with generators
-  ``default_rng(fit_seed)`` and ``default_rng(fresh_seed)``; answers from the built-in. At
-  small sizes the sets share inputs, and hold training inputs: the result reports both shares
-  (``fresh_in_fit``, ``fresh_in_train``). Inputs whose ``prompt <sep> answer <eos>`` does not
+  ``default_rng(fit_seed)``, training inputs rejected and drawn again, then the distinct inputs
+  split at random (``default_rng(fresh_seed)``) into a fit half and a fresh half
+  (:func:`held_out_examples`): the fit set holds no training input and the fresh set neither a
+  training nor a fit input (the result's ``fresh_in_fit`` and ``fresh_in_train`` are measured,
+  and 0). Where the sizes leave few inputs outside the training set the sets are smaller than
+  ``n``; fewer than two is a ``ConfigError``. Inputs whose ``prompt <sep> answer <eos>`` does not
   fit the model's context (an ``ood`` draw longer than every stored example) are left out and
   counted (``n_too_long``).
 * **User function**: a stored run never executes the user's file, so only the stored dataset's
@@ -22,7 +25,7 @@ the settings or the code change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +48,8 @@ from algolens.train.load import load_run_dataset, load_run_model, run_config
 METHOD = "failures"
 INPUTS: tuple[str, ...] = ("test", "rare", "ood")
 """Splits whose distribution a built-in run's input sets can be drawn from."""
+DRAW_ROUNDS = 20
+"""A held-out input set draws at most this many rounds before settling for fewer inputs."""
 Example = tuple[tuple[object, ...], list[str], list[str]]
 """One input: its arguments, prompt tokens and answer tokens."""
 
@@ -92,15 +97,68 @@ def check_recursion_run(
 
 
 def sampled_examples(
-    config: TrainConfig, arg_kinds: Sequence[str], n: int, seed: int, split: str = "test"
+    config: TrainConfig,
+    arg_kinds: Sequence[str],
+    n: int,
+    seed: int,
+    split: str = "test",
+    exclude: Collection[tuple[str, ...]] = (),
 ) -> list[Example]:
-    """``n`` inputs of a built-in-function run drawn like its ``split`` (``rng`` from ``seed``),
-    each with its prompt tokens and the true answer tokens."""
+    """Up to ``n`` inputs of a built-in-function run drawn like its ``split`` (``rng`` from
+    ``seed``), each with its prompt tokens and the true answer tokens.
+
+    Inputs whose prompt tokens are in ``exclude`` are rejected and drawn again, at most
+    :data:`DRAW_ROUNDS` rounds; where the sizes leave too few other inputs the list is shorter
+    than ``n`` (possibly empty). Repeats of one input are kept: the set is a sample of the
+    distribution restricted to inputs outside ``exclude``.
+    """
     fn = FUNCTIONS[config.function].fn  # type: ignore[index]
     sampling = (config.recursion or RecursionArgs()).split_spec().sampling_of(split)
     rng = np.random.default_rng(seed)
-    columns = [sample_values(sampling, k, n, rng) for k in arg_kinds]
-    return [(x, encode_args(x), encode(fn(*x))) for x in zip(*columns)]
+    out: list[Example] = []
+    for _ in range(DRAW_ROUNDS):
+        if len(out) >= n:
+            break
+        columns = [sample_values(sampling, k, n - len(out), rng) for k in arg_kinds]
+        for x in zip(*columns):
+            prompt = encode_args(x)
+            if tuple(prompt) not in exclude:
+                out.append((x, prompt, encode(fn(*x))))
+    return out
+
+
+def held_out_examples(
+    config: TrainConfig, ds: Any, n: int, fit_seed: int, fresh_seed: int, split: str, width: int
+) -> tuple[list[Example], list[Example], int]:
+    """``(fit, fresh, n_too_long)`` for a built-in-function run: inputs never seen in training,
+    split into a fit set and a fresh set that share no input.
+
+    ``2n`` draws like ``split`` with ``default_rng(fit_seed)``, training inputs rejected
+    (:func:`sampled_examples`); the distinct inputs drawn are shuffled with
+    ``default_rng(fresh_seed)`` and the first half (rounded up) of them goes to ``fit``, the rest
+    to ``fresh``, each with all its draws, so both sets follow the held-out distribution and a
+    small pool of held-out inputs is shared rather than used up by ``fit``. Draws that do not fit
+    ``width`` tokens are left out and counted.
+
+    Raises:
+        ConfigError: fewer than two distinct held-out inputs fit the model (the sizes leave too few
+            inputs outside the training set).
+    """
+    train = {tuple(x) for x in ds.splits["train"].inputs}
+    drawn = sampled_examples(config, ds.arg_kinds, 2 * n, fit_seed, split, exclude=train)
+    kept = fitting_examples(drawn, width)
+    keys = list(dict.fromkeys(tuple(p) for _, p, _ in kept))
+    if len(keys) < 2:
+        raise ConfigError(
+            f"{len(keys)} distinct input drawn like the {split} split lies outside the training "
+            f"set and fits the model's context; two are needed (fit and fresh): train with a "
+            f"larger max_size or a smaller n_train, or use another --inputs"
+        )
+    order = np.random.default_rng(fresh_seed).permutation(len(keys))
+    fit_keys = {keys[i] for i in order[: (len(keys) + 1) // 2]}
+    fit = [e for e in kept if tuple(e[1]) in fit_keys]
+    fresh = [e for e in kept if tuple(e[1]) not in fit_keys]
+    return fit, fresh, len(drawn) - len(kept)
 
 
 def stored_examples(split: Any, arg_kinds: Sequence[str]) -> list[Example]:
@@ -161,16 +219,20 @@ def run_failures(
     run_id, config = check_failures_run(store, run, inputs=inputs)
     split = inputs or "test"
     settings = {"inputs": split, "n": n, "fit_seed": fit_seed, "fresh_seed": fresh_seed}
-    settings |= {"max_depth": max_depth, "min_leaf": min_leaf}
+    settings |= {"max_depth": max_depth, "min_leaf": min_leaf, "held_out": True}
 
     def compute() -> dict[str, Any]:
         ds = load_run_dataset(store, run_id)
+        _, model = load_run_model(store, run_id)
+        width = model.cfg.n_ctx + 1
         if config.function in FUNCTIONS:
-            fit = sampled_examples(config, ds.arg_kinds, n, fit_seed, split)
-            fresh = sampled_examples(config, ds.arg_kinds, n, fresh_seed, split)
+            fit, fresh, n_too_long = held_out_examples(
+                config, ds, n, fit_seed, fresh_seed, split, width
+            )
             how = (
-                f"{n} + {n} inputs sampled like the {split} split with seeds {fit_seed} (fit) "
-                f"and {fresh_seed} (fresh)"
+                f"{2 * n} draws like the {split} split with seed {fit_seed}, training inputs "
+                f"rejected, the distinct inputs split at random (seed {fresh_seed}) into fit and "
+                f"fresh: no fresh input is a training or fit input"
             )
         else:
             fit, fresh = (
@@ -178,17 +240,17 @@ def run_failures(
                 stored_examples(ds.splits["test"], ds.arg_kinds),
             )
             how = (
-                "the stored dataset's train split (fit) and test split (fresh): a user "
-                "function is never re-run"
+                "the stored dataset's train split (fit) and test split (fresh, no training "
+                "input): a user function is never re-run"
             )
-        _, model = load_run_model(store, run_id)
-        width = model.cfg.n_ctx + 1
-        n_drawn = len(fit) + len(fresh)
-        fit, fresh = fitting_examples(fit, width), fitting_examples(fresh, width)
-        if not fit or not fresh:
-            raise ConfigError(
-                f"no {split} input of run {run_id} fits its model's context of {width - 1} tokens"
-            )
+            n_drawn = len(fit) + len(fresh)
+            fit, fresh = fitting_examples(fit, width), fitting_examples(fresh, width)
+            n_too_long = n_drawn - len(fit) - len(fresh)
+            if not fit or not fresh:
+                raise ConfigError(
+                    f"no {split} input of run {run_id} fits its model's context of "
+                    f"{width - 1} tokens"
+                )
         wrong_fit = wrong_answers(model, fit, config.n_inst)
         wrong_fresh = wrong_answers(model, fresh, config.n_inst)
         f_fit = [input_features(x) for x, _, _ in fit]
@@ -213,7 +275,7 @@ def run_failures(
             "inputs": how,
             "n_fit": len(fit),
             "n_fresh": len(fresh),
-            "n_too_long": n_drawn - len(fit) - len(fresh),
+            "n_too_long": n_too_long,
             "fresh_in_fit": sum(tuple(p) in fit_keys for _, p, _ in fresh) / len(fresh),
             "fresh_in_train": sum(tuple(p) in train_keys for _, p, _ in fresh) / len(fresh),
             "instances": instances,

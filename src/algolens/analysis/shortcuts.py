@@ -262,8 +262,9 @@ def check_shortcuts_run(
 def _examples(store: RunStore, run_id: str, config: TrainConfig, n: int, seed: int) -> tuple:
     ds = load_run_dataset(store, run_id)
     if config.function in FUNCTIONS:
-        how = f"{n} inputs sampled like the test split with seed {seed}"
-        return sampled_examples(config, ds.arg_kinds, n, seed), how
+        train = {tuple(x) for x in ds.splits["train"].inputs}
+        how = f"{n} inputs sampled like the test split with seed {seed}, no training input"
+        return sampled_examples(config, ds.arg_kinds, n, seed, exclude=train), how
     return stored_examples(ds.splits["test"], ds.arg_kinds), "the stored test split (user function)"
 
 
@@ -284,7 +285,7 @@ def run_shortcuts(
         "best_hypothesis"}]}`` plus the store's stamps.
     """
     run_id, config = check_shortcuts_run(store, run)
-    settings = {"n": n, "seed": seed, "n_attn": n_attn}
+    settings = {"n": n, "seed": seed, "n_attn": n_attn, "held_out": True}
 
     def compute() -> dict[str, Any]:
         examples, how = _examples(store, run_id, config, n, seed)
