@@ -8,7 +8,7 @@ import pytest
 from algolens.errors import SpecError
 from algolens.logic.circuit import CircuitBuilder, circuit_depth, layer_stats
 from algolens.logic.evaluate import evaluate, evaluate_values, exact_matmul, one_hot
-from tests.logic.circuits import adder_circuit, all_sequences, majority_circuit
+from tests.logic.threshold_examples import adder_circuit, all_sequences, majority_circuit
 
 
 @pytest.mark.parametrize("n_pos", [1, 4, 5])

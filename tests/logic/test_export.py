@@ -11,7 +11,7 @@ import pytest
 from algolens.errors import SpecError
 from algolens.logic.evaluate import evaluate
 from algolens.logic.export import FORMAT, circuit_to_dict, read_circuit, write_circuit
-from tests.logic.circuits import adder_circuit, all_sequences, majority_circuit
+from tests.logic.threshold_examples import adder_circuit, all_sequences, majority_circuit
 
 
 @pytest.mark.parametrize("name", ["c.json", "c.json.gz"])
