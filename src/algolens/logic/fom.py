@@ -248,34 +248,45 @@ def circuit_gates(circuit: Mapping[str, Any]) -> list[tuple[list[int], list[int]
 
 
 def circuit_to_fom(
-    circuit: Mapping[str, Any], n_vocab: int, *, max_gates: int = MAX_EXPANDED_GATES
+    circuit: Any, n_vocab: int | None = None, *, max_gates: int = MAX_EXPANDED_GATES
 ) -> Program:
-    """The FO(M) program of a threshold circuit in the export format (fully expanded).
+    """The FO(M) program of a threshold circuit (fully expanded).
 
     Args:
-        circuit: ``{"n_inputs", "gates", "outputs", ...}`` (docs/logic.md, export format).
-        n_vocab: tokens per position; input node ``pos * n_vocab + token`` is ``Q<token>(pos)``.
+        circuit: a :class:`~algolens.logic.circuit.Circuit` or its export dict
+            ``{"n_inputs", "gates", "outputs", ...}`` (docs/logic.md, export format).
+        n_vocab: tokens per position (read from a ``Circuit``; needed for a dict);
+            input node ``pos * n_vocab + token`` is ``Q<token>(pos)``.
         max_gates: refuse larger circuits (their expanded text is too long to read).
 
     Raises:
         SizeLimitError: more than ``max_gates`` gates.
         SpecError: a malformed gate, or ``n_inputs`` not a multiple of ``n_vocab``.
     """
-    n_inputs = int(circuit["n_inputs"])
-    if n_vocab < 1 or n_inputs % n_vocab:
+    if isinstance(circuit, Mapping):
+        n_inputs, n_gates = int(circuit["n_inputs"]), len(circuit["gates"])
+        outputs = [int(o) for o in circuit["outputs"]]
+    else:
+        n_inputs, n_gates = circuit.n_inputs, circuit.n_gates
+        outputs = [int(o) for o in circuit.outputs]
+        n_vocab = circuit.n_vocab
+    if n_vocab is None or n_vocab < 1 or n_inputs % n_vocab:
         raise SpecError(f"n_inputs {n_inputs} is not a multiple of n_vocab {n_vocab}")
-    if len(circuit["gates"]) > max_gates:
+    if n_gates > max_gates:
         raise SizeLimitError(
-            f"the circuit has {len(circuit['gates'])} gates, more than {max_gates} to write out; "
+            f"the circuit has {n_gates} gates, more than {max_gates} to write out; "
             "use fom_size for its size or a smaller model"
         )
+    if isinstance(circuit, Mapping):
+        gates = circuit_gates(circuit)
+    else:
+        gates = [([int(x) for x in s], [int(x) for x in w], t) for s, w, t in circuit.gates()]
     n_pos = n_inputs // n_vocab
     defs = tuple(
         Definition(f"g{k}", (), _gate_formula(srcs, ws, t, n_inputs, n_vocab, n_pos))
-        for k, (srcs, ws, t) in enumerate(circuit_gates(circuit))
+        for k, (srcs, ws, t) in enumerate(gates)
     )
-    outputs = tuple(_node(int(o), n_inputs, n_vocab) for o in circuit["outputs"])
-    return Program(defs, outputs)
+    return Program(defs, tuple(_node(o, n_inputs, n_vocab) for o in outputs))
 
 
 def _node(src: int, n_inputs: int, n_vocab: int) -> Formula:
@@ -291,7 +302,7 @@ def _gate_formula(
     merged: dict[int, int] = {}
     for s, w in zip(srcs, ws, strict=True):
         merged[s] = merged.get(s, 0) + w
-    items = [(s, w) for s, w in merged.items() if w != 0]
+    items = sorted((s, w) for s, w in merged.items() if w != 0)  # sources ascending
     if t <= 0 and all(w >= 0 for _, w in items):
         return Const(True)
     if t > sum(w for _, w in items if w > 0):
