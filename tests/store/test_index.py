@@ -190,7 +190,10 @@ con = sqlite3.connect(sys.argv[1], isolation_level=None)
 con.execute("PRAGMA cache_size = 1")  # spill to the file: the journal becomes hot
 con.execute("BEGIN IMMEDIATE")
 for i in range(2000):
-    con.execute("INSERT INTO runs VALUES (?, 'created', 'train', '{}', 'x', 'x', '{}')", (str(i),))
+    con.execute(
+        "INSERT INTO runs (id, status, kind, config, created, updated, summary) "
+        "VALUES (?, 'created', 'train', '{}', 'x', 'x', '{}')", (str(i),)
+    )
 print("ready", flush=True)
 time.sleep(60)
 """

@@ -24,6 +24,7 @@ def _register() -> None:
         report,  # noqa: F401  (registers `algolens report`)
         reproduce,  # noqa: F401  (registers `algolens reproduce`)
         runs,  # noqa: F401  (registers `algolens runs ...`)
+        sweep,  # noqa: F401  (registers `algolens sweep`)
         train,  # noqa: F401  (registers `algolens train`)
     )
 

@@ -33,17 +33,21 @@ def list_runs(
     status: Annotated[
         str | None, typer.Option(help=f"Only runs with this status: {', '.join(STATUSES)}.")
     ] = None,
+    sweep: Annotated[
+        str | None, typer.Option(help="Only the runs of this sweep (see `algolens sweep`).")
+    ] = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List runs, oldest first, with status and how many seeds grokked."""
     st = RunStore(store)
-    records = st.list(status)
+    records = st.list(status, sweep)
     if json_out:
         print_json([r.to_dict() for r in records])
         return
     if not records:
-        console.print(f"no {status + ' ' if status else ''}runs in {st.root}")
+        of = f" of sweep {sweep}" if sweep else ""
+        console.print(f"no {status + ' ' if status else ''}runs{of} in {st.root}")
         return
     rows = []
     for r in records:

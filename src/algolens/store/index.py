@@ -16,6 +16,10 @@ Schema (table ``runs``)::
     created  TEXT               ISO-8601 UTC timestamp
     updated  TEXT               ISO-8601 UTC timestamp
     summary  TEXT               summary metrics as JSON ("{}" until known)
+    sweep    TEXT               id of the sweep the run belongs to (NULL: none; see algolens.sweep)
+
+An index written before the ``sweep`` column existed gets it on its next write (``ALTER TABLE``);
+read-only, it reads as if every run had no sweep.
 """
 
 from __future__ import annotations
@@ -47,13 +51,16 @@ CREATE TABLE IF NOT EXISTS runs (
     config TEXT NOT NULL,
     created TEXT NOT NULL,
     updated TEXT NOT NULL,
-    summary TEXT NOT NULL DEFAULT '{}'
+    summary TEXT NOT NULL DEFAULT '{}',
+    sweep TEXT
 )
 """
 _INSERT = (
-    "INSERT INTO runs (id, status, kind, config, created, updated, summary) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO runs (id, status, kind, config, created, updated, summary, sweep) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_COLUMNS = "id, status, kind, config, created, updated, summary"
+"""The columns every index has; ``sweep`` is read only where it exists (:meth:`_columns`)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class RunRecord:
     created: str
     updated: str
     summary: dict[str, Any]
+    sweep: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for ``--json`` output."""
@@ -123,6 +131,8 @@ class RunIndex:
             if write:
                 con.execute("PRAGMA journal_mode = DELETE")  # converts a WAL index of old stores
                 con.execute(_SCHEMA)
+                if "sweep" not in _column_names(con):  # an index of an older algolens
+                    con.execute("ALTER TABLE runs ADD COLUMN sweep TEXT")
             yield con
         except sqlite3.Error as exc:
             raise self._error(exc, write) from None
@@ -179,14 +189,15 @@ class RunIndex:
         return StoreError(f"cannot {'write' if write else 'read'} run index {self.path}: {exc}")
 
     def insert(
-        self, run_id: str, kind: str, config: dict[str, Any], status: str = "created"
-    ) -> None:
-        """Add a run row (creating the index if needed); raises :class:`StoreError` if the id
-        exists."""
+        self, run_id: str, kind: str, config: dict[str, Any], status: str = "created",
+        sweep: str | None = None,
+    ) -> None:  # fmt: skip
+        """Add a run row (creating the index if needed), tagged with ``sweep`` if given; raises
+        :class:`StoreError` if the id exists."""
         ts = now_iso()
         with self._connect(write=True) as con:
             try:
-                con.execute(_INSERT, (run_id, status, kind, _dumps(config), ts, ts, "{}"))
+                con.execute(_INSERT, (run_id, status, kind, _dumps(config), ts, ts, "{}", sweep))
             except sqlite3.IntegrityError:
                 raise StoreError(f"run id {run_id!r} already exists in {self.path}") from None
 
@@ -226,10 +237,11 @@ class RunIndex:
         row = None
         if self.exists():
             with self._connect(write=False) as con:
-                row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+                cols = _select(con)
+                row = con.execute(f"SELECT {cols} FROM runs WHERE id = ?", (run_id,)).fetchone()
                 if row is None:
                     rows = con.execute(
-                        "SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY id",
+                        f"SELECT {cols} FROM runs WHERE substr(id, 1, ?) = ? ORDER BY id",
                         (len(run_id), run_id),
                     ).fetchall()
                     if len(rows) > 1:
@@ -242,20 +254,28 @@ class RunIndex:
             )
         return _record(row)
 
-    def list(self, status: str | None = None) -> list[RunRecord]:
-        """All runs, oldest first (optionally only those with ``status``); none if the index
-        does not exist."""
+    def list(self, status: str | None = None, sweep: str | None = None) -> list[RunRecord]:
+        """All runs, oldest first (optionally only those with ``status`` and/or of ``sweep``);
+        none if the index does not exist."""
         if status is not None:
             check_status(status)
         if not self.exists():
             return []
+        where, args = [], []
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
         with self._connect(write=False) as con:
-            if status is None:
-                rows = con.execute("SELECT * FROM runs ORDER BY created, id").fetchall()
-            else:
-                rows = con.execute(
-                    "SELECT * FROM runs WHERE status = ? ORDER BY created, id", (status,)
-                ).fetchall()
+            cols = _select(con)
+            if sweep is not None:
+                if "sweep" not in cols:  # an older index: no run belongs to a sweep
+                    return []
+                where.append("sweep = ?")
+                args.append(sweep)
+            clause = f" WHERE {' AND '.join(where)}" if where else ""
+            rows = con.execute(
+                f"SELECT {cols} FROM runs{clause} ORDER BY created, id", args
+            ).fetchall()
         return [_record(r) for r in rows]
 
     def delete(self, run_id: str) -> None:
@@ -284,7 +304,7 @@ class RunIndex:
                 con.executemany(
                     _INSERT,
                     [(r.id, r.status, r.kind, _dumps(r.config), r.created, r.updated,
-                      _dumps(r.summary)) for r in records],
+                      _dumps(r.summary), r.sweep) for r in records],
                 )  # fmt: skip
                 con.execute("COMMIT")
             finally:
@@ -309,8 +329,18 @@ def _dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, sort_keys=True)
 
 
+def _column_names(con: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in con.execute("PRAGMA table_info(runs)")}
+
+
+def _select(con: sqlite3.Connection) -> str:
+    """The column list for reads: :data:`_COLUMNS`, plus ``sweep`` where the index has it."""
+    return f"{_COLUMNS}, sweep" if "sweep" in _column_names(con) else _COLUMNS
+
+
 def _record(row: tuple) -> RunRecord:
-    run_id, status, kind, config, created, updated, summary = row
+    run_id, status, kind, config, created, updated, summary, *rest = row
     return RunRecord(
-        run_id, status, kind, json.loads(config), created, updated, json.loads(summary)
-    )
+        run_id, status, kind, json.loads(config), created, updated, json.loads(summary),
+        rest[0] if rest else None,
+    )  # fmt: skip

@@ -8,7 +8,8 @@ files:
 * status: ``running`` if a process holds the run's lock, ``completed`` if ``summary.json`` and
   ``final.safetensors`` exist, ``interrupted`` if it has a checkpoint, else ``created``;
 * created: the time in the run id (``YYYYMMDD-HHMMSS-xxxxxx``), else the folder's mtime;
-* updated: the newest mtime among the run's files.
+* updated: the newest mtime among the run's files;
+* sweep: the ``sweep`` of ``sweep.json`` (a sweep's run), else none.
 
 Rows without a folder are dropped; hidden folders (``runs/.*``: a run being built or removed) and
 folders without a readable ``config.json`` are not runs. The new index replaces the old one
@@ -86,7 +87,7 @@ def record_from_folder(paths: RunPaths) -> RunRecord | None:
     if config is None:
         return None
     summary = _read_json(paths.summary)
-    if _locked(paths.lock):
+    if is_locked(paths.lock):
         status = "running"
     elif summary is not None and paths.final.is_file():
         status = "completed"
@@ -104,7 +105,14 @@ def record_from_folder(paths: RunPaths) -> RunRecord | None:
         created=_created(paths.root),
         updated=iso(datetime.fromtimestamp(updated, UTC)),
         summary=summary or {},
+        sweep=_sweep_id(paths.sweep),
     )
+
+
+def _sweep_id(path: Path) -> str | None:
+    tag = _read_json(path)
+    sweep = tag.get("sweep") if tag is not None else None
+    return sweep if isinstance(sweep, str) else None
 
 
 def _created(folder: Path) -> str:
@@ -125,7 +133,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) else None
 
 
-def _locked(lock: Path) -> bool:
+def is_locked(lock: Path) -> bool:
     """Whether another process holds the run's lock (it is training the run)."""
     try:
         fd = os.open(lock, os.O_RDONLY)

@@ -8,6 +8,8 @@ Layout of a store rooted at ``root``::
     root/runs/<id>/checkpoints/       epoch_<8 digits>.safetensors (weights, optimizer, RNG, epoch)
     root/runs/<id>/final.safetensors  the final weights only
     root/runs/<id>/summary.json       the run summary, also stored in the index
+    root/runs/<id>/sweep.json         a sweep's run only: {"sweep": <sweep id>, ...} (the index's
+                                      ``sweep`` column, kept in the folder for ``runs reindex``)
 
 Nothing is created until the first run: reading a missing store finds no runs. Every file is
 written atomically, and creation and removal are ordered so that a crash at any moment loses
@@ -70,6 +72,10 @@ class RunPaths:
         return self.root / "summary.json"
 
     @property
+    def sweep(self) -> Path:
+        return self.root / "sweep.json"
+
+    @property
     def lock(self) -> Path:
         return self.root / ".lock"
 
@@ -99,12 +105,15 @@ class RunStore:
         return RunPaths(self.root / "runs" / run_id)
 
     def create(
-        self, kind: str, config: dict[str, Any], *, prepare: Callable[[Path], None] | None = None
-    ) -> str:
+        self, kind: str, config: dict[str, Any], *, prepare: Callable[[Path], None] | None = None,
+        sweep: str | None = None,
+    ) -> str:  # fmt: skip
         """Make a new run: folder, ``config.json`` and index row. Returns the run id.
 
         ``prepare(folder)``, if given, writes further files into the folder while it is still
         being built (e.g. the run's ``group.json``), so they exist before the run has a name.
+        ``sweep`` tags the index row with a sweep id (the caller writes ``sweep.json`` in
+        ``prepare``, see :mod:`algolens.sweep`).
 
         Ids look like ``20261122-042712-3fa9c1``: UTC time then 6 random hex digits, so they sort by
         creation time and never collide between processes. The folder is complete before it gets
@@ -133,7 +142,7 @@ class RunStore:
                     ) from None
                 raise
             try:
-                self.index.insert(run_id, kind, config)
+                self.index.insert(run_id, kind, config, sweep=sweep)
             except BaseException:
                 shutil.rmtree(paths.root, ignore_errors=True)
                 raise
@@ -144,9 +153,9 @@ class RunStore:
         """The index row of a run (id or unique prefix)."""
         return self.index.get(run_id)
 
-    def list(self, status: str | None = None) -> list[RunRecord]:
-        """Every run, oldest first."""
-        return self.index.list(status)
+    def list(self, status: str | None = None, sweep: str | None = None) -> list[RunRecord]:
+        """Every run, oldest first (optionally only those with ``status`` and/or of ``sweep``)."""
+        return self.index.list(status, sweep)
 
     def set_status(self, run_id: str, status: str) -> None:
         self.index.update(run_id, status=status)

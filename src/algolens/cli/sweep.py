@@ -1,0 +1,137 @@
+"""`algolens sweep`: train a grid of configurations (one batched run each) on every core of this
+machine or on a Ray cluster; resume it by running it again."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from algolens.cli.app import app
+from algolens.cli.output import print_json, print_table
+from algolens.cli.runs import StoreOpt
+from algolens.cli.train import MAX_THREADS
+from algolens.errors import ConfigError
+
+EXIT_FAILED = 1
+"""Exit code when a configuration failed or is busy (bad input exits with 2)."""
+
+
+@app.command("sweep")
+def sweep(
+    config: Annotated[
+        Path, typer.Argument(dir_okay=False, help="Sweep file (TOML with [base] and [grid]).")
+    ],
+    executor: Annotated[
+        str, typer.Option(help="Where runs train: local (this machine's cores) or ray.")
+    ] = "local",
+    store: StoreOpt = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_THREADS,
+            help="local: worker processes (default: one per core, at most one per run).",
+        ),  # fmt: skip
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_THREADS,
+            help="local: torch threads per worker (default: "
+            "the cores shared out among the workers).",
+        ),  # fmt: skip
+    ] = None,
+    cpus: Annotated[
+        int, typer.Option(min=1, help="ray: CPUs each run declares (and its torch threads).")
+    ] = 1,
+    max_retries: Annotated[
+        int, typer.Option(min=0, help="ray: retries of a run whose worker died.")
+    ] = 3,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="ray: cluster address (auto, HOST:PORT); default: a local Ray "
+            "runtime on 127.0.0.1."
+        ),  # fmt: skip
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Resume failed runs too (default: report).")
+    ] = False,
+    plan_only: Annotated[
+        bool, typer.Option("--plan", help="Validate and list the configurations; train nothing.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Train every configuration of a sweep file as one batched run of the base's seeds.
+
+    The file has a [base] table (any train config field) and a [grid] table of lists; their
+    Cartesian product gives the configurations (docs/sweeps.md). Runs are tagged with the sweep
+    id (list them with `algolens runs list --sweep ID`). Running the same file again resumes the
+    sweep: finished runs are skipped, interrupted ones resumed from their last checkpoint, failed
+    ones reported. Exit code 1 if a configuration failed.
+
+    Examples: `algolens sweep s5.toml`; `algolens sweep s5.toml --executor ray --json`;
+    `algolens sweep s5.toml --executor ray --address auto` (an existing cluster).
+    """
+    from algolens.store import RunStore
+    from algolens.sweep import ExecutorSettings, load_sweep, run_sweep
+
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"unknown executor {executor!r}; use local or ray")
+    local_only = {"--workers": workers, "--threads": threads}
+    ray_only = {"--address": address}
+    wrong = local_only if executor == "ray" else ray_only
+    given = [name for name, v in wrong.items() if v is not None]
+    if given:
+        raise ConfigError(f"{', '.join(given)} do not apply to --executor {executor}; drop them")
+    plan = load_sweep(config)
+    run_store = RunStore(store)
+    if plan_only:
+        rows = [[c.index, c.label(), c.config.n_inst] for c in plan.configurations]
+        if json_out:
+            print_json({"sweep": plan.sweep_id, "configurations": [
+                {"index": c.index, "point": c.point, "config": c.config.to_dict()}
+                for c in plan.configurations]})  # fmt: skip
+        else:
+            print_table(f"sweep {plan.sweep_id}", ["#", "configuration", "seeds"], rows)
+        return
+    settings = ExecutorSettings(executor, workers, threads, cpus, max_retries, address)
+    try:
+        summary = run_sweep(plan, run_store, settings, retry_failed=retry_failed, log=_log)
+    except KeyboardInterrupt:
+        flag = f" --store {shlex.quote(str(run_store.root))}" if store is not None else ""
+        print(f"interrupted: sweep {plan.sweep_id} continues with `algolens sweep "
+              f"{shlex.quote(str(config))}{flag}`", file=sys.stderr)  # fmt: skip
+        sys.exit(130)
+    if json_out:
+        print_json(summary)
+    else:
+        _print_summary(summary)
+    if summary["statuses"].get("completed", 0) < summary["n_configurations"]:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _print_summary(summary: dict) -> None:
+    rows = [
+        [r["index"], " ".join(f"{k}={v}" for k, v in r["point"].items()), r["run_id"],
+         r["status"], r["action"], f"{r['n_grokked']}/{r['n_seeds']}",
+         r["median_grok_epoch"] if r["median_grok_epoch"] is not None else "-",
+         f"{r['mean_test_acc']:.4f}" if r["mean_test_acc"] is not None else "-"]
+        for r in summary["configurations"]
+    ]  # fmt: skip
+    print_table(
+        f"sweep {summary['sweep']} ({summary['executor']})",
+        ["#", "configuration", "run", "status", "action", "grokked", "median grok", "test acc"],
+        rows,
+    )
+    print(f"{summary['model_epochs']} model-epochs trained in {summary['wall_s']:.1f} s; "
+          f"list the runs with `algolens runs list --sweep {summary['sweep']}`")  # fmt: skip

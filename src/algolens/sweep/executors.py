@@ -1,0 +1,177 @@
+"""Executors: run sweep jobs (one run folder each) on the cores of this machine or on Ray.
+
+Both take the jobs and a callback ``on_done(job, result)`` that the driver uses to write the
+index; ``result`` is :func:`algolens.sweep.worker.run_job`'s dict. Workers never touch the
+index.
+
+``local``: a pool of ``workers`` processes (started with ``spawn``), each running one run at a
+time with ``threads`` torch threads. Processes, not threads: the trainer's small matmuls leave
+most of each step to Python and op dispatch, which a second thread in the same process cannot
+overlap (docs/sweeps.md has the measurement). A worker whose driver dies (even by SIGKILL)
+exits within a second, so it never trains on unobserved; the run resumes from its last
+checkpoint at the next ``algolens sweep``.
+
+``ray``: every job is a Ray task declaring ``cpus`` CPUs and trained with as many torch threads;
+Ray retries a task whose worker died up to ``max_retries`` times, and the retry resumes from the
+run's last checkpoint. Workers read and write the run folders directly, so on a cluster of
+several machines ``<store>/runs`` must be on a file system every node mounts at the same path
+(the SQLite index stays with the driver; see docs/sweeps.md).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from algolens.errors import ExternalToolError
+from algolens.sweep.worker import run_job
+
+EXECUTORS = ("local", "ray")
+PARENT_POLL_S = 0.5
+"""How often a local worker checks that its driver is still alive."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run to train: its id and folder, and the configuration's place in the sweep."""
+
+    index: int
+    run_id: str
+    run_dir: str
+
+
+DoneFn = Callable[[Job, dict[str, Any]], None]
+
+
+def default_layout(n_jobs: int, cpus: int | None = None) -> tuple[int, int]:
+    """``(workers, threads per worker)`` for ``n_jobs`` runs on ``cpus`` cores (default all):
+    one single-threaded process per core while there are runs for every core, else the cores
+    shared out among the runs.
+
+    Examples:
+        >>> default_layout(8, 2), default_layout(1, 2), default_layout(3, 8)
+        ((2, 1), (1, 2), (3, 2))
+    """
+    cpus = cpus or os.cpu_count() or 1
+    workers = max(1, min(n_jobs, cpus))
+    return workers, max(1, cpus // workers)
+
+
+def run_local(jobs: list[Job], on_done: DoneFn, *, workers: int, threads: int) -> None:
+    """Train ``jobs`` on a pool of ``workers`` processes with ``threads`` torch threads each.
+
+    A worker process that dies takes the pool down: the jobs not finished get a failed result
+    naming the cause (their runs resume at the next sweep). Ctrl-C cancels the queued jobs and
+    waits for the running ones to record their interruption, then re-raises.
+    """
+    if not jobs:
+        return
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker,
+        initargs=(os.getpid(), threads),
+    )  # fmt: skip
+    futures: dict[Future, Job] = {}
+    try:
+        futures = {pool.submit(run_job, job.run_dir, threads): job for job in jobs}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: futures[f].index):
+                on_done(futures[fut], _local_result(fut))
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _local_result(fut: Future) -> dict[str, Any]:
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        return {"ok": False, "error": "a worker process died (killed or out of memory); run "
+                "the sweep again to resume from the last checkpoint"}  # fmt: skip
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # pragma: no cover - run_job returns its errors
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _init_worker(parent: int, threads: int) -> None:
+    """Pool initialiser: torch threads, and a watchdog that ends this process with its driver."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)  # like SIGKILL: the run's lock is released, its last checkpoint stays
+
+    threading.Thread(target=watch, name="algolens-parent-watch", daemon=True).start()
+
+
+def run_ray(
+    jobs: list[Job], on_done: DoneFn, *, cpus: int, max_retries: int, address: str | None,
+) -> None:  # fmt: skip
+    """Train ``jobs`` as Ray tasks of ``cpus`` CPUs each, retried up to ``max_retries`` times
+    when their worker dies.
+
+    Connects to the cluster at ``address`` (``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``), or
+    uses the Ray runtime this process already started, or starts a local one on 127.0.0.1 with
+    every core and no dashboard (shut down again at the end).
+
+    Raises:
+        ExternalToolError: Ray is not installed, or the cluster cannot be reached.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ExternalToolError(
+            "--executor ray needs Ray: install algolens with the ray extra (pip install "
+            "'algolens[ray]')"
+        ) from None
+    started_here = False
+    if not ray.is_initialized():
+        try:
+            if address is not None:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(
+                    num_cpus=os.cpu_count(), include_dashboard=False,
+                    _node_ip_address="127.0.0.1", log_to_driver=False,
+                )  # fmt: skip
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = address or "a local Ray runtime"
+            raise ExternalToolError(f"cannot start or reach {where}: {exc}") from None
+        started_here = True
+    task = ray.remote(run_job).options(num_cpus=cpus, max_retries=max_retries)
+    refs: dict[Any, Job] = {}
+    try:
+        refs = {task.remote(job.run_dir, cpus): job for job in jobs}
+        while refs:
+            done, _ = ray.wait(list(refs), num_returns=1)
+            job = refs.pop(done[0])
+            try:
+                result = ray.get(done[0])
+            except ray.exceptions.RayError as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                result = {"ok": False, "error": f"{type(exc).__name__} after {max_retries} "
+                          f"retries: {first[:200]}; run the sweep again to resume"}  # fmt: skip
+            on_done(job, result)
+    except BaseException:
+        for ref in refs:
+            ray.cancel(ref, force=True)
+        raise
+    finally:
+        if started_here:
+            ray.shutdown()
