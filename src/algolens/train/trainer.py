@@ -28,7 +28,7 @@ from algolens.groups import FiniteGroup
 from algolens.models import BatchedModel, build_model
 from algolens.models.hooks import model_has_hooks
 from algolens.models.mlp_fused import Workspace, flat_ids, fused_ok, loss_and_grads
-from algolens.train.chunks import instance_chunks
+from algolens.train.chunks import chunk_size, instance_chunks, run_chunks
 from algolens.train.config import TrainConfig
 from algolens.train.optim import BatchedAdamW
 from algolens.train.schedules import lr_factor
@@ -73,6 +73,11 @@ class Trainer:
             (matmul kernels may differ by shape; see docs/training.md, "Where bits are guaranteed").
             While a hook is attached to any module of ``model``, training and evaluation run
             through ``model`` itself as one chunk, so hooks fire with ``[inst, ...]`` shapes.
+        workers: threads that run instance chunks side by side, each with one torch thread
+            (default: ``torch.get_num_threads()`` at construction; see
+            :mod:`algolens.train.chunks`). With more than one, the default chunking gives every
+            worker a chunk. The bits depend on the chunking, not on the number of workers:
+            ``workers=2`` with the chunks of ``workers=1`` gives the same bits.
 
     Attributes:
         epoch: epochs completed (0 after construction).
@@ -92,6 +97,7 @@ class Trainer:
         group: FiniteGroup | None = None,
         device: str | torch.device = "cpu",
         instance_chunk: int | None = None,
+        workers: int | None = None,
     ) -> None:
         self.config = config
         self.device = torch.device(device)
@@ -105,6 +111,7 @@ class Trainer:
             self.task.targets,
             row_elements=self.task.n_vocab,
             instance_chunk=instance_chunk,
+            workers=workers,
         )
 
     def _setup(
@@ -116,6 +123,7 @@ class Trainer:
         *,
         row_elements: int,
         instance_chunk: int | None,
+        workers: int | None = None,
     ) -> None:
         """Model, data on the device, optimiser, flags and instance chunks, once ``config``,
         ``device``, ``task`` and ``model_args`` are set (shared with
@@ -125,6 +133,7 @@ class Trainer:
             train_idx, test_idx: ``[inst, n_train]``, ``[inst, n_test]`` rows of ``inputs``.
             inputs, targets: every row's model input and target(s).
             row_elements: logits elements of one row (sizes the instance chunks).
+            instance_chunk, workers: as for :class:`Trainer`.
         """
         config = self.config
         self.model = build_model(config.model, self.model_args)
@@ -155,14 +164,16 @@ class Trainer:
             self.batch_gens = [torch.Generator().manual_seed(s + 0x5EED) for s in config.seeds]
         full = self.train_idx.shape[1]
         self.batch_size = full if config.batch_size is None else min(config.batch_size, full)
+        self.workers = max(1, torch.get_num_threads() if workers is None else workers)
         if instance_chunk is None:
             per_inst = self.batch_size * row_elements  # logits elements per instance
-            instance_chunk = max(1, CHUNK_ELEMENTS // per_inst)
+            instance_chunk = chunk_size(k, per_inst, CHUNK_ELEMENTS, self.workers)
         self.chunks = instance_chunks(self.model, config.model, self.model_args, instance_chunk)
         self._chunk_params = [dict(m.named_parameters()) for _, m in self.chunks]
-        # The fused MLP pass (used while no hook is attached): cached ids, scratch, gradients.
+        # The fused MLP pass (used while no hook is attached): cached ids, scratch per worker,
+        # gradients.
         self._full_batch_ids: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
-        self._work = Workspace()
+        self._works = [Workspace() for _ in range(self.workers)]
         self._grads: dict[str, torch.Tensor] = {}
 
     # -- training --------------------------------------------------------------------------
@@ -198,13 +209,17 @@ class Trainer:
         if chunks is self.chunks and fused_ok(self.model) and all(fused_ok(m) for _, m in chunks):
             return self._fused_step(rows, lr)
         self.optim.zero_grad()
-        losses = []
-        for sl, model in chunks:
-            loss = self.instance_losses(rows[sl], model)  # [chunk]
-            self.alive[sl] &= loss.detach().isfinite().cpu()
-            alive = self.alive[sl].to(loss.device)
-            torch.where(alive, loss, torch.zeros_like(loss)).sum().backward()  # sum of means
-            losses.append(loss.detach())
+
+        def chunk_pass(i: int, _slot: int) -> torch.Tensor:
+            sl, model = chunks[i]
+            with torch.enable_grad():
+                loss = self.instance_losses(rows[sl], model)  # [chunk]
+                self.alive[sl] &= loss.detach().isfinite().cpu()
+                alive = self.alive[sl].to(loss.device, copy=True)  # others write self.alive
+                torch.where(alive, loss, torch.zeros_like(loss)).sum().backward()  # sum of means
+            return loss.detach()
+
+        losses = run_chunks(chunk_pass, len(chunks), self.workers)
         if len(chunks) > 1:
             self._gather_chunk_grads()
         self.alive &= self.optim.grads_finite(self.config.n_inst).cpu()
@@ -230,38 +245,41 @@ class Trainer:
         for n, p in self.params.items():
             p.grad = self._grads[n]
         self.optim.begin_step()
-        losses = []
-        for i, (sl, model) in enumerate(self.chunks):
-            a, b, targets = self._fused_ids(rows, i, sl)
+        ids = self._fused_ids(rows)
+
+        def chunk_step(i: int, slot: int) -> torch.Tensor:
+            sl, model = self.chunks[i]
+            a, b, targets = ids[i]
             grads = {n: g[sl] for n, g in self._grads.items()}
+            alive = self.alive[sl]
             loss = loss_and_grads(
-                model, a, b, targets, self.alive[sl], self.loss_dtype, grads=grads, work=self._work
+                model, a, b, targets, alive, self.loss_dtype, grads=grads, work=self._works[slot]
             )
             kc = sl.stop - sl.start
-            self.alive[sl] &= loss.isfinite().cpu() & self.optim.grads_finite(kc, sl)
-            self.optim.update(lr, self.alive[sl].to(self.device), sl)
-            losses.append(loss)
-        return torch.cat(losses)
+            alive &= loss.isfinite().cpu() & self.optim.grads_finite(kc, sl)  # in self.alive
+            self.optim.update(lr, alive.to(self.device), sl)
+            return loss
+
+        return torch.cat(run_chunks(chunk_step, len(self.chunks), self.workers))
 
     def _fused_ids(
-        self, rows: torch.Tensor, i: int, sl: slice
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Flattened operand ids and targets of chunk ``i`` for the fused pass (the full batch's
+        self, rows: torch.Tensor
+    ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Flattened operand ids and targets of every chunk for the fused pass (the full batch's
         are computed once and kept)."""
         full = rows is self.train_idx
         if full and self._full_batch_ids is not None:
-            return self._full_batch_ids[i]
+            return self._full_batch_ids
         out = []
-        for sl_j, _ in self.chunks if full else [(sl, None)]:
-            tokens = self.inputs[rows[sl_j]]  # [chunk, batch, 2]
+        for sl, _ in self.chunks:
+            tokens = self.inputs[rows[sl]]  # [chunk, batch, 2]
             n = self.task.n_vocab
             out.append(
-                (flat_ids(tokens[..., 0], n), flat_ids(tokens[..., 1], n), self.targets[rows[sl_j]])
+                (flat_ids(tokens[..., 0], n), flat_ids(tokens[..., 1], n), self.targets[rows[sl]])
             )
         if full:
             self._full_batch_ids = out
-            return out[i]
-        return out[0]
+        return out
 
     def _gather_chunk_grads(self) -> None:
         """Move the chunk models' gradients into ``[inst, ...]`` gradients of the parameters."""
@@ -304,7 +322,11 @@ class Trainer:
         k, n = self.config.n_inst, self.inputs.shape[0]
         ce = torch.empty(k, n, dtype=self.loss_dtype, device=self.device)
         correct = torch.empty(k, n, dtype=torch.bool, device=self.device)
-        for sl, model in self._passes():
+        passes = self._passes()
+
+        @torch.no_grad()  # grad mode is per thread
+        def eval_pass(i: int, _slot: int) -> None:
+            sl, model = passes[i]
             kc = sl.stop - sl.start
             rows = max(1, EVAL_CHUNK_ELEMENTS // (kc * self.task.n_vocab))
             for start in range(0, n, rows):
@@ -316,6 +338,8 @@ class Trainer:
                     logits.to(self.loss_dtype).reshape(kc * b, -1), tgt.repeat(kc), reduction="none"
                 ).view(kc, b)
                 correct[sl, start : start + b] = logits.argmax(-1) == tgt
+
+        run_chunks(eval_pass, len(passes), self.workers)
         acc = correct.to(self.loss_dtype)
 
         def part(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
