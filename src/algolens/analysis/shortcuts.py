@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from algolens.analysis.failures_run import (
+    INPUTS,
     Example,
     check_recursion_run,
     fitting_examples,
@@ -259,12 +260,14 @@ def check_shortcuts_run(
     return check_recursion_run(store, run, "shortcuts", instance)
 
 
-def _examples(store: RunStore, run_id: str, config: TrainConfig, n: int, seed: int) -> tuple:
+def _examples(
+    store: RunStore, run_id: str, config: TrainConfig, n: int, seed: int, split: str
+) -> tuple:
     ds = load_run_dataset(store, run_id)
     if config.function in FUNCTIONS:
         train = {tuple(x) for x in ds.splits["train"].inputs}
-        how = f"{n} inputs sampled like the test split with seed {seed}, no training input"
-        return sampled_examples(config, ds.arg_kinds, n, seed, exclude=train), how
+        how = f"{n} inputs sampled like the {split} split with seed {seed}, no training input"
+        return sampled_examples(config, ds.arg_kinds, n, seed, split, exclude=train), how
     return stored_examples(ds.splits["test"], ds.arg_kinds), "the stored test split (user function)"
 
 
@@ -275,9 +278,13 @@ def run_shortcuts(
     n: int = 500,
     seed: int = 3,
     n_attn: int = 200,
+    inputs: str = "test",
     force: bool = False,
 ) -> dict[str, Any]:
     """The stored (or freshly computed) ``shortcuts`` analysis of every instance of ``run``.
+
+    A built-in function's inputs are drawn like the run's ``inputs`` split (``test``, ``rare``
+    or ``ood``), training inputs left out; a user function's are its stored ``test`` split.
 
     Returns:
         ``{"function", "inputs", "n", "n_attention", "instances": [{"instance", "seed",
@@ -285,10 +292,12 @@ def run_shortcuts(
         "best_hypothesis"}]}`` plus the store's stamps.
     """
     run_id, config = check_shortcuts_run(store, run)
-    settings = {"n": n, "seed": seed, "n_attn": n_attn, "held_out": True}
+    if inputs not in INPUTS:
+        raise ConfigError(f"inputs {inputs!r} is unknown; use one of {', '.join(INPUTS)}")
+    settings = {"n": n, "seed": seed, "n_attn": n_attn, "held_out": True, "inputs": inputs}
 
     def compute() -> dict[str, Any]:
-        examples, how = _examples(store, run_id, config, n, seed)
+        examples, how = _examples(store, run_id, config, n, seed, inputs)
         _, model = load_run_model(store, run_id)
         examples = fitting_examples(examples, model.cfg.n_ctx + 1)
         if not examples:
@@ -297,7 +306,7 @@ def run_shortcuts(
         with torch.no_grad():
             written = greedy_decode(model, data, config.n_inst).numpy()
         truth = [tuple(ids(a)) for _, _, a in examples]
-        inputs = [x for x, _, _ in examples]
+        args = [x for x, _, _ in examples]
         max_size = (config.recursion or RecursionArgs()).max_size
         hyps = builtin_hypotheses(config.function, max_size)
         head = examples[:n_attn]
@@ -313,7 +322,7 @@ def run_shortcuts(
                 for layer, pat in enumerate(patterns)
                 for row in summarise_attention(pat[k], prompts, alens)
             ]
-            scored = score_hypotheses(hyps, inputs, out_k, right)
+            scored = score_hypotheses(hyps, args, out_k, right)
             instances.append(
                 {
                     "instance": k,

@@ -1,0 +1,330 @@
+"""Zhang, Tigges, Biderman, Raginsky & Ringer (2023), *Can Transformers Learn to Solve Problems
+Recursively?*
+
+``algolens reproduce zhang2023`` trains one decoder-only transformer run per structurally
+recursive function (:data:`QUICK_FUNCTIONS`: binary successor, the three tree traversals, and
+predecessor and tree mirror so nothing is tuned to one function), plus successor again with the
+rare structures oversampled, and measures every run with algolens's own analyses:
+
+* **accuracy per function and split** (``train``, in-distribution ``test``, ``rare`` structures,
+  longer ``ood`` inputs): greedy exact match from each run's summary, mean over seeds;
+* **the reconstructed shortcut for successor** (:mod:`algolens.analysis.shortcuts`): the built-in
+  hypothesis that best matches the model's greedy answers on held-out rare-tail inputs, its match
+  rate overall and where the model is wrong, and the strongest attention rules;
+* **failure prediction per function** (:mod:`algolens.analysis.failures_run`): a depth-3 rule
+  tree fitted on held-out rare-tail inputs and scored on fresh ones (never training or fit
+  inputs); recall and precision pooled over seeds;
+* **oversampling**: successor trained with and without ``oversample`` =
+  :data:`OVERSAMPLE`, both scored on the same rare-tail inputs that neither run trained on.
+
+The paper gives (``../shared/papers.md``, "Seed 000"): shortcuts rather than recursion, failures on
+rare structural edge cases, 91 % of one function's (successor's) failures predicted by a
+hand-reconstructed shortcut, and oversampling rare structures helps. It published no code and its
+sizes and splits are unverified, so accuracies are reported without a paper figure.
+
+Protocols (:data:`PROTOCOLS`): ``quick`` fits the issue's 15 minutes on 2 CPU cores (one seed,
+short numbers and small trees, few epochs); ``full`` trains more seeds, more data and more epochs
+and adds ``add``. Runs already in the store with the same config are reused and interrupted ones
+resumed (:func:`ensure_recursion_run`).
+
+Agreement rules: failures cluster on rare structures when the ``rare`` split's accuracy is below
+the ``test`` split's; failure prediction agrees when the pooled recall on fresh inputs is at least
+:data:`PAPER_RECALL` (successor only; the other functions have no paper figure); the shortcut
+agrees when the best hypothesis is not the exact function and matches at least
+:data:`PAPER_RECALL` of the model's wrong answers; oversampling agrees when it raises accuracy on
+the common rare inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from algolens.errors import CheckpointError
+from algolens.recipes.claims import Claim, Mode
+from algolens.store import RunStore
+from algolens.train.config import TrainConfig
+
+PAPER = (
+    "Zhang, Tigges, Biderman, Raginsky & Ringer (2023), Can Transformers Learn to Solve Problems "
+    "Recursively?"
+)
+PAPER_RECALL = 0.91
+"""Share of successor's failures the paper's hand-reconstructed shortcut predicts."""
+QUICK_FUNCTIONS: tuple[str, ...] = (
+    "successor", "predecessor", "preorder", "inorder", "postorder", "mirror",
+)  # fmt: skip
+FULL_FUNCTIONS: tuple[str, ...] = (*QUICK_FUNCTIONS, "add")
+OVERSAMPLE = 0.25
+"""Share of successor's training draws taken from the rare tail in the oversampled run."""
+SPLITS: tuple[str, ...] = ("train", "test", "rare", "ood")
+BIN_FUNCTIONS = frozenset({"successor", "predecessor", "add"})
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Sizes of one protocol (module docstring)."""
+
+    functions: tuple[str, ...]
+    seeds: tuple[int, ...]
+    epochs: int
+    n_train: int
+    bin_max: int  # largest in-distribution number (bits); ood up to bin_max + 4
+    tree_max: int  # largest in-distribution tree (nodes); ood up to tree_max + 3
+    n_analysis: int  # failures: 2 n draws; shortcuts: n inputs
+    model_args: dict[str, Any] = field(default_factory=dict)
+
+
+QUICK = Protocol(
+    functions=QUICK_FUNCTIONS, seeds=(0,), epochs=30, n_train=2000, bin_max=10, tree_max=7,
+    n_analysis=1000,
+    model_args={"n_layers": 2, "d_model": 64, "n_heads": 4, "d_head": 16, "d_mlp": 256},
+)  # fmt: skip
+FULL = Protocol(
+    functions=FULL_FUNCTIONS, seeds=(0, 1, 2, 3), epochs=150, n_train=10_000, bin_max=12,
+    tree_max=10, n_analysis=2000,
+    model_args={"n_layers": 2, "d_model": 128, "n_heads": 4, "d_head": 32, "d_mlp": 512},
+)  # fmt: skip
+PROTOCOLS: dict[str, Protocol] = {"quick": QUICK, "full": FULL}
+TRAIN_SETTINGS: dict[str, Any] = {
+    "lr": 3e-3, "weight_decay": 0.01, "beta2": 0.99, "batch_size": 64, "early_stop": False,
+    "eval_every": 5, "checkpoint_every": 10, "log_checkpoints": 0,
+}  # fmt: skip
+"""Optimiser and bookkeeping of every run (the composition recipes do not fit sequences)."""
+
+
+def run_config(p: Protocol, function: str, oversample: float = 0.0) -> TrainConfig:
+    """The config of ``function``'s run under protocol ``p``."""
+    from algolens.train.config import make_config
+
+    size = p.bin_max if function in BIN_FUNCTIONS else p.tree_max
+    extra = 4 if function in BIN_FUNCTIONS else 3
+    recursion = {
+        "min_size": 1, "max_size": size, "ood_max_size": size + extra, "n_train": p.n_train,
+        "n_test": 500, "n_ood": 500, "oversample": oversample,
+    }  # fmt: skip
+    return make_config(
+        None, task="recursion", function=function, recursion=recursion, seeds=list(p.seeds),
+        epochs=p.epochs, model_args=dict(p.model_args), **TRAIN_SETTINGS,
+    )  # fmt: skip
+
+
+def _comparable(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k != "dataset_sha256"}
+
+
+def ensure_recursion_run(store: RunStore, config: TrainConfig, log: Callable[[str], None]) -> str:
+    """The id of a completed recursion run of ``config`` in ``store``: reused when one exists
+    (same config; the dataset hash is set at the start and follows from the config for a built-in
+    function), else the newest interrupted one resumed, else trained now."""
+    from algolens.train.run import resume_run, start_run
+
+    want = _comparable(config.to_dict())
+    what = f"{config.function} (oversample {config.recursion.oversample:g}), {config.n_inst} seeds"  # type: ignore[union-attr]
+    same = [r for r in store.list() if _comparable(r.config) == want]
+    done = [r for r in same if r.status == "completed"]
+    if done:
+        log(f"reusing run {done[-1].id}: {what}")
+        return done[-1].id
+    for record in reversed(same):
+        try:
+            log(f"resuming run {record.id}: {what}")
+            return resume_run(store, record.id)["run_id"]
+        except CheckpointError:
+            continue
+    log(f"training {what}")
+    return start_run(config, store)["run_id"]
+
+
+# ---- measurements of one run ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunctionResult:
+    """What one function's run contributes to the claims."""
+
+    function: str
+    accuracy: dict[str, float | None]  # split -> greedy exact match, mean over seeds
+    split_sizes: dict[str, int]
+    failures: dict[str, Any]  # pooled fresh scores and the first seed's rules
+    shortcut: dict[str, Any] | None = None  # successor: best hypothesis and attention rules
+
+
+def split_accuracy(store: RunStore, run_id: str) -> tuple[dict[str, float | None], dict[str, int]]:
+    """Greedy exact-match accuracy per split (mean over seeds) from the run's summary."""
+    summary = store.get(run_id).summary or {}
+    splits = summary.get("splits", {})
+    acc = {s: (float(np.mean(splits[s]["greedy_acc"])) if s in splits else None) for s in SPLITS}
+    return acc, {s: int(splits[s]["n"]) if s in splits else 0 for s in SPLITS}
+
+
+def pooled_failures(out: dict[str, Any]) -> dict[str, Any]:
+    """Fresh-set scores of a ``failures`` analysis pooled over its instances."""
+    fresh = [inst["fresh"] for inst in out["instances"]]
+    fails, hits = sum(f["failures"] for f in fresh), sum(f["hits"] for f in fresh)
+    pred = sum(f["predicted"] for f in fresh)
+    return {
+        "n_fresh": out["n_fresh"], "n_fit": out["n_fit"], "failures": fails, "predicted": pred,
+        "hits": hits, "recall": hits / fails if fails else None,
+        "precision": hits / pred if pred else None, "rules": out["instances"][0]["rules"],
+        "fresh_in_fit": out["fresh_in_fit"], "fresh_in_train": out["fresh_in_train"],
+    }  # fmt: skip
+
+
+def shortcut_summary(out: dict[str, Any], top: int = 3) -> dict[str, Any]:
+    """The first seed's best hypothesis and its match rates, and its strongest attention rules."""
+    inst = out["instances"][0]
+    best = inst["hypotheses"][0] if inst["hypotheses"] else None
+    rules = sorted(inst["attention"], key=lambda r: -r["mass"])[:top]
+    return {"n": out["n"], "best": best, "attention": [r["text"] for r in rules]}
+
+
+def analyse_function(
+    store: RunStore, run_id: str, function: str, n: int, log: Callable[[str], None]
+) -> FunctionResult:
+    """Accuracy per split, failure prediction on fresh rare-tail inputs, and (successor) the
+    reconstructed shortcut."""
+    from algolens.analysis.failures_run import run_failures
+    from algolens.analysis.shortcuts import run_shortcuts
+
+    acc, sizes = split_accuracy(store, run_id)
+    failures = pooled_failures(run_failures(store, run_id, inputs="rare", n=n))
+    shortcut = None
+    if function == "successor":
+        shortcut = shortcut_summary(run_shortcuts(store, run_id, n=n, inputs="rare"))
+    log(f"{function}: " + ", ".join(f"{s} {_pct(a)}" for s, a in acc.items())
+        + f"; failure recall {_pct(failures['recall'])}")  # fmt: skip
+    return FunctionResult(function, acc, sizes, failures, shortcut)
+
+
+def oversampling_effect(
+    store: RunStore, plain_id: str, over_id: str, n: int, seed: int = 7
+) -> dict[str, Any]:
+    """Accuracy of both runs on the same rare-tail inputs that neither trained on (mean over
+    seeds): ``{"n", "plain", "oversampled"}``."""
+    from algolens.analysis.failures_run import fitting_examples, sampled_examples, wrong_answers
+    from algolens.train.load import load_run_dataset, load_run_model
+
+    plain_cfg, plain = load_run_model(store, plain_id)
+    _, over = load_run_model(store, over_id)
+    ds_plain, ds_over = load_run_dataset(store, plain_id), load_run_dataset(store, over_id)
+    seen = {tuple(x) for ds in (ds_plain, ds_over) for x in ds.splits["train"].inputs}
+    drawn = sampled_examples(plain_cfg, ds_plain.arg_kinds, n, seed, "rare", exclude=seen)
+    width = min(plain.cfg.n_ctx, over.cfg.n_ctx) + 1
+    examples = fitting_examples(drawn, width)
+    if not examples:
+        return {"n": 0, "plain": None, "oversampled": None}
+    acc = [1.0 - float(wrong_answers(m, examples, m.cfg.n_inst).mean()) for m in (plain, over)]
+    return {"n": len(examples), "plain": acc[0], "oversampled": acc[1]}
+
+
+# ---- claims ---------------------------------------------------------------------------------
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f} %"
+
+
+def accuracy_claims(r: FunctionResult, n_seeds: int) -> list[Claim]:
+    """Accuracy per split (no paper figure), and whether failures cluster on rare structures."""
+    cells = ", ".join(f"{s} {_pct(r.accuracy[s])} (n={r.split_sizes[s]})" for s in SPLITS)
+    test, rare = r.accuracy["test"], r.accuracy["rare"]
+    agree = None if test is None or rare is None else rare < test
+    return [
+        Claim(f"{r.function}: greedy exact-match accuracy per split (mean of {n_seeds} seeds)",
+              "no figure (sizes unverified)", cells, None),
+        Claim(f"{r.function}: failures cluster on rare structures (rare-split accuracy below "
+              "in-distribution test)", "failures on structural edge cases rare in training",
+              f"rare {_pct(rare)} vs test {_pct(test)}", agree),
+    ]  # fmt: skip
+
+
+def failure_claim(r: FunctionResult) -> Claim:
+    """Recall and precision of the predicted failures on fresh rare-tail inputs."""
+    f = r.failures
+    ours = (
+        f"recall {_pct(f['recall'])} ({f['hits']} of {f['failures']} failures), precision "
+        f"{_pct(f['precision'])} ({f['predicted']} predicted), on {f['n_fresh']} fresh inputs "
+        f"(fitted on {f['n_fit']}); rules: {'; '.join(f['rules'])}"
+    )
+    if r.function == "successor":
+        paper = f"{100 * PAPER_RECALL:.0f} % of failures predicted (hand-built shortcut)"
+        agree = None if f["recall"] is None else f["recall"] >= PAPER_RECALL
+    else:
+        paper, agree = "no figure", None
+    name = (
+        f"{r.function}: failure prediction on fresh rare-tail inputs (never trained or fitted on)"
+    )
+    return Claim(name, paper, ours, agree)
+
+
+def shortcut_claims(r: FunctionResult) -> list[Claim]:
+    """The reconstructed successor shortcut and the strongest attention rules."""
+    s = r.shortcut
+    if s is None or s["best"] is None:
+        return []
+    b = s["best"]
+    ours = (
+        f"best of the built-in hypotheses: {b['name']}; matches {_pct(b['match'])} of "
+        f"{s['n']} answers, {_pct(b['match_right'])} of {b['n_right']} right and "
+        f"{_pct(b['match_wrong'])} of {b['n_wrong']} wrong ones (first seed)"
+    )
+    agree = None
+    if b["match_wrong"] is not None:
+        agree = b["name"] != "exact successor" and b["match_wrong"] >= PAPER_RECALL
+    return [
+        Claim("successor: a reconstructed shortcut reproduces the model's answers, wrong ones "
+              "included", "shortcut: flip the B1 run before the first B0; predicts 91 % of "
+              "failures", ours, agree),
+        Claim("successor: strongest attention rules (first seed)", "no figure",
+              "; ".join(s["attention"]) or "none", None),
+    ]  # fmt: skip
+
+
+def oversampling_claim(effect: dict[str, Any]) -> Claim:
+    """Accuracy on common held-out rare inputs with and without oversampling."""
+    plain, over = effect["plain"], effect["oversampled"]
+    agree = None if plain is None or over is None else over > plain
+    ours = (
+        f"{_pct(plain)} without, {_pct(over)} with oversample {OVERSAMPLE:g}, on {effect['n']} "
+        "rare-tail inputs in neither training set"
+    )
+    return Claim("successor: oversampling rare structures raises accuracy on rare inputs",
+                 "oversampling rare structures helps", ours, agree)  # fmt: skip
+
+
+def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
+    """Train (or reuse) the runs of ``mode``, analyse them, return the claims."""
+    p = PROTOCOLS[mode]
+    results: list[FunctionResult] = []
+    run_ids: dict[str, str] = {}
+    for function in p.functions:
+        run_ids[function] = ensure_recursion_run(store, run_config(p, function), log)
+        results.append(analyse_function(store, run_ids[function], function, p.n_analysis, log))
+    over_id = ensure_recursion_run(store, run_config(p, "successor", OVERSAMPLE), log)
+    effect = oversampling_effect(store, run_ids["successor"], over_id, p.n_analysis)
+    claims: list[Claim] = []
+    for r in results:
+        claims += accuracy_claims(r, len(p.seeds))
+    claims += [failure_claim(r) for r in results]
+    claims += shortcut_claims(next(r for r in results if r.function == "successor"))
+    claims.append(oversampling_claim(effect))
+    claims.append(protocol_claim(p, mode))
+    return claims
+
+
+def protocol_claim(p: Protocol, mode: Mode) -> Claim:
+    """What was trained, beside the paper's (unpublished) protocol."""
+    m = p.model_args
+    ours = (
+        f"{mode}: {len(p.seeds)} seed(s) per function, {p.epochs} epochs, {p.n_train} training "
+        f"inputs, numbers of 1-{p.bin_max} bits, trees of 1-{p.tree_max} nodes; transformer "
+        f"{m.get('n_layers')} layers, d_model {m.get('d_model')}, {m.get('n_heads')} heads"
+    )
+    return Claim("protocol", "not published (no code; sizes and splits unverified)", ours, None)
+
+
+__all__: Sequence[str] = ("PAPER", "reproduce")
