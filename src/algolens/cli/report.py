@@ -1,4 +1,4 @@
-"""`algolens report RUN`: analyse a trained run and write its HTML report."""
+"""`algolens report`: a run's HTML report, the store index page, or a sweep's page."""
 
 from __future__ import annotations
 
@@ -9,31 +9,56 @@ import typer
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json
 from algolens.cli.runs import StoreOpt
+from algolens.errors import ConfigError
 from algolens.store import RunStore
 
 
 @app.command("report")
 def report(
     run: Annotated[
-        str, typer.Argument(help="Run id (or a unique prefix), see `algolens runs list`.")
-    ],
+        str | None,
+        typer.Argument(help="Run id (or a unique prefix), see `algolens runs list`."),
+    ] = None,
+    index: Annotated[
+        bool, typer.Option("--index", help="Write <store>/index.html listing every run.")
+    ] = False,
+    sweep: Annotated[
+        str | None,
+        typer.Option(help="Write the page of this sweep (id or unique prefix) over its runs."),
+    ] = None,
     store: StoreOpt = None,
-    json: Annotated[bool, typer.Option("--json", help="Print the analyses as JSON.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Write <run folder>/report.html for a group-composition run.
+    """Write an HTML page that opens offline (plotly and all scripts inlined).
 
-    Sections: training curves (grokking epochs marked), the irreps each seed learned, universality
-    over the seeds (beside the paper's 50 S5 MLP seeds for S5 MLP runs), progress measures over
-    checkpoints, and the coset analysis (MLP runs). Analyses already stored in the run folder
-    (`algolens analyze`) are rendered as they are; missing ones are computed and stored first
-    (progress over checkpoints for the first 4 seeds only; analyse others with
-    `algolens analyze RUN --checkpoints --instance K`).
+    RUN: <run folder>/report.html with the config, training curves (grokking epochs marked),
+    accuracy by split (recursion runs) and a section for every stored analysis. Group
+    composition runs also get the irreps each seed learned, universality over the seeds and
+    progress measures over checkpoints; their missing irreps, progress (first 4 seeds) and coset
+    analyses (MLP runs) are computed and stored first. --index: <store>/index.html, every run
+    with status, task, seeds, grokking and accuracy, sortable and filterable, linking each
+    run's report. --sweep ID: the sweep's universality tables and distributions over seeds and
+    configurations.
     """
-    from algolens.report.composition import composition_report
-
+    chosen = [x for x in (run is not None, index, sweep is not None) if x]
+    if len(chosen) != 1:
+        raise ConfigError("give exactly one of RUN, --index or --sweep ID")
     st = RunStore(store)
+    if index:
+        from algolens.report.index import store_index
+
+        _done({"index": str(store_index(st))}, json)
+        return
+    if sweep is not None:
+        from algolens.report.sweep import sweep_report
+
+        _done({"sweep": str(sweep_report(st, sweep))}, json)
+        return
+    from algolens.report.run import run_report
+
+    assert run is not None
     with console.status(f"analysing run {run}", spinner="dots"):
-        path, analyses = composition_report(st, run)
+        path, analyses = run_report(st, run)
     if json:
         print_json({"report": str(path), "seeds": [a.to_dict() for a in analyses]})
         return
@@ -44,3 +69,10 @@ def report(
             f"{a.weight_fve['W_U']:.3f}"
         )
     console.print(f"wrote {path}")
+
+
+def _done(written: dict[str, str], json: bool) -> None:
+    if json:
+        print_json(written)
+    else:
+        console.print(f"wrote {next(iter(written.values()))}")

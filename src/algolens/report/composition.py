@@ -9,26 +9,25 @@ stale one is computed and stored first. Sections, in order:
 2. irreps learned (Chughtai et al.'s metrics per seed, :mod:`algolens.analysis.irreps`);
 3. universality over the seeds (:mod:`algolens.report.universality_view`);
 4. progress measures over checkpoints (:mod:`algolens.report.progress_view`): every instance
-   with a stored progress analysis, and the first :data:`FOLLOW` instances computed if missing.
-
+   with a stored progress analysis, and the first :data:`FOLLOW` instances computed if missing;
 5. the coset analyses of MLP runs (computed and stored when missing), then every registered
-   section (:mod:`algolens.report.sections`) that finds stored analyses of the run.
+   section (:mod:`algolens.report.sections`) that finds stored analyses of the run;
+6. the config and the group's element labels (:mod:`algolens.report.common`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from algolens.analysis.irreps import KEY_SIMILARITY, IrrepAnalysis
 from algolens.analysis.runs import check_run, run_irreps, run_progress
 from algolens.analysis.store import analysis_path, read_analysis
 from algolens.groups.reps import irreps
+from algolens.report.common import config_section, group_section, read_metrics, training_section
 from algolens.report.html import HtmlReport
 from algolens.report.progress_view import progress_section
 from algolens.report.sections import add_sections
@@ -38,18 +37,6 @@ from algolens.train.load import checkpoint_epochs_of, load_run_group
 
 FOLLOW = 4
 """Instances whose progress over checkpoints is computed when not stored (others: if stored)."""
-
-
-def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """Rows of ``metrics.jsonl`` (one per evaluation), skipping a torn last line."""
-    rows = []
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    return rows
 
 
 def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnalysis]]:
@@ -71,23 +58,9 @@ def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnaly
     report = HtmlReport(f"algolens: {config.group} {config.model}, run {record.id}")
     report.paragraph(
         f"Group {group.name} (order {group.order}), recipe {config.recipe}, train fraction "
-        f"{config.train_frac}, seeds {seeds}."
+        f"{config.train_frac}, seeds {seeds}, status {record.status}."
     )
-    summary = record.summary or {}
-    if summary.get("seeds"):
-        report.heading("Training")
-        report.table(
-            ["seed", "grok epoch", "train acc", "test acc", "test loss"],
-            [
-                [s["seed"], s.get("grok_epoch"), s.get("train_acc"), s.get("test_acc"),
-                 s.get("test_loss")]
-                for s in summary["seeds"]
-            ],
-        )  # fmt: skip
-    metrics = read_metrics(paths.metrics)
-    if metrics:
-        groks = {s["seed"]: s.get("grok_epoch") for s in summary.get("seeds", [])}
-        report.figure(_curves(metrics, seeds, groks))
+    training_section(report, record.summary or {}, read_metrics(paths.metrics), seeds)
     analyses = [_from_stored(d) for d in final]
     _irreps_section(report, group, seeds, final)
     universality_section(report, final, group=config.group, model=config.model)
@@ -105,17 +78,21 @@ def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnaly
             progress_section(report, progress[k])
     _coset_analyses(store, run_id, config, group.order)
     add_sections(report, store, run_id)
+    config_section(report, config.to_dict())
+    group_section(report, group.name, group.order, list(group.labels))
     return report.write(paths.root / "report.html"), analyses
 
 
 def _coset_analyses(store: RunStore, run_id: str, config, order: int) -> None:
-    """Compute and store the coset methods of an MLP run when missing (groups up to
-    :data:`algolens.analysis.cosets.MAX_COSET_ORDER`), so its coset section is shown."""
+    """Compute and store the coset methods of an MLP run when missing, so its coset section is
+    shown: groups up to :data:`algolens.analysis.cosets.MAX_COSET_ORDER` that have a proper
+    non-trivial subgroup (by Lagrange and Cauchy: exactly the groups of composite order)."""
     from algolens.analysis.cosets import MAX_COSET_ORDER
     from algolens.analysis.runs import run_coset_method
     from algolens.analysis.verdict import METHODS
 
-    if config.model == "mlp" and order <= MAX_COSET_ORDER:
+    composite = any(order % p == 0 for p in range(2, int(order**0.5) + 1))
+    if config.model == "mlp" and composite and order <= MAX_COSET_ORDER:
         for method in METHODS:
             run_coset_method(store, run_id, method)
 
@@ -154,34 +131,6 @@ def _from_stored(d: dict[str, Any]) -> IrrepAnalysis:
         losses=d["losses"],
         sum_sq_weights=d["sum_sq_weights"],
     )
-
-
-def _curves(
-    metrics: list[dict[str, Any]], seeds: list[int], groks: dict[int, int | None]
-) -> go.Figure:
-    epochs = [max(r["epoch"], 1) for r in metrics]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "loss"))
-    for k, seed in enumerate(seeds):
-        for key, dash in (("train", "dot"), ("test", "solid")):
-            name = f"seed {seed} {key}"
-            for col, what in ((1, "acc"), (2, "loss")):
-                y = [r[f"{key}_{what}"][k] for r in metrics]
-                fig.add_trace(
-                    go.Scatter(x=epochs, y=y, name=name, line={"dash": dash}, legendgroup=name,
-                               showlegend=col == 1),
-                    1, col,
-                )  # fmt: skip
-        g = groks.get(seed)
-        if g is not None:  # the grokking epoch as a vertical segment on the accuracy panel
-            fig.add_trace(
-                go.Scatter(x=[max(g, 1)] * 2, y=[0, 1], mode="lines", name=f"seed {seed} grok",
-                           line={"dash": "dash", "width": 1}, legendgroup=f"seed {seed} test"),
-                1, 1,
-            )  # fmt: skip
-    fig.update_xaxes(type="log", title="epoch")
-    fig.update_yaxes(type="log", row=1, col=2)
-    fig.update_layout(height=420, title="Training curves (dashed verticals: grokking epochs)")
-    return fig
 
 
 def _irreps_section(report: HtmlReport, group, seeds: list[int], final: list[dict]) -> None:

@@ -1,7 +1,11 @@
 """`HtmlReport`: a small builder for one self-contained HTML page.
 
-Sections are appended in order (headings, paragraphs, tables, plotly figures) and written
-atomically. plotly.js is embedded once, inline, so the file opens offline.
+Sections are appended in order (headings, paragraphs, tables, plotly figures, circuitsvis views)
+and written atomically. plotly.js and circuitsvis' JavaScript bundle are each embedded once,
+inline, so the file opens offline. Every text (headings, paragraphs, table cells, link texts and
+targets) is HTML-escaped; only :meth:`HtmlReport.trusted_html` appends raw HTML. Tables made with
+``sortable=True`` sort by a click on a column header and get a filter box (a small inline script,
+:mod:`algolens.report.table_js`).
 
 Examples:
     >>> r = HtmlReport("demo")
@@ -13,19 +17,37 @@ Examples:
 from __future__ import annotations
 
 import html
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+from uuid import uuid4
 
 from algolens.fileio import write_text_atomic
+from algolens.report.table_js import TABLE_JS
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+body { font-family: system-ui, sans-serif; max-width: 1300px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f3; }
+table.sortable { font-size: 0.9em; }
+table.sortable th { cursor: pointer; }
+table.sortable th[data-dir="asc"]::after { content: " ▲"; }
+table.sortable th[data-dir="desc"]::after { content: " ▼"; }
 .note { color: #555; font-size: 0.92em; }
+input.filter { margin-top: 1em; padding: 3px 6px; min-width: 20em; }
 """
+
+
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links to ``href`` (a relative path, percent-encoded) showing ``text``."""
+
+    text: str
+    href: str
 
 
 class HtmlReport:
@@ -35,6 +57,8 @@ class HtmlReport:
         self.title = title
         self._parts: list[str] = []
         self._plotly_included = False
+        self._circuitsvis_included = False
+        self._table_js_included = False
 
     def heading(self, text: str, level: int = 2) -> None:
         self._parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
@@ -43,10 +67,37 @@ class HtmlReport:
         cls = ' class="note"' if note else ""
         self._parts.append(f"<p{cls}>{html.escape(text)}</p>")
 
-    def table(self, columns: list[str], rows: list[list[Any]]) -> None:
+    def table(self, columns: list[str], rows: list[list[Any]], *, sortable: bool = False) -> None:
+        """Append a table; cells are escaped text, numbers right-aligned, :class:`Link` cells
+        links. ``sortable``: click a header to sort by it, type in the box above to filter rows."""
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
         body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
-        self._parts.append(f"<table><tr>{head}</tr>{body}</table>")
+        if not sortable:
+            self._parts.append(f"<table><tr>{head}</tr>{body}</table>")
+            return
+        if not self._table_js_included:
+            self._parts.append(f"<script>{TABLE_JS}</script>")
+            self._table_js_included = True
+        self._parts.append(
+            "<input class='filter' type='search' placeholder='filter rows (all words must "
+            "appear)'><table class='sortable'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+    def circuitsvis(self, element: str, **props: Any) -> None:
+        """Append a circuitsvis view (e.g. ``"AttentionPatterns"`` with ``tokens`` and
+        ``attention`` [head, dest, src]); its JavaScript bundle is inlined once per page, so the
+        view renders offline. Props are JSON (numpy arrays as lists), safe inside the script."""
+        if not self._circuitsvis_included:
+            self._parts.append(f"<script>{_circuitsvis_js()}</script>")
+            self._circuitsvis_included = True
+        view = "circuits-vis-" + uuid4().hex[:12]
+        data = json.dumps(_plain(props)).replace("</", "<\\/")
+        self._parts.append(
+            f"<div id='{view}' class='circuitsvis' style='margin: 15px 0;'></div>"
+            f"<script>CircuitsVis.render('{view}', CircuitsVis.{_identifier(element)}, {data});"
+            "</script>"
+        )
 
     def figure(self, fig: Any) -> None:
         """Append a plotly figure; the first one carries plotly.js inline."""
@@ -77,6 +128,9 @@ class HtmlReport:
 
 
 def _cell(v: Any) -> str:
+    if isinstance(v, Link):
+        href = html.escape(quote(v.href, safe="/#.-_~"), quote=True)
+        return f'<td><a href="{href}">{html.escape(v.text)}</a></td>'
     numeric = isinstance(v, int | float) and not isinstance(v, bool)
     attr = ' class="num"' if numeric else ""
     return f"<td{attr}>{html.escape(_fmt(v))}</td>"
@@ -86,3 +140,30 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)
+
+
+def _identifier(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"not a circuitsvis element name: {name!r}")
+    return name
+
+
+def _plain(v: Any) -> Any:
+    """``v`` with numpy arrays and torch tensors as nested lists (JSON-serialisable)."""
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    return v
+
+
+def _circuitsvis_js() -> str:
+    """circuitsvis' bundled JavaScript (defines the global ``CircuitsVis``), closing script tags
+    removed as circuitsvis' own local renderer does."""
+    import circuitsvis
+
+    path = Path(circuitsvis.__file__).parent / "dist" / "cdn" / "iife.js"
+    text = path.read_text(encoding="utf-8").replace("</script>", "")
+    return "\n".join(x for x in text.splitlines() if not x.startswith("//# sourceMappingURL"))

@@ -1,0 +1,116 @@
+"""Report parts every run report shows, whatever its task: config, training table and curves.
+
+* :func:`read_metrics` — the rows of ``metrics.jsonl``;
+* :func:`config_section` — every config field as an escaped two-column table;
+* :func:`training_section` — the per-seed summary table and the accuracy/loss curves (per seed,
+  train dotted and test solid, the grokking epoch as a dashed vertical on the accuracy panel);
+* :func:`group_section` — a composition run's group: name, order and element labels.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from algolens.report.html import HtmlReport
+
+MAX_LABELS = 120
+"""Groups up to this order list every element label; larger ones list the first ones."""
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """Rows of ``metrics.jsonl`` (one per evaluation), skipping a torn last line."""
+    rows = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return rows
+
+
+COMPOSITION_ONLY = ("group", "group_sha256", "train_frac")
+"""Config fields that only mean something for group composition runs."""
+
+
+def config_section(report: HtmlReport, config: dict[str, Any]) -> None:
+    """A table of the run's config fields (nested values as compact JSON), all escaped; unset
+    fields and, for other tasks, the composition-only fields left out."""
+    report.heading("Config")
+    rows = []
+    other_task = config.get("task", "composition") != "composition"
+    for key, value in config.items():
+        if value is None or (other_task and key in COMPOSITION_ONLY):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        rows.append([key, text])
+    report.table(["field", "value"], rows)
+
+
+def training_section(
+    report: HtmlReport, summary: dict[str, Any], metrics: list[dict[str, Any]], seeds: list[int]
+) -> None:
+    """The per-seed summary table (grokking epoch, final metrics) and the training curves."""
+    per_seed = summary.get("seeds") or []
+    if not per_seed and not metrics:
+        return
+    report.heading("Training")
+    if per_seed:
+        report.table(
+            ["seed", "grok epoch", "train acc", "test acc", "test loss"],
+            [
+                [s["seed"], s.get("grok_epoch"), s.get("train_acc"), s.get("test_acc"),
+                 s.get("test_loss")]
+                for s in per_seed
+            ],
+        )  # fmt: skip
+    if metrics:
+        groks = {s["seed"]: s.get("grok_epoch") for s in per_seed}
+        report.figure(training_curves(metrics, seeds, groks))
+
+
+def training_curves(
+    metrics: list[dict[str, Any]], seeds: list[int], groks: dict[int, int | None]
+) -> go.Figure:
+    """Accuracy and loss per seed over epochs (log axes), grokking epochs marked.
+
+    Traces are named ``seed S train|test`` (the accuracy panel's on ``yaxis`` "y") and
+    ``seed S grok`` (x = [grok, grok]).
+    """
+    epochs = [max(r["epoch"], 1) for r in metrics]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "loss"))
+    for k, seed in enumerate(seeds):
+        for key, dash in (("train", "dot"), ("test", "solid")):
+            name = f"seed {seed} {key}"
+            for col, what in ((1, "acc"), (2, "loss")):
+                y = [r[f"{key}_{what}"][k] for r in metrics]
+                fig.add_trace(
+                    go.Scatter(x=epochs, y=y, name=name, line={"dash": dash}, legendgroup=name,
+                               showlegend=col == 1),
+                    1, col,
+                )  # fmt: skip
+        g = groks.get(seed)
+        if g is not None:  # the grokking epoch as a vertical segment on the accuracy panel
+            fig.add_trace(
+                go.Scatter(x=[max(g, 1)] * 2, y=[0, 1], mode="lines", name=f"seed {seed} grok",
+                           line={"dash": "dash", "width": 1}, legendgroup=f"seed {seed} test"),
+                1, 1,
+            )  # fmt: skip
+    fig.update_xaxes(type="log", title="epoch")
+    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_layout(height=420, title="Training curves (dashed verticals: grokking epochs)")
+    return fig
+
+
+def group_section(report: HtmlReport, name: str, order: int, labels: list[str]) -> None:
+    """The group's name, order and element labels (as the run's ``group.json`` stores them)."""
+    report.heading(f"Group {name}", level=3)
+    shown = labels[:MAX_LABELS]
+    more = f" (the first {len(shown)} of {order})" if len(shown) < order else ""
+    report.paragraph(f"Order {order}; element labels{more}, as stored in the run's group.json:")
+    report.table(["element", "label"], [[i, lab] for i, lab in enumerate(shown)])

@@ -1,0 +1,73 @@
+"""The store index page: ``store_index(store)`` writes ``<store>/index.html``, one row per run.
+
+Columns: the run id (a link to its ``report.html`` where one has been written), status, task,
+group or function, model, seeds, how many seeds grokked, the median grokking epoch, the mean
+final train and test accuracy over the seeds, epochs trained, the analyses stored in the run
+folder, and when it was created. The table sorts by a click on a column header and filters by
+the words typed in the box above it (inline script, no network). Built from the index and the
+run folders only; nothing is computed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from algolens.analysis.store import ANALYSES_DIR
+from algolens.report.html import HtmlReport, Link
+from algolens.store import RunStore
+from algolens.store.index import RunRecord
+
+COLUMNS = [
+    "run", "status", "task", "group / function", "model", "seeds", "grokked",
+    "median grok epoch", "train acc", "test acc", "epochs", "analyses", "created",
+]  # fmt: skip
+
+
+def store_index(store: RunStore) -> Path:
+    """Write ``<store>/index.html`` listing every run; return its path."""
+    records = sorted(store.list(), key=lambda r: r.id)
+    report = HtmlReport(f"algolens runs in {store.root}")
+    n_reports = sum((store.paths(r.id).root / "report.html").is_file() for r in records)
+    report.paragraph(
+        f"{len(records)} run(s), {n_reports} with a report. Click a column header to sort, "
+        "type in the box to filter. Runs without a link have no report yet: "
+        "`algolens report RUN` writes one, then `algolens report --index` again."
+    )
+    report.table(COLUMNS, [index_row(store, r) for r in records], sortable=True)
+    return report.write(store.root / "index.html")
+
+
+def index_row(store: RunStore, record: RunRecord) -> list[Any]:
+    """One row of the index (see :data:`COLUMNS`)."""
+    cfg, summary = record.config, record.summary or {}
+    folder = store.paths(record.id).root
+    has_report = (folder / "report.html").is_file()
+    run: Any = Link(record.id, f"runs/{record.id}/report.html") if has_report else record.id
+    seeds = cfg.get("seeds") or []
+    task = cfg.get("task", "composition")
+    what = cfg.get("group") if task == "composition" else cfg.get("function")
+    per_seed = summary.get("seeds") or []
+    grokked = f"{summary['n_grokked']}/{len(seeds)}" if "n_grokked" in summary else ""
+    analyses = folder / ANALYSES_DIR
+    found = analyses.glob("*.json") if analyses.is_dir() else []
+    methods = sorted({p.stem.split("-progress-")[0] + _progress(p.stem) for p in found})
+    return [
+        run, record.status, task, what or "", cfg.get("model", ""),
+        " ".join(str(s) for s in seeds), grokked, _or_blank(summary.get("median_grok_epoch")),
+        _mean(per_seed, "train_acc"), _mean(per_seed, "test_acc"),
+        _or_blank(summary.get("epochs")), ", ".join(methods), record.created[:19],
+    ]  # fmt: skip
+
+
+def _progress(stem: str) -> str:
+    return " over checkpoints" if "-progress-" in stem else ""
+
+
+def _mean(per_seed: list[dict[str, Any]], key: str) -> Any:
+    values = [s[key] for s in per_seed if s.get(key) is not None]
+    return sum(values) / len(values) if values else ""
+
+
+def _or_blank(v: Any) -> Any:
+    return "" if v is None else v

@@ -1,0 +1,75 @@
+"""The report of any run: ``run_report(store, run)`` writes ``<run folder>/report.html``.
+
+Group composition runs get :func:`algolens.report.composition.composition_report` (irreps,
+universality, progress; missing analyses computed). Every other task (recursion, and tasks added
+later) gets the general page built here from what the run folder stores, computing nothing:
+config, the per-seed training table and curves (grokking epochs marked), accuracy on every
+named split (recursion runs: teacher-forced and greedy exact match per seed), then every
+registered section (:mod:`algolens.report.sections`) that finds stored analyses of the run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from algolens.report.common import config_section, read_metrics, training_section
+from algolens.report.html import HtmlReport
+from algolens.report.sections import add_sections
+from algolens.store import RunStore
+from algolens.train.load import run_config
+
+
+def run_report(store: RunStore, run: str) -> tuple[Path, list[Any]]:
+    """Write the run's ``report.html``; return its path and the per-seed irrep analyses
+    (composition runs; an empty list for other tasks).
+
+    Raises:
+        StoreError: unknown run. CheckpointError: unreadable config. (Composition runs: see
+            :func:`algolens.report.composition.composition_report`.)
+    """
+    record = store.get(run)
+    config = run_config(store, record.id)
+    if config.task == "composition":
+        from algolens.report.composition import composition_report
+
+        return composition_report(store, record.id)
+    return general_report(store, record.id), []
+
+
+def general_report(store: RunStore, run_id: str) -> Path:
+    """The report of a run of any task from its stored files only (see the module docstring)."""
+    record = store.get(run_id)
+    config = run_config(store, run_id)
+    paths = store.paths(run_id)
+    summary = record.summary or {}
+    what = config.function if config.task == "recursion" else config.group
+    report = HtmlReport(f"algolens: {config.task} {what} {config.model}, run {record.id}")
+    report.paragraph(
+        f"Task {config.task} ({what}), model {config.model}, seeds {list(config.seeds)}, "
+        f"status {record.status}, {summary.get('epochs', 0)} of {config.epochs} epochs."
+    )
+    training_section(report, summary, read_metrics(paths.metrics), list(config.seeds))
+    splits_section(report, summary.get("splits") or {}, list(config.seeds))
+    add_sections(report, store, run_id)
+    config_section(report, config.to_dict())
+    return report.write(paths.root / "report.html")
+
+
+def splits_section(report: HtmlReport, splits: dict[str, Any], seeds: list[int]) -> None:
+    """Exact-match accuracy per named split and seed, teacher-forced and greedy (the run
+    summary's ``splits``: ``{split: {"n", "tf_acc": [K], "greedy_acc": [K]}}``)."""
+    if not splits:
+        return
+    report.heading("Accuracy by split")
+    report.paragraph(
+        "Exact match of the whole answer: teacher-forced (every answer token predicted from the "
+        "true prefix) and greedy (the model's own decoded answer), on every named split stored "
+        "with the run's dataset.",
+        note=True,
+    )
+    rows = []
+    for name, s in splits.items():
+        for k, seed in enumerate(seeds):
+            rows.append([name, s.get("n"), seed, s["tf_acc"][k], s["greedy_acc"][k]])
+    report.table(["split", "inputs", "seed", "teacher-forced acc", "greedy acc"], rows)

@@ -1,0 +1,90 @@
+"""`algolens report RUN` for every task kind, `--index`, and user strings shown as text."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.report.checks import assert_report_reflects_run, table_rows
+from tests.report.tiny_store import EVIL_LABEL, EVIL_NAME
+
+
+def _report(run_cli, tiny, run_id: str) -> tuple[Path, dict]:
+    code, out, err = run_cli("report", run_id, "--store", str(tiny.store.root), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    return Path(data["report"]), data
+
+
+def test_recursion_run_report_shows_its_curves_splits_and_config(run_cli, tiny):
+    path, data = _report(run_cli, tiny, tiny.recursion)
+    assert data["seeds"] == [] and path.parent == tiny.store.paths(tiny.recursion).root
+    assert_report_reflects_run(path, path.parent)  # training table and curves from the files
+    text = path.read_text()
+    rows = table_rows(text)
+    summary = json.loads((path.parent / "summary.json").read_text())
+    assert summary["splits"]  # the trainer wrote every named split
+    for name, split in summary["splits"].items():
+        for k, seed in enumerate((0, 1)):
+            row = [name, str(split["n"]), str(seed), f"{split['tf_acc'][k]:.4g}",
+                   f"{split['greedy_acc'][k]:.4g}"]  # fmt: skip
+            assert row in rows
+    config = json.loads((path.parent / "config.json").read_text())
+    assert ["function", config["function"]] in rows
+    assert ["model_args", json.dumps(config["model_args"], sort_keys=True)] in rows
+    assert not any(r[0] == "group" for r in rows)  # a composition field, not this task's
+
+
+def test_composition_report_shows_the_group_and_its_labels_as_text(run_cli, tiny):
+    path, data = _report(run_cli, tiny, tiny.composition)
+    assert_report_reflects_run(path, path.parent)
+    text = path.read_text()
+    assert "<script>alert" not in text and "<b>bold" not in text
+    assert html.escape(EVIL_LABEL) in text and html.escape(EVIL_NAME) in text
+    rows = table_rows(text)
+    group = json.loads((path.parent / "group.json").read_text())
+    for i, label in enumerate(group["labels"]):
+        assert [str(i), label] in rows
+    assert "Coset circuits" in text  # coset analyses of an MLP computed, stored, shown
+    assert (path.parent / "analyses" / "verdict.json").is_file()
+
+
+def test_index_lists_every_run_and_links_only_existing_reports(run_cli, tiny):
+    store = tiny.store
+    for run in (tiny.composition, tiny.recursion):
+        _report(run_cli, tiny, run)
+    code, out, err = run_cli("report", "--index", "--store", str(store.root), "--json")
+    assert code == 0, err
+    index = Path(json.loads(out)["index"])
+    assert index == store.root / "index.html"
+    text = index.read_text()
+    rows = {r[0]: r for r in ([re.sub("<[^>]+>", "", c) for c in r] for r in table_rows(text))}
+    assert set(rows) >= {tiny.composition, tiny.recursion, tiny.unfinished}
+    hrefs = re.findall(r'<a href="([^"]+)">([^<]+)</a>', text)
+    linked = {name: href for href, name in hrefs}
+    assert tiny.unfinished not in linked
+    for run in (tiny.composition, tiny.recursion):
+        assert (index.parent / linked[run]).resolve() == store.paths(run).root / "report.html"
+    summary = json.loads((store.paths(tiny.recursion).root / "summary.json").read_text())
+    r = rows[tiny.recursion]
+    assert r[1:5] == ["completed", "recursion", "successor", "transformer"]
+    assert r[6] == f"{summary['n_grokked']}/2"
+    mean = sum(s["test_acc"] for s in summary["seeds"]) / 2
+    assert r[9] == f"{mean:.4g}"
+    assert rows[tiny.unfinished][1] == "created"
+    assert "irreps over checkpoints" in rows[tiny.composition][11]
+    assert "class='sortable'" in text and "<script>" in text  # sorting/filtering script inline
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["RUNX", "--index"], ["--index", "--sweep", "x"]], ids=["none", "two", "both"]
+)
+def test_report_needs_exactly_one_target(run_cli, tmp_path, args):
+    args = [a.replace("RUNX", "nope") for a in args]
+    code, out, err = run_cli("report", *args, "--store", str(tmp_path / "s"))
+    assert code == 2 and err.startswith("error:") and "exactly one" in err
+    assert not (tmp_path / "s").exists()
