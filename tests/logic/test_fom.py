@@ -126,3 +126,20 @@ def test_bad_text_is_a_spec_error(text):
 def test_malformed_gate_is_a_spec_error():
     with pytest.raises(SpecError, match="not earlier"):
         circuit_to_fom({"n_inputs": 2, "gates": [{"w": [[2, 1]], "t": 1}], "outputs": [2]}, 2)
+
+
+def test_outline_shows_exact_first_gates_of_each_layer():
+    from algolens.logic.fom_outline import fom_text
+    from tests.logic.dict_circuits import to_circuit
+
+    rng = np.random.default_rng(7)
+    d = ref.random_circuit(rng, n_pos=3, n_vocab=3, n_gates=9, n_out=2)
+    c = to_circuit(d, 3)
+    full = fom_text(c)
+    assert full.expanded and full.text == circuit_to_fom(d, 3).to_text()
+    outline = fom_text(c, max_gates=4, per_layer=1)
+    assert not outline.expanded and "// size report: 9 definitions" in outline.text
+    code = [ln for ln in outline.text.splitlines() if not ln.startswith("//")]
+    full_lines = set(full.text.splitlines())
+    assert code and all(ln in full_lines for ln in code)  # every written line is exact
+    assert sum(ln.startswith("let ") for ln in code) == len(c.layers)

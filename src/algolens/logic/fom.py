@@ -255,8 +255,8 @@ def circuit_to_fom(
     Args:
         circuit: a :class:`~algolens.logic.circuit.Circuit` or its export dict
             ``{"n_inputs", "gates", "outputs", ...}`` (docs/logic.md, export format).
-        n_vocab: tokens per position (read from a ``Circuit``; needed for a dict);
-            input node ``pos * n_vocab + token`` is ``Q<token>(pos)``.
+        n_vocab: tokens per position (read from a ``Circuit``, or from a dict's ``n_vocab``
+            field when not given); input node ``pos * n_vocab + token`` is ``Q<token>(pos)``.
         max_gates: refuse larger circuits (their expanded text is too long to read).
 
     Raises:
@@ -266,6 +266,8 @@ def circuit_to_fom(
     if isinstance(circuit, Mapping):
         n_inputs, n_gates = int(circuit["n_inputs"]), len(circuit["gates"])
         outputs = [int(o) for o in circuit["outputs"]]
+        if n_vocab is None:  # the format's default: one position of n_inputs tokens
+            n_vocab = int(circuit.get("n_vocab", n_inputs))
     else:
         n_inputs, n_gates = circuit.n_inputs, circuit.n_gates
         outputs = [int(o) for o in circuit.outputs]
@@ -283,22 +285,23 @@ def circuit_to_fom(
         gates = [([int(x) for x in s], [int(x) for x in w], t) for s, w, t in circuit.gates()]
     n_pos = n_inputs // n_vocab
     defs = tuple(
-        Definition(f"g{k}", (), _gate_formula(srcs, ws, t, n_inputs, n_vocab, n_pos))
+        Definition(f"g{k}", (), gate_formula(srcs, ws, t, n_inputs, n_vocab, n_pos))
         for k, (srcs, ws, t) in enumerate(gates)
     )
-    return Program(defs, tuple(_node(o, n_inputs, n_vocab) for o in outputs))
+    return Program(defs, tuple(node_formula(o, n_inputs, n_vocab) for o in outputs))
 
 
-def _node(src: int, n_inputs: int, n_vocab: int) -> Formula:
+def node_formula(src: int, n_inputs: int, n_vocab: int) -> Formula:
+    """Node ``src`` as a formula: ``Q<token>(<pos>)`` for an input, ``g<k>`` for gate k."""
     if src < n_inputs:
         return Tok(src % n_vocab, Num(src // n_vocab))
     return Call(f"g{src - n_inputs}")
 
 
-def _gate_formula(
+def gate_formula(
     srcs: list[int], ws: list[int], t: int, n_inputs: int, n_vocab: int, n_pos: int
 ) -> Formula:
-    """One gate as the most readable equivalent formula."""
+    """One gate (sources, weights, threshold) as the most readable equivalent formula."""
     merged: dict[int, int] = {}
     for s, w in zip(srcs, ws, strict=True):
         merged[s] = merged.get(s, 0) + w
@@ -307,7 +310,7 @@ def _gate_formula(
         return Const(True)
     if t > sum(w for _, w in items if w > 0):
         return Const(False)
-    nodes = [_node(s, n_inputs, n_vocab) for s, _ in items]
+    nodes = [node_formula(s, n_inputs, n_vocab) for s, _ in items]
     if all(w == 1 for _, w in items):
         if t == len(items):
             return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
@@ -340,7 +343,7 @@ def _count_terms(
                 done.add(key)
                 terms.append((w, Count(Var("i"), Tok(key[0], Var("i")))))
             continue
-        terms.append((w, _node(s, n_inputs, n_vocab)))
+        terms.append((w, node_formula(s, n_inputs, n_vocab)))
     return terms
 
 
