@@ -208,7 +208,7 @@ def _plan(path: Path, base: dict[str, Any], axes: dict[str, list[Any]]) -> list[
         point = dict(zip(axes, values, strict=True))
         where = f"sweep file {path}, configuration {index} ({_describe(point)})"
         config, group = _configure(where, base, point, groups)
-        key = json.dumps(config.to_dict(), sort_keys=True)
+        key = json.dumps({**config.to_dict(), "recipe": None}, sort_keys=True)  # informational
         if key in seen:
             raise ConfigError(
                 f"{where} is the same train config as configuration {seen[key]}; the grid varies "

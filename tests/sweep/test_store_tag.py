@@ -1,0 +1,69 @@
+"""The index's sweep column: tagging, filtering, old indexes without it, and reindex."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from algolens.fileio import write_json_atomic
+from algolens.store import RunStore, reindex
+
+OLD_SCHEMA = """
+CREATE TABLE runs (id TEXT PRIMARY KEY, status TEXT NOT NULL, kind TEXT NOT NULL,
+  config TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL,
+  summary TEXT NOT NULL DEFAULT '{}')
+"""
+
+
+def _tagged(store: RunStore, sweep: str) -> str:
+    return store.create(
+        "train", {"lr": 1}, sweep=sweep,
+        prepare=lambda folder: write_json_atomic(folder / "sweep.json", {"sweep": sweep}),
+    )  # fmt: skip
+
+
+def test_list_filters_by_sweep(tmp_path):
+    store = RunStore(tmp_path)
+    a = _tagged(store, "sweep-a")
+    plain = store.create("train", {})
+    b = _tagged(store, "sweep-b")
+    assert [r.id for r in store.list(sweep="sweep-a")] == [a]
+    assert [r.id for r in store.list(sweep="sweep-b")] == [b]
+    assert [r.id for r in store.list()] == [a, plain, b]
+    assert store.get(plain).sweep is None and store.get(a).sweep == "sweep-a"
+    store.set_status(a, "completed")
+    assert store.list("completed", "sweep-b") == [] and store.list("created", "sweep-b")[0].id == b
+
+
+def test_old_index_reads_without_sweeps_and_gains_the_column_on_write(tmp_path):
+    con = sqlite3.connect(tmp_path / "index.sqlite")
+    con.execute(OLD_SCHEMA)
+    con.execute("INSERT INTO runs VALUES ('old', 'completed', 'train', '{}', '2000', '2000', '{}')")
+    con.commit()
+    con.close()
+    store = RunStore(tmp_path)
+    assert store.get("old").sweep is None and store.list(sweep="sweep-a") == []
+    new = _tagged(store, "sweep-a")  # the first write adds the column
+    assert [r.id for r in store.list(sweep="sweep-a")] == [new]
+    assert [r.sweep for r in store.list()] == [None, "sweep-a"]
+
+
+def test_reindex_recovers_the_tag_from_sweep_json(tmp_path):
+    store = RunStore(tmp_path)
+    a = _tagged(store, "sweep-a")
+    plain = store.create("train", {})
+    store.index.path.unlink()
+    result = reindex(store)
+    assert sorted(result.recovered) == sorted([a, plain])
+    assert [r.id for r in store.list(sweep="sweep-a")] == [a]
+    assert json.loads(store.paths(a).sweep.read_text()) == {"sweep": "sweep-a"}
+
+
+def test_cli_runs_list_sweep(tmp_path, run_cli):
+    store = RunStore(tmp_path)
+    a = _tagged(store, "sweep-a")
+    store.create("train", {})
+    code, out, _ = run_cli("runs", "list", "--sweep", "sweep-a", "--json", "--store", str(tmp_path))
+    assert code == 0 and [r["id"] for r in json.loads(out)] == [a]
+    code, out, _ = run_cli("runs", "list", "--sweep", "sweep-z", "--store", str(tmp_path))
+    assert code == 0 and "no runs of sweep sweep-z" in out
