@@ -13,8 +13,9 @@ hypotheses of what a model computes.
 * **Hypotheses.** A hypothesis is a plain Python function on input values (``def f(n) -> Bin``).
   :func:`score_hypotheses` compares its answer with the model's greedy answer, on all inputs and
   separately on the inputs the model gets right and wrong: a shortcut the model really uses also
-  predicts its mistakes. :func:`builtin_hypotheses` gives, for ``successor``, carries limited to
-  the first ``k`` bits (``k = 0..max_size``) and the exact function.
+  predicts its mistakes. Built-in families for every built-in function (successor: carries limited
+  to the first ``k`` bits; traversals: followed down to depth ``k``, then prompt order; ...) and
+  user-written ``FILE.py:NAME`` hypotheses are in :mod:`algolens.analysis.shortcut_hypotheses`.
 * :func:`run_shortcuts` does both for every instance of a stored recursion run and stores the
   result as the ``shortcuts`` analysis (``analyses/shortcuts.json``).
 """
@@ -22,6 +23,7 @@ hypotheses of what a model computes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,20 +38,26 @@ from algolens.analysis.failures_run import (
     stored_examples,
 )
 from algolens.analysis.runs import weights_source
+from algolens.analysis.shortcut_hypotheses import (  # noqa: F401  (carry_limited: re-exported)
+    Hypothesis,
+    builtin_hypotheses,
+    carry_limited,
+    load_user_hypotheses,
+    table_hypothesis,
+)
 from algolens.analysis.store import cached
 from algolens.errors import ConfigError
 from algolens.store import RunStore
 from algolens.tasks.recursion.functions import FUNCTIONS
 from algolens.tasks.recursion.settings import RecursionArgs
 from algolens.tasks.recursion.tokens import EOS_ID, PAD_ID, SEP_ID, TOKEN_ID, encode, ids
-from algolens.tasks.recursion.values import Bin, bits, from_bits
+from algolens.tasks.recursion.user import source_sha256
 from algolens.tasks.sequence import greedy_decode, pack
 from algolens.train.config import TrainConfig
 from algolens.train.load import load_run_dataset, load_run_model
 
 METHOD = "shortcuts"
 B0_ID = TOKEN_ID["B0"]
-Hypothesis = Callable[..., object]
 
 
 def _same(p: list[int], i: int) -> int | None:
@@ -164,31 +172,6 @@ def attention_patterns(model: Any, tokens: torch.Tensor) -> list[np.ndarray]:
 # ---- hypotheses -------------------------------------------------------------------------
 
 
-def carry_limited(k: int) -> Hypothesis:
-    """Successor whose carry runs through at most the first ``k`` bits: a carry into bit ``k``
-    sets it to 1 whatever it held; the number grows only when it has at most ``k`` bits, all 1."""
-
-    def f(n: Bin) -> Bin:
-        bs, out = bits(n), list(bits(n))
-        for i, b in enumerate(bs):
-            if i == k or b == 0:
-                out[i] = 1
-                return from_bits(out)
-            out[i] = 0
-        return from_bits([*out, 1]) if len(bs) <= k else from_bits(out)
-
-    f.__name__ = f"carry_limited_{k}"
-    return f
-
-
-def builtin_hypotheses(function: str | None, max_size: int) -> dict[str, Hypothesis]:
-    """Named hypotheses for a built-in function (none for other functions)."""
-    if function != "successor":
-        return {}
-    hyps = {f"carry through at most {k} bits": carry_limited(k) for k in range(max_size + 1)}
-    return hyps | {"exact successor": FUNCTIONS["successor"].fn}
-
-
 def model_answers(written: np.ndarray) -> list[tuple[int, ...] | None]:
     """``[N, steps]`` greedy tokens → each row's answer ids before the first ``<eos>`` (``None``
     when the model wrote no ``<eos>``)."""
@@ -249,15 +232,19 @@ def _share(a: np.ndarray) -> float | None:
 
 
 def check_shortcuts_run(
-    store: RunStore, run: str, instance: int | None = None
+    store: RunStore, run: str, instance: int | None = None, hypotheses: Sequence[str] = ()
 ) -> tuple[str, TrainConfig]:
-    """``(run_id, config)`` of a recursion run with weights, before any work.
+    """``(run_id, config)`` of a recursion run with weights, before any work; the hypothesis
+    files are loaded (under the user-function guards) and checked against the run's arguments.
 
     Raises:
         StoreError: unknown run. SpecError: not a recursion run. ConfigError: ``instance`` out of
-        range. CheckpointError: no weights.
+        range. CheckpointError: no weights. UserFunctionError: a bad hypothesis file.
     """
-    return check_recursion_run(store, run, "shortcuts", instance)
+    run_id, config = check_recursion_run(store, run, "shortcuts", instance)
+    if hypotheses:
+        load_user_hypotheses(hypotheses, load_run_dataset(store, run_id).arg_kinds)
+    return run_id, config
 
 
 def _examples(
@@ -279,22 +266,28 @@ def run_shortcuts(
     seed: int = 3,
     n_attn: int = 200,
     inputs: str = "test",
+    hypotheses: Sequence[str] = (),
     force: bool = False,
 ) -> dict[str, Any]:
     """The stored (or freshly computed) ``shortcuts`` analysis of every instance of ``run``.
 
     A built-in function's inputs are drawn like the run's ``inputs`` split (``test``, ``rare``
     or ``ood``), training inputs left out; a user function's are its stored ``test`` split.
+    ``hypotheses`` (``FILE.py:NAME``) are scored beside the built-in ones
+    (:mod:`algolens.analysis.shortcut_hypotheses`); the stored result is recomputed when a file
+    changes.
 
     Returns:
         ``{"function", "inputs", "n", "n_attention", "instances": [{"instance", "seed",
         "attention": [{"layer", ...summarise_attention row, "text"}], "hypotheses",
         "best_hypothesis"}]}`` plus the store's stamps.
     """
-    run_id, config = check_shortcuts_run(store, run)
+    run_id, config = check_shortcuts_run(store, run, hypotheses=hypotheses)
+    user = load_user_hypotheses(hypotheses, load_run_dataset(store, run_id).arg_kinds)
     if inputs not in INPUTS:
         raise ConfigError(f"inputs {inputs!r} is unknown; use one of {', '.join(INPUTS)}")
     settings = {"n": n, "seed": seed, "n_attn": n_attn, "held_out": True, "inputs": inputs}
+    settings["hypotheses"] = {s: source_sha256(Path(s.rpartition(":")[0])) for s in hypotheses}
 
     def compute() -> dict[str, Any]:
         examples, how = _examples(store, run_id, config, n, seed, inputs)
@@ -309,6 +302,7 @@ def run_shortcuts(
         args = [x for x, _, _ in examples]
         max_size = (config.recursion or RecursionArgs()).max_size
         hyps = builtin_hypotheses(config.function, max_size)
+        hyps |= {name: table_hypothesis(f, args) for name, f in user.items()}
         head = examples[:n_attn]
         prompts = [ids(p) for _, p, _ in head]
         alens = [len(a) + 1 for _, _, a in head]

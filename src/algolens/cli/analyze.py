@@ -71,6 +71,13 @@ def analyze(
             "(default), rare or ood (built-in functions only)."
         ),
     ] = None,
+    hypothesis: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="shortcuts: also score this shortcut hypothesis, a Python function FILE.py:NAME "
+            "on the run's inputs (repeatable; run under a time limit like --function files)."
+        ),
+    ] = None,
 ) -> None:
     """Analyse every instance of a run. irreps: Chughtai et al.'s metrics (key irreps,
     logit/weight/neuron FVE, restricted and excluded loss), over checkpoints with --checkpoints,
@@ -94,6 +101,8 @@ def analyze(
     st = RunStore(store)
     if inputs is not None and method != "failures":
         raise ConfigError(f"--inputs belongs to --method failures, not {method}")
+    if hypothesis and method != "shortcuts":
+        raise ConfigError(f"--hypothesis belongs to --method shortcuts, not {method}")
     if method in COSET_METHODS:
         _coset_method(st, runs, method, instance, checkpoints or tally, force, json)
         return
@@ -101,7 +110,7 @@ def analyze(
         _failures_method(st, runs, instance, inputs, checkpoints or tally, force, json)
         return
     if method == "shortcuts":
-        _shortcuts_method(st, runs, instance, checkpoints or tally, force, json)
+        _shortcuts_method(st, runs, instance, checkpoints or tally, force, json, hypothesis or [])
         return
     # every input error before any work or any file written
     checked = [check_run(st, run, instance, checkpoints=checkpoints) for run in runs]
@@ -219,17 +228,23 @@ def _failures_method(
 
 
 def _shortcuts_method(
-    st: RunStore, runs: list[str], instance: int | None, irreps_only: bool, force: bool, json: bool
+    st: RunStore,
+    runs: list[str],
+    instance: int | None,
+    irreps_only: bool,
+    force: bool,
+    json: bool,
+    hypotheses: list[str],
 ) -> None:
     from algolens.analysis.shortcuts import check_shortcuts_run, run_shortcuts
 
     if irreps_only:
         raise ConfigError("--checkpoints and --tally belong to --method irreps, not shortcuts")
-    checked = [check_shortcuts_run(st, run, instance) for run in runs]  # before any work
+    checked = [check_shortcuts_run(st, run, instance, hypotheses) for run in runs]  # before work
     outputs = []
     for run_id, _ in checked:
         with console.status(f"shortcuts: run {run_id}", spinner="dots"):
-            out = run_shortcuts(st, run_id, force=force)
+            out = run_shortcuts(st, run_id, hypotheses=hypotheses, force=force)
         if instance is not None:
             out = {**out, "instances": [out["instances"][instance]]}
         outputs.append(out)
@@ -254,7 +269,7 @@ def _shortcuts_method(
                     rows,
                 )
             else:
-                print_text("  no built-in hypotheses for this function")
+                print_text("  no hypotheses for this function (add one with --hypothesis)")
 
 
 def _pct(x: float | None) -> str:
