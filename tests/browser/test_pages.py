@@ -57,13 +57,13 @@ def test_index_lists_runs_sorts_filters_and_links_resolve(browser, pages, artifa
         "return Array.from(document.querySelectorAll('table.sortable tbody tr'))"
         ".map(r => r.cells[0].textContent)"
     )
-    assert sorted(ids) == sorted([s.composition, s.recursion, s.unfinished])
+    assert sorted(ids) == sorted([s.composition, s.recursion, s.unfinished, *s.sweep_runs])
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "tbody a")]
-    assert len(links) == 2  # the unfinished run has no report, so no link
+    assert len(links) == 5  # 3 run reports (not the unfinished run's) and 2 sweep links
     for href in links:
         browser.get(href)
         assert browser.execute_script("return document.querySelector('h1') !== null")
-        assert browser.title.startswith("algolens:")
+        assert browser.title.startswith("algolens")
         assert console_errors(browser) == []
     open_page(browser, written["index"])
     header = browser.find_elements(By.CSS_SELECTOR, "table.sortable th")
@@ -73,7 +73,7 @@ def test_index_lists_runs_sorts_filters_and_links_resolve(browser, pages, artifa
     header[run_col].click()
     assert _column(browser, run_col) == sorted(ids, reverse=True)
     box = browser.find_element(By.CSS_SELECTOR, "input.filter")
-    box.send_keys("recursion")
+    box.send_keys("RECURSION successor")
     visible = browser.execute_script(
         "return Array.from(document.querySelectorAll('table.sortable tbody tr'))"
         ".filter(r => !r.hidden).map(r => r.cells[0].textContent)"
@@ -104,4 +104,16 @@ def test_sortable_table_sorts_numbers_as_numbers_and_blanks_last(browser, tmp_pa
     assert _column(browser, 1) == ["c", "d", "b", "a", "e"]
     name.click()
     assert _column(browser, 1) == ["a", "b", "c", "d", "e"]
+    assert console_errors(browser) == []
+
+
+def test_sweep_page_renders_and_its_links_resolve(browser, pages, artifacts):
+    from selenium.webdriver.common.by import By
+
+    s, written = pages
+    _check(browser, written["sweep"], artifacts, "sweep", 2)  # test acc, universality (+ grok)
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "tbody a")]
+    assert len(links) == 1 and s.sweep_runs[0] in links[0]
+    browser.get(links[0])
+    assert browser.title == f"algolens: S3 mlp, run {s.sweep_runs[0]}"
     assert console_errors(browser) == []

@@ -29,6 +29,8 @@ class TinyStore:
     composition: str
     recursion: str
     unfinished: str
+    sweep: str
+    sweep_runs: list[str]
 
 
 _BUILT: dict[Path, TinyStore] = {}
@@ -61,6 +63,35 @@ def _build(root: Path) -> TinyStore:
         composition = start_run(comp, store)["run_id"]
         recursion = start_run(tiny(epochs=4), store)["run_id"]
         unfinished = store.create("train", {"task": "composition", "group": "S3", "seeds": [5]})
+        sweep, sweep_runs = _sweep(store, root)
     finally:
         torch.set_num_threads(threads)
-    return TinyStore(store, composition, recursion, unfinished)
+    return TinyStore(store, composition, recursion, unfinished, sweep, sweep_runs)
+
+
+SWEEP = """
+[base]
+recipe = "fast"
+group = "S3"
+seeds = [0, 1, 2]
+epochs = 40
+eval_every = 10
+log_checkpoints = 0
+early_stop = false
+model_args = {d_embed = 8, d_mlp = 8}
+
+[grid]
+train_frac = [0.5, 0.7]
+"""
+
+
+def _sweep(store: RunStore, root: Path) -> tuple[str, list[str]]:
+    """A 2-configuration x 3-seed sweep run by the sweep driver (one local worker process)."""
+    from algolens.sweep.driver import ExecutorSettings, run_sweep
+    from algolens.sweep.spec import load_sweep
+
+    path = root / "sweep.toml"
+    path.write_text(SWEEP)
+    plan = load_sweep(path)
+    summary = run_sweep(plan, store, ExecutorSettings(workers=1, threads=1))
+    return plan.sweep_id, [c["run_id"] for c in summary["configurations"]]

@@ -28,7 +28,8 @@ from algolens.fileio import write_text_atomic
 from algolens.report.table_js import TABLE_JS
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 1300px; margin: 2em auto; color: #222; }
+body { font-family: system-ui, sans-serif; max-width: 1300px; margin: 2em auto; padding: 0 1em;
+       color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }

@@ -3,7 +3,8 @@
 Columns: the run id (a link to its ``report.html`` where one has been written), status, task,
 group or function, model, seeds, how many seeds grokked, the median grokking epoch, the mean
 final train and test accuracy over the seeds, epochs trained, the analyses stored in the run
-folder, and when it was created. The table sorts by a click on a column header and filters by
+folder, its sweep (a link to the sweep's page where one has been written) and when it was
+created. The table sorts by a click on a column header and filters by
 the words typed in the box above it (inline script, no network). Built from the index and the
 run folders only; nothing is computed.
 """
@@ -15,12 +16,13 @@ from typing import Any
 
 from algolens.analysis.store import ANALYSES_DIR
 from algolens.report.html import HtmlReport, Link
+from algolens.report.sweep import SWEEPS_DIR
 from algolens.store import RunStore
 from algolens.store.index import RunRecord
 
 COLUMNS = [
     "run", "status", "task", "group / function", "model", "seeds", "grokked",
-    "median grok epoch", "train acc", "test acc", "epochs", "analyses", "created",
+    "median grok epoch", "train acc", "test acc", "epochs", "analyses", "sweep", "created",
 ]  # fmt: skip
 
 
@@ -56,8 +58,18 @@ def index_row(store: RunStore, record: RunRecord) -> list[Any]:
         run, record.status, task, what or "", cfg.get("model", ""),
         " ".join(str(s) for s in seeds), grokked, _or_blank(summary.get("median_grok_epoch")),
         _mean(per_seed, "train_acc"), _mean(per_seed, "test_acc"),
-        _or_blank(summary.get("epochs")), ", ".join(methods), record.created[:19],
+        _or_blank(summary.get("epochs")), ", ".join(methods), _sweep(store, record),
+        record.created[:19],
     ]  # fmt: skip
+
+
+def _sweep(store: RunStore, record: RunRecord) -> Any:
+    """The run's sweep id, a link to the sweep's page where it has been written."""
+    sweep = getattr(record, "sweep", None)
+    if not sweep:
+        return ""
+    page = f"{SWEEPS_DIR}/{sweep}.html"
+    return Link(sweep, page) if (store.root / page).is_file() else sweep
 
 
 def _progress(stem: str) -> str:
