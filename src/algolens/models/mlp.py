@@ -48,6 +48,7 @@ from algolens.models.config import ModelConfig, check_choice, check_int, check_p
 from algolens.models.hooks import BatchedModel, InitSpec, batched_param, const, has_hooks, normal
 
 EMBED_MODES: tuple[str, ...] = ("concat", "sum")
+MATMUL_DTYPES: tuple[str, ...] = ("float32", "float64", "bfloat16")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +63,10 @@ class MLPConfig(ModelConfig):
     init_scale: float = 1.0  # multiplies randn / sqrt(fan_in)
     n_inst: int = 1  # seeds trained as one computation
     dtype: str = "float32"
+    # Training only: dtype of the unembedding matmuls of the trainer's fused pass (None: dtype).
+    # "bfloat16" is mixed precision (models/mlp_fused.py); forward, evaluation and analyses
+    # always compute in dtype.
+    matmul_dtype: str | None = None
 
     def problems(self) -> list[str]:
         p: list[str] = []
@@ -72,6 +77,8 @@ class MLPConfig(ModelConfig):
             p.append(f"bias must be true or false, got {self.bias!r}")
         check_positive(p, "init_scale", self.init_scale)
         check_choice(p, "dtype", self.dtype, ("float32", "float64"))
+        if self.matmul_dtype is not None:
+            check_choice(p, "matmul_dtype", self.matmul_dtype, MATMUL_DTYPES)
         return p
 
     @property

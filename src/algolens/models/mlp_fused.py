@@ -86,11 +86,19 @@ class Workspace:
     def __init__(self) -> None:
         self._bufs: dict[str, torch.Tensor] = {}
 
-    def get(self, name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
-        """An uninitialised tensor of ``shape`` with ``like``'s dtype and device."""
+    def get(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        like: torch.Tensor,
+        dtype: torch.dtype | None = None,
+    ) -> torch.Tensor:
+        """An uninitialised tensor of ``shape`` on ``like``'s device, of ``dtype`` (default
+        ``like``'s)."""
+        dtype = like.dtype if dtype is None else dtype
         t = self._bufs.get(name)
-        if t is None or t.shape != shape or t.dtype != like.dtype or t.device != like.device:
-            t = self._bufs[name] = torch.empty(shape, dtype=like.dtype, device=like.device)
+        if t is None or t.shape != shape or t.dtype != dtype or t.device != like.device:
+            t = self._bufs[name] = torch.empty(shape, dtype=dtype, device=like.device)
         return t
 
 
@@ -105,6 +113,7 @@ def loss_and_grads(
     *,
     grads: dict[str, torch.Tensor] | None = None,
     work: Workspace | None = None,
+    matmul_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """Per-instance mean cross-entropy; sets the gradient of every parameter of ``model``.
 
@@ -118,6 +127,12 @@ def loss_and_grads(
         grads: where to write each parameter's gradient (by parameter name, tensors of the
             parameter's shape, overwritten); default: new tensors assigned to ``p.grad``.
         work: scratch tensors to reuse between calls.
+        matmul_dtype: dtype of the three unembedding matmuls (forward logits, ``W_U`` gradient,
+            hidden gradient), default the parameters'. ``torch.bfloat16``: their inputs are
+            rounded to bfloat16, the BLAS accumulates in float32 and rounds each product to
+            bfloat16, which is cast back (logits before the softmax, gradients before they are
+            used); parameters, softmax, embedding tables and their gradients stay in the
+            parameters' dtype (mixed precision; see docs/training.md for what it changes).
 
     Returns:
         ``[k]`` losses (in ``loss_dtype``), before any update.
@@ -149,8 +164,21 @@ def loss_and_grads(
     h.clamp_min_(0.0)  # ReLU in place
     # The logits are kept transposed, [k, n, batch]: the softmax then reduces over an outer axis
     # (vectorised along the batch), about twice as fast on a CPU as over the inner 120.
-    z_buf = work.get("zT", (k, n, batch), w_u)
-    z = torch.bmm(w_u.transpose(1, 2), h.transpose(1, 2), out=z_buf)  # [k, n, batch]
+    low = matmul_dtype is not None and matmul_dtype != w_u.dtype
+    if low:  # h, W_U rounded once, for the forward and the backward
+        h_mm = work.get("h_low", (k, batch, hid), h, matmul_dtype)
+        h_mm.copy_(h)
+        w_u_mm = w_u.to(matmul_dtype)  # [k, hid, n]
+        z_low = torch.bmm(
+            w_u_mm.transpose(1, 2),
+            h_mm.transpose(1, 2),
+            out=work.get("zT_low", (k, n, batch), h_mm),
+        )
+        z = work.get("zT", (k, n, batch), h, loss_dtype).copy_(z_low)
+    else:
+        h_mm, w_u_mm = h, w_u
+        z_buf = work.get("zT", (k, n, batch), w_u)
+        z = torch.bmm(w_u.transpose(1, 2), h.transpose(1, 2), out=z_buf)  # [k, n, batch]
     if b_u is not None:
         z += b_u[:, :, None]
 
@@ -170,10 +198,17 @@ def loss_and_grads(
     dz = z if z.dtype == w_u.dtype else z.to(w_u.dtype)  # [k, n, batch]
 
     # backward
-    torch.bmm(h.transpose(1, 2), dz.transpose(1, 2), out=grads["W_U"])  # [k, hid, n]
     if b_u is not None:
         torch.sum(dz, 2, out=grads["b_U"])
-    dh = torch.bmm(dz.transpose(1, 2), w_u.transpose(1, 2), out=work.get("dh", (k, batch, hid), h))
+    dh = work.get("dh", (k, batch, hid), h)
+    if low:
+        dz_mm = work.get("dz_low", (k, n, batch), h_mm).copy_(dz)
+        grads["W_U"].copy_(torch.bmm(h_mm.transpose(1, 2), dz_mm.transpose(1, 2)))  # [k, hid, n]
+        dh_low = work.get("dh_low", (k, batch, hid), h_mm)
+        dh.copy_(torch.bmm(dz_mm.transpose(1, 2), w_u_mm.transpose(1, 2), out=dh_low))
+    else:
+        torch.bmm(h.transpose(1, 2), dz.transpose(1, 2), out=grads["W_U"])  # [k, hid, n]
+        torch.bmm(dz.transpose(1, 2), w_u.transpose(1, 2), out=dh)
     relu_backward_kernel()(dh, h)  # dh where h > 0, else 0
     if b_in is not None:
         torch.sum(dh, 1, out=grads["mlp.b_in"])

@@ -174,6 +174,8 @@ class Trainer:
         # gradients.
         self._full_batch_ids: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
         self._works = [Workspace() for _ in range(self.workers)]
+        mm = getattr(self.model.cfg, "matmul_dtype", None)
+        self._matmul_dtype = None if mm is None else getattr(torch, mm)
         self._grads: dict[str, torch.Tensor] = {}
 
     # -- training --------------------------------------------------------------------------
@@ -253,8 +255,9 @@ class Trainer:
             grads = {n: g[sl] for n, g in self._grads.items()}
             alive = self.alive[sl]
             loss = loss_and_grads(
-                model, a, b, targets, alive, self.loss_dtype, grads=grads, work=self._works[slot]
-            )
+                model, a, b, targets, alive, self.loss_dtype, grads=grads, work=self._works[slot],
+                matmul_dtype=self._matmul_dtype,
+            )  # fmt: skip
             kc = sl.stop - sl.start
             alive &= loss.isfinite().cpu() & self.optim.grads_finite(kc, sl)  # in self.alive
             self.optim.update(lr, alive.to(self.device), sl)
