@@ -79,13 +79,3 @@ def test_bad_inputs_are_one_line(runs, run_cli, args, fragment):
     store, builtin, _ = runs
     code, _, err = run_cli("predict", builtin, *args, "--store", str(store.root))
     assert code == 2 and err.count("\n") == 1 and fragment in err
-
-
-def test_composition_runs_are_refused_in_one_line(run_cli, tmp_path):
-    from algolens.train.config import make_config
-    from algolens.train.run import start_run
-
-    store = RunStore(tmp_path / "s")
-    run = start_run(make_config("fast", group="C3", epochs=1, seeds=[0]), store)["run_id"]
-    code, _, err = run_cli("predict", run, "1 2", "--store", str(store.root))
-    assert code == 2 and err.count("\n") == 1 and "recursion runs so far" in err
