@@ -100,3 +100,63 @@ def test_tables_monotone_and_not():
         prove_thermometer(Requant(m=-3, s=1, lo=-8, hi=7), [0], -5, 5, 0)
     with pytest.raises(SpecError, match="non-decreasing"):
         prove_thermometer(lambda x: x, [0], -5, 5, 0)
+
+
+def _tiny_qmlp(seed, bits=4, d_vocab=5, d_mlp=6):
+    from algolens.logic.quantize_mlp import QMLP
+
+    rng = np.random.default_rng(seed)
+    top = (1 << (bits - 1)) - 1
+    return QMLP(
+        bits,
+        rng.integers(-top, top + 1, (d_vocab, d_mlp)),
+        rng.integers(-top, top + 1, (d_vocab, d_mlp)),
+        rng.integers(-top, top + 1, d_mlp),
+        Requant(m=int(rng.integers(1, 1 << 12)), s=11, lo=0, hi=(1 << bits) - 1, relu=True),
+        rng.integers(-top, top + 1, (d_mlp, d_vocab)),
+        rng.integers(-top, top + 1, d_vocab),
+        {},
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_mlp_hidden_layer_is_proven_and_corruptions_are_not(seed):
+    import dataclasses
+
+    from algolens.logic.circuit import Circuit
+    from algolens.logic.compile_mlp import compile_mlp
+    from algolens.logic.verify_requant import prove_input_layer
+
+    q = _tiny_qmlp(seed)
+    c = compile_mlp(q)
+    layer = c.layers[0]
+    proofs = prove_input_layer(c, 0, q.act)
+    assert len(proofs) == q.table_a.shape[1] and all(p.ok for p in proofs)
+    # what was proven, checked directly: on every input pair, each neuron's gates read with
+    # f's increments give f(pre-activation)
+    from algolens.logic.evaluate import evaluate_values, one_hot
+    from tests.logic.reference import all_strings
+
+    xs = all_strings(2, 5)
+    fired = evaluate_values(c, one_hot(xs, 5))[:, layer.first : layer.first + layer.n_gates]
+    pre = q.table_a[xs[:, 0]] + q.table_b[xs[:, 1]] + q.bias  # [25, d_mlp]
+    col = layer.select.toarray().argmax(0)  # [n_gates] neuron of each gate
+    inc = q.act(layer.threshold) - q.act(layer.threshold - 1)
+    lo = pre.min(0)
+    got = q.act(lo)[None, :] + np.stack([(fired * inc)[:, col == j].sum(1) for j in range(6)], 1)
+    assert (got == q.act(pre)).all()
+    # a threshold moved by one: the proof of that neuron fails
+    k = int(np.random.default_rng(seed).integers(0, layer.n_gates))
+    thr = layer.threshold.copy()
+    thr[k] += 1
+    bad = Circuit(
+        c.n_pos,
+        c.n_vocab,
+        (dataclasses.replace(layer, threshold=thr), *c.layers[1:]),
+        c.outputs,
+        c.input_names,
+    )
+    assert sum(not p.ok for p in prove_input_layer(bad, 0, q.act)) == 1
+    # the wrong function (other change points): some neuron's proof fails
+    wrong = dataclasses.replace(q.act, m=q.act.m // 3)
+    assert not all(p.ok for p in prove_input_layer(c, 0, wrong))

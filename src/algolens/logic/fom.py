@@ -328,12 +328,13 @@ def gate_formula(
 def _count_terms(
     items: list[tuple[int, int]], n_inputs: int, n_vocab: int, n_pos: int
 ) -> list[tuple[int, Formula | Count]]:
-    """Weighted sources; a token read with one weight at every position becomes a count."""
+    """Weighted sources; a token read with one weight at every one of at least three positions
+    becomes a count (with two positions an equal weight is more likely chance than structure)."""
     by_token: dict[tuple[int, int], list[int]] = {}
     for s, w in items:
         if s < n_inputs:
             by_token.setdefault((s % n_vocab, w), []).append(s // n_vocab)
-    counted = {key for key, ps in by_token.items() if n_pos > 1 and len(ps) == n_pos}
+    counted = {key for key, ps in by_token.items() if n_pos > 2 and len(ps) == n_pos}
     terms: list[tuple[int, Formula | Count]] = []
     done: set[tuple[int, int]] = set()
     for s, w in items:

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from algolens.errors import SpecError
+from algolens.logic.circuit import Circuit
 from algolens.logic.quantize import Requant, Table
+from algolens.logic.verify import InputDomain
 
 
 @dataclass(frozen=True)
@@ -140,3 +142,53 @@ def breakpoints(f: Callable[[np.ndarray], np.ndarray], lo: int, hi: int) -> tupl
             a, b = (a, mid) if at(mid) >= level else (mid, b)
         out.append(b)
     return base, out
+
+
+def prove_input_layer(
+    circuit: Circuit,
+    layer_index: int,
+    f: Callable[[np.ndarray], np.ndarray],
+    domain: InputDomain | None = None,
+) -> list[BreakpointProof]:
+    """One proof per basis column of a thermometer layer that reads only the inputs.
+
+    The compiler writes ``f`` of a linear form ``L_j`` (basis column ``j``) as gates
+    ``[L_j ≥ v]``, one per point where ``f`` changes. ``L_j`` is a sum of one weight per position
+    (one-hot inputs), so its range on ``domain`` is exactly the sum of the per-position minima
+    and maxima. Column ``j`` is proven when ``f(L) = f(lo) + Σ_k (f(v_k) − f(v_k − 1))·[L ≥ v_k]``
+    holds on that whole range (:func:`prove_thermometer`): the gates then carry ``f`` exactly.
+    (That the next layer reads them with these increments is left to end-to-end verification.)
+
+    Raises:
+        SpecError: a layer that reads gates, or a gate that mixes basis columns.
+    """
+    layer = circuit.layers[layer_index]
+    if layer.src.size and int(layer.src.max()) >= circuit.n_inputs:
+        raise SpecError(f"layer {layer.name} reads gates, not only inputs: its range is unknown")
+    domain = domain or InputDomain.full(circuit.n_pos, circuit.n_vocab)
+    basis = layer.basis if layer.basis is not None else np.eye(layer.src.size, dtype=np.int64)
+    select = layer.select.tocsc()
+    owner = np.full(layer.n_gates, -1)
+    for g in range(layer.n_gates):
+        rows = select.indices[select.indptr[g] : select.indptr[g + 1]]
+        vals = select.data[select.indptr[g] : select.indptr[g + 1]]
+        if len(rows) != 1 or vals[0] != 1:
+            raise SpecError(f"gate {layer.first + g} of {layer.name} is not one basis column")
+        owner[g] = rows[0]
+    full = np.zeros((circuit.n_inputs, basis.shape[1]), np.int64)  # [n_inputs, r]
+    full[layer.src] = basis
+    proofs = []
+    for j in range(basis.shape[1]):
+        w = full[:, j].reshape(circuit.n_pos, circuit.n_vocab)  # [pos, token]
+        lo = sum(int(w[p, list(a)].min()) for p, a in enumerate(domain.allowed))
+        hi = sum(int(w[p, list(a)].max()) for p, a in enumerate(domain.allowed))
+        ts = [int(t) for t in layer.threshold[owner == j]]
+        steps = [int(f(np.array([t]))[0] - f(np.array([t - 1]))[0]) for t in ts]
+        idle = [t for t, d in zip(ts, steps, strict=True) if d == 0 and lo < t <= hi]
+        if idle:  # the compiler writes a gate only where f changes
+            why = f"column {j}: gate L >= {idle[0]} is not at a point where f changes"
+            proofs.append(BreakpointProof(False, len(ts), 2 * len(ts), monotone_reason(f), why))
+            continue
+        base = int(f(np.array([lo]))[0]) - sum(d for t, d in zip(ts, steps, strict=True) if t <= lo)
+        proofs.append(prove_thermometer(f, ts, lo, hi, base, steps))
+    return proofs
