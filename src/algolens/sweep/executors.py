@@ -4,11 +4,12 @@ Both take the jobs and a callback ``on_done(job, result)`` that the driver uses 
 index; ``result`` is :func:`algolens.sweep.worker.run_job`'s dict. Workers never touch the
 index.
 
-``local``: a pool of ``workers`` processes (started with ``spawn``), each running one run at a
-time with ``threads`` torch threads. Processes, not threads: the trainer's small matmuls leave
-most of each step to Python and op dispatch, which a second thread in the same process cannot
-overlap (docs/sweeps.md has the measurement). A worker whose driver dies (even by SIGKILL)
-exits within a second, so it never trains on unobserved; the run resumes from its last
+``local``: a pool of ``workers`` processes, each running one run at a time with ``threads``
+torch threads. Workers are forked from a ``forkserver`` that imported torch and the trainer
+once (a fresh interpreter per worker would import them again, seconds each; a plain ``fork`` of
+the driver could inherit a busy OpenMP pool). Processes rather than threads: docs/sweeps.md
+has the measurement that chose them. A worker whose driver dies (even by SIGKILL) exits within
+a second, so it never trains on unobserved; the run resumes from its last
 checkpoint at the next ``algolens sweep``.
 
 ``ray``: every job is a Ray task declaring ``cpus`` CPUs and trained with as many torch threads;
@@ -34,6 +35,8 @@ from algolens.errors import ExternalToolError
 from algolens.sweep.worker import run_job
 
 EXECUTORS = ("local", "ray")
+PRELOAD = ["torch", "algolens.train.run", "algolens.sweep.worker"]
+"""Modules the forkserver imports once, before it forks the local workers."""
 PARENT_POLL_S = 0.5
 """How often a local worker checks that its driver is still alive."""
 
@@ -73,10 +76,11 @@ def run_local(jobs: list[Job], on_done: DoneFn, *, workers: int, threads: int) -
     """
     if not jobs:
         return
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_init_worker,
-        initargs=(os.getpid(), threads),
+        initargs=(threads, os.getpid()),
     )  # fmt: skip
     futures: dict[Future, Job] = {}
     try:
@@ -106,18 +110,36 @@ def _local_result(fut: Future) -> dict[str, Any]:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
-def _init_worker(parent: int, threads: int) -> None:
-    """Pool initialiser: torch threads, and a watchdog that ends this process with its driver."""
+def _init_worker(threads: int, driver: int) -> None:
+    """Pool initialiser: torch threads, and a watchdog that ends this process when the driver
+    process is gone (the worker's parent is the forkserver, which outlives the driver for as
+    long as any worker lives)."""
     import torch
 
     torch.set_num_threads(threads)
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while _alive(driver):
             time.sleep(PARENT_POLL_S)
         os._exit(1)  # like SIGKILL: the run's lock is released, its last checkpoint stays
 
     threading.Thread(target=watch, name="algolens-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (a killed driver its parent has not
+    reaped yet)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - exists, owned by someone else
+        return True
+    try:
+        stat = open(f"/proc/{pid}/stat").read()  # Linux; elsewhere the kill test decides
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def run_ray(
