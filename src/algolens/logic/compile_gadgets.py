@@ -102,6 +102,8 @@ class Compiler:
         """Forms that are tables over position ``pos``'s tokens: ``values [n_vocab, m]``."""
         v = np.asarray(values, dtype=np.int64).reshape(self.n_vocab, -1)
         live = v[self.domain[pos]]
+        if live.shape[0] == 1:  # one allowed token: a constant
+            return self.constant(live[0])
         src = np.arange(pos * self.n_vocab, (pos + 1) * self.n_vocab, dtype=np.int64)
         zero = np.zeros(v.shape[1], dtype=np.int64)
         return LinVec(src, v, zero, live.min(0), live.max(0), pos)
@@ -171,9 +173,12 @@ class Compiler:
     def lut(self, x: LinVec, f: IntFn, name: str, bits: bool = False) -> LinVec | Bits:
         """``f(x)`` column by column: thermometer gates at ``f``'s change points (see the module
         docstring); with ``bits`` the binarised :class:`Bits` of the result."""
+        if x.src.size == 0:  # a constant: fold
+            t = self.constant(f(x.const))
+            return self._const_bits(t) if bits else t
         if x.pos is not None:  # a table: fold
             t = self.table(x.pos, f(x.w))
-            return self._table_bits(t) if bits else t
+            return self.binarize(t, name) if bits else t
         firsts, points, values = [], [], []
         for j in range(x.m):
             f_lo, v, fv = _steps(f, int(x.lo[j]), int(x.hi[j]))
@@ -235,8 +240,14 @@ class Compiler:
         b = (rel[:, :, None] >> np.arange(nb)) & 1  # [n_vocab, m, nb]
         return Bits(self.table(t.pos, b.reshape(self.n_vocab, -1)), lo.copy(), nb)
 
+    def _const_bits(self, t: LinVec) -> Bits:
+        """Bits of constants: the value is the offset, one bit that is always 0."""
+        return Bits(self.constant(np.zeros(t.m, dtype=np.int64)), t.const.copy(), 1)
+
     def binarize(self, x: LinVec, name: str) -> Bits:
         """Bits of any forms (tables: per-bit tables; otherwise a thermometer of the identity)."""
+        if x.src.size == 0:
+            return self._const_bits(x)
         if x.pos is not None:
             return self._table_bits(x)
         return self.lut(x, _Identity(), name, bits=True)  # type: ignore[return-value]
@@ -287,9 +298,14 @@ class Compiler:
         cross = self.linear(gates, w, np.zeros(len(pairs), np.int64))
         return self.add(linear, cross)
 
-    def divide(self, num: LinVec, den: LinVec, qlo: int, qhi: int, name: str) -> LinVec:
-        """``clamp(floor(num_j / den_j), qlo, qhi)`` per column, for ``den > 0``."""
-        assert (den.lo > 0).all(), "division needs a positive denominator"
+    def divide(
+        self, num: LinVec, den: LinVec, qlo: int, qhi: int, name: str, bits: bool = False
+    ) -> LinVec | Bits:
+        """``clamp(floor(num_j / den_j), qlo, qhi)`` per column (as :class:`Bits` with ``bits``).
+
+        The caller guarantees ``den > 0`` on every input of the domain (bounds cannot always
+        show it: the softmax denominator is positive because its largest term is ``EXP[0]``).
+        """
         m = num.m
         both = self.concat([num, den])
         ts = np.arange(qlo + 1, qhi + 1, dtype=np.int64)
@@ -301,6 +317,10 @@ class Compiler:
         sel = sp.csc_array((vals, (rows, np.tile(np.arange(m * k), 2))), shape=(2 * m, m * k))
         thr = -(both.const[j] - t * both.const[j + m])
         gates = self.b.add_layer(name, both.src, both.w, sel, thr)
+        if bits:
+            seq = [np.arange(qlo, qhi + 1, dtype=np.int64)] * m
+            lo, hi = np.full(m, qlo, np.int64), np.full(m, qhi, np.int64)
+            return self._thermo_bits(gates, j, seq, lo, hi, name)
         w = np.zeros((m * k, m), dtype=np.int64)
         w[np.arange(m * k), j] = 1
         return self.linear(gates, w, np.full(m, qlo, np.int64))
@@ -308,6 +328,10 @@ class Compiler:
     def maximum(self, x: LinVec, groups: Sequence[Sequence[int]], name: str) -> LinVec:
         """``max`` of the columns in each group of ``x``: ``[len(groups)]`` forms, by
         ``[max ≥ v] = [Σ_j [X_j ≥ v] ≥ 1]`` over thermometer gates of every column."""
+        if x.src.size == 0 or x.pos is not None:  # constants or tables: fold
+            rows = x.w if x.pos is not None else x.const[None, :]
+            top = np.stack([rows[:, list(g)].max(1) for g in groups], 1)
+            return self.table(x.pos, top) if x.pos is not None else self.constant(top[0])
         th = self.lut(x, _Identity(), name + ".thermo")  # gates [X_c >= v], v = lo_c+1..hi_c
         assert isinstance(th, LinVec)
         start = np.concatenate([[0], np.cumsum(x.hi - x.lo)])
