@@ -37,6 +37,7 @@ SCHEMAS: dict[str, int] = {
     "verdict": 1,
     "failures": 1,
     "shortcuts": 1,
+    "logic": 1,
 }
 """Output schema of each analysis method (irreps version 1: the unstored MLP-only metrics; the
 coset methods are :data:`algolens.analysis.verdict.METHODS`; failures:
