@@ -37,7 +37,10 @@ def train(
         str | None, typer.Option(help="Group spec: S5, A5, C113, D59, S3xC2...")
     ] = None,
     task: Annotated[
-        str | None, typer.Option(help="Task: composition (default) or recursion.")
+        str | None, typer.Option(help="Task: composition (default), recursion or pathfinding.")
+    ] = None,
+    nodes: Annotated[
+        int | None, typer.Option(help="Pathfinding: tree size N (paper 16; brinkmann-cpu 6).")
     ] = None,
     function: Annotated[
         str | None,
@@ -66,7 +69,9 @@ def train(
         typer.Option(
             help="Recipe giving the defaults: fast (groks S5 to 99.9 % test accuracy in seconds "
             "to a minute; see docs/training.md) or "
-            "paper (the papers' AdamW settings, float64 loss); default fast."
+            "paper (the papers' AdamW settings, float64 loss); default fast. Pathfinding: "
+            "brinkmann (the paper's model and optimiser) or brinkmann-cpu (default; "
+            "docs/pathfinding.md)."
         ),
     ] = None,
     train_frac: Annotated[float | None, typer.Option(help="Fraction of pairs to train on.")] = None,
@@ -131,6 +136,8 @@ def train(
                 "--max-size, --sampling, --oversample and --n-train cannot be combined with "
                 "--config; set them in the file's [recursion] table"
             )
+        if nodes is not None and config is not None:
+            raise ConfigError("--nodes cannot be combined with --config; set it in [pathfinding]")
         overrides: dict[str, Any] = {
             "task": task, "function": function, "recursion": data or None,
             "group": group, "model": model, "epochs": epochs, "train_frac": train_frac, "lr": lr,
@@ -144,6 +151,11 @@ def train(
                     "--recipe cannot be combined with --config; set recipe in the file"
                 )
         else:
+            if task == "pathfinding" or nodes is not None:
+                from algolens.train.pathfinding_setup import pathfinding_overrides
+
+                recipe = recipe or "brinkmann-cpu"
+                overrides.update(pathfinding_overrides(recipe, nodes))
             cfg = make_config(recipe or "fast", **overrides)
         from algolens.train.trainer import build_task
 
@@ -180,7 +192,7 @@ def _interrupted_message(run_id: str | None, store: RunStore) -> str:
 
 
 def _flag_values(local: dict[str, Any]) -> dict[str, Any]:
-    names = ("config", "group", "task", "function", "max_size", "sampling", "oversample",
+    names = ("config", "group", "task", "nodes", "function", "max_size", "sampling", "oversample",
              "n_train", "model", "seeds", "epochs", "recipe", "train_frac", "lr",
              "weight_decay", "batch_size", "eval_every")  # fmt: skip
     return {f"--{n.replace('_', '-')}": local[n] for n in names}
@@ -239,6 +251,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     what = summary["group"]
     if summary.get("task") == "recursion":
         what = f"recursion {summary['function']}"
+    if summary.get("task") == "pathfinding":
+        what = f"pathfinding {summary['nodes']} nodes"
     print_table(
         f"run {summary['run_id']}: {what} {summary['model']}",
         ["seed", "grok epoch", "train acc", "test acc", "test loss"],

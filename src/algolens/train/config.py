@@ -22,7 +22,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from algolens.errors import ConfigError
+from algolens.tasks.pathfinding.settings import PathfindingArgs
 from algolens.tasks.recursion.settings import RecursionArgs
+from algolens.train.pathfinding_setup import PATHFINDING_RECIPES
 
 ModelKind = Literal["mlp", "transformer"]
 MAX_SEEDS = 1024
@@ -69,7 +71,11 @@ FAST_RECIPE: dict[str, Any] = {
     "grok_threshold": 0.999,  # at 0.99 two of four S5 seeds stopped with test loss 0.2
 }
 
-RECIPES: dict[str, dict[str, Any]] = {"paper": PAPER_RECIPE, "fast": FAST_RECIPE}
+RECIPES: dict[str, dict[str, Any]] = {
+    "paper": PAPER_RECIPE,
+    "fast": FAST_RECIPE,
+    **PATHFINDING_RECIPES,  # brinkmann, brinkmann-cpu (train/pathfinding_setup.py)
+}
 
 
 class TrainConfig(BaseModel):
@@ -82,17 +88,20 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
 
     recipe: str | None = Field(None, description="recipe the defaults came from (informational)")
-    task: Literal["composition", "recursion"] = "composition"
+    task: Literal["composition", "recursion", "pathfinding"] = "composition"
     function: str | None = Field(
         None, description="recursion: a built-in function (successor, ...) or FILE.py:NAME"
     )
     recursion: RecursionArgs | None = Field(
         None, description="recursion: sizes, sampling and splits (default RecursionArgs())"
     )
+    pathfinding: PathfindingArgs | None = Field(
+        None, description="pathfinding: node count, dataset size and split (docs/pathfinding.md)"
+    )
     dataset_sha256: str | None = Field(
         None,
         pattern="^[0-9a-f]{64}$",
-        description="SHA-256 of the stored dataset (set by start_run for recursion runs)",
+        description="SHA-256 of the stored dataset (set by start_run for sequence-task runs)",
     )
     group: str = Field("S5", description="group spec, e.g. S5, C113, D59, S3xC2")
     group_sha256: str | None = Field(
@@ -166,6 +175,10 @@ class TrainConfig(BaseModel):
             data = {"model": "transformer", **data}
             if data.get("recursion") is None:
                 data["recursion"] = {}
+        if isinstance(data, dict) and data.get("task") == "pathfinding":
+            from algolens.train.pathfinding_setup import with_pathfinding_defaults
+
+            data = with_pathfinding_defaults(data)
         return data
 
     @model_validator(mode="after")
@@ -175,6 +188,11 @@ class TrainConfig(BaseModel):
                 raise ValueError("task 'recursion' needs a function (successor, ..., FILE.py:NAME)")
             if self.model != "transformer":
                 raise ValueError("task 'recursion' trains a transformer, not an mlp")
+        elif self.task == "pathfinding":
+            if self.model != "transformer":
+                raise ValueError("task 'pathfinding' trains a transformer, not an mlp")
+            if self.function is not None or self.recursion is not None:
+                raise ValueError("function and recursion only apply to task 'recursion'")
         else:
             given = [
                 n
@@ -183,6 +201,8 @@ class TrainConfig(BaseModel):
             ]
             if given:
                 raise ValueError(f"{', '.join(given)} only apply to task 'recursion'")
+        if self.task != "pathfinding" and self.pathfinding is not None:
+            raise ValueError("pathfinding only applies to task 'pathfinding'")
         if self.schedule == "warmup" and self.warmup_epochs == 0:
             raise ValueError("schedule 'warmup' needs warmup_epochs >= 1")
         if self.warmup_epochs > self.epochs:
@@ -210,7 +230,7 @@ class TrainConfig(BaseModel):
         d.pop("recipe")
         if d["group_sha256"] is None:  # an unpinned config hashes as before the field existed
             d.pop("group_sha256")
-        for name in ("function", "recursion", "dataset_sha256"):  # absent from composition
+        for name in ("function", "recursion", "pathfinding", "dataset_sha256"):  # unused: absent
             if d[name] is None:
                 d.pop(name)
         if self.schedule != "cosine":

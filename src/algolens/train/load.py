@@ -82,6 +82,18 @@ def load_run_dataset(store: RunStore, run: str) -> RecursionDataset:
     return ds
 
 
+def load_run_pathfinding(store: RunStore, run: str) -> Any:
+    """The stored :class:`~algolens.tasks.pathfinding.dataset.PathfindingDataset` of a
+    path-finding run, checked against the config's ``dataset_sha256``."""
+    from algolens.train.pathfinding_setup import load_pathfinding_dataset
+
+    record = store.get(run)
+    config = run_config(store, record.id)
+    if config.task != "pathfinding":
+        raise CheckpointError(f"run {record.id} is a {config.task} run, not a pathfinding run")
+    return load_pathfinding_dataset(store.paths(record.id).root, config)
+
+
 def run_task(store: RunStore, run: str) -> Any:
     """The task of run ``run`` from its folder: a :class:`CompositionTask` on its stored group,
     or a :class:`~algolens.tasks.recursion.task.RecursionTask` on its stored dataset."""
@@ -90,6 +102,10 @@ def run_task(store: RunStore, run: str) -> Any:
         from algolens.tasks.recursion.task import RecursionTask
 
         return RecursionTask(load_run_dataset(store, run))
+    if config.task == "pathfinding":
+        from algolens.tasks.pathfinding.task import PathfindingTask
+
+        return PathfindingTask(load_run_pathfinding(store, run))
     return build_task(config, load_run_group(store, run))
 
 

@@ -86,6 +86,11 @@ def start_run(
     if config.task == "recursion":
         trainer, prepare = _start_sequence(config)
         config = trainer.config
+    elif config.task == "pathfinding":
+        from algolens.train.pathfinding_setup import start_pathfinding
+
+        trainer, prepare = start_pathfinding(config)
+        config = trainer.config
     else:
         if group is None:
             group = parse_group(config.group)
@@ -137,7 +142,7 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
     paths = store.paths(record.id)
     config = run_config(store, record.id)
     with store.lock(record.id):
-        group = None if config.task == "recursion" else load_run_group(store, record.id)
+        group = None if config.task != "composition" else load_run_group(store, record.id)
         latest = latest_checkpoint(paths.checkpoints)
         if latest is None:
             raise CheckpointError(f"run {record.id} has no checkpoint to resume from")
@@ -145,10 +150,16 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
         tensors, meta = load_checkpoint(path, fingerprint=config.fingerprint())
         if meta.get("epoch") != epoch:
             raise CheckpointError(f"{path}: its epoch {meta.get('epoch')} does not match its name")
-        if group is None:
+        if config.task == "pathfinding":
+            from algolens.train.pathfinding_setup import load_pathfinding_dataset
+            from algolens.train.pathfinding_trainer import PathfindingTrainer
+
+            ds = load_pathfinding_dataset(paths.root, config)
+            trainer: Trainer = PathfindingTrainer(config, ds)
+        elif group is None:
             from algolens.train.sequence_trainer import SequenceTrainer
 
-            trainer: Trainer = SequenceTrainer(config, load_run_dataset(store, record.id))
+            trainer = SequenceTrainer(config, load_run_dataset(store, record.id))
         else:
             trainer = Trainer(config, group=group)
         trainer.load_state_tensors(tensors, epoch)
@@ -238,6 +249,10 @@ def summarize(
     if cfg.task == "recursion":  # every named split, teacher-forced and greedy
         extra["function"] = cfg.function
         extra["splits"] = trainer.split_metrics()  # type: ignore[attr-defined]
+    if cfg.task == "pathfinding":  # test split: teacher-forced, greedy, greedy by path length
+        assert cfg.pathfinding is not None
+        extra["nodes"] = cfg.pathfinding.nodes
+        extra["splits"] = trainer.split_metrics()  # type: ignore[attr-defined]
     return {
         "run_id": run_id,
         "task": cfg.task,
@@ -262,15 +277,20 @@ def _metadata(trainer: Trainer) -> dict[str, Any]:
     return {
         "epoch": trainer.epoch,
         "fingerprint": cfg.fingerprint(),
-        "task": (
-            f"composition {cfg.group} train_frac={cfg.train_frac}"
-            if cfg.task == "composition"
-            else f"recursion {cfg.function}"
-        ),
+        "task": _task_label(cfg),
         "model": cfg.model,
         "model_config": trainer.model_args,
         "seeds": list(cfg.seeds),
     }
+
+
+def _task_label(cfg: TrainConfig) -> str:
+    if cfg.task == "composition":
+        return f"composition {cfg.group} train_frac={cfg.train_frac}"
+    if cfg.task == "pathfinding":
+        assert cfg.pathfinding is not None
+        return f"pathfinding nodes={cfg.pathfinding.nodes}"
+    return f"recursion {cfg.function}"
 
 
 def _save(trainer: Trainer, paths: RunPaths) -> None:

@@ -1,0 +1,80 @@
+"""`PathfindingTrainer`: the batched sequence trainer on a stored path-finding dataset.
+
+Loss, optimiser, checkpoints, early stopping and teacher-forced evaluation are those of
+:class:`~algolens.train.sequence_trainer.SequenceTrainer` (each instance's mean cross-entropy over
+the root and path positions of its batch; see :mod:`algolens.tasks.pathfinding.task`). The
+summary adds exact-path accuracy on the test split by teacher forcing and by greedy decoding,
+overall and by path length (:meth:`split_metrics`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from algolens.tasks.pathfinding.dataset import PathfindingDataset
+from algolens.tasks.pathfinding.task import PathfindingTask, accuracy_by_length
+from algolens.tasks.sequence import greedy_correct, greedy_decode, teacher_forced_correct
+from algolens.train.config import TrainConfig
+from algolens.train.sequence_trainer import SequenceTrainer
+from algolens.train.trainer import Trainer, model_config_dict
+
+
+class PathfindingTrainer(SequenceTrainer):
+    """A :class:`SequenceTrainer` whose rows come from a :class:`PathfindingDataset`.
+
+    Rows ``0..n_train-1`` of :attr:`inputs` are the train split, the rest the test split; every
+    seed trains on the same rows (seeds differ in initial weights and minibatch order).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        dataset: PathfindingDataset,
+        *,
+        device: str | torch.device = "cpu",
+        instance_chunk: int | None = None,
+    ) -> None:
+        self.config = config
+        self.device = torch.device(device)
+        self.task = PathfindingTask(dataset)  # type: ignore[assignment]
+        self.model_args = model_config_dict(config, self.task)
+        train, test = self.task.splits["train"], self.task.splits["test"]
+        k, n_tr, n_te = config.n_inst, len(train), len(test)
+        tokens = torch.cat([train.tokens, test.tokens])  # [n_train + n_test, T]
+        self.train_width = tokens.shape[1] - 1
+        self.mask = torch.cat([train.mask, test.mask]).to(self.device)  # [N, T-1]
+        Trainer._setup(
+            self,
+            train_idx=torch.arange(n_tr).expand(k, n_tr).contiguous(),
+            test_idx=(n_tr + torch.arange(n_te)).expand(k, n_te).contiguous(),
+            inputs=tokens[:, :-1],
+            targets=tokens[:, 1:],
+            row_elements=self.task.seq_len * self.task.n_vocab,
+            instance_chunk=instance_chunk,
+        )
+
+    @torch.no_grad()
+    def split_metrics(self, batch: int = 1024) -> dict[str, dict[str, Any]]:
+        """Exact-path accuracy of every instance on the test split: ``{"test": {"n",
+        "tf_acc": [K], "greedy_acc": [K], "greedy_by_length": {L: {"n", "acc": [K]}}}}``."""
+        data = self.task.splits["test"]
+        k = self.config.n_inst
+        tf = torch.zeros(k, len(data), dtype=torch.bool)
+        gr = torch.zeros(k, len(data), dtype=torch.bool)
+        for start in range(0, len(data), batch):
+            part = data.subset(torch.arange(start, min(start + batch, len(data))))
+            x = part.inputs.to(self.device).expand(k, -1, -1)  # [inst, batch, T-1]
+            tf[:, start : start + len(part)] = teacher_forced_correct(self.model(x).cpu(), part)
+            written = greedy_decode(lambda t: self.model(t.to(self.device)).cpu(), part, k)
+            gr[:, start : start + len(part)] = greedy_correct(written, part)
+        by_len = accuracy_by_length(gr, data.answer_len)
+        return {
+            "test": {
+                "n": len(data),
+                "tf_acc": tf.double().mean(1).tolist(),
+                "greedy_acc": gr.double().mean(1).tolist(),
+                "greedy_by_length": {str(n): v for n, v in by_len.items()},
+            }
+        }
