@@ -7,7 +7,7 @@ scored on a fresh one.
   default; ``rare``, every input from the rare tail; ``ood``, the longer sizes; see
   :meth:`~algolens.tasks.recursion.splits.SplitSpec.sampling_of`) with generators
   ``default_rng(fit_seed)``, training inputs rejected and drawn again, then the distinct inputs
-  split at random (``default_rng(fresh_seed)``) into a fit half and a fresh half
+  split at random (``default_rng(fresh_seed)``) into a fit half and a fresh half, each input once
   (:func:`held_out_examples`): the fit set holds no training input and the fresh set neither a
   training nor a fit input (the result's ``fresh_in_fit`` and ``fresh_in_train`` are measured,
   and 0). Where the sizes leave few inputs outside the training set the sets are smaller than
@@ -136,9 +136,9 @@ def held_out_examples(
     ``2n`` draws like ``split`` with ``default_rng(fit_seed)``, training inputs rejected
     (:func:`sampled_examples`); the distinct inputs drawn are shuffled with
     ``default_rng(fresh_seed)`` and the first half (rounded up) of them goes to ``fit``, the rest
-    to ``fresh``, each with all its draws, so both sets follow the held-out distribution and a
-    small pool of held-out inputs is shared rather than used up by ``fit``. Draws that do not fit
-    ``width`` tokens are left out and counted.
+    to ``fresh``, each once: both sets are random halves of one pool (the same distribution, no
+    input counted twice), and a small pool of held-out inputs is shared rather than used up by
+    ``fit``. Draws that do not fit ``width`` tokens are left out and counted.
 
     Raises:
         ConfigError: fewer than two distinct held-out inputs fit the model (the sizes leave too few
@@ -154,10 +154,11 @@ def held_out_examples(
             f"set and fits the model's context; two are needed (fit and fresh): train with a "
             f"larger max_size or a smaller n_train, or use another --inputs"
         )
+    first = {tuple(e[1]): e for e in reversed(kept)}  # one example per distinct input
     order = np.random.default_rng(fresh_seed).permutation(len(keys))
-    fit_keys = {keys[i] for i in order[: (len(keys) + 1) // 2]}
-    fit = [e for e in kept if tuple(e[1]) in fit_keys]
-    fresh = [e for e in kept if tuple(e[1]) not in fit_keys]
+    half = (len(keys) + 1) // 2
+    fit = [first[keys[i]] for i in order[:half]]
+    fresh = [first[keys[i]] for i in order[half:]]
     return fit, fresh, len(drawn) - len(kept)
 
 
@@ -219,7 +220,7 @@ def run_failures(
     run_id, config = check_failures_run(store, run, inputs=inputs)
     split = inputs or "test"
     settings = {"inputs": split, "n": n, "fit_seed": fit_seed, "fresh_seed": fresh_seed}
-    settings |= {"max_depth": max_depth, "min_leaf": min_leaf, "held_out": True}
+    settings |= {"max_depth": max_depth, "min_leaf": min_leaf, "held_out": "distinct halves"}
 
     def compute() -> dict[str, Any]:
         ds = load_run_dataset(store, run_id)
@@ -232,7 +233,7 @@ def run_failures(
             how = (
                 f"{2 * n} draws like the {split} split with seed {fit_seed}, training inputs "
                 f"rejected, the distinct inputs split at random (seed {fresh_seed}) into fit and "
-                f"fresh: no fresh input is a training or fit input"
+                f"fresh, each once: no fresh input is a training or fit input"
             )
         else:
             fit, fresh = (
