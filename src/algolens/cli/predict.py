@@ -19,8 +19,9 @@ def predict(
         str,
         typer.Argument(
             metavar="INPUT",
-            help="The input as the task writes it: 'B1 B0 B1 Z' (recursion), or two group "
-            "elements 'a b' as labels or indices (composition).",
+            help="The input as the task writes it: 'B1 B0 B1 Z' (recursion), two group "
+            "elements 'a b' as labels or indices (composition), or a tree "
+            "'2>0,2>1,1>3|3:2' (path-finding: edges, |, goal, :, root).",
         ),
     ],
     instance: Annotated[int, typer.Option(help="Which seed of the run (0-based).")] = 0,
@@ -28,7 +29,8 @@ def predict(
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Print seed K's answer to INPUT and the true answer: the greedy answer of a recursion run,
-    or a composition run's prediction of a·b beside the group table's."""
+    or a composition run's prediction of a·b beside the group table's, or a path-finding run's
+    greedy path from the root to the goal."""
     from algolens.train.predict import predict as run_predict
 
     result = run_predict(RunStore(store), run, text, instance)

@@ -49,6 +49,10 @@ def predict(store: RunStore, run: str, text: str, instance: int = 0) -> dict[str
     config = run_config(store, run)
     if config.task == "composition":
         return predict_composition(store, run, text, instance)
+    if config.task == "pathfinding":  # the paper's text format; train/pathfinding_predict.py
+        from algolens.train.pathfinding_predict import predict_pathfinding
+
+        return predict_pathfinding(store, run, text, instance)
     if config.task != "recursion":
         raise SpecError(
             f"predict supports composition and recursion runs; run {run} is a {config.task} run"
