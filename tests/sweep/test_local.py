@@ -123,3 +123,37 @@ def test_default_layout(n_jobs, cpus, layout):
     from algolens.sweep.executors import default_layout
 
     assert default_layout(n_jobs, cpus) == layout
+
+
+def test_sigterm_stops_the_sweep_and_its_workers(tmp_path):
+    """SIGTERM (like Ctrl-C) ends the driver with exit 130 and the resume command; its workers
+    are terminated at once, not left to finish their run; the run is marked interrupted."""
+    text = sweep_text(epochs=1000, checkpoint_every=50).replace('["C5", "S3"]', '["S3"]')
+    path = write(tmp_path, text)
+    plan = load_sweep(path)
+    store = RunStore(tmp_path / "store")
+    driver = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "algolens"), "sweep", str(path),
+         "--store", str(store.root)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert driver.poll() is None, driver.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline
+            runs = store.list(sweep=plan.sweep_id)
+            if runs and max(_checkpoint_epochs(store, runs[0].id), default=0) >= 100:
+                break
+            time.sleep(0.02)
+        driver.send_signal(signal.SIGTERM)
+        _, err = driver.communicate(timeout=60)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 130
+    assert f"interrupted: sweep {plan.sweep_id} continues with `algolens sweep" in err.decode()
+    (record,) = store.list(sweep=plan.sweep_id)
+    assert record.status == "interrupted"
+    assert not is_locked(store.paths(record.id).lock)  # the worker is gone already
+    assert not store.paths(record.id).final.exists()

@@ -4,6 +4,7 @@ machine or on a Ray cluster; resume it by running it again."""
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -101,6 +102,7 @@ def sweep(
             print_table(f"sweep {plan.sweep_id}", ["#", "configuration", "seeds"], rows)
         return
     settings = ExecutorSettings(executor, workers, threads, cpus, max_retries, address)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops it like Ctrl-C
     try:
         summary = run_sweep(plan, run_store, settings, retry_failed=retry_failed, log=_log)
     except KeyboardInterrupt:
@@ -108,12 +110,18 @@ def sweep(
         print(f"interrupted: sweep {plan.sweep_id} continues with `algolens sweep "
               f"{shlex.quote(str(config))}{flag}`", file=sys.stderr)  # fmt: skip
         sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if json_out:
         print_json(summary)
     else:
         _print_summary(summary)
     if summary["statuses"].get("completed", 0) < summary["n_configurations"]:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _log(message: str) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -71,8 +72,9 @@ def run_local(jobs: list[Job], on_done: DoneFn, *, workers: int, threads: int) -
     """Train ``jobs`` on a pool of ``workers`` processes with ``threads`` torch threads each.
 
     A worker process that dies takes the pool down: the jobs not finished get a failed result
-    naming the cause (their runs resume at the next sweep). Ctrl-C cancels the queued jobs and
-    waits for the running ones to record their interruption, then re-raises.
+    naming the cause (their runs resume at the next sweep). Workers ignore SIGINT; on Ctrl-C (or
+    any exception) the driver cancels the queued jobs, terminates the workers (their runs keep
+    their last checkpoint) and re-raises.
     """
     if not jobs:
         return
@@ -93,9 +95,18 @@ def run_local(jobs: list[Job], on_done: DoneFn, *, workers: int, threads: int) -
     except BaseException:
         for fut in futures:
             fut.cancel()
+        _terminate_workers(pool)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM to every worker of ``pool`` (``ProcessPoolExecutor`` has no public way before
+    Python 3.14's ``terminate_workers``)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        if proc.is_alive():
+            proc.terminate()
 
 
 def _local_result(fut: Future) -> dict[str, Any]:
@@ -116,6 +127,7 @@ def _init_worker(threads: int, driver: int) -> None:
     long as any worker lives)."""
     import torch
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     torch.set_num_threads(threads)
 
     def watch() -> None:
