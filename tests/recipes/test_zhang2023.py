@@ -50,6 +50,11 @@ def test_shortcut_claim_needs_a_non_exact_hypothesis_matching_the_wrong_answers(
     assert rec.shortcut_claims(sc("exact successor", 1.0))[0].agree is False
     assert rec.shortcut_claims(sc("carry through at most 9 bits", None))[0].agree is None
     assert rec.shortcut_claims(result()) == []
+    other = sc("inorder down to depth 2, then prompt order", 1.0)
+    other = rec.FunctionResult("inorder", other.accuracy, other.split_sizes, other.failures,
+                               other.shortcut)  # fmt: skip
+    c = rec.shortcut_claims(other)
+    assert c[0].agree is None and c[0].paper == "no figure" and "depth 2" in c[0].ours
 
 
 def test_oversampling_claim():
@@ -87,6 +92,7 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     for function in ("successor", "inorder"):
         assert any(n.startswith(f"{function}: greedy exact-match") for n in names)
         assert any(n.startswith(f"{function}: failure prediction") for n in names)
+        assert any(n.startswith(f"{function}: a reconstructed shortcut") for n in names)
     assert any("oversampling" in n for n in names) and names[-1] == "protocol"
     # every figure comes from the runs: the accuracy claim quotes the stored summaries
     st = RunStore(store)
