@@ -76,17 +76,23 @@ class Protocol:
     tree_max: int  # largest in-distribution tree (nodes); ood up to tree_max + 3
     n_analysis: int  # failures: 2 n draws; shortcuts: n inputs
     model_args: dict[str, Any] = field(default_factory=dict)
+    tree_n_train: int = 0  # tree functions: training inputs and epochs (0: as for numbers)
+    tree_epochs: int = 0
 
 
 QUICK = Protocol(
-    functions=QUICK_FUNCTIONS, seeds=(0,), epochs=30, n_train=2000, bin_max=10, tree_max=7,
+    functions=QUICK_FUNCTIONS, seeds=(0,), epochs=40, n_train=2000, bin_max=10, tree_max=7,
     n_analysis=1000,
     model_args={"n_layers": 2, "d_model": 64, "n_heads": 4, "d_head": 16, "d_mlp": 256},
+    tree_n_train=6000, tree_epochs=20,
 )  # fmt: skip
+"""Trees get more inputs: with 2000 trees of up to 7 nodes a first quick run memorised inorder
+and postorder (train 98.5 %, test 64 %)."""
 FULL = Protocol(
     functions=FULL_FUNCTIONS, seeds=(0, 1, 2, 3), epochs=150, n_train=10_000, bin_max=12,
     tree_max=10, n_analysis=2000,
     model_args={"n_layers": 2, "d_model": 128, "n_heads": 4, "d_head": 32, "d_mlp": 512},
+    tree_n_train=30_000, tree_epochs=60,
 )  # fmt: skip
 PROTOCOLS: dict[str, Protocol] = {"quick": QUICK, "full": FULL}
 TRAIN_SETTINGS: dict[str, Any] = {
@@ -101,15 +107,17 @@ def run_config(p: Protocol, function: str, oversample: float = 0.0) -> TrainConf
     """The config of ``function``'s run under protocol ``p``."""
     from algolens.train.config import make_config
 
-    size = p.bin_max if function in BIN_FUNCTIONS else p.tree_max
-    extra = 4 if function in BIN_FUNCTIONS else 3
+    numbers = function in BIN_FUNCTIONS
+    size = p.bin_max if numbers else p.tree_max
+    n_train = p.n_train if numbers else p.tree_n_train or p.n_train
+    epochs = p.epochs if numbers else p.tree_epochs or p.epochs
     recursion = {
-        "min_size": 1, "max_size": size, "ood_max_size": size + extra, "n_train": p.n_train,
-        "n_test": 500, "n_ood": 500, "oversample": oversample,
+        "min_size": 1, "max_size": size, "ood_max_size": size + (4 if numbers else 3),
+        "n_train": n_train, "n_test": 500, "n_ood": 500, "oversample": oversample,
     }  # fmt: skip
     return make_config(
         None, task="recursion", function=function, recursion=recursion, seeds=list(p.seeds),
-        epochs=p.epochs, model_args=dict(p.model_args), **TRAIN_SETTINGS,
+        epochs=epochs, model_args=dict(p.model_args), **TRAIN_SETTINGS,
     )  # fmt: skip
 
 
@@ -324,9 +332,11 @@ def protocol_claim(p: Protocol, mode: Mode) -> Claim:
     """What was trained, beside the paper's (unpublished) protocol."""
     m = p.model_args
     ours = (
-        f"{mode}: {len(p.seeds)} seed(s) per function, {p.epochs} epochs, {p.n_train} training "
-        f"inputs, numbers of 1-{p.bin_max} bits, trees of 1-{p.tree_max} nodes; transformer "
-        f"{m.get('n_layers')} layers, d_model {m.get('d_model')}, {m.get('n_heads')} heads"
+        f"{mode}: {len(p.seeds)} seed(s) per function; numbers of 1-{p.bin_max} bits, "
+        f"{p.n_train} training inputs, {p.epochs} epochs; trees of 1-{p.tree_max} nodes, "
+        f"{p.tree_n_train or p.n_train} training inputs, {p.tree_epochs or p.epochs} epochs; "
+        f"transformer {m.get('n_layers')} layers, d_model {m.get('d_model')}, "
+        f"{m.get('n_heads')} heads"
     )
     return Claim("protocol", "not published (no code; sizes and splits unverified)", ours, None)
 
