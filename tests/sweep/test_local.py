@@ -116,6 +116,11 @@ def test_failed_run_is_reported_and_retried_only_on_request(tmp_path, run_cli):
     code, out, err = run_cli("sweep", str(plan.path), "--store", str(store.root), "--json")
     assert code == 1 and json.loads(out)["actions"] == {"failed": 1, "skipped": 1}
     assert "[1/2] group=C5: failed" in err
+    code, out, _ = run_cli("sweep", str(plan.path), "--store", str(store.root))
+    assert code == 1 and f"runs list --sweep {plan.sweep_id}" in out and "failed" in out
+    assert first["attempts"] == 1
+    retried = run_sweep(plan, store, ONE_CORE, retry_failed=True)["configurations"][0]
+    assert retried["status"] == "failed" and retried["attempts"] == 2  # tried again, same error
 
 
 @pytest.mark.parametrize("n_jobs, cpus, layout", [(8, 2, (2, 1)), (1, 2, (1, 2)), (3, 8, (3, 2))])
