@@ -13,11 +13,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import plotly.colors as px_colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from algolens.report.html import HtmlReport
 
+PALETTE = px_colors.qualitative.Plotly
+"""Seed k's curves are drawn in colour ``PALETTE[k % 10]``."""
 MAX_LABELS = 120
 """Groups up to this order list every element label; larger ones list the first ones."""
 
@@ -85,20 +88,22 @@ def training_curves(
     epochs = [max(r["epoch"], 1) for r in metrics]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "loss"))
     for k, seed in enumerate(seeds):
+        colour = PALETTE[k % len(PALETTE)]  # one colour per seed
         for key, dash in (("train", "dot"), ("test", "solid")):
             name = f"seed {seed} {key}"
             for col, what in ((1, "acc"), (2, "loss")):
                 y = [r[f"{key}_{what}"][k] for r in metrics]
                 fig.add_trace(
-                    go.Scatter(x=epochs, y=y, name=name, line={"dash": dash}, legendgroup=name,
-                               showlegend=col == 1),
+                    go.Scatter(x=epochs, y=y, name=name, line={"dash": dash, "color": colour},
+                               legendgroup=name, showlegend=col == 1),
                     1, col,
                 )  # fmt: skip
         g = groks.get(seed)
         if g is not None:  # the grokking epoch as a vertical segment on the accuracy panel
             fig.add_trace(
                 go.Scatter(x=[max(g, 1)] * 2, y=[0, 1], mode="lines", name=f"seed {seed} grok",
-                           line={"dash": "dash", "width": 1}, legendgroup=f"seed {seed} test"),
+                           line={"dash": "dash", "width": 1, "color": colour},
+                           legendgroup=f"seed {seed} test"),
                 1, 1,
             )  # fmt: skip
     fig.update_xaxes(type="log", title="epoch")

@@ -28,7 +28,7 @@ from algolens.fileio import write_text_atomic
 from algolens.report.table_js import TABLE_JS
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 1300px; margin: 2em auto; padding: 0 1em;
+body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
        color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
@@ -39,6 +39,7 @@ table.sortable th { cursor: pointer; }
 table.sortable th[data-dir="asc"]::after { content: " ▲"; }
 table.sortable th[data-dir="desc"]::after { content: " ▼"; }
 .note { color: #555; font-size: 0.92em; }
+div.wide { overflow-x: auto; }
 input.filter { margin-top: 1em; padding: 3px 6px; min-width: 20em; }
 """
 
@@ -74,15 +75,15 @@ class HtmlReport:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
         body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
         if not sortable:
-            self._parts.append(f"<table><tr>{head}</tr>{body}</table>")
+            self._parts.append(f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>")
             return
         if not self._table_js_included:
             self._parts.append(f"<script>{TABLE_JS}</script>")
             self._table_js_included = True
         self._parts.append(
-            "<input class='filter' type='search' placeholder='filter rows (all words must "
-            "appear)'><table class='sortable'>"
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            "<div class='wide'><input class='filter' type='search' placeholder='filter rows "
+            "(all words must appear)'><table class='sortable'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
         )
 
     def circuitsvis(self, element: str, **props: Any) -> None:
