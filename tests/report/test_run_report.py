@@ -88,3 +88,9 @@ def test_report_needs_exactly_one_target(run_cli, tmp_path, args):
     code, out, err = run_cli("report", *args, "--store", str(tmp_path / "s"))
     assert code == 2 and err.startswith("error:") and "exactly one" in err
     assert not (tmp_path / "s").exists()
+
+
+def test_index_of_a_missing_store_is_exit_2_and_creates_nothing(run_cli, tmp_path):
+    code, out, err = run_cli("report", "--index", "--store", str(tmp_path / "none"))
+    assert code == 2 and err.startswith("error: no run store at") and out == ""
+    assert not (tmp_path / "none").exists()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from algolens.analysis.store import ANALYSES_DIR
+from algolens.errors import StoreError
 from algolens.report.html import HtmlReport, Link
 from algolens.report.sweep import SWEEPS_DIR
 from algolens.store import RunStore
@@ -27,7 +28,16 @@ COLUMNS = [
 
 
 def store_index(store: RunStore) -> Path:
-    """Write ``<store>/index.html`` listing every run; return its path."""
+    """Write ``<store>/index.html`` listing every run; return its path.
+
+    Raises:
+        StoreError: there is no run store at ``store.root`` (nothing is created).
+    """
+    if not store.index.exists():
+        raise StoreError(
+            f"no run store at {store.root} (no index.sqlite); give the store's folder with "
+            "--store or $ALGOLENS_STORE"
+        )
     records = sorted(store.list(), key=lambda r: r.id)
     report = HtmlReport(f"algolens runs in {store.root}")
     n_reports = sum((store.paths(r.id).root / "report.html").is_file() for r in records)
