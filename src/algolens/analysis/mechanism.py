@@ -1,0 +1,298 @@
+"""The mechanism finder for path-finding models (Brinkmann et al. 2024), on any checkpoint.
+
+Every answer is measured on the model and inputs given; nothing is tied to one checkpoint. The
+only positions used are those the task's format fixes for every tree of N nodes (edge i at 3i
+and 3i+1, the goal at 3N-3, the root at 3N-1; :mod:`algolens.tasks.pathfinding.tokens`); which
+layer, head or position does what is found from the data:
+
+* **edge concatenation** (:func:`edge_concat`): a linear probe (:mod:`algolens.analysis.probes`,
+  macro-F1 with a control task) for an edge's *source* from the residual stream at its *target*
+  token ``>B``, per layer; the concatenation block is the first whose output reaches
+  ``F1_THRESHOLD`` (the paper: chance before layer 0, 1.0 after it);
+* **goal mover** (:func:`goal_heads`): mean attention from the root position (which predicts the
+  first path token) to the goal position, per layer and head; the best head is checked by
+  attention knockout (:func:`algolens.analysis.causal.knockout`);
+* **deduction heads** (:func:`deduction_scores`): at every scored position the current node is
+  ``c`` and the nodes still to come are the goal's ancestors ``a_0 = goal, a_1, ...`` below
+  ``c``; the mean attention to the target token ``>a_k`` of the edge into ``a_k``, per layer,
+  head and level k. A deduction head's attention sits on path edges (``path_mass``, against
+  ``chance``: the share of visible positions that are such edges), and the level it reads
+  (argmax over k) rises by one per layer when the model backward-chains one level per layer;
+* **depth per layer** (:func:`lens_depth`): the tuned lens's decoding accuracy per layer (the
+  paper's "layerwise decoding accuracy") and, at the root position, which ancestor level of the
+  goal each layer's lens decodes;
+* **registers and merging** (:func:`register_mass`): attention from the scored positions to
+  prompt positions that hold no edge target (sources, commas, '|', goal, ':') per layer and head,
+  with the positions that receive most; the merging layer is the one whose head puts most mass
+  there (a heuristic: attention, not a causal test);
+* **causal scrubbing** (:func:`scrub_layers`): per layer l the hypothesis "block l's attention
+  output at the root position depends on the input only through ``a_l``, the goal's l-th
+  ancestor" (backward chaining, written as data for :mod:`algolens.analysis.causal.scrubbing`),
+  loss recovered overall and by path length.
+
+Not built: the sub-goal each register holds (the paper's register probes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from algolens.analysis.causal import (
+    Claim,
+    Examples,
+    Hypothesis,
+    fit_tuned_lens,
+    knockout,
+    lens_curve,
+    resid_at,
+    scrub,
+    unembed,
+)
+from algolens.analysis.causal.examples import collect
+from algolens.analysis.mechanism_features import RowFacts, pathfinding_examples, row_facts
+from algolens.analysis.probes import probe_grid
+from algolens.errors import ConfigError
+from algolens.models.transformer import Transformer
+from algolens.tasks.pathfinding.tokens import Vocab
+
+F1_THRESHOLD = 0.9
+"""Probe macro-F1 at which an edge's source counts as present at its target token."""
+MIN_ROWS_PER_LENGTH = 20
+"""Fewest rows of one path length for a per-length scrubbing figure."""
+
+
+def attention_patterns(model: Transformer, tokens: torch.Tensor) -> torch.Tensor:
+    """``[layer, N, head, query_pos, key_pos]`` of a single-instance model on ``tokens [N, T]``."""
+    names = [f"blocks.{i}.attn.hook_pattern" for i in range(model.cfg.n_layers)]
+    got = collect(model, tokens, names, lambda h, act, rows: act.float())
+    return torch.stack([got[n] for n in names])
+
+
+def goal_heads(patterns: torch.Tensor, vocab: Vocab) -> list[list[float]]:
+    """``[layer][head]``: mean attention from the root position to the goal position."""
+    a = patterns[:, :, :, vocab.root_pos, vocab.goal_pos]  # [layer, N, head]
+    return a.mean(1).tolist()
+
+
+def _scored_steps(facts: list[RowFacts], vocab: Vocab) -> list[tuple[int, int, list[int]]]:
+    """``(row, query position, [target position of a_0, a_1, ...])`` for every scored position:
+    the root and each path token but the last, with the goal's ancestors still below it."""
+    out = []
+    for r, f in enumerate(facts):
+        length = len(f.path) - 1
+        for j in range(length):  # current node path[j] at position root_pos + j
+            below = f.ancestors[: length - j]  # a_0 .. a_{L-j-1}: the nodes still to come
+            out.append((r, vocab.root_pos + j, [f.target_pos[x] for x in below]))
+    return out
+
+
+def deduction_scores(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab) -> dict[str, Any]:
+    """Attention from each scored position to the edges of the path still ahead.
+
+    Returns:
+        ``{"by_level": [layer][head][k]`` mean attention to ``>a_k`` (None where no scored
+        position has an ``a_k`` ahead), ``"path_mass": [layer][head]`` mean total attention on
+        those edges, ``"chance": float`` the mean share of visible positions that are such
+        edges, ``"level": [layer][head]`` the argmax level (None without data)}.
+    """
+    n_layers, _, n_heads = patterns.shape[:3]
+    depth = vocab.n_nodes - 1
+    sums = torch.zeros(n_layers, n_heads, depth, dtype=torch.float64)
+    counts = torch.zeros(depth, dtype=torch.float64)
+    mass = torch.zeros(n_layers, n_heads, dtype=torch.float64)
+    chance, steps = 0.0, _scored_steps(facts, vocab)
+    for r, q, keys in steps:
+        att = patterns[:, r, :, q, :].double()  # [layer, head, key_pos]
+        k = torch.tensor(keys)
+        sums[:, :, : len(keys)] += att[:, :, k]
+        counts[: len(keys)] += 1
+        mass += att[:, :, k].sum(-1)
+        chance += len(keys) / (q + 1)
+    by_level = (sums / counts.clamp(min=1)).tolist()
+    for lvl in range(depth):
+        if counts[lvl] == 0:
+            for row in by_level:
+                for h in row:
+                    h[lvl] = None
+    level = [
+        [None if counts[0] == 0 else int(torch.argmax(sums[i, h] / counts.clamp(min=1)))
+         for h in range(n_heads)]
+        for i in range(n_layers)
+    ]  # fmt: skip
+    n = max(len(steps), 1)
+    return {
+        "by_level": by_level,
+        "path_mass": (mass / n).tolist(),
+        "chance": chance / n,
+        "level": level,
+    }
+
+
+def register_mass(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab) -> dict[str, Any]:
+    """Attention from the scored positions to prompt positions holding no edge target.
+
+    Returns:
+        ``{"mass": [layer][head]`` mean total attention on such positions, ``"chance"``: their
+        share of the visible positions, ``"top": [layer][head]`` the three positions with the
+        most mean attention as ``[position, kind, mass]``}.
+    """
+    reg = [p for p in range(vocab.prompt_len - 1) if p % 3 != 1 or p >= vocab.bar_pos]
+    steps = _scored_steps(facts, vocab)
+    idx = torch.tensor(reg)
+    n_layers, _, n_heads = patterns.shape[:3]
+    per_pos = torch.zeros(n_layers, n_heads, len(reg), dtype=torch.float64)
+    for r, q, _ in steps:
+        per_pos += patterns[:, r, :, q, idx].double()
+    per_pos /= max(len(steps), 1)
+    top = [
+        [
+            [[reg[int(j)], _kind(reg[int(j)], vocab), float(per_pos[i, h, j])]
+             for j in per_pos[i, h].argsort(descending=True)[:3]]
+            for h in range(n_heads)
+        ]
+        for i in range(n_layers)
+    ]  # fmt: skip
+    mean_visible = float(np.mean([q + 1 for _, q, _ in steps])) if steps else 1.0
+    return {"mass": per_pos.sum(-1).tolist(), "chance": len(reg) / mean_visible, "top": top}
+
+
+def _kind(pos: int, vocab: Vocab) -> str:
+    names = {vocab.bar_pos: "|", vocab.goal_pos: "goal", vocab.goal_pos + 1: ":"}
+    if pos in names:
+        return names[pos]
+    return f"source of edge {pos // 3}" if pos % 3 == 0 else f"',' after edge {pos // 3}"
+
+
+def edge_concat(
+    model: Transformer, fit: Examples, test: Examples, vocab: Vocab, n_positions: int = 3
+) -> dict[str, Any]:
+    """Probe the edge source at ``n_positions`` edge-target positions (first, middle, last
+    edge), every residual layer; the concatenation block is the first whose output reaches
+    ``F1_THRESHOLD`` (mean over the positions)."""
+    n_edges = vocab.n_nodes - 1
+    picks = sorted({round(i * (n_edges - 1) / max(n_positions - 1, 1)) for i in range(n_positions)})
+    positions = [vocab.edge_positions(i)[1] for i in picks]
+    grid = probe_grid(model, fit, test, "edge_source", positions)
+    f1 = [float(np.mean(row)) for row in grid.f1]
+    ctrl = None
+    if grid.control_f1 is not None:
+        ctrl = [
+            float(np.mean([c for c in row if c is not None] or [np.nan])) for row in grid.control_f1
+        ]
+    reached = [layer for layer, v in zip(grid.layers, f1) if v >= F1_THRESHOLD]
+    return {
+        "positions": positions,
+        "f1_by_layer": f1,
+        "control_f1_by_layer": ctrl,
+        "majority_f1": float(np.mean(grid.majority_f1)),
+        "block": reached[0] - 1 if reached else None,  # resid layer l = output of block l-1
+    }
+
+
+def lens_depth(
+    model: Transformer, fit: Examples, test: Examples, vocab: Vocab, kl_steps: int = 50
+) -> dict[str, Any]:
+    """Tuned-lens decoding accuracy per residual layer, and at the root position the share of
+    test rows whose lens decodes ``>a_k`` (the goal's k-th ancestor) for each layer."""
+    lens = fit_tuned_lens(model, fit, kl_steps=kl_steps)
+    curve = lens_curve(model, test, lens)
+    facts = row_facts(test.tokens, vocab)
+    hs = resid_at(model, test, curve.layers, vocab.root_pos).double()  # [layer, N, d_model]
+    levels = []
+    for i in range(len(curve.layers)):
+        top = unembed(model, lens.translate(i, hs[i])).argmax(-1).tolist()  # [N]
+        hist = [0] * (vocab.n_nodes - 1) + [0]  # levels 0..N-2, then "other"
+        for t, f in zip(top, facts):
+            node = vocab.node_of(t) if vocab.is_target(t) else None
+            anc = f.ancestors[:-1]  # the root itself is never written
+            hist[anc.index(node) if node in anc else -1] += 1
+        levels.append([c / max(len(facts), 1) for c in hist])
+    return {
+        "layers": curve.layers,
+        "accuracy": curve.accuracy,
+        "kl": curve.kl,
+        "root_levels": levels,
+    }
+
+
+def scrub_layers(model: Transformer, ex: Examples, vocab: Vocab, seed: int = 0) -> list[dict]:
+    """Per layer l: loss recovered by "block l's attention output at the root depends only on
+    ``a_l``", on all rows and per path length (lengths with ``MIN_ROWS_PER_LENGTH`` rows)."""
+    out = []
+    lengths = ex.feature("path_len")
+    for layer in range(model.cfg.n_layers):
+        name = f"anc{min(layer, vocab.n_nodes - 2)}"
+        hyp = Hypothesis(
+            f"layer {layer}: attn_out at the root depends only on {name}",
+            (Claim(f"blocks.{layer}.hook_attn_out", (vocab.root_pos,), name),),
+        )
+        by_len = {}
+        for length in sorted(set(lengths.tolist())):
+            idx = np.nonzero(lengths == length)[0]
+            if len(idx) >= MIN_ROWS_PER_LENGTH:
+                by_len[str(length)] = scrub(model, ex.subset(idx), hyp, seed=seed).loss_recovered
+        res = scrub(model, ex, hyp, seed=seed)
+        out.append({**res.to_dict(), "layer": layer, "agree_on": name, "by_length": by_len})
+    return out
+
+
+def find_mechanism(
+    model: Transformer, tokens: torch.Tensor, vocab: Vocab, *, n_fit: int, seed: int = 0
+) -> dict[str, Any]:
+    """Every measurement above on one single-instance model.
+
+    Args:
+        tokens: ``[N, 4N-1]`` rows (prompt, path, padding); the first ``n_fit`` fit the probes
+            and the lens, the rest score them and everything else.
+    """
+    if not 0 < n_fit < len(tokens):
+        raise ConfigError(f"n_fit must lie in 1..{len(tokens) - 1}, got {n_fit}")
+    ex = pathfinding_examples(tokens, vocab)
+    fit, test = ex.subset(np.arange(n_fit)), ex.subset(np.arange(n_fit, len(ex)))
+    facts = row_facts(tokens[n_fit:], vocab)
+    patterns = attention_patterns(model, test.tokens)
+    goal = goal_heads(patterns, vocab)
+    g_layer, g_head = _argmax2(goal)
+    ko = knockout(model, test, g_layer, g_head, vocab.root_pos, vocab.goal_pos)
+    deduction = deduction_scores(patterns, facts, vocab)
+    registers = register_mass(patterns, facts, vocab)
+    heads = [_argmax1(row) for row in deduction["path_mass"]]
+    merge = _argmax2(registers["mass"])
+    return {
+        "n_fit": n_fit,
+        "n_test": len(test),
+        "edge_concat": edge_concat(model, fit, test, vocab),
+        "goal_heads": {
+            "attention": goal,
+            "best": [g_layer, g_head],
+            "knockout": ko.to_dict(),
+        },
+        "deduction": {
+            **deduction,
+            "heads": [
+                {
+                    "layer": i,
+                    "head": h,
+                    "path_mass": deduction["path_mass"][i][h],
+                    "level": deduction["level"][i][h],
+                }
+                for i, h in enumerate(heads)
+            ],
+        },  # fmt: skip
+        "registers": {**registers, "merge_layer": merge[0], "merge_head": merge[1]},
+        "lens": lens_depth(model, fit, test, vocab),
+        "scrubbing": scrub_layers(model, test, vocab, seed=seed),
+    }
+
+
+def _argmax1(xs: list[float]) -> int:
+    return int(np.argmax(xs))
+
+
+def _argmax2(grid: list[list[float]]) -> tuple[int, int]:
+    a = np.asarray(grid)
+    i, j = np.unravel_index(int(np.argmax(a)), a.shape)
+    return int(i), int(j)

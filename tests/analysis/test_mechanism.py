@@ -1,0 +1,89 @@
+"""The path-finding mechanism finder on a hand-built model whose mechanism is known, and its
+attention scores on hand-built attention patterns."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from algolens.analysis.mechanism import deduction_scores, find_mechanism, goal_heads
+from algolens.analysis.mechanism_features import row_facts
+from algolens.tasks.pathfinding.generate import sample_tree
+from algolens.tasks.pathfinding.tokens import COMMA, Vocab, encode_path, encode_prompt
+from tests.analysis.pathfinding_handbuilt import deduction_model
+
+N = 5
+
+
+def rows(n_rows: int, length: int | None, seed: int) -> torch.Tensor:
+    v, rng = Vocab(N), random.Random(seed)
+    out = torch.full((n_rows, v.width), COMMA, dtype=torch.int64)
+    for r in range(n_rows):
+        tree = sample_tree(N, rng, "shuffled", length=length)
+        row = encode_prompt(tree, v) + encode_path(tree.path(), v)
+        out[r, : len(row)] = torch.tensor(row)
+    return out
+
+
+def test_the_handbuilt_model_solves_the_first_step_of_length_2_paths():
+    v, tok = Vocab(N), rows(50, 2, 0)
+    logits = deduction_model(N)(tok[:, :-1])
+    first = logits[:, v.root_pos].argmax(-1)
+    assert (first == tok[:, v.prompt_len]).all()
+
+
+@pytest.fixture(scope="module")
+def found():
+    return find_mechanism(deduction_model(N), rows(240, 2, 1), Vocab(N), n_fit=120)
+
+
+def test_edge_concatenation_is_found_in_block_0(found):
+    ec = found["edge_concat"]
+    assert ec["block"] == 0
+    assert ec["f1_by_layer"][1] == pytest.approx(1.0) and ec["f1_by_layer"][0] < 0.6
+
+
+def test_the_goal_mover_is_layer_0_and_knocking_it_out_hurts(found):
+    g = found["goal_heads"]
+    assert g["best"] == [0, 0] and g["attention"][0][0] == pytest.approx(1.0)
+    assert g["knockout"]["loss_increase"] > 1.0
+
+
+def test_layer_1_is_a_deduction_head_reading_the_goals_edge(found):
+    d = found["deduction"]
+    assert d["by_level"][1][0][0] > 0.49  # half the scored positions are the root, mass 1 there
+    assert d["heads"][1]["level"] == 0
+    assert d["path_mass"][1][0] > 2 * d["chance"]
+
+
+def test_scrubbing_recovers_the_loss_of_the_true_hypotheses(found):
+    by_layer = {s["layer"]: s for s in found["scrubbing"]}
+    assert by_layer[0]["loss_recovered"] == pytest.approx(1.0, abs=0.05)  # root reads the goal
+    assert by_layer[1]["loss_recovered"] == pytest.approx(1.0, abs=0.05)  # ... then its parent
+
+
+def test_scores_on_hand_built_attention_patterns():
+    v = Vocab(N)
+    tok = rows(6, None, 2)
+    facts = row_facts(tok, v)
+    n_layers, t = 3, v.width - 1
+    pat = torch.zeros(n_layers, len(tok), 1, t, t)
+    pat[..., 0] = 1.0  # everything on position 0 (an edge source: never a path edge)
+    for r, f in enumerate(facts):
+        pat[0, r, 0, v.root_pos] = 0.0
+        pat[0, r, 0, v.root_pos, v.goal_pos] = 1.0
+        length = len(f.path) - 1
+        for j in range(length):  # layer l >= 1: all attention on >a_{l-1} if it is ahead
+            q = v.root_pos + j
+            for layer in (1, 2):
+                below = f.ancestors[: length - j]
+                if layer - 1 < len(below):
+                    pat[layer, r, 0, q] = 0.0
+                    pat[layer, r, 0, q, f.target_pos[below[layer - 1]]] = 1.0
+    assert goal_heads(pat, v) == [[1.0], [0.0], [0.0]]
+    d = deduction_scores(pat, facts, v)
+    assert d["level"][1] == [0] and d["level"][2] == [1]
+    assert d["by_level"][1][0][0] == pytest.approx(1.0) and d["by_level"][2][0][1] == 1.0
+    assert d["path_mass"][0][0] == 0.0
