@@ -8,6 +8,7 @@ import pytest
 from algolens.analysis.probes import control_labels, probe_grid, probe_score
 from algolens.errors import ConfigError
 from tests.analysis.causal.handbuilt import T, V, chain_model, copy_examples, copy_model
+from tests.models.conftest import _one_thread  # noqa: F401  (autouse: one torch thread)
 
 CHANCE = 0.35  # macro-F1 well below any decodable label (5 balanced classes: 1/5 at random)
 
