@@ -38,6 +38,7 @@ SCHEMAS: dict[str, int] = {
     "failures": 1,
     "shortcuts": 1,
     "logic": 1,
+    "mechanism": 1,
 }
 """Output schema of each analysis method (irreps version 1: the unstored MLP-only metrics; the
 coset methods are :data:`algolens.analysis.verdict.METHODS`; failures:

@@ -25,7 +25,7 @@ from algolens.store import RunStore
 
 COSET_METHODS = ("cosets", "interventions", "verdict")
 """Names of :data:`algolens.analysis.verdict.METHODS` (kept here so --help needs no import)."""
-METHODS = ("irreps", *COSET_METHODS, "failures", "shortcuts")
+METHODS = ("irreps", *COSET_METHODS, "failures", "shortcuts", "mechanism")
 
 
 @app.command("analyze")
@@ -86,7 +86,8 @@ def analyze(
     failures (recursion runs): rules predicting the inputs each seed answers wrong, fitted on one
     input set and scored (recall, precision) on a fresh one. shortcuts (recursion runs): the best
     attention rule per answer token and head, and how well shortcut hypotheses predict each
-    seed's greedy answers, right and wrong."""
+    seed's greedy answers, right and wrong. mechanism (path-finding runs): edge concatenation,
+    goal mover, deduction heads, tuned-lens depth, registers and causal scrubbing per layer."""
     from algolens.analysis.runs import check_run, run_irreps, run_progress
     from algolens.analysis.universality import compare_with_paper
     from algolens.analysis.universality import tally as make_tally
@@ -111,6 +112,13 @@ def analyze(
         return
     if method == "shortcuts":
         _shortcuts_method(st, runs, instance, checkpoints or tally, force, json, hypothesis or [])
+        return
+    if method == "mechanism":  # path-finding runs (cli/analyze_mechanism.py)
+        from algolens.cli.analyze_mechanism import mechanism_method
+
+        if checkpoints or tally:
+            raise ConfigError("--checkpoints and --tally belong to --method irreps, not mechanism")
+        mechanism_method(st, runs, instance, force, json)
         return
     # every input error before any work or any file written
     checked = [check_run(st, run, instance, checkpoints=checkpoints) for run in runs]
