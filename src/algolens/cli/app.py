@@ -17,6 +17,7 @@ app = typer.Typer(
 def _register() -> None:
     from algolens.cli import (
         analyze,  # noqa: F401  (registers `algolens analyze`)
+        compile,  # noqa: F401  (registers `algolens compile`)
         demo,  # noqa: F401  (registers `algolens demo`)
         group,  # noqa: F401  (registers `algolens group ...`)
         group_spectra,  # noqa: F401  (registers `algolens group spectra`)

@@ -42,6 +42,27 @@ EXPAND_BLOCK = 1 << 22
 """At most this many weight entries are expanded at once by :meth:`Layer.expand`."""
 
 
+EXACT_F32 = 1 << 24
+EXACT_F64 = 1 << 53
+INT64_SAFE = 1 << 62
+
+
+def exact_matmul(x: np.ndarray, m: np.ndarray, x_max: int = 1) -> np.ndarray:
+    """``x · m`` exactly for integer arrays with ``|x| ≤ x_max``: every partial sum is at most
+    ``x_max · max_j Σ_i |m_ij|`` in magnitude; below ``2^24`` (float32) or ``2^53`` (float64)
+    every intermediate is an exactly representable integer, so BLAS returns the exact result
+    whatever its summation order or kernel; above that the product runs in int64."""
+    col = np.abs(m).sum(0) if m.size else np.zeros(1, dtype=np.int64)
+    bound = int(x_max) * int(col.max(initial=0))
+    if bound < EXACT_F32:
+        return (x.astype(np.float32) @ m.astype(np.float32)).astype(np.int64)
+    if bound < EXACT_F64:
+        return (x.astype(np.float64) @ m.astype(np.float64)).astype(np.int64)
+    if bound >= INT64_SAFE:
+        raise OverflowError(f"integer products may reach {bound}, beyond int64")
+    return x.astype(np.int64) @ m.astype(np.int64)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Layer:
     """Gates that read only earlier ids, with weights ``basis · select``.
@@ -80,8 +101,10 @@ class Layer:
             sel = self.select[:, j0 : j0 + nb]
             if self.basis is None:
                 w = sel.toarray()
+            elif sel.nnz:
+                w = exact_matmul(sel.toarray().T, self.basis.T, int(abs(sel).max())).T
             else:
-                w = self.basis @ sel.toarray() if sel.nnz else np.zeros((n_src, sel.shape[1]))
+                w = np.zeros((n_src, sel.shape[1]))
             yield j0, np.asarray(w, dtype=np.int64)
 
 
@@ -192,8 +215,9 @@ class CircuitBuilder:
         if src.size and (src.min() < 0 or src.max() >= self.next_id):
             raise ValueError(f"layer {name}: a source is not an earlier id (< {self.next_id})")
         layer = Layer(name, self.next_id, src, basis, select, threshold)
-        self.layers.append(layer)
-        self.next_id += layer.n_gates
+        if layer.n_gates:  # a layer without gates is not recorded
+            self.layers.append(layer)
+            self.next_id += layer.n_gates
         return layer.ids
 
     def add_gates(

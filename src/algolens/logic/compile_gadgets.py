@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from algolens.errors import SizeLimitError
-from algolens.logic.circuit import Circuit, CircuitBuilder
+from algolens.logic.circuit import Circuit, CircuitBuilder, exact_matmul
 from algolens.logic.quantize import IntFn
 
 MAX_GENERIC_RANGE = 1 << 22
@@ -151,9 +151,10 @@ class Compiler:
         """``x · m (+ bias)`` for an integer matrix ``m [x.m, k]`` (no gates)."""
         m = np.asarray(m, dtype=np.int64)
         const = x.const @ m + (0 if bias is None else np.asarray(bias, dtype=np.int64))
+        w = exact_matmul(x.w, m, int(np.abs(x.w).max(initial=0)))  # [n, k]
         if x.pos is not None:
-            return self.table(x.pos, x.w @ m + const)
-        return self.linear(x.src, x.w @ m, const)
+            return self.table(x.pos, w + const)
+        return self.linear(x.src, w, const)
 
     def concat(self, xs: Sequence[LinVec]) -> LinVec:
         """The forms of every ``x`` side by side."""

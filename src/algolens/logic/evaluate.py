@@ -26,14 +26,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from algolens.errors import SpecError
-from algolens.logic.circuit import Circuit, Layer
+from algolens.logic.circuit import INT64_SAFE, Circuit, Layer, exact_matmul
 
 BATCH = 2048
 """Inputs evaluated together (bounds the ``[batch, n_nodes]`` value array)."""
-
-EXACT_F32 = 1 << 24
-EXACT_F64 = 1 << 53
-INT64_SAFE = 1 << 62
 
 
 def one_hot(tokens: np.ndarray, n_vocab: int) -> np.ndarray:
@@ -48,19 +44,6 @@ def one_hot(tokens: np.ndarray, n_vocab: int) -> np.ndarray:
     ids = tokens + np.arange(n_pos, dtype=np.int64) * n_vocab  # [batch, n_pos]
     np.put_along_axis(bits, ids, 1, axis=1)
     return bits
-
-
-def exact_matmul(x: np.ndarray, m: np.ndarray, x_max: int = 1) -> np.ndarray:
-    """``x · m`` exactly, for integer arrays with ``|x| ≤ x_max`` (see the module docstring)."""
-    col = np.abs(m).sum(0) if m.size else np.zeros(1, dtype=np.int64)
-    bound = int(x_max) * int(col.max(initial=0))
-    if bound < EXACT_F32:
-        return (x.astype(np.float32) @ m.astype(np.float32)).astype(np.int64)
-    if bound < EXACT_F64:
-        return (x.astype(np.float64) @ m.astype(np.float64)).astype(np.int64)
-    if bound >= INT64_SAFE:
-        raise OverflowError(f"a layer's sums may reach {bound}, beyond int64")
-    return x.astype(np.int64) @ m
 
 
 def _sparse_matmul(y: np.ndarray, select: sp.csc_array, y_max: int) -> np.ndarray:
