@@ -1,0 +1,143 @@
+"""Brinkmann, Sheshadri, Levoso, Swoboda & Bartelt (ACL Findings 2024), *A Mechanistic Analysis
+of a Transformer Trained on a Symbolic Multi-Step Reasoning Task*.
+
+``algolens reproduce brinkmann2024`` trains the path-finding transformer, finds its mechanism
+with :mod:`algolens.analysis.mechanism` (stored as the run's ``mechanism`` analysis) and sets the
+paper's figures (``../shared/papers.md``, "Seed 003", copied into the constants below) beside
+ours.
+
+Protocols (:func:`settings`), one seed each:
+
+* ``quick`` — the ``brinkmann-cpu`` recipe (:mod:`algolens.train.pathfinding_setup`): the
+  paper's 6-layer, 1-head GELU/LayerNorm architecture at d_model 64 on 6-node trees (paths of
+  1–5 edges), 50k examples, batch 256, lr 1e-3 with a cosine schedule, stopping at 99 % test
+  accuracy. Its trees are shallower than the paper's, so the depth-per-layer figures are not
+  expected to match the paper's 16-node numbers; the claims say so.
+* ``full`` — the ``brinkmann`` recipe: the paper's data (16 nodes, 150k examples, 10 % test) and
+  configuration (d_model 128, d_mlp 512, AdamW 3e-4, betas (0.9, 0.99), wd 0.01, batch 64,
+  cosine to 2e-6) for 100 epochs. A run already in the store with the same config is reused and
+  an interrupted one resumed (:func:`ensure_pathfinding_run`).
+
+Agreement rules: accuracy agrees at ≥ :data:`MIN_ACCURACY`; the edge probe agrees when the
+concatenation block found is 0 and the probe's F1 after it is ≥ the finder's threshold; the goal
+mover agrees when the best root→goal head is in layer 0 with attention ≥ 0.5; deduction heads
+agree when the best head of layers 1, 2, 3 (those that exist below the tree's depth) reads levels
+0, 1, 2 (one level per layer); the tuned-lens curve agrees when every layer is within
+:data:`LENS_TOLERANCE` of the paper's; scrubbing agrees when layers 0–2 each recover ≥ 90 %.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from algolens.errors import CheckpointError
+from algolens.recipes.claims import Claim, Mode
+from algolens.store import RunStore
+from algolens.train.config import TrainConfig, make_config
+
+PAPER = (
+    "Brinkmann, Sheshadri, Levoso, Swoboda & Bartelt (ACL Findings 2024), A Mechanistic "
+    "Analysis of a Transformer Trained on a Symbolic Multi-Step Reasoning Task"
+)
+PAPER_ACCURACY = 0.997
+MIN_ACCURACY = 0.99
+PAPER_LENS = (0.22, 0.25, 0.34, 0.48, 0.76, 1.00)
+"""Layerwise decoding accuracy of the tuned lens after layers 0..5."""
+LENS_TOLERANCE = 0.1
+SCRUB_MIN = 0.9
+"""Loss recovered ≈ 100 % in layers 0-2 (we accept ≥ 90 %)."""
+
+
+def settings(mode: Mode) -> TrainConfig:
+    """The training config of a protocol."""
+    return make_config("brinkmann-cpu" if mode == "quick" else "brinkmann", seeds=[0])
+
+
+def ensure_pathfinding_run(store: RunStore, config: TrainConfig, log: Callable[[str], None]) -> str:
+    """The id of a completed run of ``config``: reused, resumed, or trained now (a run's config
+    differs from ``config`` only by the dataset hash it pins when it starts)."""
+    from algolens.train.run import resume_run, start_run
+
+    want = config.to_dict()
+    same = [r for r in store.list() if {**r.config, "dataset_sha256": None} == want]
+    what = f"pathfinding {config.pathfinding.nodes if config.pathfinding else '?'} nodes"
+    done = [r for r in same if r.status == "completed"]
+    if done:
+        log(f"reusing run {done[-1].id} ({what})")
+        return done[-1].id
+    for record in reversed(same):
+        try:
+            log(f"resuming run {record.id} ({what})")
+            return resume_run(store, record.id)["run_id"]
+        except CheckpointError:
+            continue  # killed before its first checkpoint: train afresh
+    log(f"training {what}, recipe {config.recipe}")
+    return start_run(config, store)["run_id"]
+
+
+def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
+    """Train (or reuse), analyse, compare; see the module docstring."""
+    from algolens.analysis.mechanism_run import run_mechanism
+
+    config = settings(mode)
+    run_id = ensure_pathfinding_run(store, config, log)
+    summary = store.get(run_id).summary or {}
+    log(f"finding the mechanism of run {run_id}")
+    mech = run_mechanism(store, run_id)["instances"][0]
+    return claims(summary, mech, config)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def claims(summary: dict[str, Any], mech: dict[str, Any], config: TrainConfig) -> list[Claim]:
+    """The claims from a run summary and one instance's mechanism (see the module docstring)."""
+    nodes = config.pathfinding.nodes if config.pathfinding else 0
+    out = []
+    test = summary.get("splits", {}).get("test")
+    if test:
+        acc = test["greedy_acc"][0]
+        ours = f"{_pct(acc)} ({nodes} nodes, greedy, {test['n']} test trees)"
+        out.append(
+            Claim("exact-path test accuracy", _pct(PAPER_ACCURACY), ours, acc >= MIN_ACCURACY)
+        )
+    else:
+        out.append(Claim("exact-path test accuracy", _pct(PAPER_ACCURACY), "not measured", None))
+    ec = mech["edge_concat"]
+    f1 = ec["f1_by_layer"]
+    ours = f"F1 {f1[0]:.2f} before layer 0, {f1[1]:.2f} after; concatenation block {ec['block']}"
+    out.append(
+        Claim("edge-source probe at target tokens jumps after layer 0", "chance -> 1.0", ours,
+              ec["block"] == 0 and f1[1] >= 0.9)
+    )  # fmt: skip
+    g = mech["goal_heads"]
+    gl, gh = g["best"]
+    att = g["attention"][gl][gh]
+    out.append(
+        Claim("the root position attends to the goal in layer 0", "layer 0",
+              f"layer {gl} head {gh}, attention {att:.2f}", gl == 0 and att >= 0.5)
+    )  # fmt: skip
+    levels = [h["level"] for h in mech["deduction"]["heads"]]
+    check = range(1, min(4, len(levels), nodes - 1))
+    out.append(
+        Claim("deduction heads climb one level per layer (layers 1-3 read levels 0, 1, 2)",
+              "one level per layer", f"levels by layer {levels}",
+              all(levels[i] == i - 1 for i in check) if len(check) else None)
+    )  # fmt: skip
+    lens = mech["lens"]["accuracy"][1:]
+    paper = ", ".join(f"{x:.2f}" for x in PAPER_LENS)
+    ours = ", ".join(f"{x:.2f}" for x in lens)
+    agree = len(lens) == len(PAPER_LENS) and all(
+        abs(a - b) <= LENS_TOLERANCE for a, b in zip(lens, PAPER_LENS)
+    )
+    out.append(Claim(f"tuned-lens decoding accuracy per layer ({nodes} nodes)", paper, ours, agree))
+    rec = [s["loss_recovered"] for s in mech["scrubbing"][:3]]
+    ours = ", ".join("n/a" if r is None else _pct(r) for r in rec)
+    agree_s = None if any(r is None for r in rec) else all(r >= SCRUB_MIN for r in rec)
+    out.append(
+        Claim("causal scrubbing (root attn_out reads the goal's l-th ancestor), layers 0-2",
+              "about 100 %", ours, agree_s)
+    )  # fmt: skip
+    return out
