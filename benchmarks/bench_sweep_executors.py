@@ -10,7 +10,11 @@ one process so the three share the machine's state:
 * ``processes``: ``algolens sweep``'s local executor, ``--cores`` worker processes with 1 torch
   thread each (worker start-up included).
 
-It prints model-epochs/s (epochs x seeds x configurations / wall) of each.
+It prints model-epochs/s (epochs x seeds x configurations / wall) of each, and model-epochs per
+CPU-second (this process's CPU time for ``serial`` and ``threads``, the workers' for
+``processes``): on a machine other processes load, wall time rewards whoever takes more of the
+cores (OpenMP threads that spin while they wait do), and the CPU figure says what each layout
+would reach on idle cores (``cores x`` model-epochs per CPU-second, at best).
 
 Part 2 (``--part ray``): Ray's overhead per task on a local cluster bound to 127.0.0.1: the wall
 of ``--tasks`` no-op tasks of 1 CPU each, per task, and a 1-epoch sweep of ``--configs``
@@ -58,29 +62,34 @@ def layout(args: argparse.Namespace) -> None:
     work = args.epochs * args.seeds * args.configs
     configs = [c.config for c in plan.configurations]
 
-    def serial() -> None:
+    def serial() -> float:
         torch.set_num_threads(args.cores)
         store = RunStore(tempfile.mkdtemp(dir=folder))
+        cpu0 = time.process_time()
         for cfg in configs:
             start_run(cfg, store)
+        return time.process_time() - cpu0
 
-    def threads() -> None:
+    def threads() -> float:
         torch.set_num_threads(1)
         store = RunStore(tempfile.mkdtemp(dir=folder))
+        cpu0 = time.process_time()
         with ThreadPoolExecutor(args.cores) as pool:
             list(pool.map(lambda cfg: start_run(cfg, store), configs))
+        return time.process_time() - cpu0
 
-    def processes() -> None:
+    def processes() -> float:
         settings = ExecutorSettings("local", workers=args.cores, threads=1)
-        run_sweep(plan, RunStore(tempfile.mkdtemp(dir=folder)), settings)
+        return run_sweep(plan, RunStore(tempfile.mkdtemp(dir=folder)), settings)["cpu_s"]
 
     for _ in range(args.rounds):
         for name, fn in (("serial", serial), ("threads", threads), ("processes", processes)):
             t0 = time.perf_counter()
-            fn()
+            cpu = fn()
             wall = time.perf_counter() - t0
-            print(f"{name:10s} {wall:7.2f} s  {work / wall:8.1f} model-epochs/s  "
-                  f"(load {os.getloadavg()[0]:.1f})")  # fmt: skip
+            print(f"{name:10s} {wall:7.2f} s wall {work / wall:8.1f} model-epochs/s, "
+                  f"{cpu:7.2f} CPU-s {work / cpu:8.1f} per CPU-s  (load "
+                  f"{os.getloadavg()[0]:.1f})")  # fmt: skip
 
 
 def ray_overhead(args: argparse.Namespace) -> None:
@@ -110,8 +119,10 @@ def ray_overhead(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         run_sweep(plan, RunStore(folder / kind), settings)
         wall = time.perf_counter() - t0
-        print(f"1-epoch sweep {kind:5s} {wall:7.2f} s, {wall / args.configs:6.3f} s per "
-              f"configuration ({args.configs} configurations, load {os.getloadavg()[0]:.1f})")
+        print(
+            f"1-epoch sweep {kind:5s} {wall:7.2f} s, {wall / args.configs:6.3f} s per "
+            f"configuration ({args.configs} configurations, load {os.getloadavg()[0]:.1f})"
+        )
     ray.shutdown()
 
 

@@ -34,10 +34,11 @@ def test_two_configurations_two_seeds_equal_runs_trained_alone(tmp_path, referen
         assert record.sweep == plan.sweep_id and record.status == "completed"
         assert record.config == conf.config.to_dict() and row["point"] == conf.point
         assert_same_metrics(metric_rows(store, row["run_id"]), reference_rows(conf.config))
-        assert row["n_seeds"] == 2 and row["attempts"] == 1
+        assert row["n_seeds"] == 2 and row["attempts"] == 1 and row["cpu_s"] > 0
     # running it again trains nothing and creates nothing
     again = run_sweep(plan, store, ONE_CORE)
     assert again["actions"] == {"skipped": 2} and again["model_epochs"] == 0
+    assert again["cpu_s"] == 0 and [r["cpu_s"] for r in again["configurations"]] == [None, None]
     assert len(store.list()) == 2
     code, out, _ = run_cli("runs", "list", "--sweep", plan.sweep_id, "--json",
                            "--store", str(store.root))  # fmt: skip

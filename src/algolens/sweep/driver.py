@@ -52,6 +52,7 @@ class Outcome:
     status: str  # the run's status in the index afterwards
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    cpu_s: float | None = None  # CPU time of the worker on this run in this invocation
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ def run_sweep(
 
     def on_done(job: Job, result: dict[str, Any]) -> None:
         outcome = outcomes[job.index]
+        outcome.cpu_s = result.get("cpu_s")
         if result.get("ok"):
             outcome.summary = result["summary"]
             outcome.status = "completed"

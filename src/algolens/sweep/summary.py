@@ -9,10 +9,12 @@ Per configuration::
     median_grok_epoch, epochs, wall_s                from the run summary
     mean_test_acc, min_test_acc                      final test accuracy over the seeds
     resumed_from, attempts                           last resume epoch; worker attempts so far
+    cpu_s                                            worker CPU time on the run in this
+                                                     invocation (None if not trained here)
 
 Totals: configurations per status and action, model-epochs trained in this invocation (epochs
 trained x seeds, summed over the runs trained or resumed here; a resumed run counts the epochs
-since its checkpoint) and the wall time.
+since its checkpoint), the workers' CPU time and the wall time.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def configuration_row(outcome: Outcome, store: RunStore) -> dict[str, Any]:
         "min_test_acc": min(test_acc) if test_acc else None,
         "resumed_from": s.get("resumed_from"),
         "attempts": attempts(store.paths(outcome.run_id).root),
+        "cpu_s": outcome.cpu_s,
     }
 
 
@@ -77,6 +80,7 @@ def sweep_summary(
         "statuses": dict(Counter(r["status"] for r in rows)),
         "actions": dict(Counter(r["action"] for r in rows)),
         "model_epochs": model_epochs,
+        "cpu_s": round(sum(r["cpu_s"] or 0.0 for r in rows), 3),
         "wall_s": round(wall_s, 3),
         "configurations": rows,
     }

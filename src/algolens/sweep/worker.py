@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -111,16 +112,21 @@ def train_folder(run_dir: str | Path, threads: int) -> dict[str, Any]:
 
 
 def run_job(run_dir: str, threads: int) -> dict[str, Any]:
-    """:func:`train_folder` as a job result: ``{"ok": True, "summary": ...}`` or ``{"ok": False,
-    "error": "one line"}`` (plain JSON-able values, whatever the executor ships back)."""
+    """:func:`train_folder` as a job result: ``{"ok": True, "summary": ..., "cpu_s": ...}`` or
+    ``{"ok": False, "error": "one line", "cpu_s": ...}`` (plain JSON-able values, whatever the
+    executor ships back); ``cpu_s`` is the CPU time of the worker process (all its threads)
+    spent on this job."""
+    cpu0 = time.process_time()
     try:
-        return {"ok": True, "summary": train_folder(run_dir, threads)}
+        result: dict[str, Any] = {"ok": True, "summary": train_folder(run_dir, threads)}
     except AlgolensError as exc:
-        return {"ok": False, "error": str(exc)}
+        result = {"ok": False, "error": str(exc)}
     except Exception as exc:  # a bug or a numerical failure: keep the last frame for the report
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"
-        return {"ok": False, "error": f"{type(exc).__name__} at {where}: {exc}"}
+        result = {"ok": False, "error": f"{type(exc).__name__} at {where}: {exc}"}
+    result["cpu_s"] = round(time.process_time() - cpu0, 3)
+    return result
 
 
 def _note_attempt(folder: Path, threads: int) -> None:
