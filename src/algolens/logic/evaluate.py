@@ -62,7 +62,10 @@ def layer_sums(layer: Layer, values: np.ndarray) -> np.ndarray:
     else:
         y = exact_matmul(x, layer.basis)  # [batch, r]
         y_max = int(np.abs(layer.basis).sum(0).max(initial=0))
-    return _sparse_matmul(y, layer.select, y_max)  # [batch, n_gates]
+    sel = layer.select
+    if sel.nnz == sel.shape[1] and (np.diff(sel.indptr) == 1).all() and (sel.data == 1).all():
+        return y[:, sel.indices]  # each gate reads one form as it is (thermometer codes)
+    return _sparse_matmul(y, sel, y_max)  # [batch, n_gates]
 
 
 def evaluate_values(circuit: Circuit, bits: np.ndarray) -> np.ndarray:
