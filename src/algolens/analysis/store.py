@@ -39,6 +39,10 @@ SCHEMAS: dict[str, int] = {
     "shortcuts": 1,
     "logic": 1,
     "mechanism": 1,
+    "probes": 1,
+    "patching": 1,
+    "lens": 1,
+    "scrub": 1,
 }
 """Output schema of each analysis method (irreps version 1: the unstored MLP-only metrics; the
 coset methods are :data:`algolens.analysis.verdict.METHODS`; failures:

@@ -25,7 +25,9 @@ from algolens.store import RunStore
 
 COSET_METHODS = ("cosets", "interventions", "verdict")
 """Names of :data:`algolens.analysis.verdict.METHODS` (kept here so --help needs no import)."""
-METHODS = ("irreps", *COSET_METHODS, "failures", "shortcuts", "mechanism")
+CAUSAL_METHODS = ("probes", "patching", "lens", "scrub")
+"""The causal toolkit's methods (:mod:`algolens.analysis.causal_run`; sequence-task runs)."""
+METHODS = ("irreps", *COSET_METHODS, "failures", "shortcuts", "mechanism", *CAUSAL_METHODS)
 
 
 @app.command("analyze")
@@ -75,7 +77,8 @@ def analyze(
         list[str] | None,
         typer.Option(
             help="shortcuts: also score this shortcut hypothesis, a Python function FILE.py:NAME "
-            "on the run's inputs (repeatable; run under a time limit like --function files)."
+            "on the run's inputs (repeatable; run under a time limit like --function files). "
+            "scrub: also scrub the hypotheses of this JSON file (docs/causal.md; repeatable)."
         ),
     ] = None,
 ) -> None:
@@ -87,7 +90,10 @@ def analyze(
     input set and scored (recall, precision) on a fresh one. shortcuts (recursion runs): the best
     attention rule per answer token and head, and how well shortcut hypotheses predict each
     seed's greedy answers, right and wrong. mechanism (path-finding runs): edge concatenation,
-    goal mover, deduction heads, tuned-lens depth, registers and causal scrubbing per layer."""
+    goal mover, deduction heads, tuned-lens depth, registers and causal scrubbing per layer.
+    probes, patching, lens, scrub (recursion and path-finding runs): linear probes per layer and
+    position with a control task, activation patching, logit and tuned lens, causal scrubbing
+    (docs/causal.md)."""
     from algolens.analysis.runs import check_run, run_irreps, run_progress
     from algolens.analysis.universality import compare_with_paper
     from algolens.analysis.universality import tally as make_tally
@@ -102,8 +108,8 @@ def analyze(
     st = RunStore(store)
     if inputs is not None and method != "failures":
         raise ConfigError(f"--inputs belongs to --method failures, not {method}")
-    if hypothesis and method != "shortcuts":
-        raise ConfigError(f"--hypothesis belongs to --method shortcuts, not {method}")
+    if hypothesis and method not in ("shortcuts", "scrub"):
+        raise ConfigError(f"--hypothesis belongs to --method shortcuts or scrub, not {method}")
     if method in COSET_METHODS:
         _coset_method(st, runs, method, instance, checkpoints or tally, force, json)
         return
@@ -112,6 +118,13 @@ def analyze(
         return
     if method == "shortcuts":
         _shortcuts_method(st, runs, instance, checkpoints or tally, force, json, hypothesis or [])
+        return
+    if method in CAUSAL_METHODS:  # sequence-task runs (cli/analyze_causal.py)
+        from algolens.cli.analyze_causal import causal_method
+
+        if checkpoints or tally:
+            raise ConfigError(f"--checkpoints and --tally belong to --method irreps, not {method}")
+        causal_method(st, runs, method, instance, force, json, hypothesis or [])
         return
     if method == "mechanism":  # path-finding runs (cli/analyze_mechanism.py)
         from algolens.cli.analyze_mechanism import mechanism_method

@@ -17,6 +17,8 @@ each head's output over all positions (``heads``, ``[layer, head]``) and per pos
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -103,13 +105,26 @@ def patch(
         "heads": patching.get_act_patch_attn_head_out_all_pos,
         "heads_by_pos": patching.get_act_patch_attn_head_out_by_pos,
     }[kind]
-    raw = fn(model, corrupted, cache, metric).double()
+    with _no_progress_bars():
+        raw = fn(model, corrupted, cache, metric).double()
     span = m_clean - m_corrupt
     if abs(span) <= 1e-9 * max(1.0, abs(m_clean)):
         effect = _none_like(raw.tolist())
     else:
         effect = ((raw - m_corrupt) / span).tolist()
     return PatchResult(kind, KINDS[kind], effect, m_clean, m_corrupt)
+
+
+@contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """TransformerLens's sweeps draw a tqdm bar on stderr unconditionally; a library call must
+    not write there, so its module's ``tqdm`` is the identity for the duration."""
+    saved = patching.tqdm
+    patching.tqdm = lambda it, *args, **kwargs: it
+    try:
+        yield
+    finally:
+        patching.tqdm = saved
 
 
 def _none_like(x: list | float) -> list | None:

@@ -1,0 +1,119 @@
+"""`algolens analyze RUN --method probes|patching|lens|scrub`: the causal toolkit's output.
+
+The analyses are :func:`algolens.analysis.causal_run.run_causal` (stored per run and method);
+this module checks every run first, then prints each result as tables or JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from algolens.cli.output import print_json, print_table, print_text
+from algolens.store import RunStore
+
+
+def causal_method(
+    st: RunStore,
+    runs: list[str],
+    method: str,
+    instance: int | None,
+    force: bool,
+    json: bool,
+    hypotheses: list[str],
+) -> None:
+    """Check every run (and hypothesis file), then analyse (or reuse) and print each."""
+    from algolens.analysis.causal_run import check_causal_run, run_causal
+
+    checked = [check_causal_run(st, run, method, instance, hypotheses) for run in runs]
+    outputs = []
+    for run_id, _ in checked:
+        out = run_causal(st, run_id, method, hypotheses=hypotheses, force=force)
+        if instance is not None:
+            out = {**out, "instances": [out["instances"][instance]]}
+        outputs.append(out)
+    if json:
+        print_json({"method": method, "runs": outputs})
+        return
+    show = {"probes": _probes, "patching": _patching, "lens": _lens, "scrub": _scrub}[method]
+    for out in outputs:
+        print_text(
+            f"{method}: run {out['run']} ({out['task']}); inputs: {out['inputs']} "
+            f"({out['n_fit']} fit, {out['n_test']} test)"
+        )
+        for inst in out["instances"]:
+            print_text(f"instance {inst['instance']} (seed {inst['seed']}):")
+            show(inst)
+
+
+def _f(x: float | None, fmt: str = ".3f") -> str:
+    return "-" if x is None else format(x, fmt)
+
+
+def _probes(inst: dict[str, Any]) -> None:
+    for g in inst["grids"]:
+        sel = g["selectivity"] or [[None] * len(g["positions"])] * len(g["layers"])
+        rows = [
+            [layer, *(f"{_f(f)} ({_f(s, '+.2f')})" for f, s in zip(f1, srow, strict=True))]
+            for layer, f1, srow in zip(g["layers"], g["f1"], sel, strict=True)
+        ]
+        print_table(
+            f"probe {g['label']}: macro-F1 (selectivity) per residual layer; majority "
+            + ", ".join(_f(m) for m in g["majority_f1"]),
+            ["layer", *(f"pos {p}" for p in g["positions"])],
+            rows,
+        )
+
+
+def _patching(inst: dict[str, Any]) -> None:
+    resid, heads = inst["resid"], inst["heads"]
+    n_pos = len(resid["effect"][0]) if resid["effect"] else 0
+    print_table(
+        f"patching the residual stream into {inst['n_pairs']} corrupted rows "
+        f"(1 = restores the clean loss; clean {resid['clean']:.3g}, "
+        f"corrupted {resid['corrupted']:.3g})",
+        ["layer", *(f"pos {p}" for p in range(n_pos))],
+        [[i, *(_f(x, ".2f") for x in row)] for i, row in enumerate(resid["effect"])],
+    )
+    n_heads = len(heads["effect"][0]) if heads["effect"] else 0
+    print_table(
+        "patching each head's output (all positions)",
+        ["layer", *(f"head {h}" for h in range(n_heads))],
+        [[i, *(_f(x, ".2f") for x in row)] for i, row in enumerate(heads["effect"])],
+    )
+
+
+def _lens(inst: dict[str, Any]) -> None:
+    logit, tuned = inst["logit"], inst["tuned"]
+    print_table(
+        "logit lens and tuned lens per residual layer (held-out scored positions)",
+        ["layer", "logit KL", "logit acc", "tuned KL", "tuned acc", "tuned agreement"],
+        [
+            [layer, _f(lk), _f(la), _f(tk), _f(ta), _f(tg)]
+            for layer, lk, la, tk, ta, tg in zip(
+                logit["layers"],
+                logit["kl"],
+                logit["accuracy"],
+                tuned["kl"],
+                tuned["accuracy"],
+                tuned["agreement"],
+                strict=True,
+            )  # fmt: skip
+        ],
+    )
+
+
+def _scrub(inst: dict[str, Any]) -> None:
+    print_table(
+        "causal scrubbing: loss recovered = (L_random - L_scrubbed) / (L_random - L_model)",
+        ["hypothesis", "L_model", "L_scrubbed", "L_random", "recovered"],
+        [
+            [
+                h["name"],
+                _f(h["loss_model"]),
+                _f(h["loss_scrubbed"]),
+                _f(h["loss_random"]),
+                _f(h["loss_recovered"], ".1%"),
+            ]
+            for h in inst["hypotheses"]
+        ],  # fmt: skip
+    )
