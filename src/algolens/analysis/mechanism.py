@@ -285,7 +285,20 @@ def find_mechanism(
         "registers": {**registers, "merge_layer": merge[0], "merge_head": merge[1]},
         "lens": lens_depth(model, fit, test, vocab),
         "scrubbing": scrub_layers(model, test, vocab, seed=seed),
+        "example": example_attention(patterns, test, facts, vocab),
     }
+
+
+def example_attention(
+    patterns: torch.Tensor, test: Examples, facts: list[RowFacts], vocab: Vocab
+) -> dict[str, Any]:
+    """The first test row with the longest path: its tokens (prompt and path) and attention
+    ``[layer][head][query][key]`` over them, rounded to 3 digits (for the report's views)."""
+    lengths = [len(f.path) for f in facts]
+    r = int(np.argmax(lengths))
+    t = vocab.prompt_len + lengths[r] - 2  # input positions up to the last path token but one
+    att = patterns[:, r, :, :t, :t].numpy().round(3)
+    return {"tokens": vocab.text(test.tokens[r, :t].tolist()).split(), "attention": att.tolist()}
 
 
 def _argmax1(xs: list[float]) -> int:
