@@ -39,6 +39,7 @@ def pages(tmp_path_factory):
     written = {
         "composition": run_report(s.store, s.composition)[0],
         "recursion": run_report(s.store, s.recursion)[0],
+        "pathfinding": run_report(s.store, s.pathfinding)[0],
     }
     run_report(s.store, s.sweep_runs[0])  # the sweep page links this run's report
     written["sweep"] = sweep_report(s.store, s.sweep)

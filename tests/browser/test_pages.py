@@ -29,7 +29,8 @@ def _check(browser, path, artifacts, kind: str, min_plots: int) -> None:
 
 @pytest.mark.parametrize(
     "kind, min_plots",
-    [("composition", 5), ("recursion", 1)],  # curves, similarity, universality, progress, cosets
+    # composition: curves, similarity, universality, progress, cosets, logic n-scaling if stored
+    [("composition", 5), ("recursion", 1), ("pathfinding", 1)],
 )
 def test_run_reports_render_offline(browser, pages, artifacts, kind, min_plots):
     _, written = pages
@@ -57,9 +58,10 @@ def test_index_lists_runs_sorts_filters_and_links_resolve(browser, pages, artifa
         "return Array.from(document.querySelectorAll('table.sortable tbody tr'))"
         ".map(r => r.cells[0].textContent)"
     )
-    assert sorted(ids) == sorted([s.composition, s.recursion, s.unfinished, *s.sweep_runs])
+    runs = [s.composition, s.recursion, s.pathfinding, s.unfinished, *s.sweep_runs]
+    assert sorted(ids) == sorted(runs)
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "tbody a")]
-    assert len(links) == 5  # 3 run reports (not the unfinished run's) and 2 sweep links
+    assert len(links) == 6  # 4 run reports (not the unfinished run's) and 2 sweep links
     for href in links:
         browser.get(href)
         assert browser.execute_script("return document.querySelector('h1') !== null")

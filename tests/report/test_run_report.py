@@ -39,6 +39,20 @@ def test_recursion_run_report_shows_its_curves_splits_and_config(run_cli, tiny):
     assert not any(r[0] == "group" for r in rows)  # a composition field, not this task's
 
 
+def test_pathfinding_run_report_shows_its_curves_and_test_split(run_cli, tiny):
+    path, data = _report(run_cli, tiny, tiny.pathfinding)
+    assert data["seeds"] == []
+    assert_report_reflects_run(path, path.parent)
+    text = path.read_text()
+    assert "<title>algolens: pathfinding nodes=4 transformer, run" in text
+    rows = table_rows(text)
+    split = json.loads((path.parent / "summary.json").read_text())["splits"]["test"]
+    for k in (0, 1):
+        row = ["test", str(split["n"]), str(k), f"{split['tf_acc'][k]:.4g}",
+               f"{split['greedy_acc'][k]:.4g}"]  # fmt: skip
+        assert row in rows
+
+
 def test_composition_report_shows_the_group_and_its_labels_as_text(run_cli, tiny):
     path, data = _report(run_cli, tiny, tiny.composition)
     assert_report_reflects_run(path, path.parent)
@@ -63,7 +77,7 @@ def test_index_lists_every_run_and_links_only_existing_reports(run_cli, tiny):
     assert index == store.root / "index.html"
     text = index.read_text()
     rows = {r[0]: r for r in ([re.sub("<[^>]+>", "", c) for c in r] for r in table_rows(text))}
-    assert set(rows) >= {tiny.composition, tiny.recursion, tiny.unfinished}
+    assert set(rows) >= {tiny.composition, tiny.recursion, tiny.pathfinding, tiny.unfinished}
     hrefs = re.findall(r'<a href="([^"]+)">([^<]+)</a>', text)
     linked = {name: href for href, name in hrefs}
     assert tiny.unfinished not in linked
@@ -77,6 +91,7 @@ def test_index_lists_every_run_and_links_only_existing_reports(run_cli, tiny):
     assert r[9] == f"{mean:.4g}"
     assert rows[tiny.unfinished][1] == "created"
     assert "irreps over checkpoints" in rows[tiny.composition][11]
+    assert rows[tiny.pathfinding][3] == "nodes=4"
     assert "class='sortable'" in text and "<script>" in text  # sorting/filtering script inline
 
 

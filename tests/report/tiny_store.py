@@ -28,6 +28,7 @@ class TinyStore:
     store: RunStore
     composition: str
     recursion: str
+    pathfinding: str
     unfinished: str
     sweep: str
     sweep_runs: list[str]
@@ -45,8 +46,10 @@ def tiny_store(tmp_path_factory) -> TinyStore:
 
 
 def _build(root: Path) -> TinyStore:
+    from algolens.logic.verify_run import run_logic
     from algolens.train import make_config, start_run
     from tests.tasks.test_recursion_training import tiny
+    from tests.train.test_pathfinding_training import tiny as tiny_pathfinding
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -61,12 +64,14 @@ def _build(root: Path) -> TinyStore:
             model_args={"d_embed": 8, "d_mlp": 8},
         )  # fmt: skip
         composition = start_run(comp, store)["run_id"]
+        run_logic(store, composition)  # the logic section's stored analysis
         recursion = start_run(tiny(epochs=4), store)["run_id"]
+        pathfinding = start_run(tiny_pathfinding(), store)["run_id"]
         unfinished = store.create("train", {"task": "composition", "group": "S3", "seeds": [5]})
         sweep, sweep_runs = _sweep(store, root)
     finally:
         torch.set_num_threads(threads)
-    return TinyStore(store, composition, recursion, unfinished, sweep, sweep_runs)
+    return TinyStore(store, composition, recursion, pathfinding, unfinished, sweep, sweep_runs)
 
 
 SWEEP = """

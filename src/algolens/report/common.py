@@ -41,6 +41,32 @@ COMPOSITION_ONLY = ("group", "group_sha256", "train_frac")
 """Config fields that only mean something for group composition runs."""
 
 
+SUBJECT_KEYS = {"pathfinding": "nodes"}
+"""The setting of a task's own config table that names what a run of that task learns."""
+
+
+def subject(config: dict[str, Any]) -> str:
+    """What a run learns, in a few words: the group (composition), the function (recursion), or
+    one setting of the task's own config table (:data:`SUBJECT_KEYS`, else its first key).
+
+    Examples:
+        >>> subject({"task": "pathfinding", "pathfinding": {"nodes": 8, "n_examples": 9}})
+        'nodes=8'
+        >>> subject({"group": "S5"}), subject({"task": "recursion", "function": "mirror"})
+        ('S5', 'mirror')
+    """
+    task = config.get("task", "composition")
+    if task == "composition":
+        return str(config.get("group", ""))
+    if task == "recursion":
+        return str(config.get("function", ""))
+    args = config.get(task)
+    if not isinstance(args, dict) or not args:
+        return ""
+    key = SUBJECT_KEYS.get(task, next(iter(args)))
+    return f"{key}={args.get(key)}"
+
+
 def config_section(report: HtmlReport, config: dict[str, Any]) -> None:
     """A table of the run's config fields (nested values as compact JSON), all escaped; unset
     fields and, for other tasks, the composition-only fields left out."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from algolens.analysis.store import ANALYSES_DIR
 from algolens.errors import StoreError
+from algolens.report.common import subject
 from algolens.report.html import HtmlReport, Link
 from algolens.report.sweep import SWEEPS_DIR
 from algolens.store import RunStore
@@ -58,14 +59,13 @@ def index_row(store: RunStore, record: RunRecord) -> list[Any]:
     run: Any = Link(record.id, f"runs/{record.id}/report.html") if has_report else record.id
     seeds = cfg.get("seeds") or []
     task = cfg.get("task", "composition")
-    what = cfg.get("group") if task == "composition" else cfg.get("function")
     per_seed = summary.get("seeds") or []
     grokked = f"{summary['n_grokked']}/{len(seeds)}" if "n_grokked" in summary else ""
     analyses = folder / ANALYSES_DIR
     found = analyses.glob("*.json") if analyses.is_dir() else []
     methods = sorted({p.stem.split("-progress-")[0] + _progress(p.stem) for p in found})
     return [
-        run, record.status, task, what or "", cfg.get("model", ""),
+        run, record.status, task, subject(cfg), cfg.get("model", ""),
         " ".join(str(s) for s in seeds), grokked, _or_blank(summary.get("median_grok_epoch")),
         _mean(per_seed, "train_acc"), _mean(per_seed, "test_acc"),
         _or_blank(summary.get("epochs")), ", ".join(methods), _sweep(store, record),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from algolens.report.common import config_section, read_metrics, training_section
+from algolens.report.common import config_section, read_metrics, subject, training_section
 from algolens.report.html import HtmlReport
 from algolens.report.sections import add_sections
 from algolens.store import RunStore
@@ -43,7 +43,7 @@ def general_report(store: RunStore, run_id: str) -> Path:
     config = run_config(store, run_id)
     paths = store.paths(run_id)
     summary = record.summary or {}
-    what = config.function if config.task == "recursion" else config.group
+    what = subject(config.to_dict())
     report = HtmlReport(f"algolens: {config.task} {what} {config.model}, run {record.id}")
     report.paragraph(
         f"Task {config.task} ({what}), model {config.model}, seeds {list(config.seeds)}, "
