@@ -284,11 +284,27 @@ def circuit_to_fom(
     else:
         gates = [([int(x) for x in s], [int(x) for x in w], t) for s, w, t in circuit.gates()]
     n_pos = n_inputs // n_vocab
+    node = NodeFormulas(n_inputs, n_vocab)
     defs = tuple(
-        Definition(f"g{k}", (), gate_formula(srcs, ws, t, n_inputs, n_vocab, n_pos))
+        Definition(f"g{k}", (), gate_formula(srcs, ws, t, n_inputs, n_vocab, n_pos, node))
         for k, (srcs, ws, t) in enumerate(gates)
     )
-    return Program(defs, tuple(node_formula(o, n_inputs, n_vocab) for o in outputs))
+    return Program(defs, tuple(node(o) for o in outputs))
+
+
+class NodeFormulas:
+    """:func:`node_formula` with one shared formula object per node (large circuits read each
+    node many times)."""
+
+    def __init__(self, n_inputs: int, n_vocab: int) -> None:
+        self.n_inputs, self.n_vocab = n_inputs, n_vocab
+        self._cache: dict[int, Formula] = {}
+
+    def __call__(self, src: int) -> Formula:
+        f = self._cache.get(src)
+        if f is None:
+            f = self._cache[src] = node_formula(src, self.n_inputs, self.n_vocab)
+        return f
 
 
 def node_formula(src: int, n_inputs: int, n_vocab: int) -> Formula:
@@ -299,9 +315,16 @@ def node_formula(src: int, n_inputs: int, n_vocab: int) -> Formula:
 
 
 def gate_formula(
-    srcs: list[int], ws: list[int], t: int, n_inputs: int, n_vocab: int, n_pos: int
+    srcs: list[int],
+    ws: list[int],
+    t: int,
+    n_inputs: int,
+    n_vocab: int,
+    n_pos: int,
+    node: NodeFormulas | None = None,
 ) -> Formula:
     """One gate (sources, weights, threshold) as the most readable equivalent formula."""
+    node = node or NodeFormulas(n_inputs, n_vocab)
     merged: dict[int, int] = {}
     for s, w in zip(srcs, ws, strict=True):
         merged[s] = merged.get(s, 0) + w
@@ -310,7 +333,7 @@ def gate_formula(
         return Const(True)
     if t > sum(w for _, w in items if w > 0):
         return Const(False)
-    nodes = [node_formula(s, n_inputs, n_vocab) for s, _ in items]
+    nodes = [node(s) for s, _ in items]
     if all(w == 1 for _, w in items):
         if t == len(items):
             return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
@@ -318,7 +341,7 @@ def gate_formula(
             return Or(tuple(nodes))
     if len(items) == 1 and items[0][1] == -1 and t == 0:
         return Not(nodes[0])
-    terms = _count_terms(items, n_inputs, n_vocab, n_pos)
+    terms = _count_terms(items, n_inputs, n_vocab, n_pos, node)
     if len(terms) == 1 and terms[0][0] == 1 and isinstance(terms[0][1], Count):
         if t == (n_pos + 1) // 2:
             return Quant("M", terms[0][1].var, terms[0][1].body)
@@ -326,7 +349,7 @@ def gate_formula(
 
 
 def _count_terms(
-    items: list[tuple[int, int]], n_inputs: int, n_vocab: int, n_pos: int
+    items: list[tuple[int, int]], n_inputs: int, n_vocab: int, n_pos: int, node: NodeFormulas
 ) -> list[tuple[int, Formula | Count]]:
     """Weighted sources; a token read with one weight at every one of at least three positions
     becomes a count (with two positions an equal weight is more likely chance than structure)."""
@@ -344,7 +367,7 @@ def _count_terms(
                 done.add(key)
                 terms.append((w, Count(Var("i"), Tok(key[0], Var("i")))))
             continue
-        terms.append((w, node_formula(s, n_inputs, n_vocab)))
+        terms.append((w, node(s)))
     return terms
 
 

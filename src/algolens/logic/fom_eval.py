@@ -121,9 +121,13 @@ class FomEvaluator:
             total = np.zeros(batch, np.int64)
             for w, x in f.terms:
                 if isinstance(x, Count):
-                    total += w * self._count(x.var, x.body, env)
+                    v = self._count(x.var, x.body, env)
+                elif type(x) is Call and not x.args:  # the common case: a gate, memoised
+                    v = self._memo.get((x.name, ()))
+                    v = self._call(x.name, ()) if v is None else v
                 else:
-                    total += w * self.formula(x, env).astype(np.int64)
+                    v = self.formula(x, env)
+                total += v if w == 1 else w * v.astype(np.int64)
             return total >= f.t
         if isinstance(f, Call):
             return self._call(f.name, tuple(self._pos(a, env) for a in f.args))
