@@ -19,7 +19,9 @@ def runs(tmp_path_factory):
     store = RunStore(tmp_path_factory.mktemp("store"))
     mlp = make_config("fast", group="C5", seeds=[0, 1], epochs=30,
                       model_args={"d_embed": 16, "d_mlp": 6})  # fmt: skip
-    tf = make_config("fast", group="S3", model="transformer", seeds=[0], epochs=2)
+    small = {"d_model": 16, "n_heads": 2, "d_head": 8, "d_mlp": 16}
+    tf = make_config("fast", group="S3", model="transformer", seeds=[0], epochs=2,
+                     model_args=small)  # fmt: skip
     return store, start_run(mlp, store)["run_id"], start_run(tf, store)["run_id"]
 
 
@@ -58,6 +60,7 @@ def test_stored_reused_and_recomputed(runs):
     first = run_logic(store, run_id, bits=4)
     assert run_logic(store, run_id, bits=4)["reused"] is True
     assert run_logic(store, run_id, bits=4, force=True)["reused"] is False
+
     def strip(rows):  # everything but the timings is a pure function of weights and bits
         return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
 
@@ -65,11 +68,17 @@ def test_stored_reused_and_recomputed(runs):
     assert run_logic(store, run_id, bits=6)["reused"] is False  # another bit-width
 
 
+def test_transformer_run(runs):
+    store, _, tf_id = runs
+    row = run_logic(store, tf_id, bits=4)["instances"][0]
+    assert row["kind"] == "transformer" and row["inputs"] == 36  # [a, b, =] over S3
+    assert row["verify"]["proof"] and row["requant_proofs"] is None
+
+
 def test_bad_input(runs):
-    store, run_id, tf_id = runs
-    with pytest.raises(SpecError, match="composition MLP"):
-        run_logic(store, tf_id)
-    with pytest.raises(SpecError, match="instance 2 out of range"):
+    store, run_id, _ = runs
+    with pytest.raises(SpecError, match="out of range"):
         run_logic(store, run_id, instances=[2])
     with pytest.raises(ConfigError, match="bits"):
         run_logic(store, run_id, bits=1)
+    assert stored_logic(store, run_id)["bits"] != 1  # nothing stored for the failed calls

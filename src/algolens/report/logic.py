@@ -81,7 +81,9 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2%}"
 
 
-def _proofs(p: dict[str, Any]) -> str:
+def _proofs(p: dict[str, Any] | None) -> str:
+    if p is None:
+        return "n/a (transformer)"
     text = f"{p['proven']}/{p['columns']} columns of {p['layer']}"
     return text if p["first_failure"] is None else f"{text}; first failure: {p['first_failure']}"
 
