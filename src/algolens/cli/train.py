@@ -103,6 +103,8 @@ def train(
 
     `--task recursion --function NAME` trains a transformer on a recursive function of binary
     numbers or trees instead (docs/recursion.md); its summary adds exact-match accuracy per split.
+    `--task pathfinding [--nodes N]` trains Brinkmann et al.'s tree path-finding transformer
+    (docs/pathfinding.md); its summary adds exact-path test accuracy by path length.
 
     Examples: `algolens train --group S5 --seeds 0-3 --recipe fast`;
     `algolens train --task recursion --function successor --lr 3e-3 --weight-decay 0.01`;
