@@ -119,3 +119,26 @@ def test_sweep_page_renders_and_its_links_resolve(browser, pages, artifacts):
     browser.get(links[0])
     assert browser.title == f"algolens: S3 mlp, run {s.sweep_runs[0]}"
     assert console_errors(browser) == []
+
+
+def test_circuitsvis_views_render_offline_with_tokens_as_text(browser, tmp_path, artifacts):
+    import numpy as np
+
+    from algolens.report.html import HtmlReport
+
+    report = HtmlReport("attention")
+    report.table(["head", "pattern"], [[0, "causal, uniform"], [1, "the same"]])
+    tokens = ["<s>", EVIL_LABEL, "<img src=x onerror=alert(2)>", "c"]
+    att = np.tril(np.ones((2, 4, 4)))
+    att /= att.sum(-1, keepdims=True)  # [head, dest, src], causal, rows sum to 1
+    report.circuitsvis("AttentionPatterns", tokens=tokens, attention=att)
+    report.circuitsvis("AttentionPatterns", tokens=["x", "y"], attention=np.eye(2)[None])
+    _check(browser, report.write(tmp_path / "attention.html"), artifacts, "circuitsvis", 0)
+    views = browser.execute_script("return document.querySelectorAll('.circuitsvis').length")
+    assert views == 2
+    shown = browser.execute_script("return document.querySelector('.circuitsvis').innerText")
+    shown = shown.replace("\xa0", " ")  # circuitsvis shows spaces in tokens as no-break spaces
+    assert all(t in shown for t in tokens)  # circuitsvis inserts tokens as HTML: we escape them
+    images = "return document.querySelectorAll('.circuitsvis img').length"
+    assert browser.execute_script(images) == 0
+    assert browser.execute_script("return document.scripts.length") == 3  # bundle + 2 views

@@ -35,11 +35,12 @@ def test_circuitsvis_bundle_inlined_once_and_props_cannot_close_the_script():
     r = HtmlReport("t")
     att = np.full((1, 2, 2), 0.5)
     r.circuitsvis("AttentionPatterns", tokens=[EVIL, "b"], attention=att)
-    r.circuitsvis("AttentionPatterns", tokens=["a", "b"], attention=att)
+    r.circuitsvis("AttentionPatterns", tokens=["a", "b"], attention=att, headLabels=[EVIL])
     text = r.render()
     assert "unpkg.com" not in text and "sourceMappingURL" not in text
     assert text.count("CircuitsVis.render(") == 2
     # the only </script> tags are those our builder wrote: bundle + 2 views
     assert text.count("</script>") == 3
-    assert '"<script>alert(1)<\\/script>"' in text
+    assert '"&lt;script&gt;alert(1)&lt;/script&gt;"' in text  # tokens escaped (shown as text)
     assert '"attention": [[[0.5, 0.5], [0.5, 0.5]]]' in text
+    assert '"headLabels": ["<script>alert(1)<\\/script>"]' in text  # other props: JSON, inert

@@ -44,6 +44,10 @@ input.filter { margin-top: 1em; padding: 3px 6px; min-width: 20em; }
 """
 
 
+HTML_PROPS = frozenset({"tokens"})
+"""circuitsvis props whose strings circuitsvis renders as HTML (so we escape them)."""
+
+
 @dataclass(frozen=True)
 class Link:
     """A table cell that links to ``href`` (a relative path, percent-encoded) showing ``text``."""
@@ -89,12 +93,15 @@ class HtmlReport:
     def circuitsvis(self, element: str, **props: Any) -> None:
         """Append a circuitsvis view (e.g. ``"AttentionPatterns"`` with ``tokens`` and
         ``attention`` [head, dest, src]); its JavaScript bundle is inlined once per page, so the
-        view renders offline. Props are JSON (numpy arrays as lists), safe inside the script."""
+        view renders offline. Props are JSON (numpy arrays as lists), safe inside the script;
+        the strings of :data:`HTML_PROPS` are HTML-escaped first, because circuitsvis inserts
+        tokens into the page as HTML (a token ``<img onerror=...>`` would run)."""
         if not self._circuitsvis_included:
             self._parts.append(f"<script>{_circuitsvis_js()}</script>")
             self._circuitsvis_included = True
         view = "circuits-vis-" + uuid4().hex[:12]
-        data = json.dumps(_plain(props)).replace("</", "<\\/")
+        plain = {k: _escaped(_plain(v)) if k in HTML_PROPS else _plain(v) for k, v in props.items()}
+        data = json.dumps(plain).replace("</", "<\\/")
         self._parts.append(
             f"<div id='{view}' class='circuitsvis' style='margin: 15px 0;'></div>"
             f"<script>CircuitsVis.render('{view}', CircuitsVis.{_identifier(element)}, {data});"
@@ -142,6 +149,15 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)
+
+
+def _escaped(v: Any) -> Any:
+    """``v`` with every string (nested in lists) HTML-escaped."""
+    if isinstance(v, str):
+        return html.escape(v)
+    if isinstance(v, list):
+        return [_escaped(x) for x in v]
+    return v
 
 
 def _identifier(name: str) -> str:
