@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from algolens.errors import SpecError
 from algolens.logic.circuit import INT64_SAFE, Circuit, Layer, exact_matmul
 
-BATCH = 2048
+BATCH = 256
 """Inputs evaluated together (bounds the ``[batch, n_nodes]`` value array)."""
 
 
@@ -63,8 +63,14 @@ def layer_sums(layer: Layer, values: np.ndarray) -> np.ndarray:
         y = exact_matmul(x, layer.basis)  # [batch, r]
         y_max = int(np.abs(layer.basis).sum(0).max(initial=0))
     sel = layer.select
-    if sel.nnz == sel.shape[1] and (np.diff(sel.indptr) == 1).all() and (sel.data == 1).all():
+    per_gate = np.diff(sel.indptr)
+    if sel.nnz == sel.shape[1] and (per_gate == 1).all() and (sel.data == 1).all():
         return y[:, sel.indices]  # each gate reads one form as it is (thermometer codes)
+    if (per_gate == 2).all():  # differences, ANDs, divisions: two forms per gate
+        if 2 * y_max * int(np.abs(sel.data).max(initial=0)) >= INT64_SAFE:
+            raise OverflowError("a layer's sums may reach beyond int64")
+        first, second = sel.indices[0::2], sel.indices[1::2]
+        return y[:, first] * sel.data[0::2] + y[:, second] * sel.data[1::2]
     return _sparse_matmul(y, sel, y_max)  # [batch, n_gates]
 
 
