@@ -82,3 +82,16 @@ def test_unknown_and_ambiguous_sweeps(tmp_path, run_cli):
     code, _, err = run_cli("report", "--sweep", "sweep-zz", "--store", str(store.root))
     assert code == 2 and "no sweep 'sweep-zz'" in err and "\n" not in err.strip()
     assert not (store.root / "sweeps").exists()
+
+
+def test_configuration_labels_in_plots_are_escaped():
+    from algolens.report.html import HtmlReport
+    from algolens.report.sweep import _distributions
+    from algolens.store.index import RunRecord
+
+    seeds = [{"seed": 0, "grok_epoch": 7, "test_acc": 1.0}]
+    record = RunRecord("r1", "completed", "train", {}, "t", "t", {"seeds": seeds})
+    report = HtmlReport("t")
+    _distributions(report, [record], {"r1": "group=<b>x</b>.json"})
+    names = {t["name"] for t in plotly_traces(report.render())}
+    assert names == {"group=&lt;b&gt;x&lt;/b&gt;.json"}  # plotly shows entities as text

@@ -136,6 +136,17 @@ class HtmlReport:
         return Path(path)
 
 
+def plot_text(text: str) -> str:
+    """``text`` for a plotly title, trace name or tick label, shown literally: plotly reads a
+    subset of HTML (``<b>``, ``<a href>``, entities) in these, so user strings are escaped.
+
+    Examples:
+        >>> plot_text("<b>S3</b> & C2")
+        '&lt;b&gt;S3&lt;/b&gt; &amp; C2'
+    """
+    return html.escape(text, quote=False)
+
+
 def _cell(v: Any) -> str:
     if isinstance(v, Link):
         href = html.escape(quote(v.href, safe="/#.-_~"), quote=True)

@@ -24,7 +24,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from algolens.errors import AlgolensError, StoreError
-from algolens.report.html import HtmlReport, Link
+from algolens.report.html import HtmlReport, Link, plot_text
 from algolens.store import RunStore
 from algolens.store.index import RunRecord
 
@@ -156,7 +156,7 @@ def _distributions(report: HtmlReport, records: list[RunRecord], labels: dict[st
         g = [x["grok_epoch"] for x in per_seed if x.get("grok_epoch") is not None]
         a = [x["test_acc"] for x in per_seed if x.get("test_acc") is not None]
         never.append([labels[r.id], len(per_seed) - len(g), len(per_seed)])
-        box = {"name": labels[r.id], "boxpoints": "all", "jitter": 0.3, "pointpos": 0}
+        box = {"name": plot_text(labels[r.id]), "boxpoints": "all", "jitter": 0.3, "pointpos": 0}
         groks.add_trace(go.Box(y=g, **box))
         accs.add_trace(go.Box(y=a, **box))
     if not never:
@@ -193,7 +193,7 @@ def _universality(
         rows, fig = [], go.Figure()
         for r in runs:
             inst = analyses[r.id]
-            fig.add_trace(go.Bar(x=irreps, name=labels[r.id],
+            fig.add_trace(go.Bar(x=[plot_text(lab) for lab in irreps], name=plot_text(labels[r.id]),
                                  y=[_share(inst, lab) for lab in irreps]))  # fmt: skip
         for lab in irreps:
             rows.append([lab, *(_count(analyses[r.id], lab) for r in runs), _count(pooled, lab)])
@@ -203,7 +203,7 @@ def _universality(
             "key / seeds analysed."
         )
         report.table(cols, rows)
-        title = f"Fraction of seeds where each irrep is key ({group} {model})"
+        title = plot_text(f"Fraction of seeds where each irrep is key ({group} {model})")
         fig.update_layout(barmode="group", height=360, yaxis_title="fraction of seeds", title=title)
         report.figure(fig)
         sets = Counter(", ".join(a["key_irreps"]) or "none" for a in pooled)
