@@ -56,10 +56,16 @@ class Trained:
 
 
 def majority_transformer(
-    n_max: int = 15, *, seed: int = 0, steps: int = 1500, d_model: int = 32, d_mlp: int = 32
+    n_max: int = 15,
+    *,
+    seed: int = 0,
+    steps: int = 1500,
+    d_model: int = 32,
+    d_mlp: int = 32,
+    n_layers: int = 1,
 ) -> Trained:
-    """Train a 1-layer, 1-head transformer (ReLU, no LayerNorm) on majority of every odd length
-    ``1..n_max`` (full-batch Adam over random batches, seeded).
+    """Train a 1-head transformer (ReLU, no LayerNorm; 1 layer by default) on majority of every
+    odd length ``1..n_max`` (Adam on random batches of 256, one length per step, seeded).
 
     Raises:
         ConfigError: ``n_max`` even or below 1.
@@ -69,7 +75,7 @@ def majority_transformer(
     if n_max < 1 or n_max % 2 == 0:
         raise ConfigError(f"n_max must be odd and positive, got {n_max}")
     cfg = TransformerConfig(
-        d_vocab=3, d_vocab_out=2, n_ctx=n_max + 1, n_layers=1, n_heads=1, d_model=d_model,
+        d_vocab=3, d_vocab_out=2, n_ctx=n_max + 1, n_layers=n_layers, n_heads=1, d_model=d_model,
         d_head=d_model, d_mlp=d_mlp, bias="trainable",
     )  # fmt: skip
     model = Transformer(cfg)
