@@ -30,7 +30,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 
-from algolens.analysis.causal.examples import Examples, Position, resid_at
+from algolens.analysis.causal.examples import Examples, Position, resid_at_positions
 from algolens.errors import ConfigError
 from algolens.models.transformer import Transformer
 
@@ -165,10 +165,11 @@ def probe_grid(
     """
     layers = list(range(model.cfg.n_layers + 1)) if layers is None else list(layers)
     f1s, accs, ctrls, majority = [], [], [], []
-    for pos in positions:
+    all_fit = resid_at_positions(model, fit, layers, positions).double().numpy()
+    all_test = resid_at_positions(model, test, layers, positions).double().numpy()
+    for j, pos in enumerate(positions):
         y_fit, y_test = fit.labels_at(label, pos), test.labels_at(label, pos)
-        x_fit = resid_at(model, fit, layers, pos).double().numpy()  # [layer, N, d_model]
-        x_test = resid_at(model, test, layers, pos).double().numpy()
+        x_fit, x_test = all_fit[:, j], all_test[:, j]  # [layer, N, d_model]
         values, counts = np.unique(y_fit, return_counts=True)
         maj = np.full(len(y_test), values[counts.argmax()])
         majority.append(float(f1_score(y_test, maj, average="macro", zero_division=0.0)))

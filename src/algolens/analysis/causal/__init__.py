@@ -23,6 +23,7 @@ from algolens.analysis.causal.examples import (
     masked_accuracy,
     masked_loss,
     resid_at,
+    resid_at_positions,
     resid_hook,
     resid_scored,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "masked_loss",
     "patch",
     "resid_at",
+    "resid_at_positions",
     "resid_hook",
     "resid_scored",
     "scrub",

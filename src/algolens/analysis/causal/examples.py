@@ -142,14 +142,22 @@ def resid_at(
     model: Transformer, ex: Examples, layers: Sequence[int], pos: Position
 ) -> torch.Tensor:
     """``[len(layers), N, d_model]``: the residual stream at one position of every row."""
-    p = ex.positions(pos)
+    return resid_at_positions(model, ex, layers, [pos])[:, 0]
+
+
+def resid_at_positions(
+    model: Transformer, ex: Examples, layers: Sequence[int], positions: Sequence[Position]
+) -> torch.Tensor:
+    """``[len(layers), len(positions), N, d_model]``: the residual stream at several positions
+    of every row, from one pass over the rows."""
+    p = torch.stack([ex.positions(pos) for pos in positions], 1)  # [N, P]
     hooks = [resid_hook(model, layer) for layer in layers]
 
     def select(h: str, act: torch.Tensor, rows: slice) -> torch.Tensor:
-        return act[torch.arange(act.shape[0]), p[rows]]  # [batch, d_model]
+        return act[torch.arange(act.shape[0])[:, None], p[rows]]  # [batch, P, d_model]
 
     got = collect(model, ex.tokens, hooks, select)
-    return torch.stack([got[h] for h in hooks])
+    return torch.stack([got[h].transpose(0, 1) for h in hooks])  # [layer, P, N, d_model]
 
 
 def resid_scored(model: Transformer, ex: Examples, layers: Sequence[int]) -> torch.Tensor:

@@ -21,6 +21,7 @@ from algolens.analysis.causal.examples import (
     Position,
     check_single,
     collect,
+    logits_of,
     masked_accuracy,
     masked_loss,
 )
@@ -114,7 +115,19 @@ def knockout(
     mode: str = "zero",
 ) -> KnockoutEffect:
     """The task's masked loss and accuracy before and after one knockout."""
-    clean = torch.cat([model(ex.tokens[s : s + BATCH]) for s in range(0, len(ex), BATCH)])
+    return _effect(model, ex, logits_of(model, ex.tokens), layer, head, query, key, mode)
+
+
+def _effect(
+    model: Transformer,
+    ex: Examples,
+    clean: torch.Tensor,
+    layer: int,
+    head: int,
+    query: Position,
+    key: Position,
+    mode: str,
+) -> KnockoutEffect:
     cut = knocked_logits(model, ex, layer, head, query, key, mode)
     t, m = ex.targets, ex.mask
     return KnockoutEffect(
@@ -129,6 +142,7 @@ def knockout(
     )
 
 
+@torch.no_grad()
 def knockout_grid(
     model: Transformer,
     ex: Examples,
@@ -137,9 +151,9 @@ def knockout_grid(
     mode: str = "zero",
 ) -> list[list[list[KnockoutEffect]]]:
     """Every ``[layer][head][key]`` knockout from one query position to each key position
-    (keys after the query are skipped by the caller: pass ``range(query + 1)``)."""
-    c = model.cfg
+    (keys must not lie after the query: pass ``range(query + 1)``)."""
+    c, clean = model.cfg, logits_of(model, ex.tokens)
     return [
-        [[knockout(model, ex, i, h, query, k, mode) for k in keys] for h in range(c.n_heads)]
+        [[_effect(model, ex, clean, i, h, query, k, mode) for k in keys] for h in range(c.n_heads)]
         for i in range(c.n_layers)
     ]
