@@ -114,3 +114,17 @@ def test_q_of_an_exact_network_is_exact(bits):
     with torch.no_grad():
         assert (model(torch.from_numpy(pairs)).argmax(-1).numpy() == truth).all()
     assert quantize_mlp(model, bits).predict(pairs).tolist() == truth.tolist()
+
+
+def test_tiny_ratios_keep_shift_and_breakpoints_in_int64():
+    # an untrained network can have a scale ratio near zero; s was unbounded and the
+    # breakpoints overflowed int64 (OverflowError while compiling an S4 transformer)
+    r = requant_for(1e-30, -127, 127)
+    assert r.s <= 40 and r.m >= 1
+    x = np.array([-(2**38), -5, 0, 5, 2**38])
+    assert r(x).tolist() == [0, 0, 0, 0, 0]
+    assert r.breakpoints(-(2**38), 2**38).size == 0
+    big = Requant(m=3, s=40, lo=-32767, hi=32767)  # 16-bit levels: k << s beyond 2^63
+    bp = big.breakpoints(-(2**50), 2**50)
+    y = big(bp) - big(bp - 1)
+    assert (y != 0).all() and bp.size == 2 * 3 * 2**10  # levels -3072..3072

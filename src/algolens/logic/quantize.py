@@ -35,6 +35,9 @@ MIN_BITS, MAX_BITS = 2, 16
 
 MULTIPLIER_BITS = 15
 """Requantisation multipliers ``M`` are chosen in ``[2^14, 2^15)`` (or smaller when s = 0)."""
+MAX_SHIFT = 40
+"""Largest shift ``s``: a smaller ratio than ``2^-40`` gets ``M = 1`` (its output is 0 on every
+accumulator below ``2^39``), so ``x · M`` and the breakpoints stay inside int64."""
 
 
 def check_bits(bits: object) -> int:
@@ -95,17 +98,18 @@ class Requant:
     def breakpoints(self, lo: int, hi: int) -> np.ndarray:
         """Every x in ``lo..hi`` where the output may change: the least x giving each level."""
         y_lo, y_hi = (int(v) for v in self(np.array([lo, hi])))
-        k = np.arange(y_lo + 1, y_hi + 1, dtype=np.int64)  # levels reached inside the range
         half = (1 << (self.s - 1)) if self.s else 0
-        x = -((half - (k << self.s)) // self.m)  # ceil((k·2^s - half) / m)
-        return np.concatenate([x, [0, 1]]) if self.relu else x
+        # ceil((k·2^s - half) / m) for each level k reached inside the range, in Python ints
+        x = [min(max(-((half - (k << self.s)) // self.m), lo), hi + 1)
+             for k in range(y_lo + 1, y_hi + 1)]  # fmt: skip
+        return np.asarray(x + ([0, 1] if self.relu else []), dtype=np.int64)
 
 
 def requant_for(ratio: float, lo: int, hi: int, relu: bool = False) -> Requant:
     """The :class:`Requant` whose ``m / 2^s`` is closest to ``ratio`` with ``m < 2^15``."""
     if not ratio > 0 or not math.isfinite(ratio):
         raise ConfigError(f"a requantisation ratio must be positive and finite, got {ratio}")
-    s = max(0, MULTIPLIER_BITS - 1 - math.floor(math.log2(ratio)))
+    s = min(MAX_SHIFT, max(0, MULTIPLIER_BITS - 1 - math.floor(math.log2(ratio))))
     m = max(1, round(ratio * (1 << s)))
     return Requant(m=m, s=s, lo=lo, hi=hi, relu=relu)
 
