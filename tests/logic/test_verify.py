@@ -148,3 +148,20 @@ def test_corrupted_formula_names_its_gate():
     outputs, gates = fom_reference(bad)
     v = verify(c, outputs, reference_gates=gates)
     assert v.mismatches == 4 and v.first.node == 8
+
+
+@pytest.mark.parametrize("name", ["c.json", "c.json.gz"])
+def test_exported_circuit_reread_is_equivalent_gate_by_gate(tmp_path, name):
+    from algolens.logic.export import read_circuit, write_circuit
+    from algolens.logic.miter import miter
+
+    rng = np.random.default_rng(11)
+    d = ref.random_circuit(rng, n_pos=3, n_vocab=3, n_gates=15, n_out=3)
+    c = to_circuit(d, 3)
+    again = read_circuit(write_circuit(c, tmp_path / name))
+    outputs, gates = circuit_reference(c)
+    xs = ref.all_strings(3, 3)
+    assert (circuit_reference(again)[1](xs) == gates(xs)).all()  # every gate, every input
+    assert verify(again, outputs, reference_gates=gates).proof
+    assert miter(again, c).equivalent
+    assert circuit_to_fom(again).to_text() == circuit_to_fom(d, 3).to_text()
