@@ -18,8 +18,9 @@ would reach on idle cores (``cores x`` model-epochs per CPU-second, at best).
 
 Part 2 (``--part ray``): Ray's overhead per task on a local cluster bound to 127.0.0.1: the wall
 of ``--tasks`` no-op tasks of 1 CPU each, per task, and a 1-epoch sweep of ``--configs``
-configurations under the local and the Ray executor (wall per configuration; the Ray cluster is
-started before timing, the local executor's worker start-up is included).
+configurations under the local and the Ray executor, twice each (wall per configuration; the
+Ray cluster is started before timing; the first sweep of each executor includes its workers'
+import of torch, the second finds a warm forkserver or warm Ray workers).
 
 Wall times depend on other processes' load; the load average is printed next to the figures.
 
@@ -115,9 +116,9 @@ def ray_overhead(args: argparse.Namespace) -> None:
     for kind, settings in (
         ("local", ExecutorSettings("local", workers=args.cores, threads=1)),
         ("ray", ExecutorSettings("ray", cpus=1)),
-    ):
+    ) * 2:  # the first of each imports torch in its workers; the second finds them warm
         t0 = time.perf_counter()
-        run_sweep(plan, RunStore(folder / kind), settings)
+        run_sweep(plan, RunStore(tempfile.mkdtemp(dir=folder)), settings)
         wall = time.perf_counter() - t0
         print(
             f"1-epoch sweep {kind:5s} {wall:7.2f} s, {wall / args.configs:6.3f} s per "

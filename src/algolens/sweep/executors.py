@@ -7,8 +7,9 @@ index.
 ``local``: a pool of ``workers`` processes, each running one run at a time with ``threads``
 torch threads. Workers are forked from a ``forkserver`` that imported torch and the trainer
 once (a fresh interpreter per worker would import them again, seconds each; a plain ``fork`` of
-the driver could inherit a busy OpenMP pool). Processes rather than threads: docs/sweeps.md
-has the measurement that chose them. A worker whose driver dies (even by SIGKILL) exits within
+the driver could inherit a busy OpenMP pool). Processes rather than threads: as cheap per
+model-epoch (docs/sweeps.md has the measurement), free of the GIL, with a torch thread count of
+their own, and a crash stays in one run. A worker whose driver dies (even by SIGKILL) exits within
 a second, so it never trains on unobserved; the run resumes from its last
 checkpoint at the next ``algolens sweep``.
 
