@@ -67,3 +67,13 @@ def test_cli_runs_list_sweep(tmp_path, run_cli):
     assert code == 0 and [r["id"] for r in json.loads(out)] == [a]
     code, out, _ = run_cli("runs", "list", "--sweep", "sweep-z", "--store", str(tmp_path))
     assert code == 0 and "no runs of sweep sweep-z" in out
+
+
+def test_cli_runs_show_names_the_sweep(tmp_path, run_cli):
+    store = RunStore(tmp_path)
+    a = _tagged(store, "sweep-a")
+    plain = store.create("train", {})
+    code, out, _ = run_cli("runs", "show", a, "--store", str(tmp_path))
+    assert code == 0 and "sweep    sweep-a" in out
+    code, out, _ = run_cli("runs", "show", plain, "--store", str(tmp_path))
+    assert code == 0 and "sweep " not in out

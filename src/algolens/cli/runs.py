@@ -81,6 +81,8 @@ def show_run(
     console.print(f"[bold]{record.id}[/]  {record.status}  ({record.kind})")
     console.print(f"folder   {st.paths(record.id).root}")
     console.print(f"created  {record.created}   updated {record.updated}")
+    if record.sweep is not None:
+        console.print(f"sweep    {record.sweep}")
     cfg = ", ".join(f"{k}={v}" for k, v in record.config.items() if v not in (None, {}, []))
     console.print(f"config   {cfg}")
     seeds = record.summary.get("seeds")
