@@ -94,7 +94,10 @@ def _recursion_data(
     width = n_ctx + 1
     if config.function in FUNCTIONS:
         fit, test, _ = held_out_examples(config, ds, n, seed, seed + 1, "test", width)
-        how = f"{n} held-out inputs drawn like the test split (seed {seed}), halved"
+        how = (
+            f"{2 * n} draws like the test split (seed {seed}), training inputs left out, "
+            "the distinct inputs halved"
+        )
     else:
         fit = fitting_examples(stored_examples(ds.splits["train"], ds.arg_kinds), width)[:n]
         test = fitting_examples(stored_examples(ds.splits["test"], ds.arg_kinds), width)[:n]

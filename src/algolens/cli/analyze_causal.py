@@ -56,9 +56,13 @@ def _probes(inst: dict[str, Any]) -> None:
             [layer, *(f"{_f(f)} ({_f(s, '+.2f')})" for f, s in zip(f1, srow, strict=True))]
             for layer, f1, srow in zip(g["layers"], g["f1"], sel, strict=True)
         ]
+        majority = ", ".join(_f(m) for m in g["majority_f1"])
+        print_text(
+            f"probe {g['label']}: macro-F1 (selectivity) per residual layer and position "
+            f"(always the majority label: {majority})"
+        )
         print_table(
-            f"probe {g['label']}: macro-F1 (selectivity) per residual layer; majority "
-            + ", ".join(_f(m) for m in g["majority_f1"]),
+            f"probe {g['label']}",
             ["layer", *(f"pos {p}" for p in g["positions"])],
             rows,
         )
@@ -67,16 +71,19 @@ def _probes(inst: dict[str, Any]) -> None:
 def _patching(inst: dict[str, Any]) -> None:
     resid, heads = inst["resid"], inst["heads"]
     n_pos = len(resid["effect"][0]) if resid["effect"] else 0
+    print_text(
+        f"patching into {inst['n_pairs']} corrupted rows: 1 = restores the clean loss "
+        f"(metric clean {resid['clean']:.3g}, corrupted {resid['corrupted']:.3g}), 0 = no effect"
+    )
+    effect = resid["effect"]  # [layer][pos]: printed one row per position
     print_table(
-        f"patching the residual stream into {inst['n_pairs']} corrupted rows "
-        f"(1 = restores the clean loss; clean {resid['clean']:.3g}, "
-        f"corrupted {resid['corrupted']:.3g})",
-        ["layer", *(f"pos {p}" for p in range(n_pos))],
-        [[i, *(_f(x, ".2f") for x in row)] for i, row in enumerate(resid["effect"])],
+        "residual stream entering each layer, per position",
+        ["pos", *(f"layer {i}" for i in range(len(effect)))],
+        [[p, *(_f(row[p], ".2f") for row in effect)] for p in range(n_pos)],
     )
     n_heads = len(heads["effect"][0]) if heads["effect"] else 0
     print_table(
-        "patching each head's output (all positions)",
+        "each head's output (all positions)",
         ["layer", *(f"head {h}" for h in range(n_heads))],
         [[i, *(_f(x, ".2f") for x in row)] for i, row in enumerate(heads["effect"])],
     )
@@ -84,8 +91,9 @@ def _patching(inst: dict[str, Any]) -> None:
 
 def _lens(inst: dict[str, Any]) -> None:
     logit, tuned = inst["logit"], inst["tuned"]
+    print_text("logit lens and tuned lens per residual layer (held-out scored positions):")
     print_table(
-        "logit lens and tuned lens per residual layer (held-out scored positions)",
+        "lenses",
         ["layer", "logit KL", "logit acc", "tuned KL", "tuned acc", "tuned agreement"],
         [
             [layer, _f(lk), _f(la), _f(tk), _f(ta), _f(tg)]
@@ -103,8 +111,9 @@ def _lens(inst: dict[str, Any]) -> None:
 
 
 def _scrub(inst: dict[str, Any]) -> None:
+    print_text("causal scrubbing: loss recovered = (L_random - L_scrubbed) / (L_random - L_model)")
     print_table(
-        "causal scrubbing: loss recovered = (L_random - L_scrubbed) / (L_random - L_model)",
+        "hypotheses",
         ["hypothesis", "L_model", "L_scrubbed", "L_random", "recovered"],
         [
             [
