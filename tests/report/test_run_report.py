@@ -64,6 +64,12 @@ def test_composition_report_shows_the_group_and_its_labels_as_text(run_cli, tiny
     for i, label in enumerate(group["labels"]):
         assert [str(i), label] in rows
     assert "Coset circuits" in text  # coset analyses of an MLP computed, stored, shown
+    assert "From network to logic" in text  # the stored logic analysis's section
+    stored = json.loads((path.parent / "analyses" / "irreps.json").read_text())["instances"]
+    per_neuron = [inst["neurons"]["irrep"] for inst in stored]
+    for label in {lab for irreps in per_neuron for lab in irreps if lab is not None}:
+        counts = [str(irreps.count(label)) for irreps in per_neuron]  # recounted per neuron
+        assert any(r[:3] == [label, *counts] for r in rows), label  # neuron -> irrep map
     assert (path.parent / "analyses" / "verdict.json").is_file()
 
 

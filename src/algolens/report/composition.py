@@ -63,6 +63,7 @@ def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnaly
     training_section(report, record.summary or {}, read_metrics(paths.metrics), seeds)
     analyses = [_from_stored(d) for d in final]
     _irreps_section(report, group, seeds, final)
+    _neuron_map(report, seeds, final)
     universality_section(report, final, group=config.group, model=config.model)
     if progress:
         report.heading("Progress measures over checkpoints")
@@ -175,3 +176,41 @@ def _irreps_section(report: HtmlReport, group, seeds: list[int], final: list[dic
             for r in reps
         ],
     )  # fmt: skip
+
+
+def _neuron_map(report: HtmlReport, seeds: list[int], final: list[dict]) -> None:
+    """Neuron → irrep map: each seed's neurons counted by their dominant non-trivial irrep (the
+    irrep whose span explains most of the neuron's variance; dead neurons apart), and the mean
+    share of the variance that irrep explains."""
+    labels = list(dict.fromkeys(lab for a in final for lab in a["neurons"]["assigned"]))
+    if not labels:
+        return
+    report.heading("Neuron → irrep map", level=3)
+    report.paragraph(
+        "Each hidden neuron is assigned the non-trivial irrep whose span of ρ(a), ρ(b), ρ(ab) "
+        "explains most of its variance over all pairs ('dead': no variance). Mean share: the "
+        "fraction of a neuron's variance its irrep explains, averaged over the neurons assigned "
+        "to it.",
+        note=True,
+    )
+    fig = go.Figure()
+    rows = []
+    for lab in labels:
+        counts = [a["neurons"]["assigned"].get(lab, 0) for a in final]
+        fig.add_trace(go.Bar(x=[f"seed {s}" for s in seeds], y=counts, name=lab))
+        shares = [_mean_share(a["neurons"], lab) for a in final]
+        rows.append([lab, *counts, *shares])
+    fig.update_layout(barmode="stack", height=340, title="Neurons by dominant irrep",
+                      yaxis_title="neurons")  # fmt: skip
+    report.figure(fig)
+    report.table(
+        ["irrep", *(f"seed {s} neurons" for s in seeds), *(f"seed {s} mean share" for s in seeds)],
+        rows,
+    )
+
+
+def _mean_share(neurons: dict, label: str) -> float | str:
+    shares = [
+        s for lab, s in zip(neurons.get("irrep", []), neurons.get("share", [])) if lab == label
+    ]
+    return sum(shares) / len(shares) if shares else ""
