@@ -11,12 +11,12 @@ A formula speaks about an input string ``w`` of ``n`` tokens. Positions are ``0.
     unary    := "~" unary | ("E" | "A" | "M") VAR "." unary | atom
     atom     := "true" | "false" | "Q" INT "(" pos ")" | "bit(" pos "," pos ")"
               | pos ("<" | "=") pos | NAME ["(" pos {"," pos} ")"]
-              | "[" sum ">=" INT "]" | "(" formula ")"
+              | "[" sum ">=" ["-"] INT "]" | "(" formula ")"
     sum      := ["-"] term { ("+" | "-") term }
     term     := [INT "*"] (unary | "#" VAR "." unary)
     pos      := VAR | INT
 
-``E``/``A`` are the first-order quantifiers, ``M i. φ`` is Merrill & Sabharwal's majority
+Lines starting with ``//`` are comments. ``E``/``A`` are the first-order quantifiers, ``M i. φ`` is Merrill & Sabharwal's majority
 quantifier (true iff φ holds for at least half of the positions: ``2·#{i: φ} ≥ n``),
 ``#i. φ`` counts positions, ``bit(i, j)`` is bit ``j`` of the number ``i`` and ``<``, ``=``
 compare positions. ``[w1*φ1 + w2*#i.φ2 >= t]`` is a threshold with constant integer weights:
