@@ -14,6 +14,7 @@ and the load average (1 min) before and after each run are printed: the machine 
 
 Usage: .venv/bin/python benchmarks/bench_grok.py [--seeds 0-3] [--together] [--threads 1]
        [--lr 2e-2 --weight-decay 3 --beta1 0.9]   (overrides of the recipe, for tuning)
+       [--matmul-dtype bfloat16]                  (mixed precision, ``MLPConfig.matmul_dtype``)
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def timed_run(store: RunStore, seeds: list[int], args: argparse.Namespace) -> tu
     cfg = make_config(
         args.recipe, group="S5", seeds=seeds, grok_threshold=args.threshold,
         epochs=args.max_epochs, lr=args.lr, weight_decay=args.weight_decay, beta1=args.beta1,
+        **({"model_args": {"matmul_dtype": args.matmul_dtype}} if args.matmul_dtype else {}),
     )  # fmt: skip
     load = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
@@ -72,6 +74,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=None, help="override the recipe's")
     ap.add_argument("--weight-decay", type=float, default=None, help="override the recipe's")
     ap.add_argument("--beta1", type=float, default=None, help="override the recipe's")
+    ap.add_argument("--matmul-dtype", default=None, choices=["bfloat16"], help="mixed precision")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(
@@ -79,7 +82,12 @@ def main() -> None:
         f"{torch.get_num_threads()} thread(s); S5 MLP, recipe {args.recipe}"
         + "".join(
             f", {k} {v}"
-            for k, v in (("lr", args.lr), ("wd", args.weight_decay), ("beta1", args.beta1))
+            for k, v in (
+                ("lr", args.lr),
+                ("wd", args.weight_decay),
+                ("beta1", args.beta1),
+                ("matmul dtype", args.matmul_dtype),
+            )  # fmt: skip
             if v is not None
         )
     )

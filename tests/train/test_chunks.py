@@ -86,6 +86,17 @@ def test_run_chunks_uses_separate_threads_with_one_torch_thread_each():
     assert torch.get_num_threads() == before  # the caller's count is unchanged
 
 
+def test_workers_keep_one_thread_when_the_caller_uses_more():
+    """A pool made while the caller runs 2 torch threads: its workers still run 1 each (torch
+    sets a new thread's count lazily from the process-wide value, which the caller restores)."""
+    torch.set_num_threads(2)  # the autouse fixture restores the count afterwards
+    counts = run_chunks(
+        lambda i, s: (torch.ones(1 << 16).exp().sum(), torch.get_num_threads()), 6, 3
+    )
+    assert [n for _, n in counts] == [1] * 6
+    assert torch.get_num_threads() == 2
+
+
 def test_run_chunks_serial_cases_stay_in_the_calling_thread():
     here = threading.get_ident()
     assert run_chunks(lambda i, s: (threading.get_ident(), s), 3, 1) == [(here, 0)] * 3

@@ -75,21 +75,31 @@ def instance_chunks(
     return chunks
 
 
+def _one_torch_thread() -> None:
+    """Give the calling (new) thread one torch intra-op thread for good.
+
+    Torch sets a thread's count lazily, from a process-wide value, on the thread's first parallel
+    operation or ``get_num_threads`` call; ``get_num_threads`` here makes that happen now, while
+    the process-wide value is 1, so that restoring the caller's count later leaves this thread
+    alone.
+    """
+    torch.set_num_threads(1)
+    torch.get_num_threads()
+
+
 def chunk_pool(workers: int) -> ThreadPoolExecutor:
     """The process's pool of ``workers`` threads, each running torch with one intra-op thread.
 
-    Created on first use and kept. ``torch.set_num_threads`` called in a new thread also changes
-    the count the calling thread reports, so the caller's count is restored once every worker
-    has set its own (a worker keeps its one thread).
+    Created on first use and kept. ``torch.set_num_threads`` in a new thread changes the
+    process-wide count too, so the caller's count is restored once every worker has set its own.
     """
     with _POOLS_LOCK:
         pool = _POOLS.get(workers)
         if pool is None:
             before = torch.get_num_threads()
             pool = ThreadPoolExecutor(
-                workers, thread_name_prefix="algolens-chunk", initializer=torch.set_num_threads,
-                initargs=(1,),
-            )  # fmt: skip
+                workers, thread_name_prefix="algolens-chunk", initializer=_one_torch_thread
+            )
             started = threading.Barrier(workers)  # makes the pool start all its threads now
             for f in [pool.submit(started.wait) for _ in range(workers)]:
                 f.result()
