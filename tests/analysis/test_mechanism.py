@@ -43,6 +43,9 @@ def test_edge_concatenation_is_found_in_block_0(found):
     ec = found["edge_concat"]
     assert ec["block"] == 0
     assert ec["f1_by_layer"][1] == pytest.approx(1.0) and ec["f1_by_layer"][0] < 0.6
+    # erasing the source at >goal after block 0 removes what the deduction head copies
+    er = ec["erasure"]
+    assert er["erased_loss"] > er["loss"] + 0.3 and er["erased_probe_f1"] < 0.6
 
 
 def test_the_goal_mover_is_layer_0_and_knocking_it_out_hurts(found):

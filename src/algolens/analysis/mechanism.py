@@ -8,7 +8,9 @@ layer, head or position does what is found from the data:
 * **edge concatenation** (:func:`edge_concat`): a linear probe (:mod:`algolens.analysis.probes`,
   macro-F1 with a control task) for an edge's *source* from the residual stream at its *target*
   token ``>B``, per layer; the concatenation block is the first whose output reaches
-  ``F1_THRESHOLD`` (the paper: chance before layer 0, 1.0 after it);
+  ``F1_THRESHOLD`` (the paper: chance before layer 0, 1.0 after it). As a causal check, LEACE
+  erases the source from the stream after that block at the goal's edge (``>goal``, whose source
+  the first deduction step needs), and the task loss before and after is reported;
 * **goal mover** (:func:`goal_heads`): mean attention from the root position (which predicts the
   first path token) to the goal position, per layer and head; the best head is checked by
   attention knockout (:func:`algolens.analysis.causal.knockout`);
@@ -44,6 +46,7 @@ from algolens.analysis.causal import (
     Claim,
     Examples,
     Hypothesis,
+    erase,
     fit_tuned_lens,
     knockout,
     lens_curve,
@@ -183,7 +186,11 @@ def edge_concat(
             float(np.mean([c for c in row if c is not None] or [np.nan])) for row in grid.control_f1
         ]
     reached = [layer for layer, v in zip(grid.layers, f1) if v >= F1_THRESHOLD]
+    erasure = None
+    if reached and len(np.unique(fit.labels_at("edge_source", "goal_edge"))) > 1:
+        erasure = erase(model, fit, test, "edge_source", reached[0], "goal_edge").to_dict()
     return {
+        "erasure": erasure,
         "positions": positions,
         "f1_by_layer": f1,
         "control_f1_by_layer": ctrl,

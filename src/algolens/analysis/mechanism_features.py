@@ -5,7 +5,7 @@ goal's ancestors ``a_0 = goal, a_1 = parent(goal), ...`` and the position of the
 ``>x`` of the edge into each node. These become the ``features`` of a causal-toolkit
 :class:`~algolens.analysis.causal.Examples` (``anc{k}``: the k-th ancestor of the goal, -1 past
 the root; ``edge_source``: at an edge's target position, the edge's source, else -1;
-``path_len``).
+``goal_edge``: the position of ``>goal``, an ``[N]`` position feature; ``path_len``).
 
 Examples:
     >>> from algolens.tasks.pathfinding.tokens import Vocab, encode_path, encode_prompt
@@ -52,7 +52,8 @@ def row_facts(tokens: torch.Tensor, vocab: Vocab) -> list[RowFacts]:
 
 def pathfinding_examples(tokens: torch.Tensor, vocab: Vocab) -> Examples:
     """Rows ``[N, 4N-1]`` (prompt, path, padding) as toolkit :class:`Examples` with features
-    ``anc0..anc{N-2}`` ``[N]``, ``path_len`` ``[N]`` and ``edge_source`` ``[N, T]``."""
+    ``anc0..anc{N-2}``, ``path_len``, ``goal_edge`` (each ``[N]``) and ``edge_source``
+    ``[N, T]``."""
     packed = pack_rows(tokens, vocab)
     facts = row_facts(tokens, vocab)
     n, t = packed.inputs.shape
@@ -60,6 +61,7 @@ def pathfinding_examples(tokens: torch.Tensor, vocab: Vocab) -> Examples:
     for k in range(vocab.n_nodes - 1):
         feats[f"anc{k}"] = np.array([f.ancestors[k] if k < len(f.ancestors) else -1 for f in facts])
     feats["path_len"] = np.array([len(f.path) - 1 for f in facts])
+    feats["goal_edge"] = np.array([f.target_pos[f.path[-1]] for f in facts])
     src = np.full((n, t), -1)
     for i in range(vocab.n_nodes - 1):
         s, tg = vocab.edge_positions(i)

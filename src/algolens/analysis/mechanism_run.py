@@ -83,8 +83,14 @@ def summary_lines(inst: dict[str, Any]) -> list[str]:
         for s in inst["scrubbing"]
     )
     r = inst["registers"]
+    er = ec.get("erasure")
+    erased = (
+        ""
+        if er is None
+        else f"; LEACE-erasing it at >goal: loss {er['loss']:.3g} -> {er['erased_loss']:.3g}"
+    )
     return [
-        f"edge concatenation: {block} (edge-source probe F1 by residual layer {f1})",
+        f"edge concatenation: {block} (edge-source probe F1 by residual layer {f1}){erased}",
         f"goal mover: L{g['best'][0]}H{g['best'][1]} (root->goal attention "
         f"{g['attention'][g['best'][0]][g['best'][1]]:.2f}; knockout loss "
         f"{ko['loss']:.3g} -> {ko['knocked_loss']:.3g})",
