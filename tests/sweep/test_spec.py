@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from algolens.errors import ConfigError, SpecError
@@ -143,3 +145,12 @@ def test_cli_options_of_the_other_executor_are_refused(tmp_path, run_cli):
     assert code == 2 and "--workers do not apply to --executor ray" in err
     code, _, err = run_cli("sweep", str(path), "--executor", "dask")
     assert code == 2 and "unknown executor 'dask'" in err
+
+
+def test_cli_ray_missing_one_line_exit_2_nothing_created(tmp_path, run_cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    store = tmp_path / "store"
+    code, out, err = run_cli("sweep", str(write(tmp_path, sweep_text())), "--executor", "ray",
+                             "--store", str(store))  # fmt: skip
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "--executor ray needs Ray" in err and not store.exists()

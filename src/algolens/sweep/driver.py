@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,14 @@ from algolens.errors import AlgolensError, ConfigError
 from algolens.fileio import write_json_atomic, write_text_atomic
 from algolens.store import RunRecord, RunStore
 from algolens.store.reindex import is_locked
-from algolens.sweep.executors import EXECUTORS, Job, default_layout, run_local, run_ray
+from algolens.sweep.executors import (
+    EXECUTORS,
+    Job,
+    default_layout,
+    ray_runtime,
+    run_local,
+    run_ray,
+)
 from algolens.sweep.spec import Configuration, SweepPlan
 from algolens.sweep.summary import sweep_summary
 from algolens.train.config import validate_config
@@ -83,7 +91,14 @@ def run_sweep(
     settings = settings or ExecutorSettings()
     if settings.kind not in EXECUTORS:
         raise ConfigError(f"unknown executor {settings.kind!r}; use one of {', '.join(EXECUTORS)}")
-    say = log or (lambda _msg: None)
+    runtime = ray_runtime(settings.address) if settings.kind == "ray" else nullcontext()
+    with runtime:  # Ray is reached before any run is created
+        return _run(plan, store, settings, retry_failed, log or (lambda _msg: None))
+
+
+def _run(
+    plan: SweepPlan, store: RunStore, settings: ExecutorSettings, retry_failed: bool, say: LogFn
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     existing = _tagged_runs(store, plan.sweep_id)
     outcomes: dict[int, Outcome] = {}
@@ -128,7 +143,7 @@ def run_sweep(
 
 def _execute(jobs: list[Job], on_done: Callable[[Job, dict], None], s: ExecutorSettings) -> None:
     if s.kind == "ray":
-        run_ray(jobs, on_done, cpus=s.cpus, max_retries=s.max_retries, address=s.address)
+        run_ray(jobs, on_done, cpus=s.cpus, max_retries=s.max_retries)
         return
     workers, threads = default_layout(len(jobs))
     run_local(jobs, on_done, workers=s.workers or workers, threads=s.threads or threads)

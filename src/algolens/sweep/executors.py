@@ -27,9 +27,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,25 +156,22 @@ def _alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
-def run_ray(
-    jobs: list[Job], on_done: DoneFn, *, cpus: int, max_retries: int, address: str | None,
-) -> None:  # fmt: skip
-    """Train ``jobs`` as Ray tasks of ``cpus`` CPUs each, retried up to ``max_retries`` times
-    when their worker dies.
-
-    Connects to the cluster at ``address`` (``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``), or
-    uses the Ray runtime this process already started, or starts a local one on 127.0.0.1 with
-    every core and no dashboard (shut down again at the end).
+@contextmanager
+def ray_runtime(address: str | None) -> Iterator[None]:
+    """A Ray runtime for the sweep: the cluster at ``address`` (``auto``, ``HOST:PORT`` or
+    ``ray://HOST:PORT``), or the one this process already started, or a local one on 127.0.0.1
+    with every core and no dashboard (shut down again on exit). The driver enters it before it
+    creates any run, so an unreachable cluster leaves the store untouched.
 
     Raises:
-        ExternalToolError: Ray is not installed, or the cluster cannot be reached.
+        ExternalToolError: Ray is not installed, or the cluster cannot be started or reached.
     """
     try:
         import ray
     except ImportError:
         raise ExternalToolError(
             "--executor ray needs Ray: install algolens with the ray extra (pip install "
-            "'algolens[ray]')"
+            "'algolens[ray]'), or use --executor local"
         ) from None
     started_here = False
     if not ray.is_initialized():
@@ -186,9 +184,23 @@ def run_ray(
                     _node_ip_address="127.0.0.1", log_to_driver=False,
                 )  # fmt: skip
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            where = address or "a local Ray runtime"
-            raise ExternalToolError(f"cannot start or reach {where}: {exc}") from None
+            where = f"the Ray cluster at {address}" if address else "a local Ray runtime"
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            raise ExternalToolError(f"cannot start or reach {where}: {first}") from None
         started_here = True
+    try:
+        yield
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def run_ray(jobs: list[Job], on_done: DoneFn, *, cpus: int, max_retries: int) -> None:
+    """Train ``jobs`` as Ray tasks of ``cpus`` CPUs each, retried up to ``max_retries`` times
+    when their worker dies, on the runtime of :func:`ray_runtime`. Ctrl-C (or any exception)
+    cancels every task not finished, killing its worker, and re-raises."""
+    import ray
+
     task = ray.remote(run_job).options(num_cpus=cpus, max_retries=max_retries)
     refs: dict[Any, Job] = {}
     try:
@@ -207,6 +219,3 @@ def run_ray(
         for ref in refs:
             ray.cancel(ref, force=True)
         raise
-    finally:
-        if started_here:
-            ray.shutdown()
