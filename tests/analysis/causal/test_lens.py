@@ -34,8 +34,8 @@ def affine_model(seed: int = 0) -> tuple[Transformer, list[torch.Tensor], list[t
     return model.eval(), ms, cs
 
 
-def examples(model: Transformer, n: int, seed: int) -> Examples:
-    tokens = torch.as_tensor(np.random.default_rng(seed).integers(0, V, size=(n, T)))
+def examples(model: Transformer, n: int, seed: int, high: int = V) -> Examples:
+    tokens = torch.as_tensor(np.random.default_rng(seed).integers(0, high, size=(n, T)))
     with torch.no_grad():
         targets = model(tokens).argmax(-1)  # the model's own answers
     return Examples(tokens, targets, torch.ones(n, T, dtype=torch.bool))
@@ -65,3 +65,19 @@ def test_kl_refinement_never_ends_worse_than_least_squares() -> None:
     assert max(refined.kl) < 1e-6
     with pytest.raises(ConfigError, match="kl_steps"):
         fit_tuned_lens(model, fit, kl_steps=-1)
+
+
+def test_float32_rounding_directions_do_not_blow_up_the_tuned_lens() -> None:
+    # the layer-0 stream W_E[t] + W_pos[p] spans at most V + T of d_model = 64 directions, up to
+    # float32 rounding; the final stream is not a function of (t, p) alone, and the least-squares
+    # fit must not explain the rest by the rounding noise of the fit rows' (t, p) pairs (held-out
+    # rows with other tokens then land on those directions with weights ~1e7)
+    cfg = TransformerConfig(
+        d_vocab=V, d_vocab_out=V, n_ctx=T, n_layers=2, n_heads=2, d_model=64, d_head=8, d_mlp=64
+    )
+    model = Transformer(cfg).eval()
+    fit = examples(model, 40, seed=0, high=V // 2)  # tokens 0..5 only
+    test = examples(model, 200, seed=1)
+    tuned = lens_curve(model, test, fit_tuned_lens(model, fit, kl_steps=0))
+    logit = lens_curve(model, test)
+    assert tuned.kl[0] < max(1.0, 3 * logit.kl[0])

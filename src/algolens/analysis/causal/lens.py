@@ -29,6 +29,11 @@ from algolens.analysis.causal.examples import Examples, check_single, resid_scor
 from algolens.errors import ConfigError
 from algolens.models.transformer import Transformer
 
+RCOND = 1e-6
+"""Singular values below this share of the largest are dropped from the least-squares fit: a
+float32 stream's rounding (relative 1e-7) spans directions a fit with a tiny cutoff would use
+with huge weights, which blow up on held-out rows."""
+
 
 def unembed(model: Transformer, h: torch.Tensor) -> torch.Tensor:
     """``h [..., d_model]`` -> logits ``[..., d_vocab_out]`` through the final LayerNorm (if any)
@@ -96,7 +101,7 @@ def fit_tuned_lens(
         h = acts[i]
         x = torch.cat([h, torch.ones(len(h), 1, dtype=h.dtype)], 1)  # [M, d_model + 1]
         # minimum-norm least squares (directions the data never spans get no weight)
-        w = torch.linalg.lstsq(x, final, rcond=1e-12, driver="gelsd").solution if i < n else None
+        w = torch.linalg.lstsq(x, final, rcond=RCOND, driver="gelsd").solution if i < n else None
         if w is None:  # the last layer: the identity
             w = torch.cat([torch.eye(d, dtype=h.dtype), torch.zeros(1, d, dtype=h.dtype)])
         elif kl_steps:
