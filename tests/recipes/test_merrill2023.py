@@ -17,7 +17,7 @@ from algolens.store import RunStore
 
 def _model(proof=True, acc=1.0, seconds=10.0):
     return {
-        "gates": 100, "depth": 5, "agreement": {"q_vs_float": 1.0, "q_vs_task": acc,
+        "bits": 8, "gates": 100, "depth": 5, "agreement": {"q_vs_float": 1.0, "q_vs_task": acc,
                                                 "float_vs_task": acc},
         "verify": {"proof": proof, "checked": 25},
         "requant_proofs": {"proven": 4, "columns": 4},

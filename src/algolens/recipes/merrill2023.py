@@ -50,9 +50,13 @@ FOM_BITS = 4
 CYCLIC: dict[str, Any] = {"group": "C59", "train_frac": 0.3, "model_args": {}}
 S5: dict[str, Any] = {"group": "S5", "train_frac": 0.4, "model_args": {}}
 GROUP_TRANSFORMER: dict[str, Any] = {
-    "group": "C23", "model": "transformer", "train_frac": 0.5,
+    "group": "C23", "model": "transformer", "train_frac": 0.6, "epochs": 4000,
+    "lr": 1e-2, "weight_decay": 1.0, "beta2": 0.98,  # the fast recipe's lr 2.5e-2 diverges
     "model_args": {"d_model": 32, "n_heads": 2, "d_head": 16, "d_mlp": 64},
 }  # fmt: skip
+TRANSFORMER_BITS = 10
+"""The group transformer is analysed at 10 bits: at 8 its Q loses a fifth of the answers (the
+8-bit price is reported beside it)."""
 SEEDS = [0]
 QUICK_NS: tuple[int, ...] = (3, 5, 7, 9, 11, 13, 15)
 FULL_NS: tuple[int, ...] = (3, 5, 7, 9, 11, 13, 15, 19, 23, 27, 31)
@@ -95,7 +99,10 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
         ("group transformer", GROUP_TRANSFORMER),
     ):
         run_id = ensure_run(store, _config(spec), log)
-        row = run_logic(store, run_id, bits=BITS)["instances"][0]
+        bits = TRANSFORMER_BITS if spec.get("model") == "transformer" else BITS
+        row = run_logic(store, run_id, bits=bits)["instances"][0]
+        if bits != BITS:
+            row = {**row, "agreement_8": _agreement(store, run_id, BITS)}
         models[f"{name} ({spec['group']})"] = row
         log(f"{name} {spec['group']}: {row['gates']} gates, depth {row['depth']}, "
             f"Q vs task {_pct(row['agreement']['q_vs_task'])}; {row['verdict']}")  # fmt: skip
@@ -107,6 +114,12 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
     estimate = estimate_check(log)
     miter = miter_check(log)
     return make_claims(models, fom, scaling, estimate, miter)
+
+
+def _agreement(store: RunStore, run_id: str, bits: int) -> dict[str, float]:
+    from algolens.logic.compile import compile_run
+
+    return compile_run(store, run_id, 0, bits).agreement()
 
 
 def fom_check(store: RunStore, run_id: str, log: Callable[[str], None]) -> dict[str, Any]:
@@ -228,7 +241,7 @@ def make_claims(
             f"{m['gates']} gates, depth {m['depth']}, {m['verify']['checked']} inputs "
             f"{'proved' if m['verify']['proof'] else 'NOT proved'}; Q vs float "
             f"{_pct(a['q_vs_float'])}, Q vs task {_pct(a['q_vs_task'])}, float vs task "
-            f"{_pct(a['float_vs_task'])}" + _proofs_text(m),
+            f"{_pct(a['float_vs_task'])} at {m['bits']} bits" + _proofs_text(m) + _price(m),
             None,
         ))  # fmt: skip
     s5 = next(m for k, m in models.items() if k.startswith("S5"))
@@ -295,6 +308,13 @@ def make_claims(
         same.equivalent and not bad.equivalent,
     ))  # fmt: skip
     return claims
+
+
+def _price(m: dict[str, Any]) -> str:
+    a = m.get("agreement_8")
+    if not a:
+        return ""
+    return f"; at {BITS} bits Q vs float {_pct(a['q_vs_float'])}, Q vs task {_pct(a['q_vs_task'])}"
 
 
 def _proofs_text(m: dict[str, Any]) -> str:
