@@ -120,8 +120,11 @@ def test_failed_run_is_reported_and_retried_only_on_request(tmp_path, run_cli):
     code, out, _ = run_cli("sweep", str(plan.path), "--store", str(store.root))
     assert code == 1 and f"runs list --sweep {plan.sweep_id}" in out and "failed" in out
     assert first["attempts"] == 1
-    retried = run_sweep(plan, store, ONE_CORE, retry_failed=True)["configurations"][0]
+    one_worker = ExecutorSettings("local", workers=1)  # threads default: every core
+    retried = run_sweep(plan, store, one_worker, retry_failed=True)["configurations"][0]
     assert retried["status"] == "failed" and retried["attempts"] == 2  # tried again, same error
+    worker = json.loads((store.paths(damaged).root / "worker.json").read_text())
+    assert worker["threads"] == (os.cpu_count() or 1)
 
 
 @pytest.mark.parametrize("n_jobs, cpus, layout", [(8, 2, (2, 1)), (1, 2, (1, 2)), (3, 8, (3, 2))])

@@ -23,6 +23,7 @@ trains nothing twice beyond the epochs since each run's last checkpoint.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -145,8 +146,9 @@ def _execute(jobs: list[Job], on_done: Callable[[Job, dict], None], s: ExecutorS
     if s.kind == "ray":
         run_ray(jobs, on_done, cpus=s.cpus, max_retries=s.max_retries)
         return
-    workers, threads = default_layout(len(jobs))
-    run_local(jobs, on_done, workers=s.workers or workers, threads=s.threads or threads)
+    workers = s.workers or default_layout(len(jobs))[0]
+    threads = s.threads or max(1, (os.cpu_count() or 1) // workers)  # the cores shared out
+    run_local(jobs, on_done, workers=workers, threads=threads)
 
 
 def _tagged_runs(store: RunStore, sweep_id: str) -> dict[str, RunRecord]:
