@@ -17,7 +17,7 @@ or else the first output gate whose bit is wrong — with its threshold, its sum
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ import numpy as np
 from algolens.errors import SpecError
 from algolens.logic.circuit import Circuit
 from algolens.logic.evaluate import decode_outputs, evaluate_values, layer_sums, one_hot
+from algolens.logic.verify_refs import circuit_reference, fom_reference
 
 EXHAUSTIVE_LIMIT = 10_000_000
 """Domains up to this many inputs are checked exhaustively."""
@@ -379,39 +380,7 @@ def _neighbours(x: np.ndarray, domain: InputDomain) -> np.ndarray:
     return np.stack(rows)
 
 
-# -- references --------------------------------------------------------------------------------
-
-
-def circuit_reference(other: Circuit) -> tuple[Reference, GateReference]:
-    """Another circuit with the same gate numbering (a re-read export, a corrupted copy) as a
-    reference: its outputs and its gate values."""
-
-    def gates(tokens: np.ndarray) -> np.ndarray:
-        return evaluate_values(other, one_hot(tokens, other.n_vocab))[:, other.n_inputs :]
-
-    def outputs(tokens: np.ndarray) -> np.ndarray:
-        values = evaluate_values(other, one_hot(tokens, other.n_vocab))
-        return decode_outputs(other, values)
-
-    return outputs, gates
-
-
-def fom_reference(
-    program: Any, gate_names: Sequence[str] | None = None
-) -> tuple[Reference, GateReference | None]:
-    """An FO(M) program (:mod:`algolens.logic.fom`) as a reference, evaluated by the formula
-    evaluator; ``gate_names[k]`` is the definition that should equal gate ``k`` (default
-    ``g0, g1, ...`` as :func:`~algolens.logic.fom.circuit_to_fom` names them)."""
-    from algolens.logic.fom_eval import FomEvaluator
-
-    def outputs(tokens: np.ndarray) -> np.ndarray:
-        return FomEvaluator(program, tokens).decoded()
-
-    names = list(gate_names) if gate_names is not None else [d.name for d in program.definitions]
-
-    def gates(tokens: np.ndarray) -> np.ndarray:
-        ev = FomEvaluator(program, tokens)
-        ev.outputs()
-        return np.stack([ev.definition_values(n) for n in names], axis=1).astype(np.uint8)
-
-    return outputs, gates
+__all__ = [
+    "InputDomain", "Mismatch", "Verdict", "circuit_reference", "fom_reference", "gate_margins",
+    "locate", "near_threshold_inputs", "verify",
+]  # fmt: skip
