@@ -96,7 +96,14 @@ def test_index_lists_every_run_and_links_only_existing_reports(run_cli, tiny):
     mean = sum(s["test_acc"] for s in summary["seeds"]) / 2
     assert r[9] == f"{mean:.4g}"
     assert rows[tiny.unfinished][1] == "created"
-    assert "irreps over checkpoints" in rows[tiny.composition][11]
+    assert "irreps over checkpoints" in rows[tiny.composition][13]
+    stored = json.loads((store.paths(tiny.composition).root / "analyses/irreps.json").read_text())
+    keys = [", ".join(i["key_irreps"]) or "none" for i in stored["instances"]]
+    assert sorted(rows[tiny.composition][11].split("; ")) == sorted(
+        f"{k} ×{keys.count(k)}" for k in set(keys)
+    )
+    greedy = {n: sum(s["greedy_acc"]) / 2 for n, s in summary["splits"].items()}
+    assert sorted(r[10].split(", ")) == sorted(f"{n} {a:.3g}" for n, a in greedy.items())
     assert rows[tiny.pathfinding][3] == "nodes=4"
     assert "class='sortable'" in text and "<script>" in text  # sorting/filtering script inline
 

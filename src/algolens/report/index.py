@@ -2,7 +2,9 @@
 
 Columns: the run id (a link to its ``report.html`` where one has been written), status, task,
 group or function, model, seeds, how many seeds grokked, the median grokking epoch, the mean
-final train and test accuracy over the seeds, epochs trained, the analyses stored in the run
+final train and test accuracy over the seeds, the mean greedy accuracy per named split
+(sequence tasks), the seeds' key-irrep sets (composition runs with a current stored irreps
+analysis), epochs trained, the analyses stored in the run
 folder, its sweep (a link to the sweep's page where one has been written) and when it was
 created. The table sorts by a click on a column header and filters by
 the words typed in the box above it (inline script, no network). Built from the index and the
@@ -11,11 +13,13 @@ run folders only; nothing is computed.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from algolens.analysis.store import ANALYSES_DIR
-from algolens.errors import StoreError
+from algolens.analysis.runs import weights_source
+from algolens.analysis.store import ANALYSES_DIR, analysis_path, read_analysis
+from algolens.errors import CheckpointError, StoreError
 from algolens.report.common import subject
 from algolens.report.html import HtmlReport, Link
 from algolens.report.sweep import SWEEPS_DIR
@@ -24,7 +28,8 @@ from algolens.store.index import RunRecord
 
 COLUMNS = [
     "run", "status", "task", "group / function", "model", "seeds", "grokked",
-    "median grok epoch", "train acc", "test acc", "epochs", "analyses", "sweep", "created",
+    "median grok epoch", "train acc", "test acc", "greedy acc by split", "key irreps", "epochs",
+    "analyses", "sweep", "created",
 ]  # fmt: skip
 
 
@@ -67,9 +72,9 @@ def index_row(store: RunStore, record: RunRecord) -> list[Any]:
     return [
         run, record.status, task, subject(cfg), cfg.get("model", ""),
         " ".join(str(s) for s in seeds), grokked, _or_blank(summary.get("median_grok_epoch")),
-        _mean(per_seed, "train_acc"), _mean(per_seed, "test_acc"),
-        _or_blank(summary.get("epochs")), ", ".join(methods), _sweep(store, record),
-        record.created[:19],
+        _mean(per_seed, "train_acc"), _mean(per_seed, "test_acc"), _splits(summary),
+        _key_irreps(store, record.id), _or_blank(summary.get("epochs")), ", ".join(methods),
+        _sweep(store, record), record.created[:19],
     ]  # fmt: skip
 
 
@@ -80,6 +85,33 @@ def _sweep(store: RunStore, record: RunRecord) -> Any:
         return ""
     page = f"{SWEEPS_DIR}/{sweep}.html"
     return Link(sweep, page) if (store.root / page).is_file() else sweep
+
+
+def _splits(summary: dict[str, Any]) -> str:
+    """Greedy exact-match accuracy per named split, mean over the seeds (sequence tasks)."""
+    splits = summary.get("splits")
+    if not isinstance(splits, dict):
+        return ""
+    parts = []
+    for name, s in splits.items():
+        acc = s.get("greedy_acc") if isinstance(s, dict) else None
+        if acc:
+            parts.append(f"{name} {sum(acc) / len(acc):.3g}")
+    return ", ".join(parts)
+
+
+def _key_irreps(store: RunStore, run_id: str) -> str:
+    """The key-irrep sets of the seeds, most common first (``sign, standard ×3``), from the
+    run's current stored irreps analysis; blank when there is none (nothing is computed)."""
+    try:
+        source = weights_source(store, run_id)
+    except CheckpointError:
+        return ""
+    data = read_analysis(analysis_path(store, run_id, "irreps"), "irreps", source)
+    if data is None:
+        return ""
+    sets = Counter(", ".join(i["key_irreps"]) or "none" for i in data["instances"])
+    return "; ".join(f"{k} ×{n}" for k, n in sets.most_common())
 
 
 def _progress(stem: str) -> str:
