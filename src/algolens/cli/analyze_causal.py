@@ -77,7 +77,7 @@ def _patching(inst: dict[str, Any]) -> None:
     )
     effect = resid["effect"]  # [layer][pos]: printed one row per position
     print_table(
-        "residual stream entering each layer, per position",
+        "residual stream",
         ["pos", *(f"layer {i}" for i in range(len(effect)))],
         [[p, *(_f(row[p], ".2f") for row in effect)] for p in range(n_pos)],
     )
