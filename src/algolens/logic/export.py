@@ -49,6 +49,10 @@ KEYS = {
 REQUIRED = ("format", "n_inputs", "gates", "outputs", "output_encoding")
 MAX_FILE_BYTES = 4 << 30
 """Refuse circuit files (decompressed) larger than this."""
+DENSE_SHARE = 0.05
+MAX_DENSE_LAYER = 1 << 25
+"""Read layers with more than 5 % nonzero weights (and at most 2^25 entries) are stored dense,
+so the evaluator multiplies them with BLAS instead of a sparse product."""
 MAX_MAGNITUDE = 1 << 50
 """Weights and thresholds must be smaller than this in magnitude (sums stay inside int64)."""
 
@@ -222,4 +226,11 @@ def _add_explicit(
     cols = np.repeat(np.arange(len(gates)), [len(g[0]) for g in gates])
     vals = np.asarray([w for g in gates for w in g[1]], dtype=np.int64)
     select = sp.coo_array((vals, (rows.astype(np.int64), cols)), shape=(src.size, len(gates)))
-    b.add_layer(name, src, None, select, np.asarray([g[2] for g in gates], dtype=np.int64))
+    thr = np.asarray([g[2] for g in gates], dtype=np.int64)
+    n = src.size * len(gates)
+    if n <= MAX_DENSE_LAYER and vals.size > DENSE_SHARE * n:
+        # a dense layer: weights as the basis, each gate selecting its own column (BLAS)
+        eye = sp.identity(len(gates), dtype=np.int64, format="csc")
+        b.add_layer(name, src, select.toarray(), eye, thr)
+    else:
+        b.add_layer(name, src, None, select, thr)
