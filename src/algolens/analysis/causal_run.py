@@ -10,8 +10,8 @@ features to probe where:
 * **recursion**: built-in functions draw ``2n`` held-out inputs like the test split (no training
   input; :func:`~algolens.analysis.failures_run.held_out_examples`), halved into fit and test;
   user functions use the stored train (fit) and test splits. Features: the structural input
-  features (:mod:`algolens.tasks.recursion.features`), each probed at the prompt's last
-  argument token (``last_input``) and at ``<sep>``;
+  features (:mod:`algolens.tasks.recursion.features`), each probed at the first token (a
+  number's least significant bit, a tree's root) and at ``<sep>``;
 * **pathfinding**: the first ``2n`` rows of the stored test split, halved; features from
   :func:`algolens.analysis.mechanism_features.pathfinding_examples`; ``edge_source`` probed at
   every edge's target position, the goal's parent ``anc1`` at the root position.
@@ -68,7 +68,7 @@ from algolens.train.load import load_run_model, run_config
 METHODS: tuple[str, ...] = ("probes", "patching", "lens", "scrub")
 TASKS: tuple[str, ...] = ("recursion", "pathfinding")
 MAX_HYPOTHESIS_BYTES = 1_000_000
-DESIGN = 2
+DESIGN = 3
 """Bumped whenever the inputs or the probed features/positions change (part of the stored
 ``source``, so older stored analyses are recomputed)."""
 
@@ -117,14 +117,13 @@ def _recursion_data(
         names = [k for k, v in feats[0].items() if isinstance(v, (int, bool))] if feats else []
         out = {k: np.array([int(f[k]) for f in feats]) for k in names}
         out |= {"token": p.inputs.numpy(), "sep": (p.prompt_len - 1).numpy()}
-        out["last_input"] = (p.prompt_len - 2).numpy()  # the prompt's last argument token
         return Examples(p.inputs, p.targets, p.mask, out)
 
     if len(fit) < 2 or len(test) < 2:
         raise ConfigError(f"run {run_id}: too few inputs fit the model for a causal analysis")
     fit_ex = examples(fit)
-    labels = [k for k in fit_ex.features if k not in ("token", "sep", "last_input")]
-    positions: list[Position] = ["last_input", "sep"]
+    labels = [k for k in fit_ex.features if k not in ("token", "sep")]
+    positions: list[Position] = [0, "sep"]
     return RunData(fit_ex, examples(test), [(k, positions) for k in labels], how)
 
 
