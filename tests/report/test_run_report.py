@@ -122,3 +122,21 @@ def test_index_of_a_missing_store_is_exit_2_and_creates_nothing(run_cli, tmp_pat
     code, out, err = run_cli("report", "--index", "--store", str(tmp_path / "none"))
     assert code == 2 and err.startswith("error: no run store at") and out == ""
     assert not (tmp_path / "none").exists()
+
+
+def test_group_too_large_for_irreps_gets_the_general_page(tiny, monkeypatch):
+    import algolens.report.composition as composition
+    from algolens.errors import SizeLimitError
+    from algolens.report.run import run_report
+
+    def too_large(store, run, *args, **kwargs):
+        raise SizeLimitError("irreps need |G| <= 2520; this group has order 5000")
+
+    monkeypatch.setattr(composition, "check_run", too_large)
+    path, analyses = run_report(tiny.store, tiny.composition)
+    text = path.read_text()
+    assert analyses == [] and "No irreps analyses: irreps need |G| &lt;= 2520" in text
+    assert_report_reflects_run(path, path.parent)  # curves and final figures still shown
+    assert "Irreducible representations learned" not in text
+    monkeypatch.undo()
+    run_report(tiny.store, tiny.composition)  # the shared run's own report back in place

@@ -1,8 +1,10 @@
 """The report of any run: ``run_report(store, run)`` writes ``<run folder>/report.html``.
 
 Group composition runs get :func:`algolens.report.composition.composition_report` (irreps,
-universality, progress; missing analyses computed). Every other task (recursion, and tasks added
-later) gets the general page built here from what the run folder stores, computing nothing:
+universality, progress; missing analyses computed), or, when the group is too large for the
+irreps (``SizeLimitError``), the general page with a note saying so. Every other task
+(recursion, path-finding, tasks added later) gets the general page built here from what the run
+folder stores, computing nothing:
 config, the per-seed training table and curves (grokking epochs marked), accuracy on every
 named split (recursion runs: teacher-forced and greedy exact match per seed), then every
 registered section (:mod:`algolens.report.sections`) that finds stored analyses of the run.
@@ -13,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from algolens.errors import SizeLimitError
 from algolens.report.common import config_section, read_metrics, subject, training_section
 from algolens.report.html import HtmlReport
 from algolens.report.sections import add_sections
@@ -26,19 +29,23 @@ def run_report(store: RunStore, run: str) -> tuple[Path, list[Any]]:
 
     Raises:
         StoreError: unknown run. CheckpointError: unreadable config. (Composition runs: see
-            :func:`algolens.report.composition.composition_report`.)
+            :func:`algolens.report.composition.composition_report`, except SizeLimitError.)
     """
     record = store.get(run)
     config = run_config(store, record.id)
     if config.task == "composition":
         from algolens.report.composition import composition_report
 
-        return composition_report(store, record.id)
+        try:
+            return composition_report(store, record.id)
+        except SizeLimitError as exc:  # raised before any work: irreps of a group too large
+            return general_report(store, record.id, note=f"No irreps analyses: {exc}."), []
     return general_report(store, record.id), []
 
 
-def general_report(store: RunStore, run_id: str) -> Path:
-    """The report of a run of any task from its stored files only (see the module docstring)."""
+def general_report(store: RunStore, run_id: str, *, note: str | None = None) -> Path:
+    """The report of a run of any task from its stored files only (see the module docstring);
+    ``note``, if given, is shown under the title (why the task's own analyses are missing)."""
     record = store.get(run_id)
     config = run_config(store, run_id)
     paths = store.paths(run_id)
@@ -49,6 +56,8 @@ def general_report(store: RunStore, run_id: str) -> Path:
         f"Task {config.task} ({what}), model {config.model}, seeds {list(config.seeds)}, "
         f"status {record.status}, {summary.get('epochs', 0)} of {config.epochs} epochs."
     )
+    if note:
+        report.paragraph(note, note=True)
     training_section(report, summary, read_metrics(paths.metrics), list(config.seeds))
     splits_section(report, summary.get("splits") or {}, list(config.seeds))
     add_sections(report, store, run_id)
