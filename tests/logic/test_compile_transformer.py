@@ -85,3 +85,27 @@ def test_unsupported_layers_and_bits():
     for bad in (1, 17, 8.0, True):
         with pytest.raises(ConfigError, match="--bits must be an integer from 2 to 16"):
             quantize_transformer(tiny(0), seqs, bad)
+
+
+def test_small_embedding_beside_large_mlp_outputs_keeps_its_resolution(monkeypatch):
+    # one p-bit scale for the whole residual stream rounds a 50x smaller embedding to nothing;
+    # per-addend shifts keep it at p bits
+    import algolens.logic.quantize_transformer as qt
+
+    model = tiny(5, d_vocab=7, d_vocab_out=7)
+    with torch.no_grad():
+        model.embed.W_E.mul_(0.02)
+        model.pos_embed.W_pos.mul_(0.02)
+        for w in (
+            model.blocks[0].mlp.W_in,
+            *(getattr(model.blocks[0].attn, f"W_{x}") for x in "QKV"),
+        ):
+            w.mul_(50.0)
+    seqs = all_sequences(3, 7)
+    float_answers = float_forward(transformer_weights(model), seqs)[0].argmax(-1)
+    q = quantize_transformer(model, seqs, 8)
+    assert (q.predict(seqs) == float_answers).mean() >= 0.9  # measured 95 %
+    assert evaluate(compile_transformer(q), seqs).tolist() == q.predict(seqs).tolist()
+    monkeypatch.setattr(qt, "MAX_STREAM_SHIFT", 0)  # one scale for every addend
+    flat = quantize_transformer(model, seqs, 8)
+    assert (flat.predict(seqs) == float_answers).mean() <= 0.5  # measured 0 %

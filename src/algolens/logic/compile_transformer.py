@@ -104,10 +104,15 @@ def _block(
             ),
         )
         attn = _bits(c, c.lut(c.matmul(c.value(z), blk.w_o, blk.b_o), blk.rq_o, at + ".attn", True))
-        r = c.add(resid[i], c.value(attn))
+        r = c.add(resid[i], _shifted(c, c.value(attn), blk.shift_o))
         hid = _bits(c, c.lut(c.matmul(r, blk.w_in, blk.b_in), blk.act, at + ".act", True))
         mlp = _bits(
             c, c.lut(c.matmul(c.value(hid), blk.w_out, blk.b_out), blk.rq_m, at + ".mlp", True)
         )
-        out.append(c.add(r, c.value(mlp)))
+        out.append(c.add(r, _shifted(c, c.value(mlp), blk.shift_m)))
     return out
+
+
+def _shifted(c: Compiler, x: LinVec, shift: int) -> LinVec:
+    """``x << shift`` (no gates)."""
+    return c.matmul(x, np.eye(x.m, dtype=np.int64) << shift)
