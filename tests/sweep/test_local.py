@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -166,3 +167,36 @@ def test_sigterm_stops_the_sweep_and_its_workers(tmp_path):
     assert record.status == "interrupted"
     assert not is_locked(store.paths(record.id).lock)  # the worker is gone already
     assert not store.paths(record.id).final.exists()
+
+
+def test_worker_killed_leaves_the_run_interrupted_and_the_next_sweep_resumes_it(
+    tmp_path, reference_rows
+):
+    text = sweep_text(epochs=1000, checkpoint_every=50).replace('["C5", "S3"]', '["S3"]')
+    plan = load_sweep(write(tmp_path, text))
+    store = RunStore(tmp_path / "store")
+    result: dict = {}
+    driver = threading.Thread(
+        target=lambda: result.update(run_sweep(plan, store, ONE_CORE)), daemon=True
+    )
+    driver.start()
+    deadline = time.monotonic() + 240
+    while True:
+        assert driver.is_alive() and time.monotonic() < deadline
+        runs = store.list(sweep=plan.sweep_id)
+        if runs and max(_checkpoint_epochs(store, runs[0].id), default=0) >= 100:
+            worker = store.paths(runs[0].id).root / "worker.json"
+            if worker.is_file():
+                break
+        time.sleep(0.02)
+    os.kill(json.loads(worker.read_text())["pid"], signal.SIGKILL)
+    driver.join(timeout=120)
+    (row,) = result["configurations"]
+    assert row["status"] == "interrupted" and row["action"] == "lost"
+    assert "worker process died" in row["error"]
+    assert store.get(row["run_id"]).status == "interrupted"
+    (again,) = run_sweep(plan, store, ONE_CORE)["configurations"]
+    assert again["action"] == "resumed" and again["status"] == "completed"
+    assert again["attempts"] == 2
+    expected = reference_rows(plan.configurations[0].config)
+    assert_same_metrics(metric_rows(store, row["run_id"]), expected)

@@ -11,7 +11,8 @@ none                                       create the run folder and row; train 
 completed                                  nothing (``skipped``)
 failed                                     reported (``failed``); ``retry_failed`` resumes it
 created / running / interrupted            train from scratch, or resume from the last
-                                           checkpoint (``trained`` / ``resumed``)
+                                           checkpoint (``trained`` / ``resumed``); a worker
+                                           that dies leaves it interrupted (``lost``)
 folder finished, index not (driver died)   the folder's summary goes to the index (``recorded``)
 another process is training it             reported (``busy``), not touched
 =========================================  ===============================================
@@ -57,7 +58,7 @@ class Outcome:
 
     configuration: Configuration
     run_id: str
-    action: str  # trained | resumed | skipped | recorded | failed | busy
+    action: str  # trained | resumed | skipped | recorded | failed | lost | busy
     status: str  # the run's status in the index afterwards
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -124,6 +125,10 @@ def _run(
             outcome.summary = result["summary"]
             outcome.status = "completed"
             store.set_summary(job.run_id, outcome.summary, status="completed")
+        elif result.get("lost"):  # the worker died: the next sweep resumes the run
+            outcome.error = str(result.get("error"))
+            outcome.action, outcome.status = "lost", "interrupted"
+            store.set_status(job.run_id, "interrupted")
         else:
             outcome.error = str(result.get("error"))
             outcome.action, outcome.status = "failed", "failed"

@@ -1,8 +1,9 @@
 """Executors: run sweep jobs (one run folder each) on the cores of this machine or on Ray.
 
 Both take the jobs and a callback ``on_done(job, result)`` that the driver uses to write the
-index; ``result`` is :func:`algolens.sweep.worker.run_job`'s dict. Workers never touch the
-index.
+index; ``result`` is :func:`algolens.sweep.worker.run_job`'s dict, or ``{"ok": False, "lost":
+True, "error": ...}`` when the worker died (the run is then interrupted, not failed: the next
+sweep resumes it). Workers never touch the index.
 
 ``local``: a pool of ``workers`` processes, each running one run at a time with ``threads``
 torch threads. Workers are forked from a ``forkserver`` that imported torch and the trainer
@@ -115,8 +116,8 @@ def _local_result(fut: Future) -> dict[str, Any]:
     try:
         return fut.result()
     except BrokenProcessPool:
-        return {"ok": False, "error": "a worker process died (killed or out of memory); run "
-                "the sweep again to resume from the last checkpoint"}  # fmt: skip
+        return {"ok": False, "lost": True, "error": "a worker process died (killed or out of "
+                "memory); run the sweep again to resume from the last checkpoint"}  # fmt: skip
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # pragma: no cover - run_job returns its errors
@@ -212,8 +213,9 @@ def run_ray(jobs: list[Job], on_done: DoneFn, *, cpus: int, max_retries: int) ->
                 result = ray.get(done[0])
             except ray.exceptions.RayError as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                result = {"ok": False, "error": f"{type(exc).__name__} after {max_retries} "
-                          f"retries: {first[:200]}; run the sweep again to resume"}  # fmt: skip
+                result = {"ok": False, "lost": True, "error": f"{type(exc).__name__} after "
+                          f"{max_retries} retries: {first[:200]}; run the sweep again to "
+                          "resume"}  # fmt: skip
             on_done(job, result)
     except BaseException:
         for ref in refs:
