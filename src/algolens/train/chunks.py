@@ -87,6 +87,20 @@ def _one_torch_thread() -> None:
     torch.get_num_threads()
 
 
+def gather_chunk_grads(
+    params: dict[str, torch.nn.Parameter], chunks: list[tuple[slice, BatchedModel]]
+) -> None:
+    """Move the chunk models' gradients into ``[inst, ...]`` gradients of ``params`` (the full
+    model's parameters by name; a chunk without a gradient contributes zeros)."""
+    for name, p in params.items():
+        parts = [dict(m.named_parameters())[name] for _, m in chunks]
+        if all(q.grad is None for q in parts):
+            continue
+        p.grad = torch.cat([q.grad if q.grad is not None else torch.zeros_like(q) for q in parts])
+        for q in parts:
+            q.grad = None
+
+
 def chunk_pool(workers: int) -> ThreadPoolExecutor:
     """The process's pool of ``workers`` threads, each running torch with one intra-op thread.
 

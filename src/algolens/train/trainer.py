@@ -28,7 +28,7 @@ from algolens.groups import FiniteGroup
 from algolens.models import BatchedModel, build_model
 from algolens.models.hooks import model_has_hooks
 from algolens.models.mlp_fused import Workspace, flat_ids, fused_ok, loss_and_grads
-from algolens.train.chunks import chunk_size, instance_chunks, run_chunks
+from algolens.train.chunks import chunk_size, gather_chunk_grads, instance_chunks, run_chunks
 from algolens.train.config import TrainConfig
 from algolens.train.optim import BatchedAdamW
 from algolens.train.schedules import lr_factor
@@ -223,7 +223,7 @@ class Trainer:
 
         losses = run_chunks(chunk_pass, len(chunks), self.workers)
         if len(chunks) > 1:
-            self._gather_chunk_grads()
+            gather_chunk_grads(self.params, self.chunks)
         self.alive &= self.optim.grads_finite(self.config.n_inst).cpu()
         self.optim.step(lr, self.alive.to(self.device))
         return torch.cat(losses)
@@ -283,18 +283,6 @@ class Trainer:
         if full:
             self._full_batch_ids = out
         return out
-
-    def _gather_chunk_grads(self) -> None:
-        """Move the chunk models' gradients into ``[inst, ...]`` gradients of the parameters."""
-        for name, p in self.params.items():
-            parts = [dict(m.named_parameters())[name] for _, m in self.chunks]
-            if all(q.grad is None for q in parts):
-                continue
-            p.grad = torch.cat(
-                [q.grad if q.grad is not None else torch.zeros_like(q) for q in parts]
-            )
-            for q in parts:
-                q.grad = None
 
     def train_epoch(self) -> torch.Tensor:
         """One epoch (full batch, or minibatches in each instance's own order).
