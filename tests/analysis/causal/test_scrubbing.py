@@ -45,10 +45,23 @@ def test_hypotheses_are_json_and_bad_ones_are_reported_at_once() -> None:
     h = Hypothesis("copy", (Claim("blocks.0.attn.hook_z", (5, "sep"), "tok2", head=1),))
     assert Hypothesis.from_dict(json.loads(json.dumps(h.to_dict()))) == h
     model, ex = copy_model(), copy_examples(8, 2, seed=0)
-    bad = Hypothesis("bad", (Claim("blocks.9.hook_x", (0,)), Claim("hook_embed", (0,), "nope", 7)))
+    bad = Hypothesis(
+        "bad", (Claim("blocks.9.hook_x", (0,)), Claim("blocks.0.attn.hook_z", (0,), "nope", 7))
+    )
     with pytest.raises(ConfigError, match="unknown hook.*head 7.*unknown feature"):
         scrub(model, ex, bad)
     with pytest.raises(ConfigError, match="no claims"):
         scrub(model, ex, Hypothesis("empty"))
     with pytest.raises(ConfigError, match="hook name"):
         Hypothesis.from_dict({"claims": [{"positions": [1]}]})
+    with pytest.raises(ConfigError, match="agree_on must be.*head must be"):
+        Hypothesis.from_dict({"claims": [{"hook": "hook_embed", "agree_on": 3, "head": "1"}]})
+    wrong_axes = Hypothesis(
+        "axes",
+        (
+            Claim("blocks.0.attn.hook_pattern", (5,), "tok2"),
+            Claim("blocks.0.hook_resid_pre", (2,), "tok2", head=1),  # no head axis there
+        ),
+    )
+    with pytest.raises(ConfigError, match="not per position.*has no head axis"):
+        scrub(model, ex, wrong_axes)

@@ -48,12 +48,16 @@ from algolens.analysis.causal.examples import (
 from algolens.errors import ConfigError
 from algolens.models.transformer import Transformer
 
+PER_HEAD = ("attn.hook_q", "attn.hook_k", "attn.hook_v", "attn.hook_z")
+"""Hooks shaped ``[batch, pos, head, d_head]``: a claim may name one head of them."""
+
 
 @dataclass(frozen=True)
 class Claim:
     """Activation ``hook`` at ``positions`` (all when empty), of ``head`` for per-head hooks
-    (``hook_z``, ``hook_q``...), may be resampled from inputs agreeing on ``agree_on``
-    (None: from any input)."""
+    (:data:`PER_HEAD`; None: every head), may be resampled from inputs agreeing on
+    ``agree_on`` (None: from any input). Attention patterns and scores (``[head, query, key]``)
+    cannot be claimed: claim the head's ``hook_z`` instead."""
 
     hook: str
     positions: tuple[Position, ...] = ()
@@ -99,7 +103,12 @@ class Hypothesis:
             if not isinstance(pos, list) or not all(isinstance(p, (int, str)) for p in pos):
                 problems.append(f"claim {i}: positions must be a list of ints or feature names")
                 continue
-            claims.append(Claim(c["hook"], tuple(pos), c.get("agree_on"), c.get("head")))
+            agree, head = c.get("agree_on"), c.get("head")
+            if agree is not None and not isinstance(agree, str):
+                problems.append(f"claim {i}: agree_on must be a feature name or null")
+            if head is not None and (isinstance(head, bool) or not isinstance(head, int)):
+                problems.append(f"claim {i}: head must be an integer or null")
+            claims.append(Claim(c["hook"], tuple(pos), agree, head))
         if problems:
             raise ConfigError("hypothesis: " + "; ".join(problems))
         return cls(str(d.get("name", "hypothesis")), tuple(claims))
@@ -147,7 +156,13 @@ def _plan(
         if c.hook not in hooks:
             problems.append(f"unknown hook {c.hook!r}")
             continue
-        if c.head is not None and not 0 <= c.head < model.cfg.n_heads:
+        if c.hook.endswith(("hook_pattern", "hook_attn_scores")):
+            problems.append(f"{c.hook} is [head, query, key], not per position: claim hook_z")
+            continue
+        per_head = c.hook.endswith(PER_HEAD)
+        if c.head is not None and not per_head:
+            problems.append(f"{c.hook} has no head axis: give head only for {', '.join(PER_HEAD)}")
+        elif c.head is not None and not 0 <= c.head < model.cfg.n_heads:
             problems.append(f"head {c.head} out of range 0..{model.cfg.n_heads - 1}")
         if c.agree_on is not None and c.agree_on not in ex.features:
             known = ", ".join(sorted(ex.features)) or "none"
