@@ -74,6 +74,8 @@ def main() -> None:
     print(f"agreement: Q vs float {a['q_vs_float']:.4%}, Q vs task {a['q_vs_task']:.4%}")
     print(f"quantise+compile (incl. loading the run and Q/float answers): wall {w_compile:.2f} s, "
           f"cpu {c_compile:.2f} s")  # fmt: skip
+    print(f"  of which quantise {c.seconds['quantize']:.2f} s, compile "
+          f"{c.seconds['compile']:.2f} s (wall)")  # fmt: skip
     print(f"layer statistics: wall {w_stats:.2f} s, cpu {c_stats:.2f} s")
     print(f"exhaustive verification ({n} inputs, circuit vs Q): wall {w_verify:.2f} s, "
           f"cpu {c_verify:.2f} s -> equivalent")  # fmt: skip
