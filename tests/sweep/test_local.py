@@ -16,7 +16,7 @@ import pytest
 
 from algolens.store import RunStore
 from algolens.store.reindex import is_locked
-from algolens.sweep import ExecutorSettings, load_sweep, run_sweep
+from algolens.sweep import ExecutorSettings, load_sweep, run_sweep, sweep_status
 from algolens.sweep.driver import _create
 
 from .conftest import assert_same_metrics, metric_rows, sweep_text, write
@@ -27,6 +27,10 @@ ONE_CORE = ExecutorSettings("local", workers=1, threads=1)
 def test_two_configurations_two_seeds_equal_runs_trained_alone(tmp_path, reference_rows, run_cli):
     plan = load_sweep(write(tmp_path, sweep_text()))
     store = RunStore(tmp_path / "store")
+    status_cmd = ("sweep", str(plan.path), "--status", "--store", str(store.root))
+    code, out, _ = run_cli(*status_cmd, "--json")
+    assert code == 0 and json.loads(out)["statuses"] == {"pending": 2}
+    assert not store.root.exists()  # --status creates nothing
     summary = run_sweep(plan, store, ExecutorSettings("local", workers=2, threads=1))
     assert summary["statuses"] == {"completed": 2} and summary["actions"] == {"trained": 2}
     assert summary["model_epochs"] == 2 * 2 * 60
@@ -44,6 +48,13 @@ def test_two_configurations_two_seeds_equal_runs_trained_alone(tmp_path, referen
     code, out, _ = run_cli("runs", "list", "--sweep", plan.sweep_id, "--json",
                            "--store", str(store.root))  # fmt: skip
     assert code == 0 and len(json.loads(out)) == 2
+    status = sweep_status(plan, store)
+    assert status["statuses"] == {"completed": 2} and status["actions"] == {"none": 2}
+    assert [r["run_id"] for r in status["configurations"]] == [
+        r["run_id"] for r in summary["configurations"]
+    ]
+    code, out, _ = run_cli(*status_cmd)
+    assert code == 0 and "completed" in out and "model-epochs" not in out
 
 
 def _digest(path) -> tuple[int, str]:

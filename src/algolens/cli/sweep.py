@@ -66,6 +66,10 @@ def sweep(
     plan_only: Annotated[
         bool, typer.Option("--plan", help="Validate and list the configurations; train nothing.")
     ] = False,
+    status_only: Annotated[
+        bool,
+        typer.Option("--status", help="Print the sweep's summary from the store; train nothing."),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Train every configuration of a sweep file as one batched run of the base's seeds.
@@ -76,11 +80,14 @@ def sweep(
     sweep: finished runs are skipped, interrupted ones resumed from their last checkpoint, failed
     ones reported. Exit code 1 if a configuration failed.
 
+    `--status` prints the summary from the store (configurations without a run are pending)
+    and trains nothing.
+
     Examples: `algolens sweep s5.toml`; `algolens sweep s5.toml --executor ray --json`;
     `algolens sweep s5.toml --executor ray --address auto` (an existing cluster).
     """
     from algolens.store import RunStore
-    from algolens.sweep import ExecutorSettings, load_sweep, run_sweep
+    from algolens.sweep import ExecutorSettings, load_sweep, run_sweep, sweep_status
 
     if executor not in ("local", "ray"):
         raise ConfigError(f"unknown executor {executor!r}; use local or ray")
@@ -100,6 +107,13 @@ def sweep(
                 for c in plan.configurations]})  # fmt: skip
         else:
             print_table(f"sweep {plan.sweep_id}", ["#", "configuration", "seeds"], rows)
+        return
+    if status_only:
+        summary = sweep_status(plan, run_store)
+        if json_out:
+            print_json(summary)
+        else:
+            _print_summary(summary)
         return
     settings = ExecutorSettings(executor, workers, threads, cpus, max_retries, address)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops it like Ctrl-C
@@ -130,7 +144,7 @@ def _log(message: str) -> None:
 
 def _print_summary(summary: dict) -> None:
     rows = [
-        [r["index"], " ".join(f"{k}={v}" for k, v in r["point"].items()), r["run_id"],
+        [r["index"], " ".join(f"{k}={v}" for k, v in r["point"].items()), r["run_id"] or "-",
          r["status"], r["action"], f"{r['n_grokked']}/{r['n_seeds']}",
          r["median_grok_epoch"] if r["median_grok_epoch"] is not None else "-",
          f"{r['mean_test_acc']:.4f}" if r["mean_test_acc"] is not None else "-"]
@@ -141,5 +155,7 @@ def _print_summary(summary: dict) -> None:
         ["#", "configuration", "run", "status", "action", "grokked", "median grok", "test acc"],
         rows,
     )
-    print(f"{summary['model_epochs']} model-epochs trained in {summary['wall_s']:.1f} s; "
-          f"list the runs with `algolens runs list --sweep {summary['sweep']}`")  # fmt: skip
+    trained = f"{summary['model_epochs']} model-epochs trained in {summary['wall_s']:.1f} s; "
+    if summary["executor"] == "none":  # --status
+        trained = ""
+    print(f"{trained}list the runs with `algolens runs list --sweep {summary['sweep']}`")

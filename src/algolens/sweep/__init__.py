@@ -6,7 +6,7 @@ processes or Ray tasks; ``worker`` is what one worker does with one run folder; 
 builds the ``--json`` summary. See docs/sweeps.md.
 """
 
-from algolens.sweep.driver import ExecutorSettings, run_sweep
+from algolens.sweep.driver import ExecutorSettings, run_sweep, sweep_status
 from algolens.sweep.spec import Configuration, SweepPlan, load_sweep, sweep_id_of
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "load_sweep",
     "run_sweep",
     "sweep_id_of",
+    "sweep_status",
 ]

@@ -57,8 +57,8 @@ class Outcome:
     """What happened to one configuration in this invocation."""
 
     configuration: Configuration
-    run_id: str
-    action: str  # trained | resumed | skipped | recorded | failed | lost | busy
+    run_id: str | None  # None: no run yet (sweep_status only)
+    action: str  # trained | resumed | skipped | recorded | failed | lost | busy | none
     status: str  # the run's status in the index afterwards
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -145,6 +145,21 @@ def _run(
         raise
     ordered = [outcomes[c.index] for c in plan.configurations]
     return sweep_summary(plan, store, ordered, settings, time.perf_counter() - t0)
+
+
+def sweep_status(plan: SweepPlan, store: RunStore) -> dict[str, Any]:
+    """The summary of ``plan`` from what the store holds now; creates, trains and writes nothing
+    (action ``none``; a configuration without a run has status ``pending``)."""
+    existing = _tagged_runs(store, plan.sweep_id)
+    outcomes = []
+    for conf in plan.configurations:
+        record = existing.get(_key(conf.config.to_dict()))
+        if record is None:
+            outcomes.append(Outcome(conf, None, "none", "pending"))
+            continue
+        error = record.summary.get("error") if record.status == "failed" else None
+        outcomes.append(Outcome(conf, record.id, "none", record.status, record.summary, error))
+    return sweep_summary(plan, store, outcomes, ExecutorSettings("none"), 0.0)
 
 
 def _execute(jobs: list[Job], on_done: Callable[[Job, dict], None], s: ExecutorSettings) -> None:

@@ -54,7 +54,7 @@ def configuration_row(outcome: Outcome, store: RunStore) -> dict[str, Any]:
         "mean_test_acc": sum(test_acc) / len(test_acc) if test_acc else None,
         "min_test_acc": min(test_acc) if test_acc else None,
         "resumed_from": s.get("resumed_from"),
-        "attempts": attempts(store.paths(outcome.run_id).root),
+        "attempts": attempts(store.paths(outcome.run_id).root) if outcome.run_id else 0,
         "cpu_s": outcome.cpu_s,
     }
 
