@@ -4,7 +4,8 @@ Merrill & Sabharwal: a log-precision transformer is a *uniform* family of thresh
 one per input length n, of constant depth and polynomial size. :func:`majority_transformer`
 trains a tiny transformer on a counting task of variable length (majority of n bits, odd n, then
 ``=``; the answer is read at ``=``); :func:`scaling_table` compiles it for several n with the
-same weights and tabulates gates, wires and depth, each circuit checked against Q;
+same integer model (quantised once, cut to n + 1 positions) and tabulates gates, wires and
+depth, each circuit checked against Q;
 :func:`fit_exponent` fits ``gates ≈ c · n^k`` on log-log axes and :func:`fit_affine_power` fits
 ``gates ≈ a + c · n^k`` (a large constant part makes the plain log-log slope small).
 
@@ -119,15 +120,27 @@ class ScalingRow:
         return dict(self.__dict__)
 
 
-def compile_majority(model: Any, n: int, bits: int = 8) -> tuple[Any, Any, Any]:
-    """``(q, circuit, domain)`` of ``model`` at length ``n``: Q calibrated on the inputs of
-    length ``n`` (:func:`majority_inputs`), compiled on bits at positions ``0..n-1`` and ``=``
-    at position ``n``."""
+def compile_majority(
+    model: Any, n: int, bits: int = 8, *, calibrate: int | None = None
+) -> tuple[Any, Any, Any]:
+    """``(q, circuit, domain)`` of ``model`` at length ``n``: bits at positions ``0..n-1``, ``=``
+    at position ``n``.
+
+    Q is quantised once for the longest length ``calibrate`` (default the model's
+    ``n_ctx - 1``; activation scales from :func:`majority_inputs` of that length) and cut to
+    the first ``n + 1`` positions, so every length runs the same integer model: one uniform
+    family, as in the theorem.
+    """
+    import dataclasses
+
     from algolens.logic.compile_transformer import compile_transformer
     from algolens.logic.quantize_transformer import quantize_transformer
     from algolens.logic.verify import InputDomain
 
-    q = quantize_transformer(model, majority_inputs(n), bits)
+    longest = calibrate if calibrate is not None else model.cfg.n_ctx - 1
+    calib = majority_inputs(longest, np.random.default_rng(0))
+    q_all = quantize_transformer(model, calib, bits)
+    q = dataclasses.replace(q_all, embed=q_all.embed[:, : n + 1])  # [d_vocab, n+1, d_model]
     domain = InputDomain(((0, 1),) * n + ((EQ,),))
     return q, compile_transformer(q, [list(a) for a in domain.allowed]), domain
 
@@ -135,9 +148,9 @@ def compile_majority(model: Any, n: int, bits: int = 8) -> tuple[Any, Any, Any]:
 def scaling_table(
     model: Any, ns: Sequence[int], *, bits: int = 8, log: Callable[[str], None] = lambda s: None
 ) -> list[ScalingRow]:
-    """Compile ``model`` for every length in ``ns`` (same weights; Q's scales calibrated per
-    length) and tabulate size, depth, Q's accuracy on the task and the circuit checked against Q
-    (exhaustively up to 10⁷ inputs, else sampled)."""
+    """Compile ``model`` for every length in ``ns`` (one integer model Q for all lengths,
+    :func:`compile_majority`) and tabulate size, depth, Q's accuracy on the task and the circuit
+    checked against Q (exhaustively up to 10⁷ inputs, else sampled)."""
     from algolens.logic.circuit import circuit_depth, layer_stats
     from algolens.logic.verify import verify
 

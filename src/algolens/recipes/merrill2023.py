@@ -16,9 +16,9 @@ Protocol (both modes; ``full`` only widens the n-scaling study to :data:`FULL_NS
   proofs of the MLPs' hidden requantisation;
 * the cyclic MLP again at :data:`FOM_BITS` bits, where its FO(M) program is small enough to
   write out and evaluate: the formula evaluator against the circuit on every input, gate by gate;
-* a small sequence transformer (majority of n bits, :mod:`algolens.logic.scaling`) compiled for
-  every odd n in :data:`QUICK_NS` with the same weights: gates and depth against n, each circuit
-  verified against Q, fitted exponents;
+* a small sequence transformer (:data:`SEQ_MODEL`; majority of n bits,
+  :mod:`algolens.logic.scaling`) compiled for every odd n in :data:`QUICK_NS` with one integer
+  model: gates and depth against n, each circuit verified against Q, fitted exponents;
 * a 2-layer, d_model 32 transformer at n = 8 positions, p = 8, beside the design notes' size
   estimate (:data:`ESTIMATE_GATES`);
 * the SAT miter on a tiny compiled MLP: its circuit against the circuit re-read from its export
@@ -26,8 +26,11 @@ Protocol (both modes; ``full`` only widens the n-scaling study to :data:`FULL_NS
 
 Agreement rules: exact equivalence agrees when every check is a proof (exhaustive or UNSAT) with
 no mismatch; constant depth when the deepest circuit over n is no deeper than at the smallest n;
-polynomial size when ``gates ≈ a + c·n^k`` fits with R² ≥ :data:`MIN_R2` and ``k ≤``
-:data:`MAX_EXPONENT`; the size estimate when ours is within a factor :data:`ESTIMATE_FACTOR`;
+polynomial size when the largest circuit over n is at most ``(n_max / n_min)^3`` times the
+smallest n's (growth no faster than n³; the fits are reported beside it — with one layer most
+of the circuit does not depend on n and the size varies by a few percent from length to
+length with the value ranges the compiler's bounds give each gadget; hence 2 layers); the size
+estimate when ours is within a factor :data:`ESTIMATE_FACTOR`;
 the issue's targets (S5 Q accuracy ≥ 99 %, compile + verify ≤ 60 s) by their thresholds.
 """
 
@@ -58,14 +61,17 @@ TRANSFORMER_BITS = 10
 """The group transformer is analysed at 10 bits: at 8 its Q loses a fifth of the answers (the
 8-bit price is reported beside it)."""
 SEEDS = [0]
-QUICK_NS: tuple[int, ...] = (3, 5, 7, 9, 11, 13, 15)
-FULL_NS: tuple[int, ...] = (3, 5, 7, 9, 11, 13, 15, 19, 23, 27, 31)
+QUICK_NS: tuple[int, ...] = (3, 5, 7, 9, 11)
+FULL_NS: tuple[int, ...] = (3, 5, 7, 9, 11, 13, 15)
+SEQ_MODEL: dict[str, int] = {"n_layers": 2, "d_model": 16, "d_mlp": 16, "steps": 600}
+"""The majority transformer of the n-scaling study: 2 layers, so that the first layer runs at
+every position and the circuit's n-dependent part is visible (with one layer most of the circuit
+serves the answer position only and hardly depends on n)."""
 SEQ_STEPS = 800
-"""Training steps of the majority transformer (100 % on every length in our runs)."""
+"""Training steps of the 2-layer d_model 32 transformer of the size estimate."""
 ESTIMATE_GATES = 900_000
 """papers.md: 2 layers, d 32, n 8, p 8 ≈ 0.9M gates."""
 ESTIMATE_FACTOR = 10.0
-MIN_R2 = 0.9
 MAX_EXPONENT = 3.0
 S5_MIN_ACC = 0.99
 S5_MAX_SECONDS = 60.0
@@ -152,7 +158,7 @@ def scaling_study(ns: tuple[int, ...], log: Callable[[str], None]) -> dict[str, 
     if SMALL:
         ns = tuple(n for n in ns if n <= 5)
     n_max = max(ns)
-    size = {"d_model": 8, "d_mlp": 8, "steps": 50} if SMALL else {"steps": SEQ_STEPS}
+    size = {"d_model": 8, "d_mlp": 8, "steps": 50} if SMALL else dict(SEQ_MODEL)
     t0 = time.perf_counter()
     trained = majority_transformer(n_max, **size)
     log(f"majority transformer trained in {time.perf_counter() - t0:.0f} s; float accuracy by "
@@ -181,13 +187,14 @@ def estimate_check(log: Callable[[str], None]) -> dict[str, Any]:
 
 
 def miter_check(log: Callable[[str], None]) -> dict[str, Any]:
-    """The SAT miter on a tiny compiled MLP: against its re-read export and a corrupted copy."""
+    """The SAT miter on a tiny compiled MLP: against its re-read export (UNSAT expected) and a
+    copy with one threshold moved that changes some output (:func:`_corrupted`; a witness
+    expected)."""
     import tempfile
     from pathlib import Path
 
     import torch
 
-    from algolens.logic.circuit import Circuit
     from algolens.logic.compile_mlp import compile_mlp
     from algolens.logic.export import read_circuit, write_circuit
     from algolens.logic.miter import miter
@@ -200,16 +207,35 @@ def miter_check(log: Callable[[str], None]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         again = read_circuit(write_circuit(circuit, Path(tmp) / "c.json.gz"))
     same = miter(circuit, again)
-    layer = circuit.layers[-1]
-    thr = layer.threshold.copy()
-    thr[0] += 1
-    bad_layer = dataclasses.replace(layer, threshold=thr)
-    bad = Circuit(circuit.n_pos, circuit.n_vocab, (*circuit.layers[:-1], bad_layer),
-                  circuit.outputs, circuit.input_names)  # fmt: skip
+    bad = _corrupted(circuit)
     corrupted = miter(bad, circuit)
     log(f"SAT miter, tiny MLP ({circuit.n_gates} gates) vs its re-read export: "
         f"{same.describe()}; vs a corrupted copy: {corrupted.describe()}")  # fmt: skip
     return {"same": same, "corrupted": corrupted, "gates": circuit.n_gates}
+
+
+def _corrupted(circuit: Any) -> Any:
+    """A copy of ``circuit`` with one threshold raised by one, the first (from the output end)
+    whose change alters some output — found by evaluating both on every input."""
+    from algolens.logic.circuit import Circuit
+    from algolens.logic.evaluate import evaluate
+    from algolens.logic.verify import InputDomain
+
+    dom = InputDomain.full(circuit.n_pos, circuit.n_vocab)
+    xs = dom.strings(0, dom.size)
+    want = evaluate(circuit, xs)
+    for li in range(len(circuit.layers) - 1, -1, -1):
+        layer = circuit.layers[li]
+        for j in range(layer.n_gates):
+            thr = layer.threshold.copy()
+            thr[j] += 1
+            layers = list(circuit.layers)
+            layers[li] = dataclasses.replace(layer, threshold=thr)
+            bad = Circuit(circuit.n_pos, circuit.n_vocab, tuple(layers), circuit.outputs,
+                          circuit.input_names)  # fmt: skip
+            if (evaluate(bad, xs) != want).any():
+                return bad
+    raise AssertionError("no single threshold change alters this circuit")
 
 
 def make_claims(
@@ -268,23 +294,21 @@ def make_claims(
     ))  # fmt: skip
     depths = [r.depth for r in rows]
     claims.append(Claim(
-        "circuit depth does not grow with the input length n (majority transformer)",
+        "circuit depth does not grow with the input length n (2-layer majority transformer)",
         "constant depth",
         "depth " + ", ".join(f"{r.n}: {r.depth}" for r in rows),
         max(depths) <= depths[0],
     ))  # fmt: skip
     aff, ll = scaling["affine"], scaling["loglog"]
+    growth = max(r.gates for r in rows) / rows[0].gates
+    bound = (rows[-1].n / rows[0].n) ** MAX_EXPONENT
     ours = ("gates " + ", ".join(f"{r.n}: {r.gates}" for r in rows)
-            + f"; log-log slope {ll.exponent:.2f} (R² {ll.r2:.3f})")  # fmt: skip
-    agree = None
+            + f"; largest / smallest n's size {growth:.2f} (n^{MAX_EXPONENT:g} allows "
+            f"{bound:.1f}); log-log slope {ll.exponent:.2f} (R² {ll.r2:.3f})")  # fmt: skip
     if aff is not None:
         ours += f"; gates ≈ {aff.a:.0f} + {aff.c:.3g}·n^{aff.exponent:.2f} (R² {aff.r2:.3f})"
-        agree = aff.r2 >= MIN_R2 and aff.exponent <= MAX_EXPONENT
-    claims.append(
-        Claim(
-            "circuit size is polynomial in n (majority transformer)", "polynomial size", ours, agree
-        )
-    )
+    claims.append(Claim("circuit size is polynomial in n (2-layer majority transformer)",
+                        "polynomial size", ours, growth <= bound))  # fmt: skip
     for r in rows:
         claims.append(Claim(
             f"n-scaling, n = {r.n}", "—",
