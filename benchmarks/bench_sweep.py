@@ -68,8 +68,12 @@ class PlainMLP(nn.Module):
         return self.out(F.relu(self.hidden(x)))  # [batch, d_vocab]
 
 
-def plain_runner(task: CompositionTask, seeds: list[int], loss_dtype) -> Callable[[int], float]:
-    """A function ``epochs -> seconds per model-epoch`` of the per-seed loop over ``seeds``."""
+Runner = Callable[[int], tuple[float, float]]
+
+
+def plain_runner(task: CompositionTask, seeds: list[int], loss_dtype) -> Runner:
+    """A function ``epochs -> (wall, CPU) seconds per model-epoch`` of the per-seed loop over
+    ``seeds`` (CPU: the whole process's, all threads)."""
     setups = []
     for seed in seeds:
         torch.manual_seed(seed)
@@ -78,32 +82,33 @@ def plain_runner(task: CompositionTask, seeds: list[int], loss_dtype) -> Callabl
         train_idx, _ = task.split(seed)
         setups.append((model, opt, task.inputs[train_idx], task.targets[train_idx]))
 
-    def run(epochs: int) -> float:
-        t0 = time.perf_counter()
+    def run(epochs: int) -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
         for model, opt, x, y in setups:
             for _ in range(epochs):
                 loss = F.cross_entropy(model(x).to(loss_dtype), y)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-        return (time.perf_counter() - t0) / (epochs * len(setups))
+        n = epochs * len(setups)
+        return (time.perf_counter() - t0) / n, (time.process_time() - c0) / n
 
     return run
 
 
-def ours_runner(k: int, workers: int, loss_dtype: str, bf16: bool) -> Callable[[int], float]:
-    """A function ``epochs -> seconds per model-epoch`` of the batched trainer (wall / K)."""
+def ours_runner(k: int, workers: int, loss_dtype: str, bf16: bool) -> Runner:
+    """A function ``epochs -> (wall, CPU) seconds per model-epoch`` of the batched trainer."""
     args = {"matmul_dtype": "bfloat16"} if bf16 else {}
     cfg = make_config(
         "paper", group="S5", seeds=list(range(k)), loss_dtype=loss_dtype, model_args=args
     )
     trainer = Trainer(cfg, workers=workers)
 
-    def run(epochs: int) -> float:
-        t0 = time.perf_counter()
+    def run(epochs: int) -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(epochs):
             trainer.train_epoch()
-        return (time.perf_counter() - t0) / (epochs * k)
+        return (time.perf_counter() - t0) / (epochs * k), (time.process_time() - c0) / (epochs * k)
 
     return run
 
@@ -150,7 +155,7 @@ def throughput(args: argparse.Namespace) -> None:
     n, n_train = task.n_vocab, task.n_train
     print(f"S5 MLP, {n_train} training pairs, loss in {args.loss_dtype}, {args.seeds} seeds")
     counts = list(range(1, args.threads + 1))
-    runners: dict[tuple[int, str], Callable[[int], float]] = {}
+    runners: dict[tuple[int, str], Runner] = {}
     for t in counts:
         torch.set_num_threads(t)
         runners[(t, "plain")] = plain_runner(task, list(range(args.plain_seeds)), dt)
@@ -158,7 +163,7 @@ def throughput(args: argparse.Namespace) -> None:
             r = ours_runner(args.seeds, t, args.loss_dtype, bf16)
             r(1)  # warm-up (scratch buffers, kernel probes)
             runners[(t, "bf16" if bf16 else "fp32")] = r
-    times: dict[tuple[int, str], list[float]] = {key: [] for key in runners}
+    times: dict[tuple[int, str], list[tuple[float, float]]] = {key: [] for key in runners}
     rates: dict[int, list[dict[str, float]]] = {t: [] for t in counts}
     for _ in range(args.rounds):
         for t in counts:
@@ -169,7 +174,8 @@ def throughput(args: argparse.Namespace) -> None:
                     epochs = args.plain_epochs if key[1] == "plain" else args.epochs
                     times[key].append(run(epochs))
     need_ours, need_plain = flops_ours(n_train, n), flops_plain(n_train, n)
-    med = {key: statistics.median(v) for key, v in times.items()}
+    med = {key: statistics.median(w for w, _ in v) for key, v in times.items()}
+    cpu = {key: statistics.median(c for _, c in v) for key, v in times.items()}
     print(f"medians of {args.rounds} interleaved rounds; load average {os.getloadavg()}")
     for t in counts:
         r = {name: statistics.median(d[name] for d in rates[t]) for name in rates[t][0]}
@@ -183,7 +189,8 @@ def throughput(args: argparse.Namespace) -> None:
             gf = need / s / 1e9
             print(f"  {label:22s} {1 / s:7.1f} model-epochs/s  {gf:6.1f} GFLOP/s "
                   f"({100 * gf / peak:3.0f} % of the fp32 peak)  ×{med[(1, name)] / s:.2f} of 1 "
-                  f"thread  ×{med[(t, 'plain')] / s:.2f} of plain")  # fmt: skip
+                  f"thread  ×{med[(t, 'plain')] / s:.2f} of plain  "
+                  f"{1e3 * cpu[(t, name)]:.1f} CPU-ms per model-epoch")  # fmt: skip
 
 
 def moonshot(args: argparse.Namespace) -> None:
