@@ -92,3 +92,14 @@ def test_bad_tokens_are_one_line_errors():
         evaluate(c, np.zeros((2, 4), dtype=int))
     with pytest.raises(SpecError, match="0..1"):
         evaluate(c, np.full((2, 3), 2))
+
+
+def test_a_layer_without_gates_is_not_recorded():
+    import scipy.sparse as sp
+
+    b = CircuitBuilder(1, 2)
+    ids = b.add_layer("empty", np.array([0, 1]), None, sp.csc_array((2, 0)), np.zeros(0))
+    assert ids.size == 0 and b.layers == [] and b.next_id == 2
+    c = b.build(b.add_gates("copy", [[(1, 1)]], [1]))
+    assert [layer.name for layer in c.layers] == ["copy"]
+    assert [s.name for s in layer_stats(c)] == ["copy"]

@@ -34,48 +34,17 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from algolens.errors import SizeLimitError
 from algolens.logic.circuit import Circuit, CircuitBuilder, exact_matmul
+from algolens.logic.compile_forms import (
+    Bits,
+    Identity,
+    LinVec,
+    is_zero,
+    pick,
+    segment_sum,
+    steps,
+)
 from algolens.logic.quantize import IntFn
-
-MAX_GENERIC_RANGE = 1 << 22
-"""A function without ``breakpoints`` is tabulated over at most this many integers."""
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class LinVec:
-    """``m`` integer affine forms over nodes ``src`` (see the module docstring).
-
-    ``pos`` is set when the forms are tables over the tokens of one position: then ``src`` is
-    exactly that position's ``n_vocab`` inputs in order, ``w [n_vocab, m]`` is the table and
-    ``const`` is zero.
-    """
-
-    src: np.ndarray  # [n] int64, ascending
-    w: np.ndarray  # [n, m] int64
-    const: np.ndarray  # [m] int64
-    lo: np.ndarray  # [m] int64
-    hi: np.ndarray  # [m] int64
-    pos: int | None = None
-
-    @property
-    def m(self) -> int:
-        return int(self.const.shape[0])
-
-    def cols(self, idx: Sequence[int] | np.ndarray | slice) -> LinVec:
-        """The forms ``idx`` (a view of the same sources)."""
-        return LinVec(
-            self.src, self.w[:, idx], self.const[idx], self.lo[idx], self.hi[idx], self.pos
-        )
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class Bits:
-    """Binarised forms: ``value_j = offset_j + Σ_b 2^b · bits[:, j·nb + b]``, each bit 0/1."""
-
-    bits: LinVec  # m·nb forms, each 0 or 1
-    offset: np.ndarray  # [m] int64
-    nb: int
 
 
 class Compiler:
@@ -182,7 +151,7 @@ class Compiler:
             return self.binarize(t, name) if bits else t
         firsts, points, values = [], [], []
         for j in range(x.m):
-            f_lo, v, fv = _steps(f, int(x.lo[j]), int(x.hi[j]))
+            f_lo, v, fv = steps(f, int(x.lo[j]), int(x.hi[j]))
             firsts.append(f_lo)
             points.append(v)
             values.append(fv)
@@ -251,7 +220,7 @@ class Compiler:
             return self._const_bits(x)
         if x.pos is not None:
             return self._table_bits(x)
-        return self.lut(x, _Identity(), name, bits=True)  # type: ignore[return-value]
+        return self.lut(x, Identity(), name, bits=True)  # type: ignore[return-value]
 
     def value(self, x: Bits) -> LinVec:
         """The forms a :class:`Bits` encodes."""
@@ -268,8 +237,8 @@ class Compiler:
         ox, oy = x.offset[pairs[:, 0]], y.offset[pairs[:, 1]]
         # (ox + X')(oy + Y') = oy·X + ox·Y - ox·oy + X'·Y'
         linear = self.add(
-            self.matmul(xv, _pick(x.offset.size, pairs[:, 0]) * oy),
-            self.matmul(yv, _pick(y.offset.size, pairs[:, 1]) * ox),
+            self.matmul(xv, pick(x.offset.size, pairs[:, 0]) * oy),
+            self.matmul(yv, pick(y.offset.size, pairs[:, 1]) * ox),
             self.constant(-ox * oy),
         )
         # AND gates over bit pairs: the cross term Σ 2^(a+b) [x_a ∧ y_b]
@@ -283,10 +252,10 @@ class Compiler:
         out_col = np.repeat(np.arange(len(pairs)), a.size)
         if both.pos is not None:  # bits of one position: fold the products into a table
             tab = both.w[:, xc] * both.w[:, yc] * weight  # [n_vocab, k·na·nb]
-            cross = self.table(both.pos, _segment_sum(tab, out_col, len(pairs)))
+            cross = self.table(both.pos, segment_sum(tab, out_col, len(pairs)))
             return self.add(linear, cross)
         cb = both.const
-        live = ~(_is_zero(both, xc) | _is_zero(both, yc))
+        live = ~(is_zero(both, xc) | is_zero(both, yc))
         xc, yc, weight, out_col = xc[live], yc[live], weight[live], out_col[live]
         n = xc.size
         sel = sp.csc_array(
@@ -333,7 +302,7 @@ class Compiler:
             rows = x.w if x.pos is not None else x.const[None, :]
             top = np.stack([rows[:, list(g)].max(1) for g in groups], 1)
             return self.table(x.pos, top) if x.pos is not None else self.constant(top[0])
-        th = self.lut(x, _Identity(), name + ".thermo")  # gates [X_c >= v], v = lo_c+1..hi_c
+        th = self.lut(x, Identity(), name + ".thermo")  # gates [X_c >= v], v = lo_c+1..hi_c
         assert isinstance(th, LinVec)
         start = np.concatenate([[0], np.cumsum(x.hi - x.lo)])
         rows, cols, owner, const = [], [], [], []
@@ -385,44 +354,3 @@ class Compiler:
 
     def build(self, outputs: np.ndarray) -> Circuit:
         return self.b.build(outputs)
-
-
-class _Identity:
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(x, dtype=np.int64)
-
-    def breakpoints(self, lo: int, hi: int) -> np.ndarray:
-        return np.arange(lo + 1, hi + 1, dtype=np.int64)
-
-
-def _steps(f: IntFn, lo: int, hi: int) -> tuple[int, np.ndarray, np.ndarray]:
-    """``f(lo)`` and the points ``v`` in ``lo+1..hi`` where ``f(v) != f(v-1)``, with ``f(v)``."""
-    if hasattr(f, "breakpoints"):
-        cand = np.asarray(f.breakpoints(lo, hi), dtype=np.int64)
-    elif hi - lo <= MAX_GENERIC_RANGE:
-        cand = np.arange(lo + 1, hi + 1, dtype=np.int64)
-    else:
-        raise SizeLimitError(f"a function over {hi - lo + 1} integers is too wide to tabulate")
-    cand = np.unique(cand[(cand > lo) & (cand <= hi)])
-    fv, fp = f(cand), f(cand - 1)
-    keep = fv != fp
-    return int(f(np.array([lo]))[0]), cand[keep], np.asarray(fv[keep], dtype=np.int64)
-
-
-def _pick(m: int, cols: np.ndarray) -> np.ndarray:
-    """``[m, k]`` selector: column i picks form ``cols[i]``."""
-    p = np.zeros((m, cols.size), dtype=np.int64)
-    p[cols, np.arange(cols.size)] = 1
-    return p
-
-
-def _is_zero(x: LinVec, cols: np.ndarray) -> np.ndarray:
-    """Columns of ``x`` that are identically zero."""
-    return ~np.abs(x.w[:, cols]).any(0) & (x.const[cols] == 0)
-
-
-def _segment_sum(a: np.ndarray, seg: np.ndarray, n: int) -> np.ndarray:
-    """``out[:, s] = Σ_{seg[i] = s} a[:, i]``."""
-    out = np.zeros((a.shape[0], n), dtype=np.int64)
-    np.add.at(out.T, seg, a.T)
-    return out
