@@ -23,10 +23,12 @@ Examples:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 
@@ -68,7 +70,9 @@ def probe_score(
         mean = x_fit.mean(0)
         scale = float(np.sqrt(((x_fit - mean) ** 2).sum(1).mean())) or 1.0
         clf = LogisticRegression(C=c, max_iter=1000)
-        clf.fit((x_fit - mean) / scale, y_fit)
+        with warnings.catch_warnings():  # a probe stopped at max_iter is still a probe
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit((x_fit - mean) / scale, y_fit)
         pred = clf.predict((x_test - mean) / scale)
     f1 = f1_score(y_test, pred, average="macro", zero_division=0.0)
     return ProbeScore(float(f1), float(accuracy_score(y_test, pred)))
