@@ -123,3 +123,14 @@ def test_unsupported_layernorm_transformer(tmp_path, run_cli):
                                 model_args=args), store)["run_id"]  # fmt: skip
     code, _, err = run_cli("compile", run, "--store", str(store.root))
     assert code == 2 and "LayerNorm" in err and err.count("\n") == 1
+
+
+def test_too_large_to_export(runs, run_cli, tmp_path, monkeypatch):
+    import algolens.cli.compile as cli_compile
+
+    store, mlp, _ = runs
+    monkeypatch.setattr(cli_compile, "MAX_EXPORT_WIRES", 10)
+    out = tmp_path / "big.json"
+    code, _, err = run_cli("compile", mlp, "--store", str(store.root), "--out", str(out))
+    assert code == 2 and "wires, more than 10 to write" in err and err.count("\n") == 1
+    assert not out.exists()

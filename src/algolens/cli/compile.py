@@ -10,10 +10,12 @@ import typer
 from algolens.cli.app import app
 from algolens.cli.output import print_json, print_table, print_text
 from algolens.cli.runs import StoreOpt
-from algolens.errors import ConfigError
+from algolens.errors import ConfigError, SizeLimitError
 from algolens.store import RunStore
 
 TARGETS = ("circuit", "fom")
+MAX_EXPORT_WIRES = 100_000_000
+"""--out refuses circuits with more wires than this (the JSON would exceed about 1 GB)."""
 
 
 @app.command("compile")
@@ -75,6 +77,11 @@ def compile_command(
         result["verify"] = _verify(compiled)
         result["seconds"] = dict(compiled.seconds)
     if out is not None:
+        if fom is None and result["wires"] > MAX_EXPORT_WIRES:
+            raise SizeLimitError(
+                f"the circuit has {result['wires']:,} wires, more than {MAX_EXPORT_WIRES:,} to "
+                "write as JSON (about 10 bytes each); compile fewer bits or a smaller model"
+            )
         _write(compiled, fom, out)
         result["out"] = str(out)
     if json:
