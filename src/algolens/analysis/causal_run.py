@@ -66,7 +66,6 @@ from algolens.train.config import TrainConfig
 from algolens.train.load import load_run_model, run_config
 
 METHODS: tuple[str, ...] = ("probes", "patching", "lens", "scrub")
-TASKS: tuple[str, ...] = ("recursion", "pathfinding")
 MAX_HYPOTHESIS_BYTES = 1_000_000
 DESIGN = 3
 """Bumped whenever the inputs or the probed features/positions change (part of the stored
