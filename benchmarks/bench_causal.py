@@ -20,7 +20,7 @@ import time
 
 import torch
 
-from algolens.analysis.causal_run import RunData, _instance_result, token_hypotheses
+from algolens.analysis.causal_run import RunData, instance_result, token_hypotheses
 from algolens.analysis.mechanism_features import pathfinding_examples
 from algolens.models.transformer import Transformer, TransformerConfig
 from algolens.tasks.pathfinding.dataset import build_dataset
@@ -56,7 +56,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     for method in ("probes", "patching", "lens", "scrub"):
         wall, cpu = time.perf_counter(), time.process_time()
-        _instance_result(method, model, data, [], n_patch=32, seed=0)
+        instance_result(method, model, data, [], n_patch=32, seed=0)
         print(f"{method:9s} wall {time.perf_counter() - wall:7.1f} s   "
               f"cpu {time.process_time() - cpu:7.1f} s")  # fmt: skip
     print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -237,9 +237,11 @@ def _paired(ex: Examples, n_patch: int) -> tuple[Examples, torch.Tensor]:
     return ex.subset(np.array(clean)), ex.tokens[torch.as_tensor(corrupt)]
 
 
-def _instance_result(
+def instance_result(
     method: str, model: Any, data: RunData, hypotheses: list[Hypothesis], n_patch: int, seed: int
 ) -> dict[str, Any]:
+    """One instance's ``method`` result on ``data`` (the per-instance body of :func:`run_causal`;
+    ``model`` is single-instance, ``hypotheses`` are scrubbed after the per-layer ones)."""
     if method == "probes":
         grids = [
             probe_grid(model, data.fit, data.test, k, pos, seed=seed) for k, pos in data.probes
@@ -302,7 +304,7 @@ def run_causal(
         instances = []
         for k, s in enumerate(config.seeds):
             one = model.instance(k).eval()
-            body = _instance_result(method, one, data, hyps, n_patch, seed)
+            body = instance_result(method, one, data, hyps, n_patch, seed)
             instances.append({"instance": k, "seed": s, **body})
         return {
             "task": config.task,
