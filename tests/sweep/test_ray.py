@@ -78,3 +78,13 @@ def test_worker_killed_mid_run_is_retried_from_its_checkpoint(cluster, tmp_path,
     assert_same_metrics(
         metric_rows(store, row["run_id"]), reference_rows(plan.configurations[0].config)
     )
+
+
+def test_relative_store_path_reaches_the_ray_workers(cluster, tmp_path, monkeypatch, run_cli):
+    """Ray workers run in their own working directory: they get absolute run folders."""
+    write(tmp_path, sweep_text(epochs=10).replace('["C5", "S3"]', '["C5"]'))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("sweep", "sweep.toml", "--executor", "ray", "--store", "st", "--json")
+    assert code == 0, err
+    assert json.loads(out)["statuses"] == {"completed": 1}
+    assert RunStore(tmp_path / "st").list()[0].status == "completed"

@@ -110,7 +110,8 @@ def _run(
                            retry_failed)  # fmt: skip
         outcomes[conf.index] = outcome
         if outcome.action in ("trained", "resumed"):
-            jobs.append(Job(conf.index, outcome.run_id, str(store.paths(outcome.run_id).root)))
+            run_dir = store.paths(outcome.run_id).root.resolve()  # workers have another cwd
+            jobs.append(Job(conf.index, outcome.run_id, str(run_dir)))
         else:
             say(_line(outcome, len(plan.configurations)))
     _save_sweep_file(plan, store)
