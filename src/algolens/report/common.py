@@ -67,6 +67,25 @@ def subject(config: dict[str, Any]) -> str:
     return f"{key}={args.get(key)}"
 
 
+def split_accuracy(summary: dict[str, Any]) -> str:
+    """Greedy exact-match accuracy per named split, mean over the seeds, from a run summary's
+    ``splits`` (sequence tasks; blank otherwise).
+
+    Examples:
+        >>> split_accuracy({"splits": {"test": {"greedy_acc": [1.0, 0.5]}}})
+        'test 0.75'
+    """
+    splits = summary.get("splits")
+    if not isinstance(splits, dict):
+        return ""
+    parts = []
+    for name, s in splits.items():
+        acc = s.get("greedy_acc") if isinstance(s, dict) else None
+        if acc:
+            parts.append(f"{name} {sum(acc) / len(acc):.3g}")
+    return ", ".join(parts)
+
+
 def config_section(report: HtmlReport, config: dict[str, Any]) -> None:
     """A table of the run's config fields (nested values as compact JSON), all escaped; unset
     fields and, for other tasks, the composition-only fields left out."""

@@ -20,7 +20,7 @@ from typing import Any
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import ANALYSES_DIR, analysis_path, read_analysis
 from algolens.errors import CheckpointError, StoreError
-from algolens.report.common import subject
+from algolens.report.common import split_accuracy, subject
 from algolens.report.html import HtmlReport, Link
 from algolens.report.sweep import SWEEPS_DIR
 from algolens.store import RunStore
@@ -72,7 +72,7 @@ def index_row(store: RunStore, record: RunRecord) -> list[Any]:
     return [
         run, record.status, task, subject(cfg), cfg.get("model", ""),
         " ".join(str(s) for s in seeds), grokked, _or_blank(summary.get("median_grok_epoch")),
-        _mean(per_seed, "train_acc"), _mean(per_seed, "test_acc"), _splits(summary),
+        _mean(per_seed, "train_acc"), _mean(per_seed, "test_acc"), split_accuracy(summary),
         _key_irreps(store, record.id), _or_blank(summary.get("epochs")), ", ".join(methods),
         _sweep(store, record), record.created[:19],
     ]  # fmt: skip
@@ -85,19 +85,6 @@ def _sweep(store: RunStore, record: RunRecord) -> Any:
         return ""
     page = f"{SWEEPS_DIR}/{sweep}.html"
     return Link(sweep, page) if (store.root / page).is_file() else sweep
-
-
-def _splits(summary: dict[str, Any]) -> str:
-    """Greedy exact-match accuracy per named split, mean over the seeds (sequence tasks)."""
-    splits = summary.get("splits")
-    if not isinstance(splits, dict):
-        return ""
-    parts = []
-    for name, s in splits.items():
-        acc = s.get("greedy_acc") if isinstance(s, dict) else None
-        if acc:
-            parts.append(f"{name} {sum(acc) / len(acc):.3g}")
-    return ", ".join(parts)
 
 
 def _key_irreps(store: RunStore, run_id: str) -> str:

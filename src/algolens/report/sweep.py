@@ -4,7 +4,8 @@ A sweep's runs are the runs the index tags with its id (:mod:`algolens.sweep`); 
 ``sweep.json`` holds its grid point. The page shows, from what the store holds:
 
 1. the grid axes and, per configuration, its run (a link where its report exists), status,
-   seeds grokked, median grokking epoch and final test accuracy (a sortable, filterable table);
+   seeds grokked, median grokking epoch, final test accuracy and (sequence tasks) greedy
+   accuracy per split (a sortable, filterable table);
 2. distributions over seeds and configurations: each seed's grokking epoch and final test
    accuracy per configuration (box plots with every seed drawn);
 3. universality across configurations, per group and model: how often each irrep is key in
@@ -24,6 +25,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from algolens.errors import AlgolensError, StoreError
+from algolens.report.common import split_accuracy
 from algolens.report.html import HtmlReport, Link, plot_text
 from algolens.store import RunStore
 from algolens.store.index import RunRecord
@@ -135,12 +137,12 @@ def _configurations(
             [run, *(_text(points[r.id][a]) if a in points[r.id] else "" for a in axes),
              r.status, len(r.config.get("seeds") or []), s.get("n_grokked", ""),
              _blank(s.get("median_grok_epoch")), sum(acc) / len(acc) if acc else "",
-             min(acc) if acc else "",
+             min(acc) if acc else "", split_accuracy(s),
              "; ".join(f"{k} ×{n}" for k, n in sets.most_common())]
         )  # fmt: skip
     report.table(
         ["run", *axes, "status", "seeds", "grokked", "median grok epoch", "mean test acc",
-         "min test acc", "key-irrep sets"],
+         "min test acc", "greedy acc by split", "key-irrep sets"],
         rows, sortable=True,
     )  # fmt: skip
 
