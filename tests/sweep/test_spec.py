@@ -154,3 +154,8 @@ def test_cli_ray_missing_one_line_exit_2_nothing_created(tmp_path, run_cli, monk
                              "--store", str(store))  # fmt: skip
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "--executor ray needs Ray" in err and not store.exists()
+
+
+def test_grid_over_seed_sets(tmp_path):
+    plan = load_sweep(write(tmp_path, '[grid]\nseeds = ["0-1", [5, 7]]\ngroup = ["C5"]\n'))
+    assert [c.config.seeds for c in plan.configurations] == [[0, 1], [5, 7]]
