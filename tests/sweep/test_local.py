@@ -211,3 +211,17 @@ def test_worker_killed_leaves_the_run_interrupted_and_the_next_sweep_resumes_it(
     assert again["attempts"] == 2
     expected = reference_rows(plan.configurations[0].config)
     assert_same_metrics(metric_rows(store, row["run_id"]), expected)
+
+
+def test_a_run_locked_by_another_process_is_reported_busy_and_left_alone(tmp_path):
+    text = sweep_text().replace('["C5", "S3"]', '["C5"]')
+    plan = load_sweep(write(tmp_path, text))
+    store = RunStore(tmp_path / "store")
+    run_id = _create(plan.configurations[0], plan, store)
+    with store.lock(run_id):  # as if another `algolens sweep` were training it
+        summary = run_sweep(plan, store, ONE_CORE)
+    (row,) = summary["configurations"]
+    assert row["action"] == "busy" and "being trained by another process" in row["error"]
+    assert store.get(run_id).status == "created" and not any(
+        store.paths(run_id).checkpoints.iterdir()
+    )
