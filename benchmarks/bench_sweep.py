@@ -24,13 +24,14 @@ backward), against the float32 peak.
 **Moonshot** (``--moonshot``): ``--seeds`` seeds (default 32) of the fast recipe trained as one
 batched run until every seed meets the clean-up criterion of docs/training.md (test loss <= 1e-3
 and train loss <= 1e-4), evaluated every ``--eval-every`` epochs; with ``--cleanup-wd W`` the
-weight decay drops to W once every seed has >= 99.9 % test accuracy. Wall time from building the
+weight decay drops to W (and the learning rate is multiplied by ``--cleanup-lr-scale``) once every
+seed has >= 99.9 % test accuracy. Wall time from building the
 trainer to the criterion (no run store), the CPU time, the load average.
 
 Usage: .venv/bin/python benchmarks/bench_sweep.py [--seeds 32] [--epochs 10] [--plain-epochs 3]
        [--threads 2] [--rounds 3] [--loss-dtype float32|float64]
        .venv/bin/python benchmarks/bench_sweep.py --moonshot [--threads 2] [--bf16]
-       [--weight-decay 1] [--cleanup-wd 0.1] [--max-epochs 20000]
+       [--weight-decay 1] [--cleanup-wd 0.1] [--cleanup-lr-scale 0.2] [--max-epochs 20000]
 """
 
 from __future__ import annotations
@@ -203,7 +204,8 @@ def moonshot(args: argparse.Namespace) -> None:
         early_stop=False, model_args=model_args, **over,
     )  # fmt: skip
     print(f"moonshot: {args.seeds} seeds, fast recipe (lr {cfg.lr}, wd {cfg.weight_decay}), "
-          f"clean-up wd {args.cleanup_wd}, {'bf16' if args.bf16 else 'fp32'} matmuls, "
+          f"clean-up wd {args.cleanup_wd} and lr × {args.cleanup_lr_scale}, "
+          f"{'bf16' if args.bf16 else 'fp32'} matmuls, "
           f"{args.threads} thread(s), load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     t0, c0 = time.perf_counter(), time.process_time()
     trainer = Trainer(cfg)
@@ -214,8 +216,10 @@ def moonshot(args: argparse.Namespace) -> None:
         ev = trainer.evaluate()
         if grokked_at is None and bool((ev.test_acc >= 0.999).all()):
             grokked_at = trainer.epoch
-            if args.cleanup_wd is not None:
+            if args.cleanup_wd is not None:  # the clean-up phase
                 trainer.optim.weight_decay = args.cleanup_wd
+                lr = trainer.config.lr * args.cleanup_lr_scale
+                trainer.config = trainer.config.model_copy(update={"lr": lr})
         clean = (ev.test_loss <= CLEAN_TEST) & (ev.train_loss <= CLEAN_TRAIN)
         if trainer.epoch % (10 * args.eval_every) == 0 or bool(clean.all()):
             te, tr = float(ev.test_loss.max()), float(ev.train_loss.max())
@@ -245,6 +249,7 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true", help="moonshot: bfloat16 unembedding matmuls")
     ap.add_argument("--weight-decay", type=float, default=None, help="moonshot: recipe's wd")
     ap.add_argument("--cleanup-wd", type=float, default=None, help="moonshot: wd once grokked")
+    ap.add_argument("--cleanup-lr-scale", type=float, default=1.0, help="moonshot: lr factor then")
     ap.add_argument("--eval-every", type=int, default=10)
     ap.add_argument("--max-epochs", type=int, default=20000)
     args = ap.parse_args()
