@@ -74,10 +74,10 @@ def default_layout(n_jobs: int, cpus: int | None = None) -> tuple[int, int]:
 def run_local(jobs: list[Job], on_done: DoneFn, *, workers: int, threads: int) -> None:
     """Train ``jobs`` on a pool of ``workers`` processes with ``threads`` torch threads each.
 
-    A worker process that dies takes the pool down: the jobs not finished get a failed result
-    naming the cause (their runs resume at the next sweep). Workers ignore SIGINT; on Ctrl-C (or
-    any exception) the driver cancels the queued jobs, terminates the workers (their runs keep
-    their last checkpoint) and re-raises.
+    A worker process that dies takes the pool down: the jobs not finished get a ``lost`` result
+    naming the cause (their runs are left interrupted and resume at the next sweep). Workers
+    ignore SIGINT; on Ctrl-C (or any exception) the driver cancels the queued jobs, terminates
+    the workers (their runs keep their last checkpoint) and re-raises.
     """
     if not jobs:
         return
