@@ -194,3 +194,19 @@ def test_hypothesis_spec_and_method_errors(run, run_cli):
     ]:
         code, _, err = run_cli("analyze", run_id, "--store", str(store.root), *extra)
         assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_run_overcounted_by_hand():
+    from algolens.analysis.shortcut_hypotheses import run_overcounted
+    from algolens.tasks.recursion.tokens import parse
+
+    def one(text):
+        return parse(text, ("bin",))[0]
+
+    f = run_overcounted(6)
+    # a run of 7 ones, then B0 B1 B1: true B0x7 B1 B1 B1; one B0 too many: B0x8 B1 B1
+    got = f(one("B1 B1 B1 B1 B1 B1 B1 B0 B1 B1 Z"))
+    assert encode(got) == ["B0"] * 8 + ["B1", "B1", "Z"]
+    x = one("B1 B1 B1 B0 B1 Z")  # a run of 3 < 6: the exact successor
+    assert f(x) == FUNCTIONS["successor"].fn(x)
+    assert to_int(run_overcounted(1)(one("B1 B0 B0 B1 Z"))) == 0b0100  # true 1010 -> 0100

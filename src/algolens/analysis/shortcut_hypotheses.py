@@ -10,6 +10,7 @@ Built in (:func:`builtin_hypotheses`), each family with a depth or width ``k = 0
 the exact function, so the exact function is always one candidate:
 
 * ``successor``: the carry runs through at most the first ``k`` bits (:func:`carry_limited`);
+  after a run of at least ``k`` ones one ``B0`` too many is written (:func:`run_overcounted`);
 * ``predecessor``: the borrow runs through at most the first ``k`` bits (:func:`borrow_limited`);
 * ``inorder``, ``postorder``: the traversal is followed down to depth ``k``; a subtree rooted at
   depth ``k`` is written in prompt order (its preorder), as a model that copies labels would
@@ -54,6 +55,22 @@ def carry_limited(k: int) -> Hypothesis:
         return from_bits([*out, 1]) if len(bs) <= k else from_bits(out)
 
     f.__name__ = f"carry_limited_{k}"
+    return f
+
+
+def run_overcounted(k: int) -> Hypothesis:
+    """Successor that, after a run of at least ``k`` trailing ones, writes one ``B0`` too many:
+    the true answer with a ``B0`` inserted at the run's end and its last bit dropped (length
+    kept). Added after reading a quick successor model's wrong answers (docs/recursion.md)."""
+
+    def f(n: Bin) -> Bin:
+        true = bits(FUNCTIONS["successor"].fn(n))
+        run = next((i for i, b in enumerate(bits(n)) if b == 0), len(bits(n)))
+        if run < k:
+            return from_bits(true)
+        return from_bits([*true[:run], 0, *true[run:-1]])
+
+    f.__name__ = f"run_overcounted_{k}"
     return f
 
 
@@ -124,7 +141,8 @@ def builtin_hypotheses(function: str | None, max_size: int) -> dict[str, Hypothe
         {f"exact {function}": FUNCTIONS[function].fn} if function in FUNCTIONS else {}
     )
     if function == "successor":
-        return {f"carry through at most {k} bits": carry_limited(k) for k in ks} | exact
+        over = {f"one B0 too many after a run of {k}+ ones": run_overcounted(k) for k in ks[1:]}
+        return {f"carry through at most {k} bits": carry_limited(k) for k in ks} | over | exact
     if function == "predecessor":
         return {f"borrow through at most {k} bits": borrow_limited(k) for k in ks} | exact
     copies: dict[str, Hypothesis] = {

@@ -288,6 +288,9 @@ def run_shortcuts(
         raise ConfigError(f"inputs {inputs!r} is unknown; use one of {', '.join(INPUTS)}")
     settings = {"n": n, "seed": seed, "n_attn": n_attn, "held_out": True, "inputs": inputs}
     settings["hypotheses"] = {s: source_sha256(Path(s.rpartition(":")[0])) for s in hypotheses}
+    max_size = (config.recursion or RecursionArgs()).max_size
+    settings["builtin"] = list(builtin_hypotheses(config.function, max_size))  # names: a new
+    # built-in family makes a stored result stale
 
     def compute() -> dict[str, Any]:
         examples, how = _examples(store, run_id, config, n, seed, inputs)
@@ -300,7 +303,6 @@ def run_shortcuts(
             written = greedy_decode(model, data, config.n_inst).numpy()
         truth = [tuple(ids(a)) for _, _, a in examples]
         args = [x for x, _, _ in examples]
-        max_size = (config.recursion or RecursionArgs()).max_size
         hyps = builtin_hypotheses(config.function, max_size)
         hyps |= {name: table_hypothesis(f, args) for name, f in user.items()}
         head = examples[:n_attn]
