@@ -37,6 +37,15 @@ def test_run_reports_render_offline(browser, pages, artifacts, kind, min_plots):
     _check(browser, written[kind], artifacts, f"run-{kind}", min_plots)
 
 
+def test_pathfinding_report_draws_its_attention_view(browser, pages):
+    _, written = pages
+    open_page(browser, written["pathfinding"])
+    views = browser.execute_script("return document.querySelectorAll('.circuitsvis').length")
+    assert views >= 1 and undrawn_views(browser) == [] and console_errors(browser) == []
+    text = browser.execute_script("return document.body.innerText")
+    assert "Path-finding on 4-node trees" in text
+
+
 def test_user_strings_are_text_not_html(browser, pages):
     _, written = pages
     open_page(browser, written["composition"])

@@ -46,6 +46,7 @@ def tiny_store(tmp_path_factory) -> TinyStore:
 
 
 def _build(root: Path) -> TinyStore:
+    from algolens.analysis.mechanism_run import run_mechanism
     from algolens.logic.verify_run import run_logic
     from algolens.train import make_config, start_run
     from tests.tasks.test_recursion_training import tiny
@@ -67,6 +68,7 @@ def _build(root: Path) -> TinyStore:
         run_logic(store, composition)  # the logic section's stored analysis
         recursion = start_run(tiny(epochs=4), store)["run_id"]
         pathfinding = start_run(tiny_pathfinding(), store)["run_id"]
+        run_mechanism(store, pathfinding)  # its section's stored analysis (circuitsvis view)
         unfinished = store.create("train", {"task": "composition", "group": "S3", "seeds": [5]})
         sweep, sweep_runs = _sweep(store, root)
     finally:
