@@ -46,6 +46,14 @@ def test_pathfinding_report_draws_its_attention_view(browser, pages):
     assert "Path-finding on 4-node trees" in text
 
 
+def test_recursion_report_shows_its_stored_analyses(browser, pages):
+    _, written = pages
+    open_page(browser, written["recursion"])
+    text = browser.execute_script("return document.body.innerText")
+    assert "Structural recursion: successor" in text
+    assert "No stored shortcut analysis" not in text and "No stored failure analysis" not in text
+
+
 def test_user_strings_are_text_not_html(browser, pages):
     _, written = pages
     open_page(browser, written["composition"])

@@ -46,7 +46,9 @@ def tiny_store(tmp_path_factory) -> TinyStore:
 
 
 def _build(root: Path) -> TinyStore:
+    from algolens.analysis.failures_run import run_failures
     from algolens.analysis.mechanism_run import run_mechanism
+    from algolens.analysis.shortcuts import run_shortcuts
     from algolens.logic.verify_run import run_logic
     from algolens.train import make_config, start_run
     from tests.tasks.test_recursion_training import tiny
@@ -67,6 +69,8 @@ def _build(root: Path) -> TinyStore:
         composition = start_run(comp, store)["run_id"]
         run_logic(store, composition)  # the logic section's stored analysis
         recursion = start_run(tiny(epochs=4), store)["run_id"]
+        run_failures(store, recursion, n=200)  # the recursion section's stored analyses
+        run_shortcuts(store, recursion, n=100, n_attn=50)
         pathfinding = start_run(tiny_pathfinding(), store)["run_id"]
         run_mechanism(store, pathfinding)  # its section's stored analysis (circuitsvis view)
         unfinished = store.create("train", {"task": "composition", "group": "S3", "seeds": [5]})
