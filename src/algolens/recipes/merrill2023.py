@@ -57,9 +57,6 @@ GROUP_TRANSFORMER: dict[str, Any] = {
     "lr": 1e-2, "weight_decay": 1.0, "beta2": 0.98,  # the fast recipe's lr 2.5e-2 diverges
     "model_args": {"d_model": 32, "n_heads": 2, "d_head": 16, "d_mlp": 64},
 }  # fmt: skip
-TRANSFORMER_BITS = 10
-"""The group transformer is analysed at 10 bits: at 8 its Q loses a fifth of the answers (the
-8-bit price is reported beside it)."""
 SEEDS = [0]
 QUICK_NS: tuple[int, ...] = (3, 5, 7, 9, 11)
 FULL_NS: tuple[int, ...] = (3, 5, 7, 9, 11, 13, 15)
@@ -105,10 +102,7 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
         ("group transformer", GROUP_TRANSFORMER),
     ):
         run_id = ensure_run(store, _config(spec), log)
-        bits = TRANSFORMER_BITS if spec.get("model") == "transformer" else BITS
-        row = run_logic(store, run_id, bits=bits)["instances"][0]
-        if bits != BITS:
-            row = {**row, "agreement_8": _agreement(store, run_id, BITS)}
+        row = run_logic(store, run_id, bits=BITS)["instances"][0]
         models[f"{name} ({spec['group']})"] = row
         log(f"{name} {spec['group']}: {row['gates']} gates, depth {row['depth']}, "
             f"Q vs task {_pct(row['agreement']['q_vs_task'])}; {row['verdict']}")  # fmt: skip
@@ -120,12 +114,6 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
     estimate = estimate_check(log)
     miter = miter_check(log)
     return make_claims(models, fom, scaling, estimate, miter)
-
-
-def _agreement(store: RunStore, run_id: str, bits: int) -> dict[str, float]:
-    from algolens.logic.compile import compile_run
-
-    return compile_run(store, run_id, 0, bits).agreement()
 
 
 def fom_check(store: RunStore, run_id: str, log: Callable[[str], None]) -> dict[str, Any]:
@@ -267,7 +255,7 @@ def make_claims(
             f"{m['gates']} gates, depth {m['depth']}, {m['verify']['checked']} inputs "
             f"{'proved' if m['verify']['proof'] else 'NOT proved'}; Q vs float "
             f"{_pct(a['q_vs_float'])}, Q vs task {_pct(a['q_vs_task'])}, float vs task "
-            f"{_pct(a['float_vs_task'])} at {m['bits']} bits" + _proofs_text(m) + _price(m),
+            f"{_pct(a['float_vs_task'])} at {m['bits']} bits" + _proofs_text(m),
             None,
         ))  # fmt: skip
     s5 = next(m for k, m in models.items() if k.startswith("S5"))
@@ -332,13 +320,6 @@ def make_claims(
         same.equivalent and not bad.equivalent,
     ))  # fmt: skip
     return claims
-
-
-def _price(m: dict[str, Any]) -> str:
-    a = m.get("agreement_8")
-    if not a:
-        return ""
-    return f"; at {BITS} bits Q vs float {_pct(a['q_vs_float'])}, Q vs task {_pct(a['q_vs_task'])}"
 
 
 def _proofs_text(m: dict[str, Any]) -> str:
