@@ -105,6 +105,10 @@ def test_tiny_run_stores_its_dataset_resumes_bitwise_and_reports_by_length(tmp_p
     for (n, p), (_, q) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(p, q), n  # same shapes, same process: resuming changes no bit
     assert resumed["splits"] == straight["splits"] and resumed["task"] == "pathfinding"
+    from algolens.train.load import load_run_group
+
+    with pytest.raises(CheckpointError, match="is a pathfinding run .trees.: it has a stored"):
+        load_run_group(store, run)
     ds = load_run_pathfinding(store, run)
     for r in ds.tokens:  # every stored row is a valid tree followed by its own path
         v = ds.vocab

@@ -52,8 +52,8 @@ def load_run_group(store: RunStore, run: str) -> FiniteGroup:
     config = run_config(store, record.id)
     if config.task != "composition":
         raise CheckpointError(
-            f"run {record.id} is a {config.task} run ({config.function}): it has a stored "
-            f"dataset, not a group"
+            f"run {record.id} is a {config.task} run ({config.function or 'trees'}): it has a "
+            f"stored dataset, not a group"
         )
     return read_group_file(store.paths(record.id).root, config.group_sha256)
 
