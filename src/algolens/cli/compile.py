@@ -27,7 +27,12 @@ def compile_command(
         str, typer.Option("--to", help="What --out receives: circuit (JSON) or fom (formula).")
     ] = "circuit",
     verify: Annotated[
-        bool, typer.Option("--verify", help="Check the circuit against Q on every input.")
+        bool,
+        typer.Option(
+            "--verify",
+            help="Check the circuit against Q on every input (above 10^7 inputs: random and "
+            "near-threshold inputs, not a proof).",
+        ),
     ] = False,
     out: Annotated[
         Path | None,
