@@ -16,13 +16,14 @@ A formula speaks about an input string ``w`` of ``n`` tokens. Positions are ``0.
     term     := [INT "*"] (unary | "#" VAR "." unary)
     pos      := VAR | INT
 
-Lines starting with ``//`` are comments. ``E``/``A`` are the first-order quantifiers, ``M i. φ`` is Merrill & Sabharwal's majority
-quantifier (true iff φ holds for at least half of the positions: ``2·#{i: φ} ≥ n``),
-``#i. φ`` counts positions, ``bit(i, j)`` is bit ``j`` of the number ``i`` and ``<``, ``=``
-compare positions. ``[w1*φ1 + w2*#i.φ2 >= t]`` is a threshold with constant integer weights:
-sugar that FO(M) defines (a weight is that many copies of a count; a sum of a fixed number of
-counts compared with a constant is first-order over counting terms, which majority quantifiers
-express). Numerals ``0, 1, ...`` are definable from ``<`` and ``bit``; they are kept as sugar.
+Lines starting with ``//`` are comments. ``E``/``A`` are the first-order quantifiers,
+``M i. φ`` is Merrill & Sabharwal's majority quantifier (true iff φ holds for at least half
+of the positions: ``2·#{i: φ} ≥ n``), ``#i. φ`` counts positions, ``bit(i, j)`` is bit
+``j`` of the number ``i``, and ``<``, ``=`` compare positions. ``[w1*φ1 + w2*#i.φ2 >= t]``
+is a threshold with constant integer weights: sugar that FO(M) defines (a weight is that
+many copies of a count; a sum of a fixed number of counts compared with a constant is
+first-order over counting terms, which majority quantifiers express). Numerals ``0, 1, ...``
+are definable from ``<`` and ``bit``; they are kept as sugar.
 
 Each gate of a circuit becomes one let-definition ``g<k>`` (gate index ``k``, node id
 ``n_inputs + k``); each output bit ``j`` (least significant first) becomes ``out j := ...``.
