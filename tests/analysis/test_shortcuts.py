@@ -187,11 +187,14 @@ def test_cli_json_and_bad_input(runs, run_cli):
     code, out, err = run_cli(*base)
     assert code == 0, err
     assert "attends to" in out and "best hypothesis" in out
+    code, out, err = run_cli(*base, "--inputs", "rare", "--json")
+    assert code == 0, err
+    assert "like the rare split" in json.loads(out)["runs"][0]["inputs"]
     before = sorted(p.name for p in store.root.rglob("*"))
     for run, extra, fragment in [
         (comp, [], "needs a recursion run"),
         (builtin, ["--instance", "5"], "--instance must lie in 0..1"),
-        (builtin, ["--inputs", "ood"], "--inputs belongs to --method failures"),
+        (builtin, ["--inputs", "train"], "--inputs 'train' is unknown"),
     ]:
         code, _, err = run_cli(
             "analyze", run, "--method", "shortcuts", "--store", str(store.root), *extra

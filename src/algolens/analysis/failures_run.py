@@ -55,7 +55,11 @@ Example = tuple[tuple[object, ...], list[str], list[str]]
 
 
 def check_failures_run(
-    store: RunStore, run: str, instance: int | None = None, inputs: str | None = None
+    store: RunStore,
+    run: str,
+    instance: int | None = None,
+    inputs: str | None = None,
+    method: str = "failures",
 ) -> tuple[str, TrainConfig]:
     """``(run_id, config)`` of a recursion run with weights, before any work.
 
@@ -64,7 +68,7 @@ def check_failures_run(
         range, ``inputs`` not in :data:`INPUTS`, or ``inputs`` for a user-function run.
         CheckpointError: no weights.
     """
-    run_id, config = check_recursion_run(store, run, "failures", instance)
+    run_id, config = check_recursion_run(store, run, method, instance)
     if inputs is not None and inputs not in INPUTS:
         raise ConfigError(f"--inputs {inputs!r} is unknown; use one of {', '.join(INPUTS)}")
     if inputs is not None and config.function not in FUNCTIONS:

@@ -32,7 +32,7 @@ import torch
 from algolens.analysis.failures_run import (
     INPUTS,
     Example,
-    check_recursion_run,
+    check_failures_run,
     fitting_examples,
     sampled_examples,
     stored_examples,
@@ -232,16 +232,21 @@ def _share(a: np.ndarray) -> float | None:
 
 
 def check_shortcuts_run(
-    store: RunStore, run: str, instance: int | None = None, hypotheses: Sequence[str] = ()
+    store: RunStore,
+    run: str,
+    instance: int | None = None,
+    hypotheses: Sequence[str] = (),
+    inputs: str | None = None,
 ) -> tuple[str, TrainConfig]:
     """``(run_id, config)`` of a recursion run with weights, before any work; the hypothesis
     files are loaded (under the user-function guards) and checked against the run's arguments.
 
     Raises:
         StoreError: unknown run. SpecError: not a recursion run. ConfigError: ``instance`` out of
-        range. CheckpointError: no weights. UserFunctionError: a bad hypothesis file.
+        range, ``inputs`` unknown or given for a user-function run. CheckpointError: no weights.
+        UserFunctionError: a bad hypothesis file.
     """
-    run_id, config = check_recursion_run(store, run, "shortcuts", instance)
+    run_id, config = check_failures_run(store, run, instance, inputs, method="shortcuts")
     if hypotheses:
         load_user_hypotheses(hypotheses, load_run_dataset(store, run_id).arg_kinds)
     return run_id, config

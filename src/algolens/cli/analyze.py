@@ -69,7 +69,7 @@ def analyze(
     inputs: Annotated[
         str | None,
         typer.Option(
-            help="failures: draw the fit and fresh inputs like this split of the run: test "
+            help="failures, shortcuts: draw the inputs like this split of the run: test "
             "(default), rare or ood (built-in functions only)."
         ),
     ] = None,
@@ -106,8 +106,8 @@ def analyze(
 
         torch.set_num_threads(threads)
     st = RunStore(store)
-    if inputs is not None and method != "failures":
-        raise ConfigError(f"--inputs belongs to --method failures, not {method}")
+    if inputs is not None and method not in ("failures", "shortcuts"):
+        raise ConfigError(f"--inputs belongs to --method failures or shortcuts, not {method}")
     if hypothesis and method not in ("shortcuts", "scrub"):
         raise ConfigError(f"--hypothesis belongs to --method shortcuts or scrub, not {method}")
     if method in COSET_METHODS:
@@ -117,7 +117,8 @@ def analyze(
         _failures_method(st, runs, instance, inputs, checkpoints or tally, force, json)
         return
     if method == "shortcuts":
-        _shortcuts_method(st, runs, instance, checkpoints or tally, force, json, hypothesis or [])
+        hyps = hypothesis or []
+        _shortcuts_method(st, runs, instance, inputs, checkpoints or tally, force, json, hyps)
         return
     if method in CAUSAL_METHODS:  # sequence-task runs (cli/analyze_causal.py)
         from algolens.cli.analyze_causal import causal_method
@@ -252,6 +253,7 @@ def _shortcuts_method(
     st: RunStore,
     runs: list[str],
     instance: int | None,
+    inputs: str | None,
     irreps_only: bool,
     force: bool,
     json: bool,
@@ -261,11 +263,13 @@ def _shortcuts_method(
 
     if irreps_only:
         raise ConfigError("--checkpoints and --tally belong to --method irreps, not shortcuts")
-    checked = [check_shortcuts_run(st, run, instance, hypotheses) for run in runs]  # before work
+    checked = [check_shortcuts_run(st, run, instance, hypotheses, inputs) for run in runs]
     outputs = []
     for run_id, _ in checked:
         with console.status(f"shortcuts: run {run_id}", spinner="dots"):
-            out = run_shortcuts(st, run_id, hypotheses=hypotheses, force=force)
+            out = run_shortcuts(
+                st, run_id, hypotheses=hypotheses, inputs=inputs or "test", force=force
+            )
         if instance is not None:
             out = {**out, "instances": [out["instances"][instance]]}
         outputs.append(out)
