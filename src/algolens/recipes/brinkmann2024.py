@@ -16,7 +16,7 @@ Protocols (:func:`settings`), one seed each:
 * ``full`` — the ``brinkmann`` recipe: the paper's data (16 nodes, 150k examples, 10 % test) and
   configuration (d_model 128, d_mlp 512, AdamW 3e-4, betas (0.9, 0.99), wd 0.01, batch 64,
   cosine to 2e-6) for 100 epochs. A run already in the store with the same config is reused and
-  an interrupted one resumed (:func:`ensure_pathfinding_run`).
+  an interrupted one resumed (:func:`algolens.recipes.runs.ensure_run`).
 
 Agreement rules: accuracy agrees at ≥ :data:`MIN_ACCURACY`; the edge probe agrees when the
 concatenation block found is 0 and the probe's F1 after it is ≥ the finder's threshold; the goal
@@ -31,8 +31,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from algolens.errors import CheckpointError
 from algolens.recipes.claims import Claim, Mode
+from algolens.recipes.runs import ensure_run
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig, make_config
 
@@ -54,34 +54,13 @@ def settings(mode: Mode) -> TrainConfig:
     return make_config("brinkmann-cpu" if mode == "quick" else "brinkmann", seeds=[0])
 
 
-def ensure_pathfinding_run(store: RunStore, config: TrainConfig, log: Callable[[str], None]) -> str:
-    """The id of a completed run of ``config``: reused, resumed, or trained now (a run's config
-    differs from ``config`` only by the dataset hash it pins when it starts)."""
-    from algolens.train.run import resume_run, start_run
-
-    want = config.to_dict()
-    same = [r for r in store.list() if {**r.config, "dataset_sha256": None} == want]
-    what = f"pathfinding {config.pathfinding.nodes if config.pathfinding else '?'} nodes"
-    done = [r for r in same if r.status == "completed"]
-    if done:
-        log(f"reusing run {done[-1].id} ({what})")
-        return done[-1].id
-    for record in reversed(same):
-        try:
-            log(f"resuming run {record.id} ({what})")
-            return resume_run(store, record.id)["run_id"]
-        except CheckpointError:
-            continue  # killed before its first checkpoint: train afresh
-    log(f"training {what}, recipe {config.recipe}")
-    return start_run(config, store)["run_id"]
-
-
 def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
     """Train (or reuse), analyse, compare; see the module docstring."""
     from algolens.analysis.mechanism_run import run_mechanism
 
     config = settings(mode)
-    run_id = ensure_pathfinding_run(store, config, log)
+    nodes = config.pathfinding.nodes if config.pathfinding else "?"
+    run_id = ensure_run(store, config, log, what=f"pathfinding {nodes} nodes")
     summary = store.get(run_id).summary or {}
     log(f"finding the mechanism of run {run_id}")
     mech = run_mechanism(store, run_id)["instances"][0]

@@ -25,7 +25,7 @@ sizes and splits are unverified, so accuracies are reported without a paper figu
 Protocols (:data:`PROTOCOLS`): ``quick`` fits the issue's 15 minutes on 2 CPU cores (one seed,
 short numbers and small trees, few epochs); ``full`` trains more seeds, more data and more epochs
 and adds ``add``. Runs already in the store with the same config are reused and interrupted ones
-resumed (:func:`ensure_recursion_run`).
+resumed (:func:`algolens.recipes.runs.ensure_run`).
 
 Agreement rules: failures cluster on rare structures when the ``rare`` split's accuracy is below
 the ``test`` split's; failure prediction agrees when the pooled recall on fresh inputs is at least
@@ -43,8 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from algolens.errors import CheckpointError
 from algolens.recipes.claims import Claim, Mode
+from algolens.recipes.runs import ensure_run
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig
 
@@ -119,33 +119,6 @@ def run_config(p: Protocol, function: str, oversample: float = 0.0) -> TrainConf
         None, task="recursion", function=function, recursion=recursion, seeds=list(p.seeds),
         epochs=epochs, model_args=dict(p.model_args), **TRAIN_SETTINGS,
     )  # fmt: skip
-
-
-def _comparable(config: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in config.items() if k != "dataset_sha256"}
-
-
-def ensure_recursion_run(store: RunStore, config: TrainConfig, log: Callable[[str], None]) -> str:
-    """The id of a completed recursion run of ``config`` in ``store``: reused when one exists
-    (same config; the dataset hash is set at the start and follows from the config for a built-in
-    function), else the newest interrupted one resumed, else trained now."""
-    from algolens.train.run import resume_run, start_run
-
-    want = _comparable(config.to_dict())
-    what = f"{config.function} (oversample {config.recursion.oversample:g}), {config.n_inst} seeds"  # type: ignore[union-attr]
-    same = [r for r in store.list() if _comparable(r.config) == want]
-    done = [r for r in same if r.status == "completed"]
-    if done:
-        log(f"reusing run {done[-1].id}: {what}")
-        return done[-1].id
-    for record in reversed(same):
-        try:
-            log(f"resuming run {record.id}: {what}")
-            return resume_run(store, record.id)["run_id"]
-        except CheckpointError:
-            continue
-    log(f"training {what}")
-    return start_run(config, store)["run_id"]
 
 
 # ---- measurements of one run ----------------------------------------------------------------
@@ -307,15 +280,23 @@ def oversampling_claim(effect: dict[str, Any]) -> Claim:
                  "oversampling rare structures helps", ours, agree)  # fmt: skip
 
 
+def _ensure(store: RunStore, config: TrainConfig, log: Callable[[str], None]) -> str:
+    """:func:`ensure_run` of a recursion run (its dataset hash is set at the start and follows
+    from the config for a built-in function)."""
+    assert config.recursion is not None
+    what = f"{config.function} (oversample {config.recursion.oversample:g}), {config.n_inst} seeds"
+    return ensure_run(store, config, log, what=what)
+
+
 def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
     """Train (or reuse) the runs of ``mode``, analyse them, return the claims."""
     p = PROTOCOLS[mode]
     results: list[FunctionResult] = []
     run_ids: dict[str, str] = {}
     for function in p.functions:
-        run_ids[function] = ensure_recursion_run(store, run_config(p, function), log)
+        run_ids[function] = _ensure(store, run_config(p, function), log)
         results.append(analyse_function(store, run_ids[function], function, p.n_analysis, log))
-    over_id = ensure_recursion_run(store, run_config(p, "successor", OVERSAMPLE), log)
+    over_id = _ensure(store, run_config(p, "successor", OVERSAMPLE), log)
     effect = oversampling_effect(store, run_ids["successor"], over_id, p.n_analysis)
     claims: list[Claim] = []
     for r in results:
