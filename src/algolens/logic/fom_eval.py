@@ -19,26 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from algolens.errors import SpecError
-from algolens.logic.fom import (
-    And,
-    Bit,
-    Call,
-    Const,
-    Count,
-    Definition,
-    Eq,
-    Formula,
-    Less,
-    Not,
-    Num,
-    Or,
-    Pos,
-    Program,
-    Quant,
-    Threshold,
-    Tok,
-    Var,
-)
+from algolens.logic import fom
 
 
 class FomEvaluator:
@@ -49,14 +30,14 @@ class FomEvaluator:
     that differs from a circuit gate).
     """
 
-    def __init__(self, program: Program, tokens: np.ndarray) -> None:
+    def __init__(self, program: fom.Program, tokens: np.ndarray) -> None:
         tokens = np.asarray(tokens)
         if tokens.ndim != 2:
             raise SpecError(f"tokens must be [batch, n], got shape {tokens.shape}")
         self.program = program
         self.tokens = tokens  # [batch, n]
         self.n = tokens.shape[1]
-        self._defs: dict[str, Definition] = {}
+        self._defs: dict[str, fom.Definition] = {}
         for d in program.definitions:
             if d.name in self._defs:
                 raise SpecError(f"predicate {d.name} is defined twice")
@@ -82,33 +63,33 @@ class FomEvaluator:
 
     # -- interpretation ----------------------------------------------------------------------
 
-    def formula(self, f: Formula, env: Mapping[str, int]) -> np.ndarray:
+    def formula(self, f: fom.Formula, env: Mapping[str, int]) -> np.ndarray:
         """``f`` under the variable assignment ``env`` (variable -> position): ``[batch]`` bool."""
         batch = len(self.tokens)
-        if isinstance(f, Const):
+        if isinstance(f, fom.Const):
             return np.full(batch, f.value)
-        if isinstance(f, Tok):
+        if isinstance(f, fom.Tok):
             return self.tokens[:, self._pos(f.at, env)] == f.token
-        if isinstance(f, Less):
+        if isinstance(f, fom.Less):
             return np.full(batch, self._pos(f.left, env) < self._pos(f.right, env))
-        if isinstance(f, Eq):
+        if isinstance(f, fom.Eq):
             return np.full(batch, self._pos(f.left, env) == self._pos(f.right, env))
-        if isinstance(f, Bit):
+        if isinstance(f, fom.Bit):
             bit = (self._pos(f.number, env) >> self._pos(f.index, env)) & 1
             return np.full(batch, bool(bit))
-        if isinstance(f, Not):
+        if isinstance(f, fom.Not):
             return ~self.formula(f.body, env)
-        if isinstance(f, And):
+        if isinstance(f, fom.And):
             out = np.ones(batch, bool)
             for p in f.parts:
                 out &= self.formula(p, env)
             return out
-        if isinstance(f, Or):
+        if isinstance(f, fom.Or):
             out = np.zeros(batch, bool)
             for p in f.parts:
                 out |= self.formula(p, env)
             return out
-        if isinstance(f, Quant):
+        if isinstance(f, fom.Quant):
             count = self._count(f.var, f.body, env)
             if f.kind == "E":
                 return count >= 1
@@ -117,31 +98,31 @@ class FomEvaluator:
             if f.kind == "M":
                 return 2 * count >= self.n
             raise SpecError(f"unknown quantifier {f.kind!r}")
-        if isinstance(f, Threshold):
+        if isinstance(f, fom.Threshold):
             total = np.zeros(batch, np.int64)
             for w, x in f.terms:
-                if isinstance(x, Count):
+                if isinstance(x, fom.Count):
                     v = self._count(x.var, x.body, env)
-                elif type(x) is Call and not x.args:  # the common case: a gate, memoised
+                elif type(x) is fom.Call and not x.args:  # the common case: a gate, memoised
                     v = self._memo.get((x.name, ()))
                     v = self._call(x.name, ()) if v is None else v
                 else:
                     v = self.formula(x, env)
                 total += v if w == 1 else w * v.astype(np.int64)
             return total >= f.t
-        if isinstance(f, Call):
+        if isinstance(f, fom.Call):
             return self._call(f.name, tuple(self._pos(a, env) for a in f.args))
         raise SpecError(f"not a formula: {f!r}")
 
-    def _count(self, var: Var, body: Formula, env: Mapping[str, int]) -> np.ndarray:
+    def _count(self, var: fom.Var, body: fom.Formula, env: Mapping[str, int]) -> np.ndarray:
         """``#var. body``: over positions ``0..n-1``, ``[batch]`` int64."""
         total = np.zeros(len(self.tokens), np.int64)
         for i in range(self.n):
             total += self.formula(body, {**env, var.name: i})
         return total
 
-    def _pos(self, p: Pos, env: Mapping[str, int]) -> int:
-        if isinstance(p, Num):
+    def _pos(self, p: fom.Pos, env: Mapping[str, int]) -> int:
+        if isinstance(p, fom.Num):
             return p.value
         if p.name not in env:
             raise SpecError(f"variable {p.name} is not bound")
@@ -160,7 +141,7 @@ class FomEvaluator:
         return self._memo[key]
 
 
-def evaluate_program(program: Program, tokens: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
+def evaluate_program(program: fom.Program, tokens: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
     """The decoded output ``[batch]`` (int64) of ``program`` on ``tokens`` ``[batch, n]``."""
     tokens = np.asarray(tokens)
     parts = [
