@@ -18,7 +18,6 @@ from algolens.tasks.pathfinding.task import PathfindingTask, accuracy_by_length
 from algolens.tasks.sequence import greedy_correct, greedy_decode, teacher_forced_correct
 from algolens.train.config import TrainConfig
 from algolens.train.sequence_trainer import SequenceTrainer
-from algolens.train.trainer import Trainer, model_config_dict
 
 
 class PathfindingTrainer(SequenceTrainer):
@@ -36,24 +35,8 @@ class PathfindingTrainer(SequenceTrainer):
         device: str | torch.device = "cpu",
         instance_chunk: int | None = None,
     ) -> None:
-        self.config = config
-        self.device = torch.device(device)
-        self.task = PathfindingTask(dataset)  # type: ignore[assignment]
-        self.model_args = model_config_dict(config, self.task)
-        train, test = self.task.splits["train"], self.task.splits["test"]
-        k, n_tr, n_te = config.n_inst, len(train), len(test)
-        tokens = torch.cat([train.tokens, test.tokens])  # [n_train + n_test, T]
-        self.train_width = tokens.shape[1] - 1
-        self.mask = torch.cat([train.mask, test.mask]).to(self.device)  # [N, T-1]
-        Trainer._setup(
-            self,
-            train_idx=torch.arange(n_tr).expand(k, n_tr).contiguous(),
-            test_idx=(n_tr + torch.arange(n_te)).expand(k, n_te).contiguous(),
-            inputs=tokens[:, :-1],
-            targets=tokens[:, 1:],
-            row_elements=self.task.seq_len * self.task.n_vocab,
-            instance_chunk=instance_chunk,
-        )
+        task = PathfindingTask(dataset)
+        self._setup_sequences(config, task, None, device=device, instance_chunk=instance_chunk)
 
     @torch.no_grad()
     def split_metrics(self, batch: int = 1024) -> dict[str, dict[str, Any]]:

@@ -57,23 +57,40 @@ class SequenceTrainer(Trainer):
         device: str | torch.device = "cpu",
         instance_chunk: int | None = None,
     ) -> None:
-        self.config = config
-        self.device = torch.device(device)
-        self.task = RecursionTask(dataset)
-        self.model_args = model_config_dict(config, self.task)
-        train, test = self.task.splits["train"], self.task.splits["test"]
-        k, n_tr, n_te = config.n_inst, len(train), len(test)
-        tokens = torch.cat([train.tokens, test.tokens])  # [n_train + n_test, T]
+        task = RecursionTask(dataset)
+        train = task.splits["train"]
         # training reads only the train rows' own width: later columns are padding there, which
         # causal attention never lets reach a scored position
-        self.train_width = int((train.prompt_len + train.answer_len).max()) - 1
+        width = int((train.prompt_len + train.answer_len).max()) - 1
+        self._setup_sequences(config, task, width, device=device, instance_chunk=instance_chunk)
+
+    def _setup_sequences(
+        self, config: TrainConfig, task: Any, train_width: int | None, *,
+        device: str | torch.device, instance_chunk: int | None,
+    ) -> None:  # fmt: skip
+        """Set ``config``, ``device``, ``task`` (a sequence task with ``train`` and ``test``
+        splits of packed rows ``[n, T]``) and ``model_args``, pack the two splits into
+        :attr:`inputs`, :attr:`targets` and :attr:`mask` and build model and optimiser (shared
+        with :class:`~algolens.train.pathfinding_trainer.PathfindingTrainer`).
+
+        Args:
+            train_width: positions a training step reads; ``None``: all ``T-1``.
+        """
+        self.config = config
+        self.device = torch.device(device)
+        self.task = task
+        self.model_args = model_config_dict(config, task)
+        train, test = task.splits["train"], task.splits["test"]
+        k, n_tr, n_te = config.n_inst, len(train), len(test)
+        tokens = torch.cat([train.tokens, test.tokens])  # [n_train + n_test, T]
+        self.train_width = tokens.shape[1] - 1 if train_width is None else train_width
         self.mask = torch.cat([train.mask, test.mask]).to(self.device)  # [N, T-1]
         self._setup(
             train_idx=torch.arange(n_tr).expand(k, n_tr).contiguous(),
             test_idx=(n_tr + torch.arange(n_te)).expand(k, n_te).contiguous(),
             inputs=tokens[:, :-1],
             targets=tokens[:, 1:],
-            row_elements=self.task.seq_len * self.task.n_vocab,
+            row_elements=task.seq_len * task.n_vocab,
             instance_chunk=instance_chunk,
         )
 
