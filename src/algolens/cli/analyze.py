@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from algolens.cli.analyze_each import analyse_each
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table, print_text
 from algolens.cli.runs import StoreOpt
@@ -110,28 +111,26 @@ def analyze(
         raise ConfigError(f"--inputs belongs to --method failures or shortcuts, not {method}")
     if hypothesis and method not in ("shortcuts", "scrub"):
         raise ConfigError(f"--hypothesis belongs to --method shortcuts or scrub, not {method}")
+    if (checkpoints or tally) and method != "irreps":
+        raise ConfigError(f"--checkpoints and --tally belong to --method irreps, not {method}")
     if method in COSET_METHODS:
-        _coset_method(st, runs, method, instance, checkpoints or tally, force, json)
+        _coset_method(st, runs, method, instance, force, json)
         return
     if method == "failures":
-        _failures_method(st, runs, instance, inputs, checkpoints or tally, force, json)
+        _failures_method(st, runs, instance, inputs, force, json)
         return
     if method == "shortcuts":
         hyps = hypothesis or []
-        _shortcuts_method(st, runs, instance, inputs, checkpoints or tally, force, json, hyps)
+        _shortcuts_method(st, runs, instance, inputs, force, json, hyps)
         return
     if method in CAUSAL_METHODS:  # sequence-task runs (cli/analyze_causal.py)
         from algolens.cli.analyze_causal import causal_method
 
-        if checkpoints or tally:
-            raise ConfigError(f"--checkpoints and --tally belong to --method irreps, not {method}")
         causal_method(st, runs, method, instance, force, json, hypothesis or [])
         return
     if method == "mechanism":  # path-finding runs (cli/analyze_mechanism.py)
         from algolens.cli.analyze_mechanism import mechanism_method
 
-        if checkpoints or tally:
-            raise ConfigError("--checkpoints and --tally belong to --method irreps, not mechanism")
         mechanism_method(st, runs, instance, force, json)
         return
     # every input error before any work or any file written
@@ -174,24 +173,17 @@ def _coset_method(
     runs: list[str],
     method: str,
     instance: int | None,
-    irreps_only: bool,
     force: bool,
     json: bool,
 ) -> None:
     from algolens.analysis.runs import check_coset_run, run_coset_method
 
-    if irreps_only:
-        raise ConfigError(f"--checkpoints and --tally belong to --method irreps, not {method}")
     checked = [check_coset_run(st, run, method, instance) for run in runs]  # before any work
-    outputs = []
-    for run_id, _ in checked:
-        with console.status(f"{method}: run {run_id}", spinner="dots"):
-            out = run_coset_method(st, run_id, method, force=force)
-        if instance is not None:
-            out = {**out, "instances": [out["instances"][instance]]}
-        outputs.append(out)
-    if json:
-        print_json({"method": method, "runs": outputs})
+    outputs = analyse_each(
+        method, [r for r, _ in checked], lambda r: run_coset_method(st, r, method, force=force),
+        instance, json,
+    )  # fmt: skip
+    if outputs is None:
         return
     for out in outputs:
         title = f"{method}: run {out['run']} ({out['group']})"
@@ -208,24 +200,17 @@ def _failures_method(
     runs: list[str],
     instance: int | None,
     inputs: str | None,
-    irreps_only: bool,
     force: bool,
     json: bool,
 ) -> None:
     from algolens.analysis.failures_run import check_failures_run, run_failures
 
-    if irreps_only:
-        raise ConfigError("--checkpoints and --tally belong to --method irreps, not failures")
     checked = [check_failures_run(st, run, instance, inputs) for run in runs]  # before any work
-    outputs = []
-    for run_id, _ in checked:
-        with console.status(f"failures: run {run_id}", spinner="dots"):
-            out = run_failures(st, run_id, inputs=inputs, force=force)
-        if instance is not None:
-            out = {**out, "instances": [out["instances"][instance]]}
-        outputs.append(out)
-    if json:
-        print_json({"method": "failures", "runs": outputs})
+    outputs = analyse_each(
+        "failures", [r for r, _ in checked],
+        lambda r: run_failures(st, r, inputs=inputs, force=force), instance, json,
+    )  # fmt: skip
+    if outputs is None:
         return
     for out in outputs:
         print_text(
@@ -254,27 +239,19 @@ def _shortcuts_method(
     runs: list[str],
     instance: int | None,
     inputs: str | None,
-    irreps_only: bool,
     force: bool,
     json: bool,
     hypotheses: list[str],
 ) -> None:
     from algolens.analysis.shortcuts import check_shortcuts_run, run_shortcuts
 
-    if irreps_only:
-        raise ConfigError("--checkpoints and --tally belong to --method irreps, not shortcuts")
     checked = [check_shortcuts_run(st, run, instance, hypotheses, inputs) for run in runs]
-    outputs = []
-    for run_id, _ in checked:
-        with console.status(f"shortcuts: run {run_id}", spinner="dots"):
-            out = run_shortcuts(
-                st, run_id, hypotheses=hypotheses, inputs=inputs or "test", force=force
-            )
-        if instance is not None:
-            out = {**out, "instances": [out["instances"][instance]]}
-        outputs.append(out)
-    if json:
-        print_json({"method": "shortcuts", "runs": outputs})
+    outputs = analyse_each(
+        "shortcuts", [r for r, _ in checked],
+        lambda r: run_shortcuts(st, r, hypotheses=hypotheses, inputs=inputs or "test", force=force),
+        instance, json,
+    )  # fmt: skip
+    if outputs is None:
         return
     for out in outputs:
         print_text(f"shortcuts: run {out['run']} ({out['function']}); inputs: {out['inputs']}")

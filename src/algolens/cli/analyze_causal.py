@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from algolens.cli.output import print_json, print_table, print_text
+from algolens.cli.analyze_each import analyse_each
+from algolens.cli.output import print_table, print_text
 from algolens.store import RunStore
 
 
@@ -25,14 +26,11 @@ def causal_method(
     from algolens.analysis.causal_run import check_causal_run, run_causal
 
     checked = [check_causal_run(st, run, method, instance, hypotheses) for run in runs]
-    outputs = []
-    for run_id, _ in checked:
-        out = run_causal(st, run_id, method, hypotheses=hypotheses, force=force)
-        if instance is not None:
-            out = {**out, "instances": [out["instances"][instance]]}
-        outputs.append(out)
-    if json:
-        print_json({"method": method, "runs": outputs})
+    outputs = analyse_each(
+        method, [r for r, _ in checked],
+        lambda r: run_causal(st, r, method, hypotheses=hypotheses, force=force), instance, json,
+    )  # fmt: skip
+    if outputs is None:
         return
     show = {"probes": _probes, "patching": _patching, "lens": _lens, "scrub": _scrub}[method]
     for out in outputs:

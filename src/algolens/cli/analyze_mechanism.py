@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from algolens.cli.output import print_json, print_text
+from algolens.cli.analyze_each import analyse_each
+from algolens.cli.output import print_text
 from algolens.store import RunStore
 
 
@@ -13,14 +14,11 @@ def mechanism_method(
     from algolens.analysis.mechanism_run import check_pathfinding_run, run_mechanism, summary_lines
 
     checked = [check_pathfinding_run(st, run, "mechanism", instance) for run in runs]
-    outputs = []
-    for run_id, _ in checked:
-        out = run_mechanism(st, run_id, force=force)
-        if instance is not None:
-            out = {**out, "instances": [out["instances"][instance]]}
-        outputs.append(out)
-    if json:
-        print_json({"method": "mechanism", "runs": outputs})
+    ids = [r for r, _ in checked]
+    outputs = analyse_each(
+        "mechanism", ids, lambda r: run_mechanism(st, r, force=force), instance, json
+    )
+    if outputs is None:
         return
     for out in outputs:
         print_text(f"mechanism: run {out['run']} ({out['nodes']} nodes, {out['n_rows']} test rows)")
