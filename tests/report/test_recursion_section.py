@@ -43,6 +43,7 @@ def test_accuracy_by_feature_comes_from_the_summary(runs):
     added, text = _render(store, rec)
     assert added and "Structural recursion: successor" in text
     assert "run `algolens analyze RUN --method shortcuts`" in text  # nothing stored yet
+    assert "No stored failure analysis: run `algolens analyze RUN --method failures`" in text
     summary = json.loads((store.paths(rec).root / "summary.json").read_text())["splits"]
     rows = {r[0]: r for r in table_rows(text) if r and r[0] in summary}
     for name, s in summary.items():
@@ -67,6 +68,7 @@ def test_stored_analyses_are_shown(runs):
     sc = run_shortcuts(store, rec, n=30, n_attn=10)
     fl = run_failures(store, rec, inputs="ood", n=40)
     _, text = _render(store, rec)
+    assert "No stored" not in text
     rows = table_rows(text)
     best = max(sc["instances"][0]["attention"], key=lambda r: r["mass"])
     assert [best["layer"], best["head"], best["answer_index"], best["rule"]] in [

@@ -77,20 +77,18 @@ def section(report: HtmlReport, store: RunStore, run_id: str) -> bool:
     for feature, fig in feature_figures(splits).items():
         report.paragraph(f"accuracy by {feature}", note=True)
         report.figure(fig)
-    shortcuts = stored_analysis(store, run_id, "shortcuts")
-    if shortcuts is not None:
-        _shortcuts(report, shortcuts)
-    else:
-        report.paragraph(
-            "No stored shortcut analysis: run `algolens analyze RUN --method shortcuts`.", note=True
-        )
-    failures = stored_analysis(store, run_id, "failures")
-    if failures is not None:
-        _failures(report, failures)
-    else:
-        report.paragraph(
-            "No stored failure analysis: run `algolens analyze RUN --method failures`.", note=True
-        )
+    for method, what, show in (
+        ("shortcuts", "shortcut", _shortcuts),
+        ("failures", "failure", _failures),
+    ):
+        out = stored_analysis(store, run_id, method)
+        if out is not None:
+            show(report, out)
+        else:
+            report.paragraph(
+                f"No stored {what} analysis: run `algolens analyze RUN --method {method}`.",
+                note=True,
+            )
     return True
 
 
