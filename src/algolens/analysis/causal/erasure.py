@@ -21,8 +21,7 @@ from algolens.analysis.causal.examples import (
     Position,
     check_single,
     logits_of,
-    masked_accuracy,
-    masked_loss,
+    loss_accuracy_before_after,
     resid_at,
     resid_hook,
 )
@@ -94,15 +93,11 @@ def erase(
     before = probe_score(x_fit.numpy(), y_fit, x_test.numpy(), y_test)
     after = probe_score(eraser(x_fit).numpy(), y_fit, eraser(x_test).numpy(), y_test)
     clean, cut = logits_of(model, test.tokens), erased_logits(model, test, eraser, layer, pos)
-    t, m = test.targets, test.mask
     return ErasureEffect(
         label,
         layer,
         pos,
-        float(masked_loss(clean, t, m)),
-        float(masked_loss(cut, t, m)),
-        masked_accuracy(clean, t, m),
-        masked_accuracy(cut, t, m),
+        *loss_accuracy_before_after(test, clean, cut),
         before.f1,
         after.f1,
         before.accuracy,

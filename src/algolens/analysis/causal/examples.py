@@ -178,6 +178,20 @@ def masked_accuracy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Ten
     return float((logits[mask].argmax(-1) == targets[mask]).double().mean())
 
 
+def loss_accuracy_before_after(
+    ex: Examples, clean: torch.Tensor, cut: torch.Tensor
+) -> tuple[float, float, float, float]:
+    """Masked loss and accuracy against ``ex``'s targets of the ``clean`` and the intervened
+    (``cut``) logits ``[N, T, V]``: ``(loss, cut loss, accuracy, cut accuracy)``."""
+    t, m = ex.targets, ex.mask
+    return (
+        float(masked_loss(clean, t, m)),
+        float(masked_loss(cut, t, m)),
+        masked_accuracy(clean, t, m),
+        masked_accuracy(cut, t, m),
+    )
+
+
 @torch.no_grad()
 def logits_of(model: Transformer, tokens: torch.Tensor) -> torch.Tensor:
     """``[N, T, d_vocab_out]`` in batches."""

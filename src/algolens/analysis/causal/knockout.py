@@ -22,8 +22,7 @@ from algolens.analysis.causal.examples import (
     check_single,
     collect,
     logits_of,
-    masked_accuracy,
-    masked_loss,
+    loss_accuracy_before_after,
 )
 from algolens.errors import ConfigError
 from algolens.models.transformer import Transformer
@@ -129,17 +128,7 @@ def _effect(
     mode: str,
 ) -> KnockoutEffect:
     cut = knocked_logits(model, ex, layer, head, query, key, mode)
-    t, m = ex.targets, ex.mask
-    return KnockoutEffect(
-        layer,
-        head,
-        query,
-        key,
-        float(masked_loss(clean, t, m)),
-        float(masked_loss(cut, t, m)),
-        masked_accuracy(clean, t, m),
-        masked_accuracy(cut, t, m),
-    )
+    return KnockoutEffect(layer, head, query, key, *loss_accuracy_before_after(ex, clean, cut))
 
 
 @torch.no_grad()
