@@ -5,11 +5,16 @@ Residual stream blocks: ``tok`` (one-hot token, V = 2N+3), ``pos`` (one-hot posi
 ``mid`` (what layer 0 moved here) and ``out`` (read by the unembedding). MLPs are zero.
 
 * layer 0, head 0 (positional): the target token of edge i (position 3i+1) attends to the
-  edge's source (3i), the root position to the goal position, every other position to itself;
-  it copies ``tok`` into ``mid``: each ``>B`` then carries its parent A, and the root the goal.
+  edge's source (3i), the root position and ':' to the goal position, every other position to
+  itself; it copies ``tok`` into ``mid``: each ``>B`` then carries its parent A, the root and
+  ':' the goal.
 * layer 1, head 0 (deduction, by content): the query is the node in ``mid`` (source tokens
   only), the key the node of a target token in ``tok``; the root therefore attends to ``>goal``
   and copies that position's ``mid`` (the goal's parent) into ``out`` as the target token.
+
+Registers (what the register probes must find): ':' holds the goal (level 0) after layer 0, and
+':' and the goal position (a source token, so it queries too) hold the goal's parent (level 1)
+after layer 1; nothing reads them afterwards (layer 1 is the last).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ def deduction_model(n_nodes: int) -> Transformer:
     for e in range(n_nodes - 1):
         key_of[v.edge_positions(e)[1]] = v.edge_positions(e)[0]
     key_of[v.root_pos] = v.goal_pos
+    key_of[v.goal_pos + 1] = v.goal_pos  # ':' becomes a register holding the goal
     with torch.no_grad():
         for p in model.parameters():
             p.zero_()

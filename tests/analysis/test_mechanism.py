@@ -90,3 +90,41 @@ def test_scores_on_hand_built_attention_patterns():
     assert d["level"][1] == [0] and d["level"][2] == [1]
     assert d["by_level"][1][0][0] == pytest.approx(1.0) and d["by_level"][2][0][1] == 1.0
     assert d["path_mass"][0][0] == 0.0
+
+
+def test_register_probes_find_the_handbuilt_registers_and_their_levels(found):
+    v = Vocab(N)
+    rp = found["register_probes"]
+    assert [lv["level"] for lv in rp["levels"]] == [0, 1]  # length-2 paths: a_2 is the root
+    got = {(r["kind"], r["level"], r["layer"]) for r in rp["registers"]}
+    # ':' copies the goal in layer 0; ':' and the goal position copy its parent in layer 1.
+    # The goal position holding the goal token (level 0) is no register: layer 0 decodes it.
+    assert got == {(":", 0, 1), (":", 1, 2), ("goal", 1, 2)}
+    colon = rp["positions"].index(v.goal_pos + 1)
+    level1 = rp["levels"][1]["f1"]
+    assert level1[1][colon] < 0.6 and level1[2][colon] == pytest.approx(1.0)
+    # layer 1 is the last block: nothing reads a register after it, so knockouts cost nothing;
+    # the level-0 register at ':' is not read by the root (which reads the goal position)
+    for r in rp["registers"]:
+        assert r["knockout"]["loss_increase"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_position_kinds_name_every_register_position():
+    from algolens.analysis.mechanism_registers import position_kind, register_positions
+
+    v = Vocab(4)  # "a>b,c>d,e>f|g:r": 0 1 2 3 4 5 6 7 8 9 10 11
+    assert register_positions(v) == [0, 2, 3, 5, 6, 8, 9, 10]
+    kinds = [position_kind(p, v) for p in register_positions(v)]
+    assert kinds == ["source of edge 0", "',' after edge 0", "source of edge 1",
+                     "',' after edge 1", "source of edge 2", "|", "goal", ":"]  # fmt: skip
+
+
+def test_register_knockout_reports_the_block_that_reads_a_position():
+    from algolens.analysis.mechanism_features import pathfinding_examples
+    from algolens.analysis.mechanism_registers import _knockout
+
+    v = Vocab(N)
+    ex = pathfinding_examples(rows(60, 2, 3), v)
+    ko = _knockout(deduction_model(N), ex, v, 0, v.goal_pos)  # the root reads the goal in block 0
+    assert ko["layer"] == 0 and ko["head"] == 0 and ko["loss_increase"] > 1.0
+    assert _knockout(deduction_model(N), ex, v, 2, v.goal_pos)["layer"] is None  # no block 2

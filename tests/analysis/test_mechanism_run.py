@@ -34,6 +34,9 @@ def test_cli_mechanism_json_is_stored_and_reused(run, run_cli):
     assert again["reused"] is True and again["instances"] == got["instances"]
     code, out, err = run_cli("analyze", run_id, "--method", "mechanism", "--store", str(store.root))
     assert code == 0 and "edge concatenation" in out and "deduction heads" in out
+    assert "sub-goal registers:" in out
+    rp = inst["register_probes"]
+    assert rp["layers"] == [0, 1, 2] and rp["positions"] == [0, 2, 3, 5, 6, 8, 9, 10]
 
 
 def test_cli_mechanism_on_a_composition_run_is_one_line(run, run_cli, tmp_path):

@@ -32,7 +32,8 @@ def test_section_without_and_with_the_mechanism_analysis(run):
     assert section(page, store, run_id) is True
     html = page.render()
     for text in ("Mechanism of seed 0", "edge concatenation", "tuned-lens accuracy",
-                 "loss recovered", "circuits-vis", "AttentionPatterns"):  # fmt: skip
+                 "loss recovered", "circuits-vis", "AttentionPatterns", "Sub-goal registers",
+                 "sub-goal registers:", "ancestor level"):  # fmt: skip
         assert text in html, text
 
 

@@ -32,7 +32,9 @@ layer, head or position does what is found from the data:
   ancestor" (backward chaining, written as data for :mod:`algolens.analysis.causal.scrubbing`),
   loss recovered overall and by path length.
 
-Not built: the sub-goal each register holds (the paper's register probes).
+* **register sub-goals** (:func:`algolens.analysis.mechanism_registers.register_probes`):
+  per register position and residual layer, probes for each ancestor level of the goal; the
+  (position, level) pairs that decode it, with a knockout of the root's attention to them.
 """
 
 from __future__ import annotations
@@ -56,6 +58,11 @@ from algolens.analysis.causal import (
 )
 from algolens.analysis.causal.examples import collect
 from algolens.analysis.mechanism_features import RowFacts, pathfinding_examples, row_facts
+from algolens.analysis.mechanism_registers import (
+    position_kind,
+    register_positions,
+    register_probes,
+)
 from algolens.analysis.probes import probe_grid
 from algolens.errors import ConfigError
 from algolens.models.transformer import Transformer
@@ -142,7 +149,7 @@ def register_mass(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab) -
         share of the visible positions, ``"top": [layer][head]`` the three positions with the
         most mean attention as ``[position, kind, mass]``}.
     """
-    reg = [p for p in range(vocab.prompt_len - 1) if p % 3 != 1 or p >= vocab.bar_pos]
+    reg = register_positions(vocab)
     steps = _scored_steps(facts, vocab)
     idx = torch.tensor(reg)
     n_layers, _, n_heads = patterns.shape[:3]
@@ -152,7 +159,7 @@ def register_mass(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab) -
     per_pos /= max(len(steps), 1)
     top = [
         [
-            [[reg[int(j)], _kind(reg[int(j)], vocab), float(per_pos[i, h, j])]
+            [[reg[int(j)], position_kind(reg[int(j)], vocab), float(per_pos[i, h, j])]
              for j in per_pos[i, h].argsort(descending=True)[:3]]
             for h in range(n_heads)
         ]
@@ -160,13 +167,6 @@ def register_mass(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab) -
     ]  # fmt: skip
     mean_visible = float(np.mean([q + 1 for _, q, _ in steps])) if steps else 1.0
     return {"mass": per_pos.sum(-1).tolist(), "chance": len(reg) / mean_visible, "top": top}
-
-
-def _kind(pos: int, vocab: Vocab) -> str:
-    names = {vocab.bar_pos: "|", vocab.goal_pos: "goal", vocab.goal_pos + 1: ":"}
-    if pos in names:
-        return names[pos]
-    return f"source of edge {pos // 3}" if pos % 3 == 0 else f"',' after edge {pos // 3}"
 
 
 def edge_concat(
@@ -290,6 +290,7 @@ def find_mechanism(
             ],
         },  # fmt: skip
         "registers": {**registers, "merge_layer": merge[0], "merge_head": merge[1]},
+        "register_probes": register_probes(model, fit, test, vocab),
         "lens": lens_depth(model, fit, test, vocab),
         "scrubbing": scrub_layers(model, test, vocab, seed=seed),
         "example": example_attention(patterns, test, facts, vocab),

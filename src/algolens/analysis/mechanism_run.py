@@ -97,5 +97,18 @@ def summary_lines(inst: dict[str, Any]) -> list[str]:
         f"deduction heads (attention on path edges ahead, chance {d['chance']:.2f}): {heads}",
         f"tuned-lens accuracy by residual layer: {lens}",
         f"register attention peaks at L{r['merge_layer']}H{r['merge_head']} (merging candidate)",
+        f"sub-goal registers: {_registers(inst.get('register_probes'))}",
         f"scrubbing loss recovered by layer: {scrub}",
     ]
+
+
+def _registers(rp: dict[str, Any] | None) -> str:
+    """The registers found by the register probes, one per (position, level)."""
+    if rp is None:
+        return "not probed"
+    if not rp["registers"]:
+        return "none (no register position decodes an ancestor of the goal)"
+    return "; ".join(
+        f"{r['kind']} holds level {r['level']} from layer {r['layer']} (F1 {r['f1']:.2f})"
+        for r in rp["registers"]
+    )

@@ -38,7 +38,7 @@ SCHEMAS: dict[str, int] = {
     "failures": 1,
     "shortcuts": 1,
     "logic": 1,
-    "mechanism": 1,
+    "mechanism": 2,  # 2: register_probes
     "probes": 1,
     "patching": 1,
     "lens": 1,

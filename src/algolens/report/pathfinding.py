@@ -8,7 +8,8 @@ what the run has stored and never computing anything:
 * from the stored ``mechanism`` analysis (``algolens analyze RUN --method mechanism``), per seed:
   the mechanism summary, the edge-source probe F1 (with its control task) and the tuned-lens
   decoding accuracy per residual layer (beside the paper's curve), the deduction heads' attention
-  by ancestor level, causal scrubbing per layer, and the attention patterns of one test tree
+  by ancestor level, the register positions that hold a sub-goal (ancestor level of the goal,
+  probe F1, knockout), causal scrubbing per layer, and the attention patterns of one test tree
   (circuitsvis).
 
 A run of another task, or one without a summary, gets no section.
@@ -20,6 +21,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from algolens.analysis.mechanism_registers import MIN_GAIN, REGISTER_F1
 from algolens.analysis.mechanism_run import summary_lines
 from algolens.errors import StoreError
 from algolens.report.html import HtmlReport
@@ -99,6 +101,7 @@ def _instance(report: HtmlReport, inst: dict[str, Any]) -> None:
         f"ahead (level 0 = the goal's own edge); chance for all path edges: {d['chance']:.2f}.",
         note=True,
     )
+    _registers(report, inst.get("register_probes"))
     report.table(
         ["layer", "hypothesis", "loss recovered", "by path length"],
         [
@@ -113,6 +116,34 @@ def _instance(report: HtmlReport, inst: dict[str, Any]) -> None:
         for layer, att in enumerate(ex["attention"]):
             report.paragraph(f"layer {layer}", note=True)
             report.circuitsvis("AttentionPatterns", tokens=ex["tokens"], attention=att)
+
+
+def _registers(report: HtmlReport, rp: dict[str, Any] | None) -> None:
+    """The register positions that decode a sub-goal, and the best probe per level."""
+    if rp is None:
+        return
+    report.table(
+        ["position", "ancestor level", "from residual layer", "probe F1", "F1 at layer 0",
+         "control F1", "knockout: root -> position, loss increase"],
+        [
+            [r["kind"], r["level"], r["layer"], round(r["f1"], 3), round(r["f1_layer0"], 3),
+             "-" if r["control_f1"] is None else round(r["control_f1"], 3),
+             "no later block" if r["knockout"]["layer"] is None else
+             f"{r['knockout']['loss_increase']:.3g} (L{r['knockout']['layer']}"
+             f"H{r['knockout']['head']})"]
+            for r in rp["registers"]
+        ],
+    )  # fmt: skip
+    report.paragraph(
+        "Sub-goal registers: prompt positions holding no edge target whose residual stream "
+        f"linearly decodes the goal's k-th ancestor (level 0 = the goal) with probe F1 >= "
+        f"{REGISTER_F1}, at least {MIN_GAIN} above the same probe on the embeddings; levels "
+        "probed: "
+        + (", ".join(str(lv["level"]) for lv in rp["levels"]) or "none")
+        + ". The knockout cuts the root position's attention to the register in every later "
+        "head and reports the largest loss increase.",
+        note=True,
+    )
 
 
 def _key(item: tuple[str, Any]) -> int:
