@@ -17,7 +17,7 @@ FULL = [
     ["bench_irreps.py", "--gap", "--sweep"],
     ["bench_transformer.py"],
     ["bench_transformer.py", "--mlp"],
-    ["bench_sweep.py", "--seeds", "32", "--epochs", "10", "--plain-epochs", "3", "--threads", "1"],
+    ["bench_sweep.py", "--seeds", "32", "--epochs", "10", "--plain-epochs", "3", "--threads", "2"],
     ["bench_grok.py", "--seeds", "0-4", "--threads", "1"],
     ["bench_grok.py", "--seeds", "0-3", "--together", "--threads", "1"],
     ["bench_analysis.py", "--rounds", "3", "--threads", "1"],

@@ -90,7 +90,8 @@ def train(
         typer.Option(
             min=1,
             max=MAX_THREADS,
-            help="CPU threads for torch, at most the CPU count (1 is fastest on a busy machine).",
+            help="CPU threads, at most the CPU count: a K-seed run trains its instance chunks on "
+            "that many worker threads (one torch thread each).",
         ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
