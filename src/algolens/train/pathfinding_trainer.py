@@ -16,7 +16,6 @@ import torch
 from algolens.tasks.pathfinding.dataset import PathfindingDataset
 from algolens.tasks.pathfinding.task import PathfindingTask, accuracy_by_length
 from algolens.tasks.sequence import greedy_correct, greedy_decode, teacher_forced_correct
-from algolens.train.config import TrainConfig
 from algolens.train.sequence_trainer import SequenceTrainer
 
 
@@ -27,16 +26,15 @@ class PathfindingTrainer(SequenceTrainer):
     seed trains on the same rows (seeds differ in initial weights and minibatch order).
     """
 
-    def __init__(
-        self,
-        config: TrainConfig,
-        dataset: PathfindingDataset,
-        *,
-        device: str | torch.device = "cpu",
-        instance_chunk: int | None = None,
-    ) -> None:
-        task = PathfindingTask(dataset)
-        self._setup_sequences(config, task, None, device=device, instance_chunk=instance_chunk)
+    @staticmethod
+    def make_task(dataset: PathfindingDataset) -> PathfindingTask:
+        """The :class:`PathfindingTask` of ``dataset``."""
+        return PathfindingTask(dataset)
+
+    @staticmethod
+    def train_width_of(task: PathfindingTask) -> int:
+        """Every position but the last: all ``T-1``."""
+        return task.splits["train"].tokens.shape[1] - 1
 
     @torch.no_grad()
     def split_metrics(self, batch: int = 1024) -> dict[str, dict[str, Any]]:

@@ -20,7 +20,6 @@ from typing import Any
 import torch
 
 from algolens.models import BatchedModel
-from algolens.tasks.recursion.dataset import RecursionDataset
 from algolens.tasks.recursion.features import accuracy_by_feature, input_features
 from algolens.tasks.recursion.task import RecursionTask
 from algolens.tasks.recursion.tokens import parse
@@ -39,7 +38,8 @@ class SequenceTrainer(Trainer):
 
     Args:
         config: a validated config with ``task="recursion"``.
-        dataset: the run's stored dataset (never recomputed here).
+        dataset: the run's stored dataset (never recomputed here), made a task by
+            :meth:`make_task` (subclasses: another task, e.g. path-finding).
         device, instance_chunk: as for :class:`Trainer`.
 
     Attributes:
@@ -52,38 +52,19 @@ class SequenceTrainer(Trainer):
     def __init__(
         self,
         config: TrainConfig,
-        dataset: RecursionDataset,
+        dataset: Any,
         *,
         device: str | torch.device = "cpu",
         instance_chunk: int | None = None,
     ) -> None:
-        task = RecursionTask(dataset)
-        train = task.splits["train"]
-        # training reads only the train rows' own width: later columns are padding there, which
-        # causal attention never lets reach a scored position
-        width = int((train.prompt_len + train.answer_len).max()) - 1
-        self._setup_sequences(config, task, width, device=device, instance_chunk=instance_chunk)
-
-    def _setup_sequences(
-        self, config: TrainConfig, task: Any, train_width: int | None, *,
-        device: str | torch.device, instance_chunk: int | None,
-    ) -> None:  # fmt: skip
-        """Set ``config``, ``device``, ``task`` (a sequence task with ``train`` and ``test``
-        splits of packed rows ``[n, T]``) and ``model_args``, pack the two splits into
-        :attr:`inputs`, :attr:`targets` and :attr:`mask` and build model and optimiser (shared
-        with :class:`~algolens.train.pathfinding_trainer.PathfindingTrainer`).
-
-        Args:
-            train_width: positions a training step reads; ``None``: all ``T-1``.
-        """
         self.config = config
         self.device = torch.device(device)
-        self.task = task
+        self.task = task = self.make_task(dataset)
         self.model_args = model_config_dict(config, task)
         train, test = task.splits["train"], task.splits["test"]
         k, n_tr, n_te = config.n_inst, len(train), len(test)
         tokens = torch.cat([train.tokens, test.tokens])  # [n_train + n_test, T]
-        self.train_width = tokens.shape[1] - 1 if train_width is None else train_width
+        self.train_width = self.train_width_of(task)
         self.mask = torch.cat([train.mask, test.mask]).to(self.device)  # [N, T-1]
         self._setup(
             train_idx=torch.arange(n_tr).expand(k, n_tr).contiguous(),
@@ -93,6 +74,19 @@ class SequenceTrainer(Trainer):
             row_elements=task.seq_len * task.n_vocab,
             instance_chunk=instance_chunk,
         )
+
+    @staticmethod
+    def make_task(dataset: Any) -> Any:
+        """The sequence task of ``dataset`` (here a :class:`RecursionDataset`): ``splits``
+        ``train`` and ``test`` of packed rows ``[n, T]``, ``seq_len``, ``n_vocab``."""
+        return RecursionTask(dataset)
+
+    @staticmethod
+    def train_width_of(task: Any) -> int:
+        """Positions a training step reads: only the train rows' own width (later columns are
+        padding there, which causal attention never lets reach a scored position)."""
+        train = task.splits["train"]
+        return int((train.prompt_len + train.answer_len).max()) - 1
 
     def instance_losses(
         self, rows: torch.Tensor, model: BatchedModel | None = None
