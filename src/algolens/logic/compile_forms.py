@@ -56,6 +56,21 @@ class Bits:
     nb: int
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class LutNode:
+    """A thermometer layer written by ``Compiler.lut``: gate ``[X_j ≥ v]`` of form ``X_j =
+    const_j + Σ_i w[i, j]·value(src_i)`` for each point ``v`` where ``f`` changes on the
+    compiler's bounds ``lo_j..hi_j`` (for the breakpoint proofs of ``logic.verify_requant``)."""
+
+    name: str  # the circuit layer's name
+    f: IntFn
+    src: np.ndarray  # [n] int64
+    w: np.ndarray  # [n, m] int64
+    const: np.ndarray  # [m] int64
+    lo: np.ndarray  # [m] int64
+    hi: np.ndarray  # [m] int64
+
+
 class Identity:
     """The identity on integers (its thermometer code has a gate at every value)."""
 

@@ -39,6 +39,7 @@ from algolens.logic.compile_forms import (
     Bits,
     Identity,
     LinVec,
+    LutNode,
     is_zero,
     pick,
     segment_sum,
@@ -64,6 +65,7 @@ class Compiler:
         dom = domain if domain is not None else [range(n_vocab)] * n_pos
         self.domain = [np.asarray(sorted(set(d)), dtype=np.int64) for d in dom]
         assert len(self.domain) == n_pos
+        self.requants: list[LutNode] = []  # every thermometer layer :meth:`lut` wrote
 
     # -- forms -------------------------------------------------------------------------------
 
@@ -161,6 +163,7 @@ class Compiler:
         select = sp.csc_array((np.ones(n, np.int64), (col, np.arange(n))), shape=(x.m, n))
         thr = np.concatenate(points + [np.zeros(0, np.int64)]) - x.const[col]
         gates = self.b.add_layer(name, x.src, x.w, select, thr)
+        self.requants.append(LutNode(name, f, x.src, x.w, x.const, x.lo, x.hi))
         f_lo = np.array(firsts, dtype=np.int64)
         seq = [np.concatenate([[f_lo[j]], values[j]]) for j in range(x.m)]
         lo = np.array([s.min() for s in seq], dtype=np.int64)

@@ -24,14 +24,22 @@ from collections.abc import Sequence
 import numpy as np
 
 from algolens.logic.circuit import Circuit
+from algolens.logic.compile_forms import LutNode
 from algolens.logic.compile_gadgets import Bits, Compiler, LinVec
 from algolens.logic.quantize import signed_max
 from algolens.logic.quantize_transformer import QBlock, QTransformer
 
 
-def compile_transformer(q: QTransformer, domain: Sequence[Sequence[int]] | None = None) -> Circuit:
-    """The threshold circuit of ``q`` on sequences of ``q.n_pos`` tokens from ``domain``."""
+def compile_transformer(
+    q: QTransformer,
+    domain: Sequence[Sequence[int]] | None = None,
+    nodes: list[LutNode] | None = None,
+) -> Circuit:
+    """The threshold circuit of ``q`` on sequences of ``q.n_pos`` tokens from ``domain``
+    (``nodes``, when given, receives every thermometer layer written, for breakpoint proofs)."""
     c = Compiler(q.n_pos, q.d_vocab, domain)
+    if nodes is not None:
+        c.requants = nodes
     resid = [c.table(p, q.embed[:, p, :]) for p in range(q.n_pos)]
     for i, blk in enumerate(q.blocks):
         last = i == len(q.blocks) - 1

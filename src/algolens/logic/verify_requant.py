@@ -15,14 +15,17 @@ clamping); a ``Table`` is checked entry by entry (it is finite).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from algolens.errors import SpecError
-from algolens.logic.circuit import Circuit
-from algolens.logic.quantize import Requant, Table
+from algolens.logic.circuit import Circuit, Layer
+from algolens.logic.compile_forms import Identity, LutNode
+from algolens.logic.quantize import Chain, Requant, Table
+from algolens.logic.quantize_transformer import QTransformer
 from algolens.logic.verify import InputDomain
 
 
@@ -61,6 +64,8 @@ def monotone_reason(f: Callable[[np.ndarray], np.ndarray]) -> str:
             x = f.lo + int(np.nonzero(steps < 0)[0][0])
             raise SpecError(f"table decreases from x = {x} to {x + 1}: not non-decreasing")
         return f"Table of {len(f.values)} entries checked non-decreasing"
+    if isinstance(f, Identity):
+        return "identity"
     raise SpecError(f"cannot establish that {type(f).__name__} is non-decreasing")
 
 
@@ -167,14 +172,7 @@ def prove_input_layer(
         raise SpecError(f"layer {layer.name} reads gates, not only inputs: its range is unknown")
     domain = domain or InputDomain.full(circuit.n_pos, circuit.n_vocab)
     basis = layer.basis if layer.basis is not None else np.eye(layer.src.size, dtype=np.int64)
-    select = layer.select.tocsc()
-    owner = np.full(layer.n_gates, -1)
-    for g in range(layer.n_gates):
-        rows = select.indices[select.indptr[g] : select.indptr[g + 1]]
-        vals = select.data[select.indptr[g] : select.indptr[g + 1]]
-        if len(rows) != 1 or vals[0] != 1:
-            raise SpecError(f"gate {layer.first + g} of {layer.name} is not one basis column")
-        owner[g] = rows[0]
+    owner = _owners(layer)
     full = np.zeros((circuit.n_inputs, basis.shape[1]), np.int64)  # [n_inputs, r]
     full[layer.src] = basis
     proofs = []
@@ -183,12 +181,157 @@ def prove_input_layer(
         lo = sum(int(w[p, list(a)].min()) for p, a in enumerate(domain.allowed))
         hi = sum(int(w[p, list(a)].max()) for p, a in enumerate(domain.allowed))
         ts = [int(t) for t in layer.threshold[owner == j]]
-        steps = [int(f(np.array([t]))[0] - f(np.array([t - 1]))[0]) for t in ts]
-        idle = [t for t, d in zip(ts, steps, strict=True) if d == 0 and lo < t <= hi]
-        if idle:  # the compiler writes a gate only where f changes
-            why = f"column {j}: gate L >= {idle[0]} is not at a point where f changes"
-            proofs.append(BreakpointProof(False, len(ts), 2 * len(ts), monotone_reason(f), why))
-            continue
-        base = int(f(np.array([lo]))[0]) - sum(d for t, d in zip(ts, steps, strict=True) if t <= lo)
-        proofs.append(prove_thermometer(f, ts, lo, hi, base, steps))
+        proofs.append(_prove_column(f, ts, lo, hi, f"column {j}"))
     return proofs
+
+
+def _owners(layer: Layer) -> np.ndarray:
+    """``[n_gates]`` the basis column each gate of a thermometer layer reads.
+
+    Raises:
+        SpecError: a gate that does not read exactly one column with weight 1.
+    """
+    select = layer.select.tocsc()
+    owner = np.full(layer.n_gates, -1)
+    for g in range(layer.n_gates):
+        rows = select.indices[select.indptr[g] : select.indptr[g + 1]]
+        vals = select.data[select.indptr[g] : select.indptr[g + 1]]
+        if len(rows) != 1 or vals[0] != 1:
+            raise SpecError(f"gate {layer.first + g} of {layer.name} is not one basis column")
+        owner[g] = rows[0]
+    return owner
+
+
+def _prove_column(
+    f: Callable[[np.ndarray], np.ndarray], ts: list[int], lo: int, hi: int, what: str
+) -> BreakpointProof:
+    """Gates ``[L ≥ t]`` (``t`` in ``ts``) carry ``f(L)`` on ``lo..hi``, each read with the
+    change ``f(t) − f(t − 1)`` (the compiler writes a gate only where ``f`` changes)."""
+    steps = [int(f(np.array([t]))[0] - f(np.array([t - 1]))[0]) for t in ts]
+    idle = [t for t, d in zip(ts, steps, strict=True) if d == 0 and lo < t <= hi]
+    if idle:
+        why = f"{what}: gate L >= {idle[0]} is not at a point where f changes"
+        return BreakpointProof(False, len(ts), 2 * len(ts), monotone_reason(f), why)
+    base = int(f(np.array([lo]))[0]) - sum(d for t, d in zip(ts, steps, strict=True) if t <= lo)
+    proof = prove_thermometer(f, ts, lo, hi, base, steps)
+    if proof.failure is None:
+        return proof
+    return dataclasses.replace(proof, failure=f"{what}: {proof.failure}")
+
+
+@dataclass(frozen=True)
+class NodeProof:
+    """Breakpoint proofs of one thermometer layer (a requantisation node), one per column.
+
+    ``monotone`` says why the column checks suffice; None when ``f`` is neither provably
+    non-decreasing nor a finite table (no such node is compiled today): not proven.
+    """
+
+    layer: str
+    columns: list[BreakpointProof]
+    monotone: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.monotone is not None and all(p.ok for p in self.columns)
+
+    @property
+    def failure(self) -> str | None:
+        bad = [p.failure for p in self.columns if not p.ok]
+        return f"{self.layer} {bad[0]}" if bad else None
+
+
+def prove_node(circuit: Circuit, node: LutNode) -> NodeProof:
+    """Prove the circuit's layer ``node.name`` computes ``node.f`` of each of its forms.
+
+    The range of ``L_j = const_j + Σ_i w[i, j]·value(src_i)`` is the compiler's bound
+    ``node.lo[j]..node.hi[j]``; the layer must read exactly ``node``'s forms (same sources and
+    weights), and gate ``[Σ_i w[i, j]·value(src_i) ≥ t]`` is ``[L_j ≥ t + const_j]``. Column
+    ``j`` is then proven by :func:`prove_thermometer` from the circuit's thresholds.
+
+    Raises:
+        SpecError: no such layer, or a layer that does not read ``node``'s forms.
+    """
+    layer = next((x for x in circuit.layers if x.name == node.name), None)
+    if layer is None:
+        raise SpecError(f"the circuit has no layer {node.name}")
+    basis = layer.basis if layer.basis is not None else np.eye(layer.src.size, dtype=np.int64)
+    if not (np.array_equal(layer.src, node.src) and np.array_equal(basis, node.w)):
+        raise SpecError(f"layer {node.name} does not read the forms the compiler bounded")
+    try:
+        reason: str | None = monotone_reason(node.f)
+        prove = _prove_column
+    except SpecError:
+        if isinstance(node.f, Table):
+            reason = f"Table of {len(node.f.values)} entries, not monotone: every entry checked"
+            prove = _check_table_column
+        elif isinstance(node.f, Chain):
+            reason = f"g(h(L)) with h non-decreasing ({monotone_reason(node.f.first)})"
+            prove = _check_chain_column
+        else:
+            return NodeProof(node.name, [], None)
+    owner = _owners(layer)
+    proofs = []
+    for j in range(node.const.size):
+        c = int(node.const[j])
+        ts = [int(t) + c for t in layer.threshold[owner == j]]
+        proofs.append(prove(node.f, ts, int(node.lo[j]), int(node.hi[j]), f"column {j}"))
+    return NodeProof(node.name, proofs, reason)
+
+
+def _check_chain_column(f: Chain, ts: list[int], lo: int, hi: int, what: str) -> BreakpointProof:
+    """Gates ``[L ≥ t]`` read with ``f(t) − f(t − 1)`` carry ``f = g∘h`` (``h`` non-decreasing,
+    ``g`` anything, e.g. a GELU table after a requantisation) on ``lo..hi``: between consecutive
+    points of {the points where ``h`` changes (found by binary search, :func:`breakpoints`), the
+    gate thresholds} both ``f`` and the read-out are constant, so checking ``lo`` and every such
+    point proves the whole range."""
+    _, changes = breakpoints(f.first, lo, hi)
+    xs = np.array(sorted({lo, *changes, *(t for t in ts if lo < t <= hi)}), dtype=np.int64)
+    return _compare_on(f, ts, lo, xs, what, "g(h(L)), h non-decreasing: checked where h changes")
+
+
+def _compare_on(
+    f: Callable[[np.ndarray], np.ndarray],
+    ts: list[int],
+    lo: int,
+    xs: np.ndarray,
+    what: str,
+    reason: str,
+) -> BreakpointProof:
+    """Compare ``f`` with the read-out ``f(lo) + Σ_t (f(t) − f(t − 1))·[L ≥ t]`` at ``xs``."""
+    t = np.asarray(ts, dtype=np.int64)
+    steps = f(t) - f(t - 1)
+    base = int(f(np.array([lo]))[0]) - int(steps[t <= lo].sum())
+    got = base + ((xs[:, None] >= t[None, :]) * steps[None, :]).sum(1)
+    want = f(xs)
+    bad = np.nonzero(got != want)[0]
+    if bad.size:
+        x = int(xs[bad[0]])
+        why = f"{what}: f({x}) = {int(want[bad[0]])} but the gates give {int(got[bad[0]])}"
+        return BreakpointProof(False, len(ts), xs.size, reason, why)
+    return BreakpointProof(True, len(ts), xs.size, reason)
+
+
+def _check_table_column(f: Table, ts: list[int], lo: int, hi: int, what: str) -> BreakpointProof:
+    """Gates ``[L ≥ t]`` read with ``f(t) − f(t − 1)`` carry a (non-monotone) table ``f`` on
+    ``lo..hi``: checked at every integer of the range inside the table, at ``lo`` and at every
+    threshold in the range (outside the table ``f`` is constant, and the read-out changes only at
+    thresholds)."""
+    xs = np.arange(max(lo, f.lo), min(hi, f.lo + len(f.values) - 1) + 1, dtype=np.int64)
+    inside = [t for t in ts if lo < t <= hi]
+    xs = np.unique(np.concatenate([[lo], inside, xs]).astype(np.int64))
+    return _compare_on(f, ts, lo, xs, what, "not monotone: every entry checked")
+
+
+def prove_transformer(
+    circuit: Circuit, q: QTransformer, domain: Sequence[Sequence[int]] | None = None
+) -> list[NodeProof]:
+    """One :class:`NodeProof` per thermometer layer of ``q``'s compiled circuit (q, k, v,
+    scores, exp, the max's thermometers, attention output, MLP hidden and output, binarised
+    forms): ``q`` is compiled again to learn each layer's function, forms and bounds, and the
+    proofs check the thresholds of ``circuit`` (a circuit compiled from ``q`` on ``domain``)."""
+    from algolens.logic.compile_transformer import compile_transformer
+
+    nodes: list[LutNode] = []
+    compile_transformer(q, domain, nodes)
+    return [prove_node(circuit, n) for n in nodes]
