@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from algolens.cli.analyze_each import analyse_each
+from algolens.cli.analyze_each import Request
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table, print_text
 from algolens.cli.runs import StoreOpt
@@ -113,25 +113,25 @@ def analyze(
         raise ConfigError(f"--hypothesis belongs to --method shortcuts or scrub, not {method}")
     if (checkpoints or tally) and method != "irreps":
         raise ConfigError(f"--checkpoints and --tally belong to --method irreps, not {method}")
+    req = Request(st, runs, method, instance, force, json, inputs, tuple(hypothesis or ()))
     if method in COSET_METHODS:
-        _coset_method(st, runs, method, instance, force, json)
+        _coset_method(req)
         return
     if method == "failures":
-        _failures_method(st, runs, instance, inputs, force, json)
+        _failures_method(req)
         return
     if method == "shortcuts":
-        hyps = hypothesis or []
-        _shortcuts_method(st, runs, instance, inputs, force, json, hyps)
+        _shortcuts_method(req)
         return
     if method in CAUSAL_METHODS:  # sequence-task runs (cli/analyze_causal.py)
         from algolens.cli.analyze_causal import causal_method
 
-        causal_method(st, runs, method, instance, force, json, hypothesis or [])
+        causal_method(req)
         return
     if method == "mechanism":  # path-finding runs (cli/analyze_mechanism.py)
         from algolens.cli.analyze_mechanism import mechanism_method
 
-        mechanism_method(st, runs, instance, force, json)
+        mechanism_method(req)
         return
     # every input error before any work or any file written
     checked = [check_run(st, run, instance, checkpoints=checkpoints) for run in runs]
@@ -168,21 +168,14 @@ def analyze(
         _print_tally(summary, comparison)
 
 
-def _coset_method(
-    st: RunStore,
-    runs: list[str],
-    method: str,
-    instance: int | None,
-    force: bool,
-    json: bool,
-) -> None:
+def _coset_method(req: Request) -> None:
     from algolens.analysis.runs import check_coset_run, run_coset_method
 
-    checked = [check_coset_run(st, run, method, instance) for run in runs]  # before any work
-    outputs = analyse_each(
-        method, [r for r, _ in checked], lambda r: run_coset_method(st, r, method, force=force),
-        instance, json,
-    )  # fmt: skip
+    st, method, instance = req.store, req.method, req.instance
+    outputs = req.each(
+        lambda run: check_coset_run(st, run, method, instance),
+        lambda run_id: run_coset_method(st, run_id, method, force=req.force),
+    )
     if outputs is None:
         return
     for out in outputs:
@@ -195,21 +188,14 @@ def _coset_method(
         _print_rows(title, [_scalars(row) for row in rows])
 
 
-def _failures_method(
-    st: RunStore,
-    runs: list[str],
-    instance: int | None,
-    inputs: str | None,
-    force: bool,
-    json: bool,
-) -> None:
+def _failures_method(req: Request) -> None:
     from algolens.analysis.failures_run import check_failures_run, run_failures
 
-    checked = [check_failures_run(st, run, instance, inputs) for run in runs]  # before any work
-    outputs = analyse_each(
-        "failures", [r for r, _ in checked],
-        lambda r: run_failures(st, r, inputs=inputs, force=force), instance, json,
-    )  # fmt: skip
+    st, inputs = req.store, req.inputs
+    outputs = req.each(
+        lambda run: check_failures_run(st, run, req.instance, inputs),
+        lambda run_id: run_failures(st, run_id, inputs=inputs, force=req.force),
+    )
     if outputs is None:
         return
     for out in outputs:
@@ -234,23 +220,16 @@ def _failures_method(
             print_text(f"instance {inst['instance']} rules: " + "; ".join(inst["rules"]))
 
 
-def _shortcuts_method(
-    st: RunStore,
-    runs: list[str],
-    instance: int | None,
-    inputs: str | None,
-    force: bool,
-    json: bool,
-    hypotheses: list[str],
-) -> None:
+def _shortcuts_method(req: Request) -> None:
     from algolens.analysis.shortcuts import check_shortcuts_run, run_shortcuts
 
-    checked = [check_shortcuts_run(st, run, instance, hypotheses, inputs) for run in runs]
-    outputs = analyse_each(
-        "shortcuts", [r for r, _ in checked],
-        lambda r: run_shortcuts(st, r, hypotheses=hypotheses, inputs=inputs or "test", force=force),
-        instance, json,
-    )  # fmt: skip
+    st, inputs, hyps = req.store, req.inputs, list(req.hypotheses)
+    outputs = req.each(
+        lambda run: check_shortcuts_run(st, run, req.instance, hyps, inputs),
+        lambda run_id: run_shortcuts(
+            st, run_id, hypotheses=hyps, inputs=inputs or "test", force=req.force
+        ),
+    )
     if outputs is None:
         return
     for out in outputs:

@@ -8,28 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from algolens.cli.analyze_each import analyse_each
+from algolens.cli.analyze_each import Request
 from algolens.cli.output import print_table, print_text
-from algolens.store import RunStore
 
 
-def causal_method(
-    st: RunStore,
-    runs: list[str],
-    method: str,
-    instance: int | None,
-    force: bool,
-    json: bool,
-    hypotheses: list[str],
-) -> None:
+def causal_method(req: Request) -> None:
     """Check every run (and hypothesis file), then analyse (or reuse) and print each."""
     from algolens.analysis.causal_run import check_causal_run, run_causal
 
-    checked = [check_causal_run(st, run, method, instance, hypotheses) for run in runs]
-    outputs = analyse_each(
-        method, [r for r, _ in checked],
-        lambda r: run_causal(st, r, method, hypotheses=hypotheses, force=force), instance, json,
-    )  # fmt: skip
+    st, method, hyps = req.store, req.method, list(req.hypotheses)
+    outputs = req.each(
+        lambda run: check_causal_run(st, run, method, req.instance, hyps),
+        lambda run_id: run_causal(st, run_id, method, hypotheses=hyps, force=req.force),
+    )
     if outputs is None:
         return
     show = {"probes": _probes, "patching": _patching, "lens": _lens, "scrub": _scrub}[method]

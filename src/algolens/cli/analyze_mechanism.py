@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from algolens.cli.analyze_each import analyse_each
+from algolens.cli.analyze_each import Request
 from algolens.cli.output import print_text
-from algolens.store import RunStore
 
 
-def mechanism_method(
-    st: RunStore, runs: list[str], instance: int | None, force: bool, json: bool
-) -> None:
+def mechanism_method(req: Request) -> None:
     """Check every run, then analyse (or reuse) and print each."""
     from algolens.analysis.mechanism_run import check_pathfinding_run, run_mechanism, summary_lines
 
-    checked = [check_pathfinding_run(st, run, "mechanism", instance) for run in runs]
-    ids = [r for r, _ in checked]
-    outputs = analyse_each(
-        "mechanism", ids, lambda r: run_mechanism(st, r, force=force), instance, json
+    outputs = req.each(
+        lambda run: check_pathfinding_run(req.store, run, "mechanism", req.instance),
+        lambda run_id: run_mechanism(req.store, run_id, force=req.force),
     )
     if outputs is None:
         return
