@@ -53,6 +53,7 @@ def test_figures_match_an_independent_recount(runs):
         assert agree["float_vs_task"] == np.mean(floats == answers)
         assert agree["q_vs_float"] == np.mean(floats == np.array(by_definition))
         assert row["requant_proofs"]["proven"] == row["requant_proofs"]["columns"] == 6
+        assert row["requant_proofs"]["nodes"] == row["requant_proofs"]["nodes_proven"] == 1
 
 
 def test_stored_reused_and_recomputed(runs):
@@ -72,7 +73,13 @@ def test_transformer_run(runs):
     store, _, tf_id = runs
     row = run_logic(store, tf_id, bits=4)["instances"][0]
     assert row["kind"] == "transformer" and row["inputs"] == 36  # [a, b, =] over S3
-    assert row["verify"]["proof"] and row["requant_proofs"] is None
+    assert row["verify"]["proof"]
+    proofs = row["requant_proofs"]  # every thermometer layer of the circuit proven
+    thermometers = [s for s in row["layers"] if not s["name"].endswith((".bits", ".max"))
+                    and s["name"].split(".")[-1].rstrip("0123456789") in
+                    {"q", "k", "v", "score", "exp", "thermo", "attn", "act", "mlp"}]  # fmt: skip
+    assert proofs["nodes"] == proofs["nodes_proven"] == len(thermometers) > 0
+    assert proofs["proven"] == proofs["columns"] > 0 and proofs["first_failure"] is None
 
 
 def test_bad_input(runs):

@@ -45,6 +45,9 @@ def test_section_shows_the_stored_figures(run):
         f"{r['agreement']['float_vs_task']:.2%}",
     ] in rows
     assert any(row[:3] == ["0", "exhaustive", "16"] for row in rows)
+    proofs = r["requant_proofs"]
+    cell = f"{proofs['proven']}/{proofs['columns']} columns of {proofs['layer']}"
+    assert [row[4] for row in rows if row[:2] == ["0", "exhaustive"]] == [cell]
     names = [row[0] for row in rows]
     assert all(layer["name"] in names for layer in r["layers"])
     assert not plotly_traces(report.render())  # no scaling study stored: no plot
@@ -62,3 +65,19 @@ def test_scaling_rows_are_plotted(run):
     traces = plotly_traces(report.render())
     assert traces[0]["x"] == [3, 5, 7] and traces[0]["y"] == [90, 250, 490]
     assert traces[1]["y"] == [7, 7, 7]
+
+
+def test_transformer_proofs_and_failures_are_shown(run):
+    store, run_id = run
+    run_logic(store, run_id, bits=4)
+    path = analysis_path(store, run_id, "logic")
+    data = json.loads(path.read_text())
+    fail = "b0.p2.attn column 3: f(5) = 2 but the gates give 1"
+    data["instances"][0]["requant_proofs"] = {
+        "layer": "every requantisation node", "nodes": 9, "nodes_proven": 8, "columns": 40,
+        "proven": 39, "first_failure": fail}  # fmt: skip
+    path.write_text(json.dumps(data))
+    report = HtmlReport("t")
+    assert section(report, store, run_id) is True
+    cells = [row[4] for row in table_rows(report.render()) if row[:2] == ["0", "exhaustive"]]
+    assert cells == [f"8/9 nodes (39/40 columns); first failure: {fail}"]

@@ -37,7 +37,7 @@ SCHEMAS: dict[str, int] = {
     "verdict": 1,
     "failures": 1,
     "shortcuts": 1,
-    "logic": 1,
+    "logic": 2,  # 2: requantisation proofs of transformers
     "mechanism": 2,  # 2: register_probes
     "probes": 1,
     "patching": 1,

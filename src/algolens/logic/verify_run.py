@@ -4,8 +4,9 @@ For each requested instance of a group-composition run (MLP, or transformer with
 the integer model Q at ``bits`` bits and its threshold circuit
 (:func:`algolens.logic.compile.compile_run`), agreement of Q with the float network and with the
 group table on all ``|G|²`` inputs, the circuit checked against Q on every input
-(:func:`algolens.logic.verify.verify`), for the MLP breakpoint proofs of the hidden layer's
-requantisation (:func:`algolens.logic.verify_requant.prove_input_layer`), circuit statistics by
+(:func:`algolens.logic.verify.verify`), breakpoint proofs of every requantisation node (the MLP's
+hidden layer, :func:`~algolens.logic.verify_requant.prove_input_layer`; every thermometer layer
+of a transformer, :func:`~algolens.logic.verify_requant.prove_transformer`), statistics by
 layer and the size of the FO(M) formula. Stored as ``<run>/analyses/logic.json`` (schema
 ``SCHEMAS["logic"]``), reused until the weights, the instances or the bit-width change; the
 report's logic section (:mod:`algolens.report.logic`) reads it.
@@ -32,25 +33,16 @@ def instance_logic(compiled: Any, *, fom_limit: int | None = None) -> dict[str, 
     from algolens.logic.circuit import circuit_depth, layer_stats
     from algolens.logic.fom import MAX_EXPANDED_GATES
     from algolens.logic.fom_outline import fom_text
-    from algolens.logic.quantize_mlp import QMLP
     from algolens.logic.verify import InputDomain, verify
-    from algolens.logic.verify_requant import prove_input_layer
 
     circuit, q = compiled.circuit, compiled.q
     domain = InputDomain(tuple(tuple(int(t) for t in a) for a in compiled.domain))
     t0 = time.perf_counter()
     verdict = verify(circuit, q.predict, domain=domain)
     t_verify = time.perf_counter() - t0
-    proofs_row: dict[str, Any] | None = None
-    if isinstance(q, QMLP):  # the hidden requantisation reads the inputs directly
-        proofs = prove_input_layer(circuit, 0, q.act, domain)
-        failed = [p.failure for p in proofs if not p.ok]
-        proofs_row = {
-            "layer": circuit.layers[0].name,
-            "columns": len(proofs),
-            "proven": len(proofs) - len(failed),
-            "first_failure": failed[0] if failed else None,
-        }
+    t0 = time.perf_counter()
+    proofs_row = requant_proofs(compiled)
+    t_proofs = time.perf_counter() - t0
     stats = layer_stats(circuit)
     text = fom_text(circuit, max_gates=fom_limit or MAX_EXPANDED_GATES)
     return {
@@ -68,8 +60,36 @@ def instance_logic(compiled: Any, *, fom_limit: int | None = None) -> dict[str, 
         "requant_proofs": proofs_row,
         "fom": {"expanded": text.expanded, "definitions": text.definitions,
                 "characters": text.characters},
-        "seconds": {**compiled.seconds, "verify": t_verify},
+        "seconds": {**compiled.seconds, "verify": t_verify, "requant_proofs": t_proofs},
     }  # fmt: skip
+
+
+def requant_proofs(compiled: Any) -> dict[str, Any]:
+    """Breakpoint proofs of every requantisation node of a compiled instance: the MLP's hidden
+    layer (one node, a column per neuron) or every thermometer layer of a transformer.
+
+    Returns:
+        ``{"layer", "nodes", "nodes_proven", "columns", "proven", "first_failure"}``.
+    """
+    from algolens.logic.quantize_mlp import QMLP
+    from algolens.logic.verify import InputDomain
+    from algolens.logic.verify_requant import prove_input_layer, prove_transformer
+
+    circuit, q = compiled.circuit, compiled.q
+    if isinstance(q, QMLP):  # the hidden requantisation reads the inputs directly
+        domain = InputDomain(tuple(tuple(int(t) for t in a) for a in compiled.domain))
+        cols = prove_input_layer(circuit, 0, q.act, domain)
+        bad = [p.failure for p in cols if not p.ok]
+        return {"layer": circuit.layers[0].name, "nodes": 1, "nodes_proven": int(not bad),
+                "columns": len(cols), "proven": len(cols) - len(bad),
+                "first_failure": bad[0] if bad else None}  # fmt: skip
+    nodes = prove_transformer(circuit, q, compiled.domain)
+    failed = [n.failure or f"{n.layer}: not provable" for n in nodes if not n.ok]
+    return {"layer": "every requantisation node", "nodes": len(nodes),
+            "nodes_proven": len(nodes) - len(failed),
+            "columns": sum(len(n.columns) for n in nodes),
+            "proven": sum(p.ok for n in nodes for p in n.columns),
+            "first_failure": failed[0] if failed else None}  # fmt: skip
 
 
 def run_logic(

@@ -81,10 +81,11 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2%}"
 
 
-def _proofs(p: dict[str, Any] | None) -> str:
-    if p is None:
-        return "n/a (transformer)"
-    text = f"{p['proven']}/{p['columns']} columns of {p['layer']}"
+def _proofs(p: dict[str, Any]) -> str:
+    if p["nodes"] == 1:
+        text = f"{p['proven']}/{p['columns']} columns of {p['layer']}"
+    else:
+        text = f"{p['nodes_proven']}/{p['nodes']} nodes ({p['proven']}/{p['columns']} columns)"
     return text if p["first_failure"] is None else f"{text}; first failure: {p['first_failure']}"
 
 
