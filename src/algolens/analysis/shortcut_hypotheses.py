@@ -44,18 +44,7 @@ Hypothesis = Callable[..., object]
 def carry_limited(k: int) -> Hypothesis:
     """Successor whose carry runs through at most the first ``k`` bits: a carry into bit ``k``
     sets it to 1 whatever it held; the number grows only when it has at most ``k`` bits, all 1."""
-
-    def f(n: Bin) -> Bin:
-        bs, out = bits(n), list(bits(n))
-        for i, b in enumerate(bs):
-            if i == k or b == 0:
-                out[i] = 1
-                return from_bits(out)
-            out[i] = 0
-        return from_bits([*out, 1]) if len(bs) <= k else from_bits(out)
-
-    f.__name__ = f"carry_limited_{k}"
-    return f
+    return _ripple_limited(k, 0, f"carry_limited_{k}")
 
 
 def run_overcounted(k: int) -> Hypothesis:
@@ -78,17 +67,26 @@ def borrow_limited(k: int) -> Hypothesis:
     """Predecessor whose borrow runs through at most the first ``k`` bits: a borrow into bit ``k``
     clears it whatever it held; an all-zero number of at most ``k`` bits is returned unchanged
     (as ``max(n - 1, 0)``)."""
+    return _ripple_limited(k, 1, f"borrow_limited_{k}")
+
+
+def _ripple_limited(k: int, stop: int, name: str) -> Hypothesis:
+    """The ripple of successor (``stop`` 0: low ones become zeros up to the first zero, which
+    becomes one) or predecessor (``stop`` 1: low zeros become ones up to the first one, which
+    becomes zero), cut at bit ``k``: bit ``k`` is set to ``1 - stop`` whatever it held. When no
+    bit within reach stops it (at most ``k`` bits, all ``1 - stop``), successor grows by a bit
+    and predecessor returns the number (zero) unchanged."""
 
     def f(n: Bin) -> Bin:
         bs, out = bits(n), list(bits(n))
         for i, b in enumerate(bs):
-            if i == k or b == 1:
-                out[i] = 0
+            if i == k or b == stop:
+                out[i] = 1 - stop
                 return from_bits(out)
-            out[i] = 1
-        return from_bits(bs)  # all zeros within reach: zero stays zero
+            out[i] = stop
+        return from_bits([*out, 1]) if stop == 0 else from_bits(bs)
 
-    f.__name__ = f"borrow_limited_{k}"
+    f.__name__ = name
     return f
 
 
