@@ -15,7 +15,6 @@ import torch
 
 from algolens.tasks.pathfinding.dataset import PathfindingDataset
 from algolens.tasks.pathfinding.task import PathfindingTask, accuracy_by_length
-from algolens.tasks.sequence import greedy_correct, greedy_decode, teacher_forced_correct
 from algolens.train.sequence_trainer import SequenceTrainer
 
 
@@ -41,15 +40,7 @@ class PathfindingTrainer(SequenceTrainer):
         """Exact-path accuracy of every instance on the test split: ``{"test": {"n",
         "tf_acc": [K], "greedy_acc": [K], "greedy_by_length": {L: {"n", "acc": [K]}}}}``."""
         data = self.task.splits["test"]
-        k = self.config.n_inst
-        tf = torch.zeros(k, len(data), dtype=torch.bool)
-        gr = torch.zeros(k, len(data), dtype=torch.bool)
-        for start in range(0, len(data), batch):
-            part = data.subset(torch.arange(start, min(start + batch, len(data))))
-            x = part.inputs.to(self.device).expand(k, -1, -1)  # [inst, batch, T-1]
-            tf[:, start : start + len(part)] = teacher_forced_correct(self.model(x).cpu(), part)
-            written = greedy_decode(lambda t: self.model(t.to(self.device)).cpu(), part, k)
-            gr[:, start : start + len(part)] = greedy_correct(written, part)
+        tf, gr = self.exact_match(data, batch)
         by_len = accuracy_by_length(gr, data.answer_len)
         return {
             "test": {

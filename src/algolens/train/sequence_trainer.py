@@ -137,16 +137,8 @@ class SequenceTrainer(Trainer):
         (:mod:`algolens.tasks.recursion.features`): ``{split: {"n": N, "tf_acc": [K floats],
         "greedy_acc": [...], "greedy_by_feature": {feature: {value: {"n", "acc"}}}}}``."""
         out: dict[str, dict[str, Any]] = {}
-        k = self.config.n_inst
         for name, data in self.task.splits.items():
-            tf = torch.zeros(k, len(data), dtype=torch.bool)
-            gr = torch.zeros(k, len(data), dtype=torch.bool)
-            for start in range(0, len(data), batch):
-                part = data.subset(torch.arange(start, min(start + batch, len(data))))
-                x = part.inputs.to(self.device).expand(k, -1, -1)  # [inst, batch, T-1]
-                tf[:, start : start + len(part)] = teacher_forced_correct(self.model(x).cpu(), part)
-                written = greedy_decode(lambda t: self.model(t.to(self.device)).cpu(), part, k)
-                gr[:, start : start + len(part)] = greedy_correct(written, part)
+            tf, gr = self.exact_match(data, batch)
             inputs = self.task.dataset.splits[name].inputs
             kinds = self.task.dataset.arg_kinds
             features = [input_features(parse(x, kinds)) for x in inputs]
@@ -157,3 +149,19 @@ class SequenceTrainer(Trainer):
                 "greedy_by_feature": accuracy_by_feature(gr.tolist(), features),
             }
         return out
+
+    @torch.no_grad()
+    def exact_match(self, data: Any, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whether every instance writes each row of ``data`` (a split of :attr:`task`) exactly,
+        by teacher forcing and by greedy decoding, ``batch`` rows at a time: two ``[K, n]`` bool
+        tensors (on the CPU)."""
+        k = self.config.n_inst
+        tf = torch.zeros(k, len(data), dtype=torch.bool)
+        gr = torch.zeros(k, len(data), dtype=torch.bool)
+        for start in range(0, len(data), batch):
+            part = data.subset(torch.arange(start, min(start + batch, len(data))))
+            x = part.inputs.to(self.device).expand(k, -1, -1)  # [inst, batch, T-1]
+            tf[:, start : start + len(part)] = teacher_forced_correct(self.model(x).cpu(), part)
+            written = greedy_decode(lambda t: self.model(t.to(self.device)).cpu(), part, k)
+            gr[:, start : start + len(part)] = greedy_correct(written, part)
+        return tf, gr
