@@ -326,4 +326,5 @@ def _proofs_text(m: dict[str, Any]) -> str:
     p = m.get("requant_proofs")
     if not p:
         return ""
-    return f"; requantisation breakpoint proofs {p['proven']}/{p['columns']} neurons"
+    nodes = f"{p['nodes_proven']}/{p['nodes']} thermometer layers, " if "nodes" in p else ""
+    return f"; requantisation breakpoint proofs: {nodes}{p['proven']}/{p['columns']} columns"
