@@ -290,5 +290,7 @@ def test_training_reads_only_the_train_width():
     cut = trainer.instance_losses(rows)
     logits = trainer.model(trainer.inputs[rows])  # full width
     full = masked_cross_entropy(logits, trainer.targets[rows], trainer.mask[rows], torch.float64)
-    torch.testing.assert_close(cut, full, rtol=1e-12, atol=1e-12)
+    # the two forwards have different shapes, so a BLAS may pick different kernels: compare to
+    # float32 rounding (a padding column reaching a scored position moves the loss by far more)
+    torch.testing.assert_close(cut, full, rtol=1e-5, atol=1e-6)
     assert not trainer.mask[rows][..., trainer.train_width :].any()
