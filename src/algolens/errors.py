@@ -38,3 +38,8 @@ class CheckpointError(AlgolensError, ValueError):
 
 class StoreError(AlgolensError, RuntimeError):
     """A run store problem: unknown run id, locked or corrupt index."""
+
+
+class DestinationError(AlgolensError, ValueError):
+    """A user-named output file that must not be written: a device, FIFO, socket, symlink or
+    folder, a missing folder, or a place inside a run store's ``runs/``."""

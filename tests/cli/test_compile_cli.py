@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -108,7 +110,7 @@ def test_bad_input_is_one_line_and_exit_2(runs, run_cli, tmp_path, args, match):
 def test_out_folder_and_unknown_run(runs, run_cli, tmp_path):
     store, mlp, _ = runs
     code, _, err = run_cli("compile", mlp, "--store", str(store.root), "--out", str(tmp_path))
-    assert code == 2 and "is a folder" in err
+    assert code == 2 and "a directory" in err
     code, _, err = run_cli("compile", "nope", "--store", str(store.root))
     assert code == 2 and err.count("\n") == 1
 
@@ -134,3 +136,47 @@ def test_too_large_to_export(runs, run_cli, tmp_path, monkeypatch):
     code, _, err = run_cli("compile", mlp, "--store", str(store.root), "--out", str(out))
     assert code == 2 and "wires, more than 10 to write" in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def _make_destination(kind, tmp_path, store):
+    """A destination that `compile --out` must refuse, and what the message says."""
+    dest = tmp_path / "out.json"
+    if kind == "device":
+        if os.geteuid() != 0:
+            pytest.skip("making a character device needs root")
+        os.mknod(dest, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        return dest, "character device"
+    if kind == "fifo":
+        os.mkfifo(dest)
+        return dest, "FIFO"
+    if kind == "symlink":
+        (tmp_path / "real.json").write_text("keep")
+        dest.symlink_to(tmp_path / "real.json")
+        return dest, "symlink"
+    if kind == "dangling":
+        dest.symlink_to(tmp_path / "nowhere.json")
+        return dest, "symlink"
+    if kind == "missing":
+        return tmp_path / "new" / "out.json", "does not exist"
+    run = store.list()[0].id
+    return store.paths(run).final, "run store"
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "symlink", "dangling", "missing", "run"])
+def test_out_is_checked_before_compiling(runs, run_cli, tmp_path, monkeypatch, kind):
+    import algolens.logic.compile
+
+    store, mlp, _ = runs
+    dest, words = _make_destination(kind, tmp_path, store)
+    before = sorted((p.name, p.lstat().st_mode) for p in tmp_path.iterdir())
+    final = store.paths(mlp).final.read_bytes()
+
+    def never(*args, **kwargs):
+        raise AssertionError("compiled before checking --out")
+
+    monkeypatch.setattr(algolens.logic.compile, "compile_run", never)
+    code, out, err = run_cli("compile", mlp, "--store", str(store.root), "--out", str(dest))
+    assert code == 2 and out == "" and err.count("\n") == 1 and words in err, err
+    assert sorted((p.name, p.lstat().st_mode) for p in tmp_path.iterdir()) == before
+    assert store.paths(mlp).final.read_bytes() == final
+    assert kind != "symlink" or (tmp_path / "real.json").read_text() == "keep"

@@ -6,10 +6,9 @@ import json
 import os
 import pathlib
 
-import numpy as np
 import pytest
 
-from algolens.errors import SizeLimitError, SpecError, TableError
+from algolens.errors import DestinationError, SizeLimitError, SpecError, TableError
 from algolens.groups import export_table, load_table_file, parse_group
 from algolens.groups import table_file as tf
 
@@ -117,7 +116,7 @@ def test_other_suffixes_are_refused(tmp_path, name):
 def test_fifo_is_refused_and_left_alone(tmp_path):
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)
-    with pytest.raises(SpecError, match="FIFO"):
+    with pytest.raises(DestinationError, match="FIFO"):
         export_table(parse_group("C5"), fifo)
     assert fifo.is_fifo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.json"]
@@ -126,40 +125,38 @@ def test_fifo_is_refused_and_left_alone(tmp_path):
 def test_folder_is_refused(tmp_path):
     folder = tmp_path / "out.json"
     folder.mkdir()
-    with pytest.raises(SpecError, match="directory"):
+    with pytest.raises(DestinationError, match="directory"):
         export_table(parse_group("C5"), folder)
     assert folder.is_dir() and list(folder.iterdir()) == []
 
 
 def test_device_is_refused_without_writing():
-    with pytest.raises(SpecError, match="character device"):
-        tf._check_destination("/dev/null")
+    with pytest.raises(DestinationError, match="character device"):
+        tf.check_export_destination("/dev/null")
 
 
-def test_symlink_is_written_through(tmp_path):
+def test_symlink_is_refused_and_its_target_untouched(tmp_path):
     target = _write(tmp_path, "real.json", "old")
     link = tmp_path / "link.json"
     link.symlink_to(target)
-    export_table(parse_group("C5"), link)
-    assert link.is_symlink() and os.readlink(link) == str(target)
-    assert json.loads(target.read_text())["order"] == 5
+    with pytest.raises(DestinationError, match="symlink"):
+        export_table(parse_group("C5"), link)
+    assert link.is_symlink() and target.read_text() == "old"
 
 
-def test_dangling_symlink_creates_its_target(tmp_path):
+def test_dangling_symlink_is_refused(tmp_path):
     (tmp_path / "sub").mkdir()
     target = tmp_path / "sub" / "new.csv"
     link = tmp_path / "link.csv"
     link.symlink_to(target)
-    export_table(parse_group("C4"), link)
-    assert link.is_symlink() and np.loadtxt(target, delimiter=",").shape == (4, 4)
+    with pytest.raises(DestinationError, match="symlink"):
+        export_table(parse_group("C4"), link)
+    assert link.is_symlink() and not target.exists()
 
 
 def test_missing_folder_is_refused(tmp_path):
-    link = tmp_path / "link.json"
-    link.symlink_to(tmp_path / "nowhere" / "x.json")
-    for dest in (tmp_path / "nowhere" / "x.json", link):
-        with pytest.raises(SpecError, match="does not exist"):
-            export_table(parse_group("C5"), dest)
+    with pytest.raises(DestinationError, match="does not exist"):
+        export_table(parse_group("C5"), tmp_path / "nowhere" / "x.json")
     assert not (tmp_path / "nowhere").exists()
 
 
@@ -167,5 +164,5 @@ def test_symlink_loop_is_refused(tmp_path):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.symlink_to(b)
     b.symlink_to(a)
-    with pytest.raises(SpecError, match="cannot export"):
+    with pytest.raises(DestinationError, match="symlink"):
         export_table(parse_group("C5"), a)

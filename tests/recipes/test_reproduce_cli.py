@@ -45,6 +45,7 @@ def test_json_is_one_object_per_claim(run_cli, fake_paper, tmp_path):
 
 def test_full_mode_and_markdown_record(run_cli, fake_paper, tmp_path):
     doc = tmp_path / "out" / "fake.md"
+    doc.parent.mkdir()
     code, out, err = run_cli("reproduce", "fakepaper", "--full", "--doc", str(doc),
                              "--store", str(tmp_path / "s"))  # fmt: skip
     assert code == 0, err
@@ -75,3 +76,24 @@ def test_markdown_counts_match_the_claims():
     assert "2 of 3 compared claims agree (0 not compared)" in text
     rows = [ln for ln in text.splitlines() if ln.startswith("| ") and not ln.startswith("| ---")]
     assert rows[1:] == ["| a | 1 | 1 | yes |", "| b | 2 | 3 | no |", "| c | 4 | 5 | yes |"]
+
+
+@pytest.mark.parametrize("kind", ["folder", "missing", "symlink"])
+def test_bad_doc_is_refused_before_anything_runs(run_cli, fake_paper, tmp_path, kind):
+    doc = {"folder": tmp_path, "missing": tmp_path / "no" / "x.md", "symlink": tmp_path / "l.md"}
+    if kind == "symlink":
+        doc[kind].symlink_to(tmp_path / "elsewhere.md")
+    code, out, err = run_cli(
+        "reproduce", "fakepaper", "--doc", str(doc[kind]), "--store", str(tmp_path / "s")
+    )
+    assert code == 2 and out == "" and err.startswith("error:") and err.count("\n") == 1, err
+    assert fake_paper == [] and not (tmp_path / "s").exists() and not (tmp_path / "no").exists()
+
+
+def test_real_paper_refuses_a_folder_doc_before_training(run_cli, tmp_path):
+    store = tmp_path / "s"
+    code, _, err = run_cli(
+        "reproduce", "chughtai2023", "--quick", "--doc", str(tmp_path), "--store", str(store)
+    )
+    assert code == 2 and "--doc" in err and "directory" in err and err.count("\n") == 1
+    assert not store.exists()  # no run was created

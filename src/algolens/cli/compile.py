@@ -10,6 +10,7 @@ import typer
 from algolens.cli.app import app
 from algolens.cli.output import print_json, print_table, print_text
 from algolens.cli.runs import StoreOpt
+from algolens.destination import check_destination
 from algolens.errors import ConfigError, SizeLimitError
 from algolens.store import RunStore
 
@@ -36,7 +37,10 @@ def compile_command(
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write the circuit (.json, .json.gz) or the formula text here."),
+        typer.Option(
+            help="Write the circuit (.json, .json.gz) or the formula text here: a new file or "
+            "a regular one in an existing folder, outside the run store's runs/.",
+        ),
     ] = None,
     store: StoreOpt = None,
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -54,9 +58,10 @@ def compile_command(
 
     if to not in TARGETS:
         raise ConfigError(f"--to must be one of {', '.join(TARGETS)}, got {to!r}")
-    if out is not None and out.is_dir():
-        raise ConfigError(f"--out {out} is a folder; give a file name")
-    compiled = compile_run(RunStore(store), run, instance, bits)
+    run_store = RunStore(store)
+    if out is not None:
+        check_destination(out, what="--out", store=run_store.root)  # before compiling
+    compiled = compile_run(run_store, run, instance, bits)
     stats = layer_stats(compiled.circuit)
     result: dict[str, Any] = {
         "run": compiled.run_id,

@@ -84,8 +84,8 @@ def export(
         Path,
         typer.Argument(
             help="Destination file in an existing folder, written atomically: .json (table and "
-            "labels) or .csv (n rows of n integers). A symlink is written through to its "
-            "target; devices, FIFOs and folders are refused.",
+            "labels) or .csv (n rows of n integers). Symlinks, devices, FIFOs and folders are "
+            "refused.",
             show_default=False,
         ),
     ],

@@ -14,6 +14,7 @@ import typer
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table
 from algolens.cli.runs import StoreOpt
+from algolens.destination import check_destination
 from algolens.recipes import REPRODUCTIONS, claims_markdown, load_reproduction, machine_description
 from algolens.recipes.claims import verdict
 from algolens.store import RunStore
@@ -36,8 +37,9 @@ def reproduce(
     doc: Annotated[
         Path | None,
         typer.Option(
-            help="Write the markdown record (claims table, command, machine, date) here; "
-            "--full writes docs/reproductions/PAPER.md unless given.",
+            help="Write the markdown record (claims table, command, machine, date) here (a new "
+            "or regular file in an existing folder, checked before training); --full writes "
+            "docs/reproductions/PAPER.md unless given.",
             show_default=False,
         ),
     ] = None,
@@ -55,6 +57,8 @@ def reproduce(
     if doc is None and mode == "full":
         doc = Path("docs") / "reproductions" / f"{paper}.md"
     run_store = RunStore(store)
+    if doc is not None:
+        check_destination(doc, what="--doc", store=run_store.root)  # before any training
     log = (lambda msg: print(msg, file=sys.stderr)) if json_out else console.print
     t0 = time.perf_counter()
     claims = module.reproduce(mode, run_store, log=log)

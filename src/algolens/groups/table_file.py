@@ -7,8 +7,9 @@ Formats:
                ``.json`` is read as CSV
 
 A file is checked against :data:`MAX_TABLE_FILE_BYTES` before it is read. Export writes only
-regular files: a device, FIFO or folder at the destination is refused, a symlink is written
-through to its target, and the suffix (``.json`` or ``.csv``) chooses the format.
+a new file or an existing regular one, in an existing folder (the checks of
+:func:`algolens.destination.check_destination`: devices, FIFOs, folders and symlinks are refused),
+and the suffix (``.json`` or ``.csv``) chooses the format.
 
 Examples:
     >>> import tempfile, os
@@ -26,13 +27,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import stat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from algolens.destination import check_destination, file_kind
 from algolens.errors import SizeLimitError, SpecError, TableError
 from algolens.fileio import write_text_atomic
 from algolens.groups.group import MAX_ORDER, FiniteGroup
@@ -84,11 +85,12 @@ def export_table(group: FiniteGroup, path: str | Path) -> None:
     """Write ``group`` to ``path`` atomically, as JSON or CSV by the suffix.
 
     JSON holds ``{"name", "order", "identity", "table", "labels"}`` with one table row per line;
-    CSV holds the n rows of the table. A symlink is written through to its target.
+    CSV holds the n rows of the table.
 
     Raises:
-        SpecError: the destination is not a regular file (device, FIFO, folder), its folder does
-            not exist, its suffix is not ``.json``/``.csv``, or it cannot be written.
+        DestinationError: the destination is refused (see
+            :func:`algolens.destination.check_destination`).
+        SpecError: its suffix is not ``.json``/``.csv``, or it cannot be written.
     """
     target = check_export_destination(path)
     text = _table_json(group) if Path(path).suffix.lower() == ".json" else _table_csv(group)
@@ -99,14 +101,14 @@ def export_table(group: FiniteGroup, path: str | Path) -> None:
 
 
 def check_export_destination(path: str | Path) -> Path:
-    """The regular file that exporting to ``path`` would write; nothing is written.
+    """The file that exporting to ``path`` would write; nothing is written.
 
     Call it before building an expensive group, so a bad destination is reported at once.
 
     Raises:
-        SpecError: as :func:`export_table`, for the destination and the suffix.
+        DestinationError, SpecError: as :func:`export_table`, for the destination and the suffix.
     """
-    target = _check_destination(path)
+    target = check_destination(path, what="export destination")
     if Path(path).suffix.lower() not in EXPORT_SUFFIXES:
         raise SpecError(
             f"cannot export to {str(path)!r}: the name must end in .json (table and labels) "
@@ -130,7 +132,8 @@ def _read_bounded(path: Path) -> str:
     except OSError as exc:
         raise TableError(f"cannot read table file {str(path)!r}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise TableError(f"{path} is {_kind(st.st_mode)}, not a table file; give a regular file")
+        kind = file_kind(st.st_mode)
+        raise TableError(f"{path} is {kind}, not a table file; give a regular file")
     limit = MAX_TABLE_FILE_BYTES
     if st.st_size > limit:
         raise SizeLimitError(_too_big(path, st.st_size))
@@ -175,41 +178,6 @@ def _parse_json(path: Path, text: str, name: str) -> tuple[list, Any, str]:
     if not isinstance(name, str) or not name.isprintable():
         raise TableError(f'{path}: "name" must be a printable string (no newlines or controls)')
     return table, labels, name
-
-
-def _check_destination(path: str | Path) -> Path:
-    """The regular file that exporting to ``path`` writes (a symlink's target); nothing is
-    written. Refuses devices, FIFOs, sockets and folders, and a missing folder."""
-    target = Path(os.path.realpath(path))
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:  # e.g. a symlink loop
-        raise SpecError(f"cannot export to {str(path)!r}: {exc.strerror or exc}") from None
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        raise SpecError(
-            f"cannot export to {str(path)!r}: it is {_kind(st.st_mode)}; export writes only "
-            "regular files, give a new .json or .csv path"
-        )
-    if st is None and not target.parent.is_dir():
-        raise SpecError(
-            f"cannot export to {str(path)!r}: folder {str(target.parent)!r} does not exist; "
-            "create it first"
-        )
-    return target
-
-
-def _kind(mode: int) -> str:
-    """What a non-regular file is, in words."""
-    kinds = [
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-    ]
-    return next((word for test, word in kinds if test(mode)), "not a regular file")
 
 
 def _table_json(group: FiniteGroup) -> str:
