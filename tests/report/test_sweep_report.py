@@ -74,14 +74,16 @@ def test_index_links_the_sweep_page(page, tiny, run_cli):
 
 def test_unknown_and_ambiguous_sweeps(tmp_path, run_cli):
     store = RunStore(tmp_path / "s")
-    for sweep in ("sweep-ab1", "sweep-ab2"):
+    for sweep in ("sweep-ab1000000000", "sweep-ab2000000000", "../../x"):
         store.create("train", {}, sweep=sweep)
-    assert resolve_sweep(store, "sweep-ab1") == "sweep-ab1"
-    with pytest.raises(StoreError, match="ambiguous"):
+    assert resolve_sweep(store, "sweep-ab1") == "sweep-ab1000000000"
+    with pytest.raises(StoreError, match="ambiguous: 2 sweeps match"):
         resolve_sweep(store, "sweep-ab")
-    code, _, err = run_cli("report", "--sweep", "sweep-zz", "--store", str(store.root))
-    assert code == 2 and "no sweep 'sweep-zz'" in err and "\n" not in err.strip()
-    assert not (store.root / "sweeps").exists()
+    for sweep, words in (("sweep-zz", "no sweep 'sweep-zz'"), ("", "sweep id is empty"),
+                         ("../../x", "no sweep"), (".", "no sweep")):  # fmt: skip
+        code, _, err = run_cli("report", "--sweep", sweep, "--store", str(store.root))
+        assert code == 2 and words in err and "\n" not in err.strip(), err
+    assert not (store.root / "sweeps").exists() and not (tmp_path / "x.html").exists()
 
 
 def test_configuration_labels_in_plots_are_escaped():

@@ -7,7 +7,6 @@ analysis, HTML report).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -81,7 +80,8 @@ def demo(
     group: Annotated[str, typer.Option(help="Group to study.")] = "S5",
     seeds: Annotated[int, typer.Option(help="Seeds to train together (fast recipe).")] = 4,
     store: Annotated[
-        Path | None, typer.Option(help="Run store (default: $ALGOLENS_STORE, else ./runs).")
+        str | None,
+        typer.Option(help="Run store (default: $ALGOLENS_STORE, else ./runs).", metavar="<path>"),
     ] = None,
     threads: Annotated[
         int, typer.Option(help="CPU threads for training (1 is fastest on a busy machine).")

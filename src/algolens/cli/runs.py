@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,9 +19,11 @@ runs_app = typer.Typer(
 app.add_typer(runs_app, name="runs")
 
 StoreOpt = Annotated[
-    Path | None,
+    str | None,  # a string, so that an empty --store is refused rather than read as "."
     typer.Option(
-        help="Run store folder (default: $ALGOLENS_STORE, else ./runs).", show_default=False
+        help="Run store folder (default: $ALGOLENS_STORE, else ./runs).",
+        show_default=False,
+        metavar="<path>",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -34,13 +35,18 @@ def list_runs(
         str | None, typer.Option(help=f"Only runs with this status: {', '.join(STATUSES)}.")
     ] = None,
     sweep: Annotated[
-        str | None, typer.Option(help="Only the runs of this sweep (see `algolens sweep`).")
+        str | None,
+        typer.Option(
+            help="Only the runs of this sweep: id or unique prefix (see `algolens sweep`)."
+        ),
     ] = None,
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List runs, oldest first, with status and how many seeds grokked."""
     st = RunStore(store)
+    if sweep is not None:
+        sweep = st.resolve_sweep(sweep)  # a unique prefix, as for `report --sweep`
     records = st.list(status, sweep)
     if json_out:
         print_json([r.to_dict() for r in records])
@@ -151,7 +157,7 @@ def reindex_runs(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
         f"their folders; {len(result.dropped)} rows without a folder dropped"
     )
     for name in result.skipped:
-        console.print(f"skipped runs/{name}: no readable config.json")
+        console.print(f"skipped runs/{name}: not a run id, or no readable config.json")
 
 
 def _task_label(config: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from algolens.errors import AlgolensError, StoreError
+from algolens.errors import AlgolensError
 from algolens.report.common import split_accuracy
 from algolens.report.html import HtmlReport, Link, plot_text
 from algolens.store import RunStore
@@ -34,22 +34,9 @@ SWEEPS_DIR = "sweeps"
 
 
 def resolve_sweep(store: RunStore, sweep: str) -> str:
-    """The sweep id of the store's tagged runs equal to or starting with ``sweep``.
-
-    Raises:
-        StoreError: no sweep or more than one matches.
-    """
-    ids = sorted({r.sweep for r in store.list() if r.sweep and r.sweep.startswith(sweep)})
-    if sweep in ids:
-        return sweep
-    if len(ids) == 1:
-        return ids[0]
-    if not ids:
-        raise StoreError(
-            f"no sweep {sweep!r} in {store.root}; sweep ids are shown by `algolens sweep FILE` "
-            "and `algolens runs list`"
-        )
-    raise StoreError(f"sweep prefix {sweep!r} is ambiguous: {', '.join(ids)}; give more of it")
+    """The sweep id of the store's tagged runs equal to or starting with ``sweep``
+    (:meth:`RunStore.resolve_sweep`)."""
+    return store.resolve_sweep(sweep)
 
 
 def sweep_report(store: RunStore, sweep: str) -> Path:
@@ -82,7 +69,7 @@ def sweep_report(store: RunStore, sweep: str) -> Path:
             + "; ".join(f"run {run}: {why}" for run, why in skipped.items()),
             note=True,
         )
-    return report.write(store.root / SWEEPS_DIR / f"{sweep_id}.html")
+    return report.write(store.folder(SWEEPS_DIR) / f"{sweep_id}.html")
 
 
 def _point(store: RunStore, run_id: str) -> dict[str, Any]:

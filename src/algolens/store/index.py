@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from algolens.errors import StoreError
+from algolens.store.ids import check_prefix, check_run_id, is_sweep_id, resolve_prefix
 
 STATUSES = ("created", "running", "completed", "failed", "interrupted")
 BUSY_TIMEOUT_S = 60.0
@@ -227,32 +228,39 @@ class RunIndex:
         The prefix must be non-empty and is compared case-sensitively (ids are lower-case).
 
         Raises:
-            StoreError: empty id, no run matches, or the prefix is ambiguous.
+            StoreError: empty id, no run matches, the prefix is ambiguous, or the matching row's
+                id is not a well-formed run id (a damaged or crafted index).
         """
-        if not run_id:
-            raise StoreError(
-                "run id is empty; give a run id or a unique prefix of one "
-                "(see `algolens runs list`)"
-            )
-        row = None
+        check_prefix(run_id, "run")
+        rows: dict[str, tuple] = {}
         if self.exists():
             with self._connect(write=False) as con:
                 cols = _select(con)
-                row = con.execute(f"SELECT {cols} FROM runs WHERE id = ?", (run_id,)).fetchone()
-                if row is None:
-                    rows = con.execute(
+                rows = {
+                    r[0]: r
+                    for r in con.execute(
                         f"SELECT {cols} FROM runs WHERE substr(id, 1, ?) = ? ORDER BY id",
                         (len(run_id), run_id),
                     ).fetchall()
-                    if len(rows) > 1:
-                        ids = ", ".join(r[0] for r in rows[:5])
-                        raise StoreError(f"run id prefix {run_id!r} is ambiguous: {ids}")
-                    row = rows[0] if rows else None
-        if row is None:
+                }
+        found = resolve_prefix(run_id, rows, "run")
+        if found is None:
             raise StoreError(
                 f"no run {run_id!r} in {self.path}; list runs with `algolens runs list`"
             )
-        return _record(row)
+        check_run_id(found, f"the index {self.path}")
+        return _record(rows[found])
+
+    def sweeps(self) -> list[str]:
+        """The well-formed sweep ids that tag at least one run, sorted (none without an index
+        or in an index older than the ``sweep`` column)."""
+        if not self.exists():
+            return []
+        with self._connect(write=False) as con:
+            if "sweep" not in _column_names(con):
+                return []
+            rows = con.execute("SELECT DISTINCT sweep FROM runs WHERE sweep IS NOT NULL")
+            return sorted(r[0] for r in rows if is_sweep_id(r[0]))
 
     def list(self, status: str | None = None, sweep: str | None = None) -> list[RunRecord]:
         """All runs, oldest first (optionally only those with ``status`` and/or of ``sweep``);

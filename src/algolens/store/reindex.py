@@ -11,8 +11,10 @@ files:
 * updated: the newest mtime among the run's files;
 * sweep: the ``sweep`` of ``sweep.json`` (a sweep's run), else none.
 
-Rows without a folder are dropped; hidden folders (``runs/.*``: a run being built or removed) and
-folders without a readable ``config.json`` are not runs. The new index replaces the old one
+Rows without a folder are dropped; hidden folders (``runs/.*``: a run being built or removed),
+symlinks, folders whose name is not a run id and folders without a readable ``config.json`` are
+not runs (the last two are reported as skipped), and a ``sweep.json`` whose ``sweep`` is not a
+sweep id tags nothing. The new index replaces the old one
 atomically (:meth:`RunIndex.replace_all`).
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from algolens.errors import StoreError
+from algolens.store.ids import is_run_id, is_sweep_id
 from algolens.store.index import RunRecord, iso
 from algolens.store.runs import RunPaths, RunStore
 
@@ -52,9 +55,9 @@ def reindex(store: RunStore) -> ReindexResult:
     """Replace ``store``'s index by one rebuilt from its run folders (see the module docstring).
 
     Raises:
-        StoreError: the store has no ``runs/`` folder.
+        StoreError: the store has no ``runs/`` folder, or it is a symlink.
     """
-    runs = store.root / "runs"
+    runs = store.folder("runs")
     if not runs.is_dir():
         raise StoreError(f"{store.root} has no runs/ folder; there is nothing to reindex")
     try:
@@ -64,7 +67,10 @@ def reindex(store: RunStore) -> ReindexResult:
     result = ReindexResult()
     records = []
     for folder in sorted(runs.iterdir()):
-        if folder.name.startswith(".") or not folder.is_dir():
+        if folder.name.startswith(".") or folder.is_symlink() or not folder.is_dir():
+            continue
+        if not is_run_id(folder.name):
+            result.skipped.append(folder.name)
             continue
         if folder.name in old:
             records.append(old[folder.name])
@@ -112,7 +118,7 @@ def record_from_folder(paths: RunPaths) -> RunRecord | None:
 def _sweep_id(path: Path) -> str | None:
     tag = _read_json(path)
     sweep = tag.get("sweep") if tag is not None else None
-    return sweep if isinstance(sweep, str) else None
+    return sweep if is_sweep_id(sweep) else None
 
 
 def _created(folder: Path) -> str:

@@ -10,6 +10,11 @@ Layout of a store rooted at ``root``::
     root/runs/<id>/summary.json       the run summary, also stored in the index
     root/runs/<id>/sweep.json         a sweep's run only: {"sweep": <sweep id>, ...} (the index's
                                       ``sweep`` column, kept in the folder for ``runs reindex``)
+    root/runs/<id>/analyses/          stored analyses (see :mod:`algolens.analysis.store`)
+
+Run ids and sweep ids follow the patterns of :mod:`algolens.store.ids`; an id that does not (a
+crafted index row such as ``../../x``) never becomes a path, and ``runs/``, a run folder and its
+sub-folders are never written through a symlink (:meth:`RunStore.paths`).
 
 Nothing is created until the first run: reading a missing store finds no runs. Every file is
 written atomically, and creation and removal are ordered so that a crash at any moment loses
@@ -34,15 +39,27 @@ from typing import Any
 
 from algolens.errors import StoreError
 from algolens.fileio import write_json_atomic
+from algolens.store.ids import check_run_id, resolve_prefix
 from algolens.store.index import RunIndex, RunRecord
 
 STORE_ENV = "ALGOLENS_STORE"
 DEFAULT_STORE = "runs"
+RUNS_DIR = "runs"
 
 
 def default_store_root() -> Path:
-    """``$ALGOLENS_STORE`` if set, else ``./runs``."""
-    return Path(os.environ.get(STORE_ENV, DEFAULT_STORE))
+    """``$ALGOLENS_STORE`` if set, else ``./runs``.
+
+    Raises:
+        StoreError: ``$ALGOLENS_STORE`` is set but empty (it would make the current folder the
+            store).
+    """
+    root = os.environ.get(STORE_ENV, DEFAULT_STORE)
+    if not root:
+        raise StoreError(
+            f"${STORE_ENV} is set but empty; set it to a store folder or unset it (./runs)"
+        )
+    return Path(root)
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,10 @@ class RunPaths:
         return self.root / "sweep.json"
 
     @property
+    def analyses(self) -> Path:
+        return self.root / "analyses"
+
+    @property
     def lock(self) -> Path:
         return self.root / ".lock"
 
@@ -84,7 +105,8 @@ class RunStore:
     """A folder of runs with its index.
 
     Args:
-        root: the store folder (created by the first :meth:`create`; reading never creates it).
+        root: the store folder (created by the first :meth:`create`; reading never creates it);
+            None: :func:`default_store_root`. An empty string is refused (:class:`StoreError`).
 
     Examples:
         >>> import tempfile
@@ -95,14 +117,35 @@ class RunStore:
     """
 
     def __init__(self, root: str | Path | None = None) -> None:
+        if root is not None and not os.fspath(root):
+            raise StoreError(
+                "--store is empty; give a store folder, or leave --store out for "
+                f"${STORE_ENV}, else ./runs"
+            )
         self.root = Path(root) if root is not None else default_store_root()
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"run store {self.root} is a file, not a folder")
         self.index = RunIndex(self.root / "index.sqlite")
 
     def paths(self, run_id: str) -> RunPaths:
-        """Paths of the run folder (exact id)."""
-        return RunPaths(self.root / "runs" / run_id)
+        """Paths of the run folder (exact id).
+
+        Raises:
+            StoreError: ``run_id`` is not a well-formed run id (e.g. ``../x`` from a crafted
+                index row), or ``runs/``, the run folder, or its ``checkpoints/`` or
+                ``analyses/`` is a symlink: files are written only into real folders of the
+                store, never through a link to somewhere else.
+        """
+        check_run_id(run_id, f"the run store {self.root}")
+        runs = self.root / RUNS_DIR
+        paths = RunPaths(runs / run_id)
+        for folder in (runs, paths.root, paths.checkpoints, paths.analyses):
+            if folder.is_symlink():
+                raise StoreError(
+                    f"{folder} is a symlink; algolens writes only into real folders of the run "
+                    "store, never through a link: replace it by the folder it points to"
+                )
+        return paths
 
     def create(
         self, kind: str, config: dict[str, Any], *, prepare: Callable[[Path], None] | None = None,
@@ -119,7 +162,7 @@ class RunStore:
         creation time and never collide between processes. The folder is complete before it gets
         its name, and removed again if the index row cannot be added.
         """
-        runs = self.root / "runs"
+        runs = self.root / RUNS_DIR
         for _ in range(5):
             run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
             paths = self.paths(run_id)
@@ -156,6 +199,34 @@ class RunStore:
     def list(self, status: str | None = None, sweep: str | None = None) -> list[RunRecord]:
         """Every run, oldest first (optionally only those with ``status`` and/or of ``sweep``)."""
         return self.index.list(status, sweep)
+
+    def folder(self, name: str) -> Path:
+        """``<root>/<name>``, a folder of the store outside ``runs/`` (``sweeps``).
+
+        Raises:
+            StoreError: it is a symlink (nothing is written through one).
+        """
+        folder = self.root / name
+        if folder.is_symlink():
+            raise StoreError(
+                f"{folder} is a symlink; algolens writes only into real folders of the run "
+                "store, never through a link: replace it by the folder it points to"
+            )
+        return folder
+
+    def resolve_sweep(self, sweep: str) -> str:
+        """The sweep id of the store's tagged runs equal to or starting with ``sweep``.
+
+        Raises:
+            StoreError: empty id, no sweep matches, or the prefix is ambiguous.
+        """
+        found = resolve_prefix(sweep, self.index.sweeps(), "sweep")
+        if found is None:
+            raise StoreError(
+                f"no sweep {sweep!r} in {self.root}; sweep ids are shown by `algolens sweep "
+                "FILE` and `algolens runs show RUN`"
+            )
+        return found
 
     def set_status(self, run_id: str, status: str) -> None:
         self.index.update(run_id, status=status)

@@ -229,7 +229,7 @@ def _create(conf: Configuration, plan: SweepPlan, store: RunStore) -> str:
 
 def _save_sweep_file(plan: SweepPlan, store: RunStore) -> None:
     """Keep the sweep's content as ``<store>/sweeps/<id>.json`` (written once)."""
-    path = store.root / "sweeps" / f"{plan.sweep_id}.json"
+    path = store.folder("sweeps") / f"{plan.sweep_id}.json"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, json.dumps(plan.content, indent=2, sort_keys=True) + "\n")
