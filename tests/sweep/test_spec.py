@@ -159,3 +159,17 @@ def test_cli_ray_missing_one_line_exit_2_nothing_created(tmp_path, run_cli, monk
 def test_grid_over_seed_sets(tmp_path):
     plan = load_sweep(write(tmp_path, '[grid]\nseeds = ["0-1", [5, 7]]\ngroup = ["C5"]\n'))
     assert [c.config.seeds for c in plan.configurations] == [[0, 1], [5, 7]]
+
+
+def test_sweep_id_depends_on_the_table_a_relative_path_points_to(tmp_path, monkeypatch):
+    from algolens.groups import export_table
+
+    ids = {}
+    for folder, group in (("a", "C4"), ("b", "C2xC2"), ("c", "C4")):
+        (tmp_path / folder).mkdir()
+        export_table(parse_group(group), tmp_path / folder / "g.json")
+        write(tmp_path / folder, '[grid]\ngroup = ["g.json"]\n')
+        monkeypatch.chdir(tmp_path / folder)
+        ids[folder] = load_sweep("sweep.toml").sweep_id
+    assert ids["a"] != ids["b"]  # same file, same relative path, another table
+    assert ids["a"] == ids["c"]  # same file and same table: the same sweep (resumable)

@@ -20,8 +20,10 @@ is given in ``[base]`` or ``[grid]``), then ``[base]``, then the point, validate
 resolved and pinned, its model config checked) is validated before anything is created.
 
 The sweep id is ``sweep-`` plus 12 hex digits of the SHA-256 of the file's parsed content
-(canonical JSON), so the same file (comments and layout aside) names the same sweep and running
-it again resumes it.
+(canonical JSON) and of the table each group spec resolved to, so the same file (comments and
+layout aside) with the same groups names the same sweep and running it again resumes it, while a
+relative table path that points to another table names another sweep. Its pattern is
+:data:`algolens.store.ids.SWEEP_ID`.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from algolens.errors import AlgolensError, ConfigError
 from algolens.groups import FiniteGroup, parse_group
+from algolens.store.ids import is_sweep_id
 from algolens.train.config import TrainConfig, make_config, parse_seeds
 
 MAX_CONFIGURATIONS = 10_000
@@ -90,8 +93,11 @@ class SweepPlan:
     configurations: list[Configuration]
 
 
-def sweep_id_of(content: dict[str, Any]) -> str:
+def sweep_id_of(content: dict[str, Any], groups: dict[str, str] | None = None) -> str:
     """The sweep id of a parsed sweep file: ``sweep-`` + 12 hex digits of its SHA-256.
+
+    ``groups`` maps each group spec of the plan to the SHA-256 of the table it resolved to, so a
+    relative table path names another sweep when it points to another table.
 
     Examples:
         >>> a = sweep_id_of({"base": {"epochs": 10}, "grid": {"group": ["S3"]}})
@@ -99,9 +105,14 @@ def sweep_id_of(content: dict[str, Any]) -> str:
         True
         >>> a == sweep_id_of({"base": {"epochs": 11}, "grid": {"group": ["S3"]}})
         False
+        >>> a == sweep_id_of({"base": {"epochs": 10}, "grid": {"group": ["S3"]}}, {"S3": "ab"})
+        False
     """
-    blob = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
-    return "sweep-" + hashlib.sha256(blob).hexdigest()[:12]
+    pinned = {"content": content, "groups": groups} if groups else content
+    blob = json.dumps(pinned, sort_keys=True, separators=(",", ":")).encode()
+    digest = "sweep-" + hashlib.sha256(blob).hexdigest()[:12]
+    assert is_sweep_id(digest)
+    return digest
 
 
 def load_sweep(path: str | Path) -> SweepPlan:
@@ -127,7 +138,8 @@ def load_sweep(path: str | Path) -> SweepPlan:
     axes = _grid_axes(path, spec.grid)
     base = _base(path, spec.base, axes)
     configurations = _plan(path, base, axes)
-    return SweepPlan(sweep_id_of(content), path, content, configurations)
+    groups = {c.config.group: str(c.config.group_sha256) for c in configurations}
+    return SweepPlan(sweep_id_of(content, groups), path, content, configurations)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
