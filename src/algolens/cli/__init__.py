@@ -1,9 +1,10 @@
 """The ``algolens`` command line (typer). Sub-command groups live in sibling modules.
 
 Library code raises :class:`algolens.errors.AlgolensError`; :func:`main` turns it into one line on
-stderr and exit code 2. A usage error (unknown command or option, a value of the wrong type or out
-of range) is one line and exit code 2 too. Every command that prints results accepts ``--json``;
-``-h`` is ``--help`` everywhere.
+stderr and exit code 2, and so, as a safety net, any ``OSError`` nothing else reported (a file
+that cannot be read or written). A usage error (unknown command or option, a value of the wrong
+type or out of range) is one line and exit code 2 too. Every command that prints results accepts
+``--json``; ``-h`` is ``--help`` everywhere.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def main() -> None:
         sys.exit(2)
     except SystemExit:
         raise
+    except OSError as exc:  # a safety net: commands report the errors they expect themselves
+        where = f" {exc.filename}" if exc.filename is not None else ""
+        print(f"error: cannot access{where}: {exc.strerror or exc}", file=sys.stderr)
+        sys.exit(2)
     except Exception as exc:  # usage errors and aborts, raised as typer's (not click's) classes
         code = _usage_error(exc)
         if code is None:

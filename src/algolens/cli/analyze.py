@@ -20,7 +20,7 @@ import typer
 from algolens.cli.analyze_each import Request
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table, print_text
-from algolens.cli.runs import StoreOpt
+from algolens.cli.runs import StoreOpt, writes_to_store
 from algolens.errors import ConfigError
 from algolens.store import RunStore
 
@@ -32,6 +32,7 @@ METHODS = ("irreps", *COSET_METHODS, "failures", "shortcuts", "mechanism", *CAUS
 
 
 @app.command("analyze")
+@writes_to_store
 def analyze(
     runs: Annotated[
         list[str],

@@ -8,12 +8,13 @@ import typer
 
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json
-from algolens.cli.runs import StoreOpt
+from algolens.cli.runs import StoreOpt, writes_to_store
 from algolens.errors import ConfigError
 from algolens.store import RunStore
 
 
 @app.command("report")
+@writes_to_store
 def report(
     run: Annotated[
         str | None,

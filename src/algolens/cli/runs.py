@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-from typing import Annotated, Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table
-from algolens.store import STATUSES, RunStore, reindex
+from algolens.store import STATUSES, RunStore, default_store_root, reindex
+from algolens.store.runs import read_only_error
 
 runs_app = typer.Typer(
     help="List, inspect and delete training runs in the run store; rebuild its index.",
@@ -27,6 +31,27 @@ StoreOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def writes_to_store(command: Command) -> Command:
+    """Decorate a command with a ``store`` option that writes into its store: a write the file
+    system refuses there (a read-only store) ends the command with one line (``StoreError``)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OSError as exc:
+            store = kwargs.get("store")
+            root = Path(store) if store else default_store_root()
+            error = read_only_error(root, exc)
+            if error is None:
+                raise
+            raise error from None
+
+    return run  # type: ignore[return-value]
 
 
 @runs_app.command("list")
@@ -111,6 +136,7 @@ def show_run(
 
 
 @runs_app.command("rm")
+@writes_to_store
 def remove_run(
     run: Annotated[str, typer.Argument(help="Run id or a unique prefix of one.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -139,6 +165,7 @@ def _confirm(question: str) -> bool:
 
 
 @runs_app.command("reindex")
+@writes_to_store
 def reindex_runs(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
     """Rebuild index.sqlite from the run folders (after the index was lost or corrupted).
 

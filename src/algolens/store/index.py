@@ -24,6 +24,7 @@ read-only, it reads as if every run had no sweep.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -322,9 +323,12 @@ class RunIndex:
             for suffix in SIDE_FILES:
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             os.replace(tmp, self.path)
-        except BaseException:
+        except BaseException as exc:
             for suffix in ("", *SIDE_FILES):
-                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.Error):  # e.g. a read-only folder: one line
+                raise self._error(exc, write=True) from None
             raise
         dir_fd = os.open(self.path.parent, os.O_RDONLY)
         try:

@@ -55,7 +55,8 @@ def reindex(store: RunStore) -> ReindexResult:
     """Replace ``store``'s index by one rebuilt from its run folders (see the module docstring).
 
     Raises:
-        StoreError: the store has no ``runs/`` folder, or it is a symlink.
+        StoreError: the store has no ``runs/`` folder, or it is a symlink, or the store is
+            read-only.
     """
     runs = store.folder("runs")
     if not runs.is_dir():
@@ -83,7 +84,8 @@ def reindex(store: RunStore) -> ReindexResult:
             records.append(record)
             result.recovered.append(folder.name)
     result.dropped = sorted(set(old) - {r.id for r in records})
-    store.index.replace_all(records)
+    with store.writing():
+        store.index.replace_all(records)
     return result
 
 

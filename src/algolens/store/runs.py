@@ -26,6 +26,7 @@ then the folder. Hidden names (``runs/.*``) are never runs.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import secrets
@@ -60,6 +61,27 @@ def default_store_root() -> Path:
             f"${STORE_ENV} is set but empty; set it to a store folder or unset it (./runs)"
         )
     return Path(root)
+
+
+READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+"""What the file system answers a write it refuses: read-only mount, permissions."""
+
+
+def read_only_error(root: Path, exc: BaseException) -> StoreError | None:
+    """The one-line error for ``exc`` if it is the file system refusing a write under the
+    store ``root`` (read-only, or not writable by this user); None for any other error."""
+    if not isinstance(exc, OSError) or exc.errno not in READ_ONLY_ERRNOS:
+        return None
+    name = exc.filename
+    if not isinstance(name, str | os.PathLike):
+        return None
+    top = os.path.abspath(root)
+    if os.path.commonpath([top, os.path.abspath(name)]) != top:
+        return None
+    return StoreError(
+        f"cannot write {os.fspath(name)} ({exc.strerror or exc}): the run store {root} is "
+        "read-only or not writable by you; choose a writable one with --store"
+    )
 
 
 @dataclass(frozen=True)
@@ -237,15 +259,29 @@ class RunStore:
         self.index.update(run_id, status=status, summary=summary)
 
     @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Turn a write into the store that the file system refuses (read-only store) into one
+        :class:`StoreError` line; every other error passes unchanged."""
+        try:
+            yield
+        except OSError as exc:
+            error = read_only_error(self.root, exc)
+            if error is None:
+                raise
+            raise error from None
+
+    @contextmanager
     def lock(self, run_id: str) -> Iterator[None]:
         """Hold the run's exclusive lock (``flock`` on ``<run>/.lock``; the kernel drops it when
         the process dies, even by SIGKILL).
 
         Raises:
-            StoreError: another process holds it (the run is being trained).
+            StoreError: another process holds it (the run is being trained), or the store is
+                read-only.
         """
         paths = self.paths(run_id)
-        fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
+        with self.writing():
+            fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
