@@ -39,6 +39,7 @@ def step_train(state: dict[str, Any]) -> None:
     from algolens.cli.train import print_summary, with_progress
     from algolens.store import RunStore
     from algolens.train import make_config, start_run
+    from algolens.train.describe import describe_run
 
     torch.set_num_threads(state.get("threads", 1))
     cfg = make_config("fast", group=state["group"], seeds=list(range(state["seeds"])))
@@ -49,7 +50,7 @@ def step_train(state: dict[str, Any]) -> None:
     )
     state["run_id"] = summary["run_id"]
     state["train_summary"] = summary
-    print_summary(summary)
+    print_summary(summary, describe_run(cfg))
 
 
 def step_report(state: dict[str, Any]) -> None:
