@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-TOML_PF = '''task = "pathfinding"
+TOML_PF = """task = "pathfinding"
 seeds = [0]
 epochs = 1
 [pathfinding]
 nodes = 4
 n_examples = 60
-'''
+"""
 
 
 @pytest.mark.parametrize(
