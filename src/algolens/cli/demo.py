@@ -15,7 +15,9 @@ import typer
 from algolens.cli.app import app
 from algolens.cli.group import group_info
 from algolens.cli.output import console
+from algolens.cli.train import MAX_THREADS
 from algolens.groups import parse_group
+from algolens.train.config import MAX_SEEDS
 
 
 def step_group(state: dict[str, Any]) -> None:
@@ -80,12 +82,23 @@ STEPS = [
 @app.command("demo")
 def demo(
     group: Annotated[str, typer.Option(help="Group to study.")] = "S5",
-    seeds: Annotated[int, typer.Option(help="Seeds to train together (fast recipe).")] = 4,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            min=1, max=MAX_SEEDS, help="Seeds to train together (fast recipe): seeds 0..N-1."
+        ),
+    ] = 4,
     store: Annotated[
         Path | None, typer.Option(help="Run store (default: $ALGOLENS_STORE, else ./runs).")
     ] = None,
     threads: Annotated[
-        int, typer.Option(help="CPU threads for training (1 is fastest on a busy machine).")
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_THREADS,
+            help="CPU threads for training, at most the CPU count (as `train --threads`; 1 is "
+            "fastest on a busy machine).",
+        ),
     ] = 1,
 ) -> None:
     """Run the main job: study a group end to end (groks S5 and analyses it as steps land)."""

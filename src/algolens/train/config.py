@@ -171,6 +171,21 @@ class TrainConfig(BaseModel):
                 raise ValueError("must be a number strictly between 0 and 1")
         return value
 
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seed_list(cls, value: Any) -> Any:
+        # Before pydantic's own checks, so a malformed list gets one message of ours.
+        rule = "integers in 0..2**63-1"
+        if not isinstance(value, (list, tuple)) or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in value
+        ):
+            raise ValueError(f"seeds must be a list of distinct {rule}")
+        if not value:
+            raise ValueError(f"seeds must name at least one seed ({rule})")
+        if len(value) > MAX_SEEDS:
+            raise ValueError(f"seeds must number at most {MAX_SEEDS} ({len(value)} given)")
+        return value
+
     @field_validator("seeds")
     @classmethod
     def _unique_seeds(cls, seeds: list[int]) -> list[int]:
