@@ -12,10 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from algolens.cli.app import app
+from algolens.cli.app import MAX_THREADS, app
 from algolens.cli.group import group_info
 from algolens.cli.output import console
-from algolens.cli.train import MAX_THREADS
 from algolens.groups import parse_group
 from algolens.train.config import MAX_SEEDS
 

@@ -3,7 +3,6 @@ flags; resume runs."""
 
 from __future__ import annotations
 
-import os
 import shlex
 import signal
 import sys
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from algolens.cli.app import app
+from algolens.cli.app import MAX_THREADS, app
 from algolens.cli.output import console, print_json, print_table
 from algolens.cli.runs import StoreOpt
 from algolens.errors import ConfigError
@@ -32,8 +31,6 @@ from algolens.train.describe import describe_run
 if TYPE_CHECKING:  # torch and the models load only when a command trains
     from algolens.train.trainer import EvalResult
 
-MAX_THREADS = os.cpu_count() or 1
-"""Most torch threads `--threads` accepts: the machine's CPU count."""
 
 TASK_FLAGS: dict[str, str] = {
     "--group": "group", "--train-frac": "train_frac", "--function": "function",
@@ -53,7 +50,11 @@ def train(
         str | None, typer.Option(help="Group spec: S5, A5, C113, D59, S3xC2...")
     ] = None,
     task: Annotated[
-        str | None, typer.Option(help="Task: composition (default), recursion or pathfinding.")
+        str | None,
+        typer.Option(
+            help="Task: composition (default), recursion or pathfinding; a flag of another task "
+            "is refused. --recipe brinkmann or brinkmann-cpu alone means pathfinding."
+        ),
     ] = None,
     nodes: Annotated[
         int | None, typer.Option(help="Pathfinding: tree size N (paper 16; brinkmann-cpu 6).")
@@ -87,7 +88,7 @@ def train(
             "to a minute; see docs/training.md) or "
             "paper (the papers' AdamW settings, float64 loss); default fast. Pathfinding: "
             "brinkmann (the paper's model and optimiser) or brinkmann-cpu (default; "
-            "docs/pathfinding.md)."
+            "docs/pathfinding.md). A recipe of another task than --task is refused."
         ),
     ] = None,
     train_frac: Annotated[float | None, typer.Option(help="Fraction of pairs to train on.")] = None,
