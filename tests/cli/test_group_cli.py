@@ -165,3 +165,34 @@ def test_export_checks_the_destination_before_building_the_group(run_cli, tmp_pa
     for bad in (tmp_path, tmp_path / "x.txt", tmp_path / "missing" / "x.json"):
         code, _, err = run_cli("group", "export", "S7", str(bad))
         assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["info", "S5", "--max-subgroups", "100"], "S5 has more than 100 subgroups"),
+        (["subgroups", "C2xC2xC2xC2xC2xC2xC2", "--max-subgroups", "1000"],
+         "more than 1000 subgroups"),
+        (["spectra", "S4", "--max-subgroups", "10"], "S4 has more than 10 subgroups"),
+        (["info", "S4", "--max-subgroups", "0"], "--max-subgroups"),
+    ],
+    ids=["info", "subgroups", "spectra", "zero-limit"],
+)  # fmt: skip
+def test_subgroup_limit_is_one_line_exit_2(run_cli, args, fragment):
+    code, out, err = run_cli("group", *args)
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err, err
+    if "0" not in args:
+        assert "--max-subgroups" in err  # says how to raise it
+
+
+def test_subgroup_rich_groups_finish_or_stop(run_cli):
+    # elementary abelian: counted by formula, no enumeration (was: no answer in 100 s)
+    code, out, err = run_cli("group", "info", "C2xC2xC2xC2xC2xC2xC2", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["order"], data["n_subgroups"], data["n_subgroup_classes"]) == (128, 29212, 29212)
+    code, out, err = run_cli("group", "info", "S5", "--json", "--max-subgroups", "156")
+    assert code == 0 and json.loads(out)["n_subgroups"] == 156
+    code, out, err = run_cli("group", "subgroups", "S4", "--json", "--max-subgroups", "30")
+    assert code == 0 and json.loads(out)["n_subgroups"] == 30

@@ -128,3 +128,40 @@ def test_coset_table_matches_per_subgroup_cosets():
         assert (left[i] == lat.left_cosets(i)).all() and (right[i] == lat.right_cosets(i)).all()
         assert left[i].max() + 1 == 24 // s.order
     assert lat.coset_table("left") is left  # cached
+
+
+def test_enumeration_stops_past_the_limit_and_reports_progress():
+    from algolens.errors import SizeLimitError
+    from algolens.groups.subgroups import SubgroupLattice, subgroup_lattice
+
+    g = parse_group("C2xC2xC2xC2xC2xC2xC2")  # 29 212 subgroups
+    counts: list[int] = []
+    with pytest.raises(SizeLimitError, match="more than 300 subgroups.*--max-subgroups"):
+        SubgroupLattice.of(g, max_subgroups=300, progress=counts.append)
+    assert counts and counts == sorted(counts) and counts[-1] <= 300  # counted as it went
+    assert "subgroup_lattice" not in g.__dict__  # nothing half-built is cached
+    s5 = parse_group("S5")
+    with pytest.raises(SizeLimitError, match="S5 has more than 155 subgroups"):
+        subgroup_lattice(s5, max_subgroups=155)
+    lattice = subgroup_lattice(s5, max_subgroups=156)  # exactly at the limit: complete
+    assert (len(lattice), len(lattice.classes)) == (156, 19)
+    assert s5.subgroup_lattice is lattice  # cached for every later use
+
+
+@pytest.mark.parametrize("spec", ["C2", "C5", "C3xC3xC3", "C2xC2xC2xC2xC2", "C2xC2xC2xC2xC2xC2"])
+def test_elementary_abelian_count_by_formula_matches_enumeration(spec):
+    from algolens.groups.subgroups import count_elementary_abelian_subgroups
+
+    g = parse_group(spec)
+    assert count_elementary_abelian_subgroups(g) == len(g.subgroup_lattice)
+
+
+def test_formula_counts_only_elementary_abelian_groups():
+    from algolens.groups.subgroups import count_elementary_abelian_subgroups as count
+
+    # C2^7: sum over k of the Gaussian binomials [7 k]_2 = 1+127+2667+11811+11811+2667+127+1
+    assert count(parse_group("C2xC2xC2xC2xC2xC2xC2")) == 29212
+    assert count(parse_group("C2xC2xC2xC2xC2xC2xC2xC2")) == 417199  # OEIS A006116
+    for spec in ("C4", "C6", "C4xC2", "S3", "Q8", "C1"):
+        assert count(parse_group(spec)) in (None, 1)
+    assert count(parse_group("C1")) == 1

@@ -44,7 +44,7 @@ def test_pathfinding_run_report_shows_its_curves_and_test_split(run_cli, tiny):
     assert data["seeds"] == []
     assert_report_reflects_run(path, path.parent)
     text = path.read_text()
-    assert "<title>algolens: pathfinding nodes=4 transformer, run" in text
+    assert "<title>algolens: pathfinding 4 nodes transformer, run" in text
     rows = table_rows(text)
     split = json.loads((path.parent / "summary.json").read_text())["splits"]["test"]
     for k in (0, 1):
@@ -91,20 +91,20 @@ def test_index_lists_every_run_and_links_only_existing_reports(run_cli, tiny):
         assert (index.parent / linked[run]).resolve() == store.paths(run).root / "report.html"
     summary = json.loads((store.paths(tiny.recursion).root / "summary.json").read_text())
     r = rows[tiny.recursion]
-    assert r[1:5] == ["completed", "recursion", "successor", "transformer"]
-    assert r[6] == f"{summary['n_grokked']}/2"
+    assert r[1:4] == ["completed", "recursion successor", "transformer"]
+    assert r[5] == f"{summary['n_grokked']}/2"
     mean = sum(s["test_acc"] for s in summary["seeds"]) / 2
-    assert r[9] == f"{mean:.4g}"
+    assert r[8] == f"{mean:.4g}"
     assert rows[tiny.unfinished][1] == "created"
-    assert "irreps over checkpoints" in rows[tiny.composition][13]
+    assert "irreps over checkpoints" in rows[tiny.composition][12]
     stored = json.loads((store.paths(tiny.composition).root / "analyses/irreps.json").read_text())
     keys = [", ".join(i["key_irreps"]) or "none" for i in stored["instances"]]
-    assert sorted(rows[tiny.composition][11].split("; ")) == sorted(
+    assert sorted(rows[tiny.composition][10].split("; ")) == sorted(
         f"{k} ×{keys.count(k)}" for k in set(keys)
     )
     greedy = {n: sum(s["greedy_acc"]) / 2 for n, s in summary["splits"].items()}
-    assert sorted(r[10].split(", ")) == sorted(f"{n} {a:.3g}" for n, a in greedy.items())
-    assert rows[tiny.pathfinding][3] == "nodes=4"
+    assert sorted(r[9].split(", ")) == sorted(f"{n} {a:.3g}" for n, a in greedy.items())
+    assert rows[tiny.pathfinding][2] == "pathfinding 4 nodes"  # never a group
     assert "class='sortable'" in text and "<script>" in text  # sorting/filtering script inline
 
 

@@ -138,3 +138,19 @@ def test_fingerprint_covers_the_pinned_group():
     b = validate_config({**a.to_dict(), "group_sha256": "0" * 64})
     c = validate_config({**a.to_dict(), "group_sha256": "1" * 64})
     assert len({a.fingerprint(), b.fingerprint(), c.fingerprint()}) == 3
+
+
+@pytest.mark.parametrize(
+    "seeds", [[], [-1], "0-3", [0.5], [True], 7, list(range(MAX_SEEDS + 1))],
+    ids=["empty", "negative", "string", "float", "bool", "scalar", "too-many"],
+)  # fmt: skip
+def test_bad_seed_lists_get_one_readable_line(seeds):
+    with pytest.raises(ConfigError) as info:
+        make_config("fast", seeds=seeds)
+    text = str(info.value)
+    assert "\n" not in text and text.startswith("invalid training config: seeds: seeds must")
+    assert (
+        ("0..2**63-1" in text or f"at most {MAX_SEEDS}" in text)
+        and "Input should" not in text
+        and "List should" not in text
+    )

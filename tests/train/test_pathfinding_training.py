@@ -52,7 +52,7 @@ def test_config_defaults_and_errors():
     for overrides, fragment in [
         ({"model": "mlp"}, "trains a transformer"),
         ({"pathfinding": {"nodes": 1}}, "nodes"),
-        ({"function": "successor"}, "only apply to task 'recursion'"),
+        ({"function": "successor"}, "only applies to task 'recursion', not 'pathfinding'"),
     ]:
         with pytest.raises(ConfigError, match=fragment):
             tiny(**overrides)

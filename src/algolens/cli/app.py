@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
+
+MAX_THREADS = os.cpu_count() or 1
+"""Most CPU threads `--threads` accepts (train, sweep, demo): the machine's CPU count."""
 
 app = typer.Typer(
     name="algolens",

@@ -11,10 +11,11 @@ from typing import Annotated, Any
 
 import typer
 
-from algolens.cli.app import app
+from algolens.cli.app import MAX_THREADS, app
 from algolens.cli.group import group_info
 from algolens.cli.output import console
 from algolens.groups import parse_group
+from algolens.train.config import MAX_SEEDS
 
 
 def step_group(state: dict[str, Any]) -> None:
@@ -38,6 +39,7 @@ def step_train(state: dict[str, Any]) -> None:
     from algolens.cli.train import print_summary, with_progress
     from algolens.store import RunStore
     from algolens.train import make_config, start_run
+    from algolens.train.describe import describe_run
 
     torch.set_num_threads(state.get("threads", 1))
     cfg = make_config("fast", group=state["group"], seeds=list(range(state["seeds"])))
@@ -48,7 +50,7 @@ def step_train(state: dict[str, Any]) -> None:
     )
     state["run_id"] = summary["run_id"]
     state["train_summary"] = summary
-    print_summary(summary)
+    print_summary(summary, describe_run(cfg))
 
 
 def step_report(state: dict[str, Any]) -> None:
@@ -78,13 +80,24 @@ STEPS = [
 @app.command("demo")
 def demo(
     group: Annotated[str, typer.Option(help="Group to study.")] = "S5",
-    seeds: Annotated[int, typer.Option(help="Seeds to train together (fast recipe).")] = 4,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            min=1, max=MAX_SEEDS, help="Seeds to train together (fast recipe): seeds 0..N-1."
+        ),
+    ] = 4,
     store: Annotated[
         str | None,
         typer.Option(help="Run store (default: $ALGOLENS_STORE, else ./runs).", metavar="<path>"),
     ] = None,
     threads: Annotated[
-        int, typer.Option(help="CPU threads for training (1 is fastest on a busy machine).")
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_THREADS,
+            help="CPU threads for training, at most the CPU count (as `train --threads`; 1 is "
+            "fastest on a busy machine).",
+        ),
     ] = 1,
 ) -> None:
     """Run the main job: study a group end to end (groks S5 and analyses it as steps land)."""

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table, print_text
 from algolens.groups import FiniteGroup, export_table, parse_group
 from algolens.groups.catalog import SPEC_HELP
 from algolens.groups.reps import irreps_rows, irreps_summary
+from algolens.groups.subgroups import (
+    MAX_SUBGROUPS,
+    SubgroupLattice,
+    count_elementary_abelian_subgroups,
+    subgroup_lattice,
+)
+from algolens.groups.subgroups import (
+    Progress as SubgroupProgress,
+)
 from algolens.groups.table_file import check_export_destination
 
 group_app = typer.Typer(help="Inspect finite groups: structure, subgroups, irreps, export.")
@@ -20,11 +33,55 @@ app.add_typer(group_app, name="group")
 
 Spec = Annotated[str, typer.Argument(help=escape(f"Group spec: {SPEC_HELP}."), show_default=False)]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead.")]
+MaxSubgroups = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Stop with an error once the group has more subgroups than this (enumerating "
+        "subgroup-rich groups such as C2^8 takes long); raise it to enumerate them anyway.",
+    ),
+]
 
 
-def group_info(g: FiniteGroup) -> dict[str, Any]:
-    """The JSON of `algolens group info` (its keys are part of the interface)."""
-    lattice = g.subgroup_lattice
+@contextmanager
+def subgroup_progress(name: str, limit: int) -> Iterator[SubgroupProgress]:
+    """A spinner on stderr counting the subgroups found while the body enumerates them (shown
+    on a terminal only, and cleared when done)."""
+    err = Console(stderr=True)
+    if not err.is_terminal:  # nothing at all on a pipe or file: stderr stays the error line
+        yield lambda count: None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(escape(f"subgroups of {name}: enumerating"))
+
+        def update(count: int) -> None:
+            bar.update(
+                task, description=escape(f"subgroups of {name}: {count} found (limit {limit})")
+            )
+
+        yield update
+
+
+def lattice_of(g: FiniteGroup, max_subgroups: int) -> SubgroupLattice:
+    """``g``'s subgroup lattice under ``max_subgroups``, with :func:`subgroup_progress`."""
+    with subgroup_progress(g.name, max_subgroups) as progress:
+        return subgroup_lattice(g, max_subgroups, progress)
+
+
+def group_info(g: FiniteGroup, max_subgroups: int = MAX_SUBGROUPS) -> dict[str, Any]:
+    """The JSON of `algolens group info` (its keys are part of the interface). Elementary abelian
+    groups are counted by formula; others enumerated under ``max_subgroups``.
+
+    Raises:
+        SizeLimitError: more than ``max_subgroups`` subgroups to enumerate.
+    """
+    counted = count_elementary_abelian_subgroups(g)
+    if counted is None:
+        lattice = lattice_of(g, max_subgroups)
+        n_subgroups, n_classes = len(lattice.subgroups), len(lattice.classes)
+    else:  # abelian: every subgroup is its own conjugacy class
+        n_subgroups = n_classes = counted
     return {
         "name": g.name,
         "order": g.order,
@@ -32,18 +89,21 @@ def group_info(g: FiniteGroup) -> dict[str, Any]:
         "class_sizes": sorted(g.class_sizes),
         "abelian": g.is_abelian,
         "exponent": g.exponent,
-        "n_subgroups": len(lattice.subgroups),
-        "n_subgroup_classes": len(lattice.classes),
+        "n_subgroups": n_subgroups,
+        "n_subgroup_classes": n_classes,
         **irreps_summary(g),
     }
 
 
 @group_app.command("info")
-def info(spec: Spec, json: Json = False) -> None:
-    """Order, conjugacy classes, exponent and subgroup counts of a group."""
+def info(spec: Spec, json: Json = False, max_subgroups: MaxSubgroups = MAX_SUBGROUPS) -> None:
+    """Order, conjugacy classes, exponent and subgroup counts of a group.
+
+    Subgroups are enumerated (a spinner on stderr counts them) and the command stops with an
+    error past --max-subgroups; elementary abelian groups (C2xC2x...) are counted by formula.
+    """
     g = parse_group(spec)
-    with console.status(escape(f"enumerating subgroups and irreps of {g.name}"), spinner="dots"):
-        data = group_info(g)
+    data = group_info(g, max_subgroups)
     if json:
         print_json(data)
         return
@@ -53,11 +113,13 @@ def info(spec: Spec, json: Json = False) -> None:
 
 
 @group_app.command("subgroups")
-def subgroups(spec: Spec, json: Json = False) -> None:
-    """The conjugacy classes of subgroups: order, class size, label, normality."""
+def subgroups(spec: Spec, json: Json = False, max_subgroups: MaxSubgroups = MAX_SUBGROUPS) -> None:
+    """The conjugacy classes of subgroups: order, class size, label, normality.
+
+    Stops with an error past --max-subgroups subgroups (a spinner on stderr counts them).
+    """
     g = parse_group(spec)
-    with console.status(escape(f"enumerating subgroups of {g.name}"), spinner="dots"):
-        lattice = g.subgroup_lattice
+    lattice = lattice_of(g, max_subgroups)
     classes = [
         {
             "index": c.index,

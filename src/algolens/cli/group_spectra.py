@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from algolens.cli.group import Json, Spec, group_app
+from algolens.cli.group import Json, MaxSubgroups, Spec, group_app, lattice_of
 from algolens.cli.output import console, print_json, print_table
 from algolens.groups import parse_group
+from algolens.groups.subgroups import MAX_SUBGROUPS
 
 
 @group_app.command("spectra")
-def spectra(spec: Spec, json: Json = False) -> None:
+def spectra(spec: Spec, json: Json = False, max_subgroups: MaxSubgroups = MAX_SUBGROUPS) -> None:
     """Share of each irrep in the power of every subgroup class's centred indicator.
 
     One row per conjugacy class of subgroups (a representative's indicator 1_H − |H|/|G|;
     conjugates have the same spectrum). Shares sum to 1; irreps with no power are left out; the
-    whole group has an empty spectrum. Stander et al. (2024), Table 5, for any group.
+    whole group has an empty spectrum. Stander et al. (2024), Table 5, for any group. Stops with
+    an error past --max-subgroups subgroups.
     """
     from algolens.groups.spectra import indicator_spectra
 
     g = parse_group(spec)
+    lattice_of(g, max_subgroups)  # cached on g for indicator_spectra
     with console.status(escape(f"subgroups and irreps of {g.name}"), spinner="dots"):
         rows = indicator_spectra(g)
     if json:

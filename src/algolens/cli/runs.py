@@ -15,6 +15,7 @@ from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table
 from algolens.store import STATUSES, RunStore, default_store_root, reindex
 from algolens.store.runs import read_only_error
+from algolens.train.describe import describe_run
 
 runs_app = typer.Typer(
     help="List, inspect and delete training runs in the run store; rebuild its index.",
@@ -85,7 +86,7 @@ def list_runs(
         s = r.summary
         grok = f"{s['n_grokked']}/{len(s['seeds'])}" if "seeds" in s else "-"
         rows.append(
-            [r.id, r.status, _task_label(r.config), r.config.get("model", "-"),
+            [r.id, r.status, describe_run(r.config), r.config.get("model", "-"),
              len(r.config.get("seeds", [])), s.get("epochs", "-"), grok, r.updated[:19]]
         )  # fmt: skip
     table = Table(title="runs")
@@ -185,10 +186,3 @@ def reindex_runs(store: StoreOpt = None, json_out: JsonOpt = False) -> None:
     )
     for name in result.skipped:
         console.print(f"skipped runs/{name}: not a run id, or no readable config.json")
-
-
-def _task_label(config: dict[str, Any]) -> str:
-    """What a run learns, for the list: its group (composition) or ``recursion FUNCTION``."""
-    if config.get("task") == "recursion":
-        return f"recursion {config.get('function', '?')}"
-    return str(config.get("group", "-"))

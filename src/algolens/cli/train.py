@@ -3,7 +3,6 @@ flags; resume runs."""
 
 from __future__ import annotations
 
-import os
 import shlex
 import signal
 import sys
@@ -13,18 +12,32 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from algolens.cli.app import app
+from algolens.cli.app import MAX_THREADS, app
 from algolens.cli.output import console, print_json, print_table
 from algolens.cli.runs import StoreOpt
 from algolens.errors import ConfigError
 from algolens.store import RunStore, default_store_root
-from algolens.train.config import load_toml_config, make_config, parse_seeds
+from algolens.tasks.fields import check_task_fields
+from algolens.train.config import (
+    DEFAULT_RECIPES,
+    load_toml_config,
+    make_config,
+    parse_seeds,
+    read_toml_config,
+    resolve_task,
+)
+from algolens.train.describe import describe_run
 
 if TYPE_CHECKING:  # torch and the models load only when a command trains
     from algolens.train.trainer import EvalResult
 
-MAX_THREADS = os.cpu_count() or 1
-"""Most torch threads `--threads` accepts: the machine's CPU count."""
+
+TASK_FLAGS: dict[str, str] = {
+    "--group": "group", "--train-frac": "train_frac", "--function": "function",
+    "--max-size": "recursion", "--sampling": "recursion", "--oversample": "recursion",
+    "--n-train": "recursion", "--nodes": "pathfinding",
+}  # fmt: skip
+"""Flags that set a task's own config field (:mod:`algolens.tasks.fields` says which task's)."""
 
 
 @app.command("train")
@@ -37,7 +50,11 @@ def train(
         str | None, typer.Option(help="Group spec: S5, A5, C113, D59, S3xC2...")
     ] = None,
     task: Annotated[
-        str | None, typer.Option(help="Task: composition (default), recursion or pathfinding.")
+        str | None,
+        typer.Option(
+            help="Task: composition (default), recursion or pathfinding; a flag of another task "
+            "is refused. --recipe brinkmann or brinkmann-cpu alone means pathfinding."
+        ),
     ] = None,
     nodes: Annotated[
         int | None, typer.Option(help="Pathfinding: tree size N (paper 16; brinkmann-cpu 6).")
@@ -71,7 +88,7 @@ def train(
             "to a minute; see docs/training.md) or "
             "paper (the papers' AdamW settings, float64 loss); default fast. Pathfinding: "
             "brinkmann (the paper's model and optimiser) or brinkmann-cpu (default; "
-            "docs/pathfinding.md)."
+            "docs/pathfinding.md). A recipe of another task than --task is refused."
         ),
     ] = None,
     train_frac: Annotated[float | None, typer.Option(help="Fraction of pairs to train on.")] = None,
@@ -131,16 +148,11 @@ def train(
 
         total = None
     else:
+        values = _flag_values(locals())
+        given = {flag: field for flag, field in TASK_FLAGS.items() if values[flag] is not None}
         data = {"max_size": max_size, "sampling": sampling, "oversample": oversample,
                 "n_train": n_train}  # fmt: skip
         data = {k: v for k, v in data.items() if v is not None}
-        if data and config is not None:
-            raise ConfigError(
-                "--max-size, --sampling, --oversample and --n-train cannot be combined with "
-                "--config; set them in the file's [recursion] table"
-            )
-        if nodes is not None and config is not None:
-            raise ConfigError("--nodes cannot be combined with --config; set it in [pathfinding]")
         overrides: dict[str, Any] = {
             "task": task, "function": function, "recursion": data or None,
             "group": group, "model": model, "epochs": epochs, "train_frac": train_frac, "lr": lr,
@@ -148,18 +160,32 @@ def train(
             "seeds": parse_seeds(seeds) if seeds is not None else None,
         }  # fmt: skip
         if config is not None:
-            cfg = load_toml_config(config, **overrides)
             if recipe is not None:
                 raise ConfigError(
                     "--recipe cannot be combined with --config; set recipe in the file"
                 )
+            file_data = read_toml_config(config)
+            chosen, why = resolve_task(task or file_data.get("task"), file_data.get("recipe"))
+            check_task_fields(chosen, given, why)
+            if data:
+                raise ConfigError(
+                    "--max-size, --sampling, --oversample and --n-train cannot be combined with "
+                    "--config; set them in the file's [recursion] table"
+                )
+            if nodes is not None:
+                raise ConfigError(
+                    "--nodes cannot be combined with --config; set it in [pathfinding]"
+                )
+            cfg = load_toml_config(config, **overrides)
         else:
-            if task == "pathfinding" or nodes is not None:
+            chosen, why = resolve_task(task, recipe)
+            check_task_fields(chosen, given, why)
+            recipe = recipe or DEFAULT_RECIPES.get(chosen, "fast")
+            if chosen == "pathfinding":
                 from algolens.train.pathfinding_setup import pathfinding_overrides
 
-                recipe = recipe or "brinkmann-cpu"
                 overrides.update(pathfinding_overrides(recipe, nodes))
-            cfg = make_config(recipe or "fast", **overrides)
+            cfg = make_config(recipe, **overrides)
         from algolens.train.trainer import build_task
 
         # a bad group or fraction fails here, before any progress bar (a recursion run's function
@@ -181,7 +207,7 @@ def train(
     if json_out:
         print_json(summary)
     else:
-        print_summary(summary)
+        print_summary(summary, describe_run(run_store.get(summary["run_id"]).config))
 
 
 def _interrupted_message(run_id: str | None, store: RunStore) -> str:
@@ -240,7 +266,9 @@ def _run_with_bar(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
         return job(update)
 
 
-def print_summary(summary: dict[str, Any]) -> None:
+def print_summary(summary: dict[str, Any], what: str) -> None:
+    """The per-seed table and the grokking line of a run's summary; ``what`` is
+    :func:`~algolens.train.describe.describe_run` of its config."""
     rows = [
         [
             r["seed"],
@@ -251,11 +279,6 @@ def print_summary(summary: dict[str, Any]) -> None:
         ]
         for r in summary["seeds"]
     ]
-    what = summary["group"]
-    if summary.get("task") == "recursion":
-        what = f"recursion {summary['function']}"
-    if summary.get("task") == "pathfinding":
-        what = f"pathfinding {summary['nodes']} nodes"
     print_table(
         f"run {summary['run_id']}: {what} {summary['model']}",
         ["seed", "grok epoch", "train acc", "test acc", "test loss"],

@@ -223,7 +223,9 @@ class FiniteGroup:
 
     @cached_property
     def subgroup_lattice(self):  # -> SubgroupLattice (import cycle avoided)
-        """All subgroups, grouped into conjugacy classes (see :mod:`algolens.groups.subgroups`)."""
+        """All subgroups, grouped into conjugacy classes (see :mod:`algolens.groups.subgroups`);
+        a SizeLimitError past ``MAX_SUBGROUPS`` of them (``subgroups.subgroup_lattice`` takes
+        another limit)."""
         from algolens.groups.subgroups import SubgroupLattice
 
         return SubgroupLattice.of(self)

@@ -10,6 +10,12 @@ normaliser N(H) fixes H, one cyclic subgroup per N(H)-orbit is enough.
 
 Subgroups are stored as sorted element arrays; a boolean-mask key identifies them.
 
+Size: subgroup-rich groups have very many subgroups (C2^7, order 128, has 29 212; C2^8 has
+417 199), so enumeration stops with a ``SizeLimitError`` once more than ``max_subgroups``
+(default :data:`MAX_SUBGROUPS`) are found, and reports its count to a ``progress`` callback as it
+goes. Elementary abelian groups are counted without enumerating
+(:func:`count_elementary_abelian_subgroups`, sums of Gaussian binomials).
+
 Cosets: ``left_cosets(H)[g]`` is the id of gH and ``right_cosets(H)[g]`` the id of Hg, ids
 ``0..[G:H]-1`` in order of each coset's smallest element. One gather over the table, O(|G|·|H|).
 
@@ -22,14 +28,22 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from math import factorial
 
 import numpy as np
 
+from algolens.errors import SizeLimitError
 from algolens.groups.group import FiniteGroup, _subgroup_closure
+
+MAX_SUBGROUPS = 20_000
+"""Default most subgroups one enumeration may find (S7, the largest group of MAX_ORDER, has
+11 300); past it the enumeration stops with a SizeLimitError."""
+
+Progress = Callable[[int], None]
+"""Called with the number of subgroups found so far, while an enumeration runs."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +91,20 @@ class SubgroupLattice:
         self._coset_tables: dict[str, np.ndarray] = {}
 
     @classmethod
-    def of(cls, group: FiniteGroup) -> SubgroupLattice:
-        """Enumerate the lattice (use ``group.subgroup_lattice`` for the cached copy)."""
-        return _enumerate(group)
+    def of(
+        cls,
+        group: FiniteGroup,
+        max_subgroups: int = MAX_SUBGROUPS,
+        progress: Progress | None = None,
+    ) -> SubgroupLattice:
+        """Enumerate the lattice (use :func:`subgroup_lattice` or ``group.subgroup_lattice``
+        for the cached copy).
+
+        Raises:
+            SizeLimitError: the group has more than ``max_subgroups`` subgroups (found before
+                the whole lattice is built, so a refusal is quick).
+        """
+        return _enumerate(group, max_subgroups, progress)
 
     def __len__(self) -> int:
         return len(self.subgroups)
@@ -154,12 +179,63 @@ def _key(n: int, elements: np.ndarray) -> bytes:
     return np.packbits(mask).tobytes()
 
 
-def _enumerate(group: FiniteGroup) -> SubgroupLattice:
+def subgroup_lattice(
+    group: FiniteGroup, max_subgroups: int = MAX_SUBGROUPS, progress: Progress | None = None
+) -> SubgroupLattice:
+    """``group.subgroup_lattice``, enumerated under ``max_subgroups`` with ``progress`` if it is
+    not cached yet (and then cached on the group for every later use).
+
+    Raises:
+        SizeLimitError: more than ``max_subgroups`` subgroups.
+    """
+    cached = group.__dict__.get("subgroup_lattice")
+    if cached is None:
+        cached = SubgroupLattice.of(group, max_subgroups, progress)
+        group.__dict__["subgroup_lattice"] = cached  # functools.cached_property's slot
+    return cached
+
+
+def count_elementary_abelian_subgroups(group: FiniteGroup) -> int | None:
+    """The number of subgroups of an elementary abelian group (C_p^k, p prime), without
+    enumerating them: ``sum over d of the Gaussian binomial [k d]_p``; ``None`` for other groups.
+
+    Examples:
+        >>> from algolens.groups import parse_group
+        >>> count_elementary_abelian_subgroups(parse_group("C2xC2xC2xC2xC2xC2xC2"))
+        29212
+        >>> count_elementary_abelian_subgroups(parse_group("C4xC2")) is None
+        True
+    """
+    n, p = group.order, group.exponent
+    if n == 1:
+        return 1
+    if not group.is_abelian or any(p % q == 0 for q in range(2, p)):
+        return None
+    k, rest = 0, n
+    while rest % p == 0:
+        rest //= p
+        k += 1
+    if rest != 1:
+        return None
+    total = 0
+    for d in range(k + 1):  # [k d]_p = prod_{i<d} (p^(k-i) - 1) / (p^(i+1) - 1)
+        num = den = 1
+        for i in range(d):
+            num *= p ** (k - i) - 1
+            den *= p ** (i + 1) - 1
+        total += num // den
+    return total
+
+
+def _enumerate(
+    group: FiniteGroup, max_subgroups: int = MAX_SUBGROUPS, progress: Progress | None = None
+) -> SubgroupLattice:
     n, t, e = group.order, group.table, group.identity
     conj = group.conjugation  # [x, g] -> x g x^-1
-    # One generator per cyclic subgroup: cyclic_rep[g] = the smallest generator of <g>.
-    cyclic_rep = _cyclic_representatives(group)
-    cyclic_gens = np.unique(cyclic_rep).tolist()
+    # One generator per cyclic subgroup: cyclic_rep[g] = the smallest generator of <g>;
+    # powers[g, k-1] = g^k.
+    cyclic_rep, powers = _cyclic_representatives(group)
+    cyclic_gens = np.unique(cyclic_rep)
 
     known: set[bytes] = set()
     found: list[tuple[np.ndarray, tuple[int, ...], list[np.ndarray], list[tuple[int, ...]]]] = []
@@ -176,27 +252,44 @@ def _enumerate(group: FiniteGroup) -> SubgroupLattice:
             members.append(row)
             member_gens.append(tuple(int(conj[x, g]) for g in gens))
         found.append((elements, gens, members, member_gens))
+        if len(known) > max_subgroups:
+            raise SizeLimitError(
+                f"{group.name} has more than {max_subgroups} subgroups; enumerating them all "
+                "is refused (the group commands take --max-subgroups N to raise the limit)"
+            )
         return True
 
     register(np.array([e]), ())
     queue = [0]
     while queue:
         rep_index = queue.pop()
+        if progress is not None:
+            progress(len(known))
         elements, gens, _, _ = found[rep_index]
         inside = np.zeros(n, dtype=bool)
         inside[elements] = True
         # Conjugating by the normaliser N(H) fixes H and permutes the cyclic subgroups, and
         # <H, xgx⁻¹> = x<H, g>x⁻¹ is in the same class as <H, g>: one <g> per N(H)-orbit suffices.
         normaliser = np.flatnonzero((np.sort(conj[:, elements], axis=1) == elements).all(axis=1))
-        handled = inside[cyclic_rep].copy()  # per element: its cyclic subgroup is done
+        chosen = _one_per_orbit(conj, cyclic_rep, cyclic_gens, normaliser, inside)
+        # For g in N(H), <H, g> = H<g>: one gather for all of them, checked by key before any
+        # other work (most extensions are subgroups found already).
+        in_normaliser = np.zeros(n, dtype=bool)
+        in_normaliser[normaliser] = True
+        batch = chosen[in_normaliser[chosen]]
+        masks = _products_with_cyclic(t, elements, powers, batch)
+        row_of = {int(g): r for r, g in enumerate(batch)}
+        keys = np.packbits(masks, axis=1)
         base = np.array(gens, dtype=np.int64)
-        for g in cyclic_gens:
-            if handled[g]:
+        for g in chosen.tolist():
+            r = row_of.get(g)
+            if r is None:
+                mask = _subgroup_closure(t, e, np.append(base, g))
+            elif keys[r].tobytes() in known:
                 continue
-            orbit = cyclic_rep[conj[normaliser, g]]
-            handled[np.isin(cyclic_rep, orbit)] = True
-            new = np.flatnonzero(_subgroup_closure(t, e, np.append(base, g)))
-            if register(new, gens + (g,)):
+            else:
+                mask = masks[r]
+            if register(np.flatnonzero(mask), gens + (g,)):
                 queue.append(len(found) - 1)
 
     order_of_class = sorted(range(len(found)), key=lambda i: (found[i][0].size, i))
@@ -220,8 +313,9 @@ def _enumerate(group: FiniteGroup) -> SubgroupLattice:
     return SubgroupLattice(group, subgroups, classes)
 
 
-def _cyclic_representatives(group: FiniteGroup) -> np.ndarray:
-    """``[n]``: for each g, the smallest element generating the same cyclic subgroup <g>.
+def _cyclic_representatives(group: FiniteGroup) -> tuple[np.ndarray, np.ndarray]:
+    """``[n]``: for each g, the smallest element generating the same cyclic subgroup <g>; and
+    ``[n, max order]`` powers, ``[g, k-1] = g^k``.
 
     The generators of <g> are the powers g^k with gcd(k, ord g) = 1.
     """
@@ -234,7 +328,44 @@ def _cyclic_representatives(group: FiniteGroup) -> np.ndarray:
         powers[:, k] = t[powers[:, k - 1], np.arange(n)]
     ks = np.arange(1, top + 1)
     coprime = (np.gcd(ks[None, :], orders[:, None]) == 1) & (ks[None, :] <= orders[:, None])
-    return np.where(coprime, powers, n).min(axis=1)
+    return np.where(coprime, powers, n).min(axis=1), powers
+
+
+_BLOCK = 1 << 21
+"""Most entries of one temporary gather in the enumeration (bounds its memory)."""
+
+
+def _one_per_orbit(
+    conj: np.ndarray,
+    cyclic_rep: np.ndarray,
+    cyclic_gens: np.ndarray,
+    normaliser: np.ndarray,
+    inside: np.ndarray,
+) -> np.ndarray:
+    """The cyclic generators g (ascending) to extend H by: <g> not inside H, and g the smallest
+    generator in its N(H)-orbit of cyclic subgroups (one per orbit suffices, see the module
+    docstring). Whether <g> is inside H is the same for its whole orbit, as N(H) fixes H."""
+    smallest = cyclic_gens.copy()
+    step = max(1, _BLOCK // max(1, cyclic_gens.size))
+    for lo in range(0, normaliser.size, step):
+        block = cyclic_rep[conj[np.ix_(normaliser[lo : lo + step], cyclic_gens)]]
+        np.minimum(smallest, block.min(axis=0), out=smallest)
+    return cyclic_gens[(smallest == cyclic_gens) & ~inside[cyclic_gens]]
+
+
+def _products_with_cyclic(
+    t: np.ndarray, elements: np.ndarray, powers: np.ndarray, gens: np.ndarray
+) -> np.ndarray:
+    """``[len(gens), n]`` masks of the sets H<g> (a subgroup when g normalises H)."""
+    n = t.shape[0]
+    masks = np.zeros((gens.size, n), dtype=bool)
+    step = max(1, _BLOCK // max(1, elements.size * powers.shape[1]))
+    for lo in range(0, gens.size, step):
+        part = powers[gens[lo : lo + step]]  # [m, top] powers of each g
+        prods = t[elements][:, part]  # [|H|, m, top] = h·g^k
+        rows = np.arange(lo, lo + part.shape[0])[None, :, None]
+        masks[np.broadcast_to(rows, prods.shape), prods] = True
+    return masks
 
 
 # -- structure labels ----------------------------------------------------------------------------

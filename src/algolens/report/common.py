@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from algolens.report.html import HtmlReport
+from algolens.tasks.fields import foreign_fields
 
 PALETTE = px_colors.qualitative.Plotly
 """Seed k's curves are drawn in colour ``PALETTE[k % 10]``."""
@@ -35,36 +36,6 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError:
                 break
     return rows
-
-
-COMPOSITION_ONLY = ("group", "group_sha256", "train_frac")
-"""Config fields that only mean something for group composition runs."""
-
-
-SUBJECT_KEYS = {"pathfinding": "nodes"}
-"""The setting of a task's own config table that names what a run of that task learns."""
-
-
-def subject(config: dict[str, Any]) -> str:
-    """What a run learns, in a few words: the group (composition), the function (recursion), or
-    one setting of the task's own config table (:data:`SUBJECT_KEYS`, else its first key).
-
-    Examples:
-        >>> subject({"task": "pathfinding", "pathfinding": {"nodes": 8, "n_examples": 9}})
-        'nodes=8'
-        >>> subject({"group": "S5"}), subject({"task": "recursion", "function": "mirror"})
-        ('S5', 'mirror')
-    """
-    task = config.get("task", "composition")
-    if task == "composition":
-        return str(config.get("group", ""))
-    if task == "recursion":
-        return str(config.get("function", ""))
-    args = config.get(task)
-    if not isinstance(args, dict) or not args:
-        return ""
-    key = SUBJECT_KEYS.get(task, next(iter(args)))
-    return f"{key}={args.get(key)}"
 
 
 def split_accuracy(summary: dict[str, Any]) -> str:
@@ -88,12 +59,13 @@ def split_accuracy(summary: dict[str, Any]) -> str:
 
 def config_section(report: HtmlReport, config: dict[str, Any]) -> None:
     """A table of the run's config fields (nested values as compact JSON), all escaped; unset
-    fields and, for other tasks, the composition-only fields left out."""
+    fields and the fields of other tasks (:func:`~algolens.tasks.fields.foreign_fields`) left
+    out."""
     report.heading("Config")
     rows = []
-    other_task = config.get("task", "composition") != "composition"
+    unused = foreign_fields(config.get("task", "composition"))
     for key, value in config.items():
-        if value is None or (other_task and key in COMPOSITION_ONLY):
+        if value is None or key in unused:
             continue
         text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
         rows.append([key, text])

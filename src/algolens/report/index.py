@@ -1,12 +1,12 @@
 """The store index page: ``store_index(store)`` writes ``<store>/index.html``, one row per run.
 
-Columns: the run id (a link to its ``report.html`` where one has been written), status, task,
-group or function, model, seeds, how many seeds grokked, the median grokking epoch, the mean
-final train and test accuracy over the seeds, the mean greedy accuracy per named split
-(sequence tasks), the seeds' key-irrep sets (composition runs with a current stored irreps
-analysis), epochs trained, the analyses stored in the run
-folder, its sweep (a link to the sweep's page where one has been written) and when it was
-created. The table sorts by a click on a column header and filters by
+Columns: the run id (a link to its ``report.html`` where one has been written), status, what it
+learns (:func:`~algolens.train.describe.describe_run`: the task and its group, function or tree
+size), model, seeds, how many seeds grokked, the median grokking epoch, the mean final train and
+test accuracy over the seeds, the mean greedy accuracy per named split (sequence tasks), the
+seeds' key-irrep sets (composition runs with a current stored irreps analysis), epochs trained,
+the analyses stored in the run folder, its sweep (a link to the sweep's page where one has been
+written) and when it was created. The table sorts by a click on a column header and filters by
 the words typed in the box above it (inline script, no network). Built from the index and the
 run folders only; nothing is computed.
 """
@@ -20,14 +20,15 @@ from typing import Any
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import ANALYSES_DIR, analysis_path, read_analysis
 from algolens.errors import CheckpointError, StoreError
-from algolens.report.common import split_accuracy, subject
+from algolens.report.common import split_accuracy
 from algolens.report.html import HtmlReport, Link
 from algolens.report.sweep import SWEEPS_DIR
 from algolens.store import RunStore
 from algolens.store.index import RunRecord
+from algolens.train.describe import describe_run
 
 COLUMNS = [
-    "run", "status", "task", "group / function", "model", "seeds", "grokked",
+    "run", "status", "task", "model", "seeds", "grokked",
     "median grok epoch", "train acc", "test acc", "greedy acc by split", "key irreps", "epochs",
     "analyses", "sweep", "created",
 ]  # fmt: skip
@@ -63,14 +64,13 @@ def index_row(store: RunStore, record: RunRecord) -> list[Any]:
     has_report = (folder / "report.html").is_file()
     run: Any = Link(record.id, f"runs/{record.id}/report.html") if has_report else record.id
     seeds = cfg.get("seeds") or []
-    task = cfg.get("task", "composition")
     per_seed = summary.get("seeds") or []
     grokked = f"{summary['n_grokked']}/{len(seeds)}" if "n_grokked" in summary else ""
     analyses = folder / ANALYSES_DIR
     found = analyses.glob("*.json") if analyses.is_dir() else []
     methods = sorted({p.stem.split("-progress-")[0] + _progress(p.stem) for p in found})
     return [
-        run, record.status, task, subject(cfg), cfg.get("model", ""),
+        run, record.status, describe_run(cfg), cfg.get("model", ""),
         " ".join(str(s) for s in seeds), grokked, _or_blank(summary.get("median_grok_epoch")),
         _mean(per_seed, "train_acc"), _mean(per_seed, "test_acc"), split_accuracy(summary),
         _key_irreps(store, record.id), _or_blank(summary.get("epochs")), ", ".join(methods),

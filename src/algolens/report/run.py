@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from algolens.errors import SizeLimitError
-from algolens.report.common import config_section, read_metrics, subject, training_section
+from algolens.report.common import config_section, read_metrics, training_section
 from algolens.report.html import HtmlReport
 from algolens.report.sections import add_sections
 from algolens.store import RunStore
+from algolens.train.describe import describe_run
 from algolens.train.load import run_config
 
 
@@ -50,10 +51,10 @@ def general_report(store: RunStore, run_id: str, *, note: str | None = None) -> 
     config = run_config(store, run_id)
     paths = store.paths(run_id)
     summary = record.summary or {}
-    what = subject(config.to_dict())
-    report = HtmlReport(f"algolens: {config.task} {what} {config.model}, run {record.id}")
+    what = describe_run(config)
+    report = HtmlReport(f"algolens: {what} {config.model}, run {record.id}")
     report.paragraph(
-        f"Task {config.task} ({what}), model {config.model}, seeds {list(config.seeds)}, "
+        f"Task {what}, model {config.model}, seeds {list(config.seeds)}, "
         f"status {record.status}, {summary.get('epochs', 0)} of {config.epochs} epochs."
     )
     if note:

@@ -9,6 +9,11 @@ Recipes:
                1, betas (0.9, 0.98), float64 cross-entropy, constant learning rate.
     ``fast``   Groks S5 in well under a minute on 2 CPU cores; see docs/training.md for what it
                changes and why.
+    ``brinkmann``, ``brinkmann-cpu``  path-finding (:mod:`algolens.train.pathfinding_setup`).
+
+Each recipe serves the tasks listed in :data:`RECIPE_TASKS`; a recipe that serves one task only
+(``brinkmann``) implies it when no task is given, and a recipe never switches a task that was
+given. Fields of another task (:mod:`algolens.tasks.fields`) are refused by :func:`make_config`.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from algolens.errors import ConfigError
+from algolens.tasks.fields import TASK_FIELDS, check_task_fields
 from algolens.tasks.pathfinding.settings import PathfindingArgs
 from algolens.tasks.recursion.settings import RecursionArgs
 from algolens.train.pathfinding_setup import PATHFINDING_RECIPES
@@ -76,6 +82,23 @@ RECIPES: dict[str, dict[str, Any]] = {
     "fast": FAST_RECIPE,
     **PATHFINDING_RECIPES,  # brinkmann, brinkmann-cpu (train/pathfinding_setup.py)
 }
+
+DEFAULT_TASK = "composition"
+"""The task of a config that names none and whose recipe does not imply one."""
+
+RECIPE_TASKS: dict[str, tuple[str, ...]] = {
+    "paper": ("composition", "recursion"),
+    "fast": ("composition", "recursion"),
+    **{name: ("pathfinding",) for name in PATHFINDING_RECIPES},
+}
+"""Recipe -> the tasks it serves; the first is the one it implies when no task is given."""
+
+DEFAULT_RECIPES: dict[str, str] = {
+    "composition": "fast",
+    "recursion": "fast",
+    "pathfinding": "brinkmann-cpu",
+}
+"""Task -> the recipe ``algolens train`` uses when no recipe is given."""
 
 
 class TrainConfig(BaseModel):
@@ -146,6 +169,21 @@ class TrainConfig(BaseModel):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if not 0.0 < value < 1.0:  # False for NaN
                 raise ValueError("must be a number strictly between 0 and 1")
+        return value
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seed_list(cls, value: Any) -> Any:
+        # Before pydantic's own checks, so a malformed list gets one message of ours.
+        rule = "integers in 0..2**63-1"
+        if not isinstance(value, (list, tuple)) or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in value
+        ):
+            raise ValueError(f"seeds must be a list of distinct {rule}")
+        if not value:
+            raise ValueError(f"seeds must name at least one seed ({rule})")
+        if len(value) > MAX_SEEDS:
+            raise ValueError(f"seeds must number at most {MAX_SEEDS} ({len(value)} given)")
         return value
 
     @field_validator("seeds")
@@ -239,19 +277,51 @@ class TrainConfig(BaseModel):
         return hashlib.sha256(blob).hexdigest()
 
 
+def resolve_task(task: Any, recipe: str | None) -> tuple[Any, str]:
+    """The task of a config that gives ``task`` (or ``None``) and ``recipe``, and how it was
+    chosen (``""`` when given, else `` (the default)`` or `` (recipe 'NAME')``, for messages).
+
+    Examples:
+        >>> resolve_task(None, "brinkmann"), resolve_task(None, "fast")
+        (('pathfinding', " (recipe 'brinkmann')"), ('composition', ' (the default)'))
+
+    Raises:
+        ConfigError: an unknown recipe, or a recipe that does not serve the given task.
+    """
+    if recipe is not None and (not isinstance(recipe, str) or recipe not in RECIPES):
+        raise ConfigError(f"unknown recipe {recipe!r}; use one of {', '.join(RECIPES)}")
+    serves = RECIPE_TASKS.get(recipe, tuple(TASK_FIELDS)) if recipe is not None else None
+    if task is None:
+        if serves is None or DEFAULT_TASK in serves:
+            return DEFAULT_TASK, " (the default)"
+        return serves[0], f" (recipe {recipe!r})"
+    if serves is not None and task in TASK_FIELDS and task not in serves:
+        fits = [name for name, tasks in RECIPE_TASKS.items() if task in tasks]
+        raise ConfigError(
+            f"recipe {recipe!r} is not a {task} recipe (it serves {' and '.join(serves)}); for "
+            f"task {task!r} use {' or '.join(fits)}"
+        )
+    return task, ""
+
+
 def make_config(recipe: str | None = None, **overrides: Any) -> TrainConfig:
     """Recipe defaults updated with ``overrides`` (``None`` values are ignored), validated.
 
+    The task is ``overrides["task"]``, else the one the recipe implies, else composition; a field
+    of another task (:mod:`algolens.tasks.fields`) is refused, and so is a recipe of another task.
+
     Raises:
-        ConfigError: an unknown recipe or any invalid field; every problem in one line.
+        ConfigError: an unknown recipe, a field or recipe of another task, or any invalid field;
+            every problem in one line.
     """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    task, why = resolve_task(given.get("task"), recipe)
+    check_task_fields(task, {k: k for k in given}, why)
     base: dict[str, Any] = {}
     if recipe is not None:
-        if recipe not in RECIPES:
-            raise ConfigError(f"unknown recipe {recipe!r}; use one of {', '.join(RECIPES)}")
         base = dict(RECIPES[recipe])
         base["recipe"] = recipe
-    base.update({k: v for k, v in overrides.items() if v is not None})
+    base.update(given)
     return validate_config(base)
 
 
@@ -285,16 +355,25 @@ def load_toml_config(path: str | Path, **overrides: Any) -> TrainConfig:
         [model_args]
         d_embed = 256
     """
+    data = read_toml_config(path)
+    recipe = data.pop("recipe", None)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return make_config(recipe, **data)
+
+
+def read_toml_config(path: str | Path) -> dict[str, Any]:
+    """The raw table of a TOML config file (its ``recipe`` key included), unvalidated.
+
+    Raises:
+        ConfigError: a missing file or a file that is not TOML.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    recipe = data.pop("recipe", None)
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    return make_config(recipe, **data)
 
 
 def parse_seeds(text: str) -> list[int]:

@@ -31,6 +31,7 @@ from algolens.train.checkpoint import (
     save_checkpoint,
 )
 from algolens.train.config import TrainConfig
+from algolens.train.describe import describe_run
 from algolens.train.load import load_run_dataset, load_run_group, run_config
 from algolens.train.run_group import pin_group, write_group_file
 from algolens.train.trainer import EvalResult, Trainer
@@ -277,20 +278,11 @@ def _metadata(trainer: Trainer) -> dict[str, Any]:
     return {
         "epoch": trainer.epoch,
         "fingerprint": cfg.fingerprint(),
-        "task": _task_label(cfg),
+        "task": describe_run(cfg),
         "model": cfg.model,
         "model_config": trainer.model_args,
         "seeds": list(cfg.seeds),
     }
-
-
-def _task_label(cfg: TrainConfig) -> str:
-    if cfg.task == "composition":
-        return f"composition {cfg.group} train_frac={cfg.train_frac}"
-    if cfg.task == "pathfinding":
-        assert cfg.pathfinding is not None
-        return f"pathfinding nodes={cfg.pathfinding.nodes}"
-    return f"recursion {cfg.function}"
 
 
 def _save(trainer: Trainer, paths: RunPaths) -> None:

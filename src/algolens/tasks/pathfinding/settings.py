@@ -14,6 +14,10 @@ from algolens.tasks.pathfinding.generate import MAX_NODES, MIN_NODES, EdgeOrder
 
 MAX_EXAMPLES = 2_000_000
 
+PATHFINDING_FIELDS: tuple[str, ...] = ("pathfinding", "dataset_sha256")
+"""The `TrainConfig` fields that belong to task ``pathfinding`` (see
+:mod:`algolens.tasks.fields`)."""
+
 
 class PathfindingArgs(BaseModel):
     """Node count, dataset size, split and edge order (paper: 16 nodes, 150k examples, 10 % test).

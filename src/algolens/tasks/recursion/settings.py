@@ -16,6 +16,9 @@ from algolens.tasks.recursion.sampling import MAX_SIZE, Sampling
 from algolens.tasks.recursion.splits import MAX_EXAMPLES, SplitSpec
 from algolens.tasks.recursion.values import N_LABELS
 
+RECURSION_FIELDS: tuple[str, ...] = ("function", "recursion", "dataset_sha256")
+"""The `TrainConfig` fields that belong to task ``recursion`` (see :mod:`algolens.tasks.fields`)."""
+
 
 class RecursionArgs(BaseModel):
     """Sizes, sampling and split sizes of a recursion task (see :mod:`.sampling`, :mod:`.splits`).
