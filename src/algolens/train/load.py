@@ -61,8 +61,6 @@ def folder_config(root: Path) -> TrainConfig:
         config = validate_config(data)
     except ConfigError as exc:
         raise ConfigError(f"run {root.name}: config.json: {exc}; restore it") from None
-    if not config.seeds:
-        raise ConfigError(f"run {root.name}: config.json lists no seeds; restore it")
     _check_against_weights(paths, config)
     return config
 
