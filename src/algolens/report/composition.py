@@ -27,7 +27,12 @@ from algolens.analysis.irreps import KEY_SIMILARITY, IrrepAnalysis
 from algolens.analysis.runs import check_run, run_irreps, run_progress
 from algolens.analysis.store import analysis_path, read_analysis
 from algolens.groups.reps import irreps
-from algolens.report.common import config_section, group_section, read_metrics, training_section
+from algolens.report.common import (
+    config_section,
+    group_section,
+    read_metrics_counted,
+    training_section,
+)
 from algolens.report.html import HtmlReport
 from algolens.report.progress_view import progress_section
 from algolens.report.sections import add_sections
@@ -60,7 +65,8 @@ def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnaly
         f"Group {group.name} (order {group.order}), recipe {config.recipe}, train fraction "
         f"{config.train_frac}, seeds {seeds}, status {record.status}."
     )
-    training_section(report, record.summary or {}, read_metrics(paths.metrics), seeds)
+    rows, skipped = read_metrics_counted(paths.metrics)
+    training_section(report, record.summary or {}, rows, seeds, skipped)
     analyses = [_from_stored(d) for d in final]
     _irreps_section(report, group, seeds, final)
     _neuron_map(report, seeds, final)

@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from algolens.errors import SizeLimitError
-from algolens.report.common import config_section, read_metrics, subject, training_section
+from algolens.report.common import (
+    config_section,
+    read_metrics_counted,
+    subject,
+    training_section,
+)
 from algolens.report.html import HtmlReport
 from algolens.report.sections import add_sections
 from algolens.store import RunStore
@@ -58,7 +63,8 @@ def general_report(store: RunStore, run_id: str, *, note: str | None = None) -> 
     )
     if note:
         report.paragraph(note, note=True)
-    training_section(report, summary, read_metrics(paths.metrics), list(config.seeds))
+    rows, skipped = read_metrics_counted(paths.metrics)
+    training_section(report, summary, rows, list(config.seeds), skipped)
     splits_section(report, summary.get("splits") or {}, list(config.seeds))
     add_sections(report, store, run_id)
     config_section(report, config.to_dict())
