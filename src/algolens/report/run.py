@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from algolens.errors import SizeLimitError
+from algolens.errors import ConfigError, SizeLimitError
 from algolens.report.common import (
     config_section,
     read_metrics_counted,
@@ -28,22 +28,33 @@ from algolens.store import RunStore
 from algolens.train.load import run_config
 
 
-def run_report(store: RunStore, run: str) -> tuple[Path, list[Any]]:
+def run_report(store: RunStore, run: str, *, epoch: int | None = None) -> tuple[Path, list[Any]]:
     """Write the run's ``report.html``; return its path and the per-seed irrep analyses
     (composition runs; an empty list for other tasks).
 
+    With ``epoch`` (composition runs only): the irreps at that checkpoint, written to
+    ``report-epoch_NNNNNNNN.html`` (:func:`algolens.report.composition.composition_report`).
+
     Raises:
-        StoreError: unknown run. CheckpointError: unreadable config. (Composition runs: see
+        StoreError: unknown run. CheckpointError: unreadable config. ConfigError: ``epoch`` for
+            a run of another task. (Composition runs: see
             :func:`algolens.report.composition.composition_report`, except SizeLimitError.)
     """
     record = store.get(run)
     config = run_config(store, record.id)
+    if epoch is not None and config.task != "composition":
+        raise ConfigError(
+            f"--checkpoint applies to group composition runs; run {record.id} is a "
+            f"{config.task} run, whose report computes nothing from its weights"
+        )
     if config.task == "composition":
         from algolens.report.composition import composition_report
 
         try:
-            return composition_report(store, record.id)
+            return composition_report(store, record.id, epoch=epoch)
         except SizeLimitError as exc:  # raised before any work: irreps of a group too large
+            if epoch is not None:
+                raise
             return general_report(store, record.id, note=f"No irreps analyses: {exc}."), []
     return general_report(store, record.id), []
 

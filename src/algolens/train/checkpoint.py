@@ -131,7 +131,8 @@ def load_checkpoint(
     if stored != checksum(tensors, meta):
         raise CheckpointError(
             f"{path} is corrupted: its checksum does not match its tensor data and metadata "
-            "(a changed bit); use another checkpoint or retrain"
+            "(a changed bit); use another checkpoint (--checkpoint EPOCH, listed by "
+            "`algolens runs show`) or retrain"
         )
     if fingerprint is not None and meta.get("fingerprint") != fingerprint:
         raise CheckpointError(
@@ -167,6 +168,22 @@ def verify_checkpoint(path: str | Path, *, fmt: str = FORMAT) -> str | None:
     except CheckpointError as exc:
         return str(exc)
     return None
+
+
+def checkpoint_listing(folder: str | Path, final: str | Path | None = None) -> list[dict]:
+    """Every checkpoint of ``folder`` (and the ``final`` weights file, when it exists) as
+    ``{"epoch", "file", "verified", "problem"}``, each file read and its checksum verified
+    (:func:`verify_checkpoint`); ``epoch`` of the final weights comes from its header."""
+    rows = []
+    for epoch, path in list_checkpoints(folder):
+        problem = verify_checkpoint(path)
+        rows.append({"epoch": epoch, "file": path.name, "verified": problem is None,
+                     "problem": problem})  # fmt: skip
+    if final is not None and Path(final).is_file():
+        problem = verify_checkpoint(final, fmt=WEIGHTS_FORMAT)
+        rows.append({"epoch": read_metadata(final).get("epoch"), "file": Path(final).name,
+                     "verified": problem is None, "problem": problem})  # fmt: skip
+    return rows
 
 
 def pick_checkpoint(folder: str | Path, choice: str) -> tuple[int, Path]:

@@ -188,6 +188,19 @@ def weights_file(store: RunStore, run: str, epoch: int | None = None) -> tuple[P
     return found[e], e
 
 
+def weights_used(store: RunStore, run: str, epoch: int | None = None) -> dict[str, Any]:
+    """What :func:`load_run_model` reads for ``epoch``: ``{"weights": file name, "epoch": the
+    epoch those weights were saved at (from the file's header), "final": bool}``.
+
+    Raises:
+        CheckpointError: as :func:`weights_file`.
+    """
+    path, e = weights_file(store, run, epoch)
+    saved = read_metadata(path).get("epoch")
+    at = e if e is not None else (saved if isinstance(saved, int) else None)
+    return {"weights": path.name, "epoch": at, "final": e is None}
+
+
 def checkpoint_epoch(store: RunStore, run: str, choice: str | None) -> int | None:
     """The epoch a ``--checkpoint EPOCH|FILE`` option names in run ``run`` (None: not given).
 
