@@ -125,7 +125,10 @@ def analyze(
     if checkpoint is not None and len(runs) != 1:
         raise ConfigError("--checkpoint names a checkpoint of one run; give exactly one run")
     epoch = chosen_epoch(st, runs[0], checkpoint)
-    req = Request(st, runs, method, instance, force, json, inputs, tuple(hypothesis or ()), epoch)
+    req = Request(
+        st, runs, method, instance, force, json, inputs, tuple(hypothesis or ()), epoch,
+        weights=lambda run_id: note_weights(st, run_id, epoch),
+    )  # fmt: skip
     if method in COSET_METHODS:
         _coset_method(req)
         return
