@@ -153,12 +153,12 @@ def analyze(
     results: list[dict[str, Any]] = []
     for run_id, config in checked:
         ks = [instance] if instance is not None else list(range(len(config.seeds)))
-        used = note_weights(st, run_id, epoch)
         with console.status(f"analysing run {run_id}", spinner="dots"):
             final = run_irreps(st, run_id, force=force, epoch=epoch)
             progress = (
                 {k: run_progress(st, run_id, k, force=force) for k in ks} if checkpoints else {}
             )
+        used = note_weights(st, run_id, epoch)
         for k in ks:
             inst = dict(final["instances"][k], run=run_id, group=config.group, model=config.model)
             inst["weights"] = used

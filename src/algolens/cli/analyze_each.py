@@ -45,9 +45,9 @@ class Request:
         run_ids = [check(run)[0] for run in self.runs]
         outputs = []
         for run_id in run_ids:
-            used = self.weights(run_id) if self.weights is not None else None
             with console.status(f"{self.method}: run {run_id}", spinner="dots"):
                 out = analyse(run_id)
+            used = self.weights(run_id) if self.weights is not None else None
             if self.instance is not None:
                 out = {**out, "instances": [out["instances"][self.instance]]}
             outputs.append(out if used is None else {**out, "weights": used})
