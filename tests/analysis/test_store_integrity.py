@@ -133,3 +133,11 @@ def test_an_edited_config_is_refused_on_every_read(copy, run_cli, change, needle
     config.write_text(json.dumps({**json.loads(config.read_text()), **change}))
     for args in (("analyze", run_id), ("predict", run_id, "0 1"), ("report", run_id)):
         one_line_exit_2(run_cli(*args, "--store", str(root)), needle)
+
+
+def test_the_store_index_marks_a_tampered_analysis_instead_of_failing(copy, run_cli):
+    root, run_id = copy
+    _edit(_irreps_file(root, run_id), lambda d: d["instances"][0].update(logit_fve=1), rehash=False)
+    code, out, err = run_cli("report", "--index", "--store", str(root))
+    assert code == 0, err
+    assert "refused" in (root / "index.html").read_text()

@@ -96,12 +96,18 @@ def run_fingerprint(run_root: Path) -> str:
     return folder_config(run_root).fingerprint()
 
 
+NOT_ANALYZE = {"logic": "delete it: the next `algolens reproduce merrill2023` recomputes it"}
+"""Stored methods that ``algolens analyze`` does not compute: how to recompute a refused file."""
+
+
 def _refuse(path: Path, method: str, why: str) -> StoreError:
+    """The one-line refusal of a stored analysis file, saying how to recompute it."""
     run = path.parent.parent.name
-    return StoreError(
-        f"stored analysis {path} {why}; recompute it with `algolens analyze {run} "
-        f"--method {method} --force`"
+    over = " --checkpoints" if "-progress-" in path.name else ""
+    fix = NOT_ANALYZE.get(
+        method, f"recompute it with `algolens analyze {run} --method {method}{over} --force`"
     )
+    return StoreError(f"stored analysis {path} {why}; {fix}")
 
 
 def verified_analysis(
