@@ -168,9 +168,20 @@ def run_irreps(
     return cached(store, run_id, METHOD, compute, source=source, force=force, irreps=labels)
 
 
+_LABELS: dict[str, list[str]] = {}
+"""Irrep labels by ``group_sha256`` (a pure function of the group the hash pins)."""
+
+
 def irrep_labels(store: RunStore, run_id: str) -> list[str]:
-    """Labels of the irreps of the run's group (checked in its stored irreps analyses)."""
-    return [r.label for r in irreps(load_run_group(store, run_id))]
+    """Labels of the irreps of the run's group (checked in its stored irreps analyses); computed
+    once per group and process."""
+    sha = run_config(store, run_id).group_sha256
+    if sha is None or sha not in _LABELS:
+        labels = [r.label for r in irreps(load_run_group(store, run_id))]
+        if sha is None:
+            return labels
+        _LABELS[sha] = labels
+    return list(_LABELS[sha])
 
 
 def run_progress(

@@ -126,13 +126,14 @@ def _progress(store: RunStore, run_id: str, k: int) -> dict[int, dict[str, Any]]
     if not epochs:
         return {}
     out = {}
+    labels = irrep_labels(store, run_id)
     for i in range(k):
         if i < FOLLOW:
             out[i] = run_progress(store, run_id, i)
             continue
         source = {"epochs": epochs}
         path = analysis_path(store, run_id, "irreps", i)
-        stored = read_analysis(path, "irreps", source, irreps=irrep_labels(store, run_id))
+        stored = read_analysis(path, "irreps", source, irreps=labels)
         if stored is not None:
             out[i] = stored
     return out
