@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from algolens.analysis.store import analysis_path
+from algolens.analysis.store import HASH_KEY, analysis_path, content_hash
 from algolens.logic.verify_run import run_logic
 from algolens.report.html import HtmlReport
 from algolens.report.logic import section
@@ -59,6 +59,7 @@ def test_scaling_rows_are_plotted(run):
     path = analysis_path(store, run_id, "logic")
     data = json.loads(path.read_text())
     data["scaling"] = [{"n": n, "gates": 10 * n * n, "depth": 7} for n in (3, 5, 7)]
+    data[HASH_KEY] = content_hash(data)  # re-sealed, as a tamperer could
     path.write_text(json.dumps(data))
     report = HtmlReport("t")
     assert section(report, store, run_id) is True
@@ -76,6 +77,7 @@ def test_transformer_proofs_and_failures_are_shown(run):
     data["instances"][0]["requant_proofs"] = {
         "layer": "every requantisation node", "nodes": 9, "nodes_proven": 8, "columns": 40,
         "proven": 39, "first_failure": fail}  # fmt: skip
+    data[HASH_KEY] = content_hash(data)  # re-sealed, as a tamperer could
     path.write_text(json.dumps(data))
     report = HtmlReport("t")
     assert section(report, store, run_id) is True

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from algolens.analysis.store import HASH_KEY, content_hash
 from algolens.report.html import HtmlReport
 from algolens.report.progress_view import progress_section
 from algolens.report.universality_view import universality_section
@@ -53,6 +54,7 @@ def test_stored_analysis_is_rendered_not_recomputed(run):
     data["instances"][0]["key_irreps"] = ["sign"]
     data["instances"][1]["key_irreps"] = ["sign", "standard"]
     data["instances"][2]["key_irreps"] = ["standard"]
+    data[HASH_KEY] = content_hash(data)  # re-sealed, as a tamperer could
     stored.write_text(json.dumps(data))
     text, again = _report(store, run_id)
     assert again[0].logit_fve == 0.123456 and again[0].key == ["sign"]

@@ -56,7 +56,8 @@ def test_labels_with_spaces_and_the_cli(runs, run_cli):
     )  # fmt: skip
     assert code == 0, err
     got = json.loads(out)
-    assert set(got) == {"input", "prediction", "expected", "correct"}
+    assert set(got) == {"input", "prediction", "expected", "correct", "weights", "epoch", "final"}
+    assert got["weights"] == "final.safetensors" and got["final"] is True
     # (0 1)·(0 1 2) as functions, by hand: 0 -> 1 -> 0, 1 -> 2 -> 2, 2 -> 0 -> 1, i.e. (1 2)
     assert got["input"] == "(0 1) (0 1 2)" and got["expected"] == "(1 2)"
     assert got["correct"] == (got["prediction"] == "(1 2)")

@@ -142,19 +142,46 @@ def _analyse(
     return out
 
 
-def run_irreps(store: RunStore, run: str, *, force: bool = False) -> dict[str, Any]:
+def run_irreps(
+    store: RunStore, run: str, *, force: bool = False, epoch: int | None = None
+) -> dict[str, Any]:
     """The stored final analysis of every instance (computed and saved when missing, stale or
-    ``force``): ``{"run", "group", "model", "instances": [metric dict per instance], ...}``."""
+    ``force``): ``{"run", "group", "model", "instances": [metric dict per instance], ...}``.
+
+    With ``epoch``, the analysis of that checkpoint instead, computed and never stored (so it
+    cannot pass for the final one): ``"checkpoint_epoch"`` is then the epoch, ``"reused"``
+    False.
+    """
     run_id, config = check_run(store, run)
 
-    def compute() -> dict[str, Any]:
+    def compute(at: int | None = None) -> dict[str, Any]:
         return {
             "group": config.group,
             "model": config.model,
-            "instances": analyse_run_instances(store, run_id),
+            "instances": analyse_run_instances(store, run_id, epoch=at),
         }
 
-    return cached(store, run_id, METHOD, compute, source=weights_source(store, run_id), force=force)
+    if epoch is not None:
+        return {"run": run_id, **compute(epoch), "checkpoint_epoch": epoch, "reused": False}
+    labels = irrep_labels(store, run_id)
+    source = weights_source(store, run_id)
+    return cached(store, run_id, METHOD, compute, source=source, force=force, irreps=labels)
+
+
+_LABELS: dict[str, list[str]] = {}
+"""Irrep labels by ``group_sha256`` (a pure function of the group the hash pins)."""
+
+
+def irrep_labels(store: RunStore, run_id: str) -> list[str]:
+    """Labels of the irreps of the run's group (checked in its stored irreps analyses); computed
+    once per group and process."""
+    sha = run_config(store, run_id).group_sha256
+    if sha is None or sha not in _LABELS:
+        labels = [r.label for r in irreps(load_run_group(store, run_id))]
+        if sha is None:
+            return labels
+        _LABELS[sha] = labels
+    return list(_LABELS[sha])
 
 
 def run_progress(
@@ -190,18 +217,26 @@ def run_progress(
         }
 
     source = {"epochs": epochs}
-    return cached(store, run_id, METHOD, compute, instance=instance, source=source, force=force)
+    labels = irrep_labels(store, run_id)
+    return cached(
+        store, run_id, METHOD, compute, instance=instance, source=source, force=force,
+        irreps=labels,
+    )  # fmt: skip
 
 
 def run_coset_method(
-    store: RunStore, run: str, method: str, *, force: bool = False
+    store: RunStore, run: str, method: str, *, force: bool = False, epoch: int | None = None
 ) -> dict[str, Any]:
     """The stored result of coset method ``method`` (:data:`algolens.analysis.verdict.METHODS`)
     on every instance of a run, computed with :func:`algolens.analysis.verdict.run_method` when
-    missing, stale or ``force``."""
+    missing, stale or ``force``. With ``epoch``: that checkpoint's, computed and never stored
+    (``"checkpoint_epoch"`` set)."""
     from algolens.analysis.verdict import run_method
 
     run_id, _ = check_coset_run(store, run, method)
+    if epoch is not None:
+        out = run_method(store, run_id, method, epoch=epoch)
+        return {**out, "checkpoint_epoch": epoch, "reused": False}
     return cached(
         store,
         run_id,

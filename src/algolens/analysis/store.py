@@ -14,18 +14,34 @@ one; otherwise, or with ``force``, it is recomputed and overwritten.
 Nothing is written when the computation raises. Files are strict JSON: a non-finite number (a
 constant neuron's concentration, a correlation over no pairs) is stored, and returned, as
 ``null``, so a fresh and a reused analysis are the same dict.
+
+Integrity. Like a checkpoint, each file carries ``content_sha256``, the SHA-256 of the canonical
+JSON (sorted keys, no spaces) of everything else in it, and ``config_fingerprint``, the run's
+:meth:`TrainConfig.fingerprint` when it was computed. On read (:func:`verified_analysis`):
+
+* a file that is not a JSON object, whose hash does not match its content, or (current method,
+  schema and version) whose fields fail :func:`algolens.analysis.store_schema.schema_problem`,
+  is refused with one line naming the file (:class:`StoreError`); ``--force`` recomputes it;
+* a file without ``content_sha256`` (written before stored analyses were hashed), of another schema
+  or version, of another config fingerprint (``config.json`` changed) or another ``source``, is
+  stale: recomputed, never an error.
+
+The run's ``config.json`` is validated on every read (:func:`algolens.train.load.run_config`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from algolens import __version__
+from algolens.analysis.store_schema import schema_problem
+from algolens.errors import StoreError
 from algolens.fileio import write_json_atomic
 from algolens.store import RunStore
 
@@ -56,18 +72,102 @@ def analysis_path(store: RunStore, run_id: str, method: str, instance: int | Non
     return store.paths(run_id).root / ANALYSES_DIR / f"{name}.json"
 
 
-def read_analysis(path: Path, method: str, source: Any = None) -> dict[str, Any] | None:
-    """The stored analysis at ``path`` if it exists, parses, matches the running code and was
-    computed from ``source``."""
+HASH_KEY = "content_sha256"
+"""The key of a stored analysis's content hash (:func:`content_hash`)."""
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``data`` without its :data:`HASH_KEY`.
+
+    Examples:
+        >>> content_hash({"a": 1, "b": [2.5]}) == content_hash({"b": [2.5], "a": 1, HASH_KEY: "x"})
+        True
+    """
+    payload = {k: v for k, v in data.items() if k != HASH_KEY}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_fingerprint(run_root: Path) -> str:
+    """The fingerprint of the config of the run folder ``run_root``, validated (and checked
+    against its weights) now (:func:`algolens.train.load.folder_config`)."""
+    from algolens.train.load import folder_config
+
+    return folder_config(run_root).fingerprint()
+
+
+NOT_ANALYZE = {"logic": "delete it: the next `algolens reproduce merrill2023` recomputes it"}
+"""Stored methods that ``algolens analyze`` does not compute: how to recompute a refused file."""
+
+
+def _refuse(path: Path, method: str, why: str) -> StoreError:
+    """The one-line refusal of a stored analysis file, saying how to recompute it."""
+    run = path.parent.parent.name
+    over = " --checkpoints" if "-progress-" in path.name else ""
+    fix = NOT_ANALYZE.get(
+        method, f"recompute it with `algolens analyze {run} --method {method}{over} --force`"
+    )
+    return StoreError(f"stored analysis {path} {why}; {fix}")
+
+
+def verified_analysis(
+    path: Path, method: str, fingerprint: str, *, irreps: Collection[str] | None = None
+) -> dict[str, Any] | None:
+    """The stored analysis at ``path`` when it exists, passes its content hash and schema, and
+    is current (``method``, schema, version and config ``fingerprint``); None when missing or
+    stale. ``source`` is left to the caller.
+
+    Args:
+        irreps: the labels of the run's group's irreps, to check every irrep name against.
+
+    Raises:
+        StoreError: a file that is not a JSON object, fails its content hash, or (when current)
+            fails the schema check; the message names the file and says ``--force`` recomputes.
+    """
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        text = path.read_text()
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise _refuse(path, method, f"cannot be read ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise _refuse(path, method, "is not valid JSON") from None
     if not isinstance(data, dict):
+        raise _refuse(path, method, "is not a JSON object")
+    if HASH_KEY not in data:  # written before stored analyses were hashed: stale
         return None
+    try:
+        valid = data[HASH_KEY] == content_hash(data)
+    except ValueError:  # a non-finite number: not what this module writes
+        valid = False
+    if not valid:
+        raise _refuse(path, method, "does not match its content hash (edited or corrupted)")
     current = data.get("method") == method and data.get("schema") == SCHEMAS[method]
-    current = current and data.get("algolens_version") == __version__
-    return data if current and data.get("source") == source else None
+    if not (current and data.get("algolens_version") == __version__):
+        return None
+    problem = schema_problem(method, data, irreps)
+    if problem is not None:
+        raise _refuse(path, method, f"is malformed: {problem}")
+    return data if data.get("config_fingerprint") == fingerprint else None
+
+
+def read_analysis(
+    path: Path, method: str, source: Any = None, *, irreps: Collection[str] | None = None
+) -> dict[str, Any] | None:
+    """The stored analysis at ``path`` (``<run>/analyses/<name>.json``) if it exists, passes
+    :func:`verified_analysis` against the run's current config, and was computed from
+    ``source``.
+
+    Raises:
+        StoreError: a tampered or malformed file (see :func:`verified_analysis`).
+        ConfigError, CheckpointError: the run's ``config.json`` is invalid or does not match
+            its weights.
+    """
+    fingerprint = run_fingerprint(path.parent.parent)  # <run>/analyses/<name>.json
+    data = verified_analysis(path, method, fingerprint, irreps=irreps)
+    return data if data is not None and data.get("source") == source else None
 
 
 def cached(
@@ -79,17 +179,25 @@ def cached(
     instance: int | None = None,
     source: Any = None,
     force: bool = False,
+    irreps: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """The stored analysis, or ``compute()`` stamped with method, schema, version and ``source``
-    (JSON-serialisable), then saved.
+    """The stored analysis, or ``compute()`` stamped with method, schema, version, config
+    fingerprint and ``source`` (JSON-serialisable), hashed, then saved.
+
+    Args:
+        irreps: the labels of the run's group's irreps, checked in a stored ``irreps`` analysis.
 
     Returns:
         the analysis dict, with ``"reused": True`` when it came from the file.
+
+    Raises:
+        StoreError: without ``force``, a stored file that is tampered or malformed.
     """
     path = analysis_path(store, run_id, method, instance)
+    fingerprint = run_fingerprint(store.paths(run_id).root)
     if not force:
-        found = read_analysis(path, method, source)
-        if found is not None:
+        found = verified_analysis(path, method, fingerprint, irreps=irreps)
+        if found is not None and found.get("source") == source:
             return {**found, "reused": True}
     body = compute()
     data = {
@@ -98,10 +206,12 @@ def cached(
         "algolens_version": __version__,
         "run": run_id,
         "source": source,
+        "config_fingerprint": fingerprint,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         **body,
     }
     data = finite_or_none(data)
+    data[HASH_KEY] = content_hash(data)
     path.parent.mkdir(exist_ok=True)
     write_json_atomic(path, data)
     return {**data, "reused": False}

@@ -275,8 +275,11 @@ METHODS = {"cosets": cosets_json, "interventions": interventions_json, "verdict"
 """The coset methods of ``algolens analyze``: ``fn(one-instance MLP, group) -> JSON dict``."""
 
 
-def run_method(store: Any, run: str, method: str, instance: int | None = None) -> dict[str, Any]:
-    """A coset method (:data:`METHODS`) on every instance of a stored run (or one).
+def run_method(
+    store: Any, run: str, method: str, instance: int | None = None, *, epoch: int | None = None
+) -> dict[str, Any]:
+    """A coset method (:data:`METHODS`) on every instance of a stored run (or one), at its final
+    weights or (``epoch``) at that checkpoint.
 
     Returns ``{"method", "run", "group", "instances": [per-instance JSON with run, instance,
     seed]}``, plus ``"mean"`` (the table averaged over the instances) for ``interventions``.
@@ -305,7 +308,7 @@ def run_method(store: Any, run: str, method: str, instance: int | None = None) -
         raise ConfigError(f"instance {instance} is out of range: run {run_id} has 0..{n - 1}")
     group = load_run_group(store, run_id)
     check_order(group)
-    _, model = load_run_model(store, run_id)
+    _, model = load_run_model(store, run_id, epoch)
     ks = [instance] if instance is not None else list(range(n))
     results = [
         {"run": run_id, "instance": k, "seed": config.seeds[k]}

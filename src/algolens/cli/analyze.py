@@ -21,6 +21,7 @@ from algolens.cli.analyze_each import Request
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table, print_text
 from algolens.cli.runs import StoreOpt, writes_to_store
+from algolens.cli.weights import CheckpointOpt, chosen_epoch, note_weights
 from algolens.errors import ConfigError
 from algolens.store import RunStore
 
@@ -58,6 +59,7 @@ def analyze(
         bool, typer.Option("--force", help="Recompute even when a stored analysis is current.")
     ] = False,
     store: StoreOpt = None,
+    checkpoint: CheckpointOpt = None,
     threads: Annotated[
         int | None,
         typer.Option(
@@ -95,7 +97,9 @@ def analyze(
     goal mover, deduction heads, tuned-lens depth, registers and causal scrubbing per layer.
     probes, patching, lens, scrub (recursion and path-finding runs): linear probes per layer and
     position with a control task, activation patching, logit and tuned lens, causal scrubbing
-    (docs/causal.md)."""
+    (docs/causal.md). A run without final weights is analysed at its latest checkpoint, said
+    on stderr; --checkpoint EPOCH|FILE analyses that checkpoint instead (irreps and the coset
+    methods; computed, never stored, so it cannot pass for the final analysis)."""
     from algolens.analysis.runs import check_run, run_irreps, run_progress
     from algolens.analysis.universality import compare_with_paper
     from algolens.analysis.universality import tally as make_tally
@@ -114,7 +118,18 @@ def analyze(
         raise ConfigError(f"--hypothesis belongs to --method shortcuts or scrub, not {method}")
     if (checkpoints or tally) and method != "irreps":
         raise ConfigError(f"--checkpoints and --tally belong to --method irreps, not {method}")
-    req = Request(st, runs, method, instance, force, json, inputs, tuple(hypothesis or ()))
+    if checkpoint is not None and (method not in ("irreps", *COSET_METHODS) or checkpoints):
+        raise ConfigError(
+            "--checkpoint belongs to --method irreps (without --checkpoints), cosets, "
+            f"interventions or verdict, not {method}{' --checkpoints' if checkpoints else ''}"
+        )
+    if checkpoint is not None and len(runs) != 1:
+        raise ConfigError("--checkpoint names a checkpoint of one run; give exactly one run")
+    epoch = chosen_epoch(st, runs[0], checkpoint)
+    req = Request(
+        st, runs, method, instance, force, json, inputs, tuple(hypothesis or ()), epoch,
+        weights=lambda run_id: note_weights(st, run_id, epoch),
+    )  # fmt: skip
     if method in COSET_METHODS:
         _coset_method(req)
         return
@@ -140,12 +155,14 @@ def analyze(
     for run_id, config in checked:
         ks = [instance] if instance is not None else list(range(len(config.seeds)))
         with console.status(f"analysing run {run_id}", spinner="dots"):
-            final = run_irreps(st, run_id, force=force)
+            final = run_irreps(st, run_id, force=force, epoch=epoch)
             progress = (
                 {k: run_progress(st, run_id, k, force=force) for k in ks} if checkpoints else {}
             )
+        used = note_weights(st, run_id, epoch)
         for k in ks:
             inst = dict(final["instances"][k], run=run_id, group=config.group, model=config.model)
+            inst["weights"] = used
             if k in progress:
                 inst["learning_order"] = progress[k]["measures"]["learning_order"]
                 inst["progress"] = progress[k]
@@ -175,7 +192,7 @@ def _coset_method(req: Request) -> None:
     st, method, instance = req.store, req.method, req.instance
     outputs = req.each(
         lambda run: check_coset_run(st, run, method, instance),
-        lambda run_id: run_coset_method(st, run_id, method, force=req.force),
+        lambda run_id: run_coset_method(st, run_id, method, force=req.force, epoch=req.epoch),
     )
     if outputs is None:
         return

@@ -1,6 +1,7 @@
 """What every stored-analysis method of ``algolens analyze`` shares: the request (store, runs,
-options) and the loop that checks every run, then analyses each in turn, keeps the one instance
-asked for, and prints JSON when asked."""
+options) and the loop that checks every run, then analyses each in turn (with ``weights``: saying
+on stderr when it reads a checkpoint, not the final weights, and adding the weights used as
+``"weights"``), keeps the one instance asked for, and prints JSON when asked."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ class Request:
     json: bool
     inputs: str | None = None
     hypotheses: tuple[str, ...] = ()
+    epoch: int | None = None
+    """The checkpoint ``--checkpoint`` names (None: the final weights)."""
+    weights: Callable[[str], dict[str, Any]] | None = None
+    """``weights(run_id)``: the weights an analysis reads, said on stderr when not the final
+    ones (:func:`algolens.cli.weights.note_weights`); added to each output as ``"weights"``."""
 
     def each(
         self, check: Callable[[str], tuple[str, Any]], analyse: Callable[[str], dict[str, Any]]
@@ -41,9 +47,10 @@ class Request:
         for run_id in run_ids:
             with console.status(f"{self.method}: run {run_id}", spinner="dots"):
                 out = analyse(run_id)
+            used = self.weights(run_id) if self.weights is not None else None
             if self.instance is not None:
                 out = {**out, "instances": [out["instances"][self.instance]]}
-            outputs.append(out)
+            outputs.append(out if used is None else {**out, "weights": used})
         if self.json:
             print_json({"method": self.method, "runs": outputs})
             return None

@@ -9,6 +9,7 @@ import typer
 from algolens.cli.app import app
 from algolens.cli.output import print_json, print_text
 from algolens.cli.runs import StoreOpt
+from algolens.cli.weights import CheckpointOpt, chosen_epoch, note_weights
 from algolens.store import RunStore
 
 
@@ -26,14 +27,20 @@ def predict(
     ],
     instance: Annotated[int, typer.Option(help="Which seed of the run (0-based).")] = 0,
     store: StoreOpt = None,
+    checkpoint: CheckpointOpt = None,
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Print seed K's answer to INPUT and the true answer: the greedy answer of a recursion run,
     or a composition run's prediction of a·b beside the group table's, or a path-finding run's
-    greedy path from the root to the goal."""
+    greedy path from the root to the goal. The weights are the run's final ones, else (an
+    unfinished run, or --checkpoint) a checkpoint's, said in one line on stderr; --json adds
+    "weights", "epoch" and "final"."""
     from algolens.train.predict import predict as run_predict
 
-    result = run_predict(RunStore(store), run, text, instance)
+    st = RunStore(store)
+    epoch = chosen_epoch(st, run, checkpoint)
+    result = run_predict(st, run, text, instance, epoch=epoch)
+    note_weights(st, run, epoch)
     if json:
         print_json(result)
         return

@@ -9,6 +9,7 @@ import typer
 from algolens.cli.app import app
 from algolens.cli.output import console, print_json
 from algolens.cli.runs import StoreOpt, writes_to_store
+from algolens.cli.weights import CheckpointOpt, chosen_epoch, note_weights
 from algolens.errors import ConfigError
 from algolens.store import RunStore
 
@@ -28,6 +29,7 @@ def report(
         typer.Option(help="Write the page of this sweep (id or unique prefix) over its runs."),
     ] = None,
     store: StoreOpt = None,
+    checkpoint: CheckpointOpt = None,
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Write an HTML page that opens offline (plotly and all scripts inlined).
@@ -39,11 +41,14 @@ def report(
     analyses (MLP runs) are computed and stored first. --index: <store>/index.html, every run
     with status, task, seeds, grokking and accuracy, sortable and filterable, linking each
     run's report. --sweep ID: the sweep's universality tables and distributions over seeds and
-    configurations.
+    configurations. RUN --checkpoint EPOCH|FILE (composition runs): the irreps of that
+    checkpoint in <run folder>/report-epoch_NNNNNNNN.html (nothing stored).
     """
     chosen = [x for x in (run is not None, index, sweep is not None) if x]
     if len(chosen) != 1:
         raise ConfigError("give exactly one of RUN, --index or --sweep ID")
+    if checkpoint is not None and run is None:
+        raise ConfigError("--checkpoint belongs to a RUN's report, not --index or --sweep")
     st = RunStore(store)
     if index:
         from algolens.report.index import store_index
@@ -58,10 +63,13 @@ def report(
     from algolens.report.run import run_report
 
     assert run is not None
+    epoch = chosen_epoch(st, run, checkpoint)
     with console.status(f"analysing run {run}", spinner="dots"):
-        path, analyses = run_report(st, run)
+        path, analyses = run_report(st, run, epoch=epoch)
+    used = note_weights(st, run, epoch) if analyses else None
     if json:
-        print_json({"report": str(path), "seeds": [a.to_dict() for a in analyses]})
+        out = {"report": str(path), "seeds": [a.to_dict() for a in analyses]}
+        print_json(out if used is None else {**out, "weights": used})
         return
     for k, a in enumerate(analyses):
         console.print(

@@ -104,11 +104,17 @@ def show_run(
     store: StoreOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Show a run's config, summary and folder."""
+    """Show a run's config, summary, folder and weights files: every checkpoint (epoch, file)
+    and the final weights, each read and its checksum verified (a damaged one is marked; pick
+    another with --checkpoint EPOCH in train --resume, analyze, predict and report)."""
+    from algolens.train.checkpoint import checkpoint_listing
+
     st = RunStore(store)
     record = st.get(run)
+    paths = st.paths(record.id)
+    weights = checkpoint_listing(paths.checkpoints, paths.final)
     if json_out:
-        print_json({**record.to_dict(), "path": str(st.paths(record.id).root)})
+        print_json({**record.to_dict(), "path": str(paths.root), "checkpoints": weights})
         return
     console.print(f"[bold]{record.id}[/]  {record.status}  ({record.kind})")
     console.print(f"folder   {st.paths(record.id).root}")
@@ -124,15 +130,22 @@ def show_run(
             ["seed", "grok epoch", "failed", "train acc", "test acc", "test loss"],
             [
                 [
-                    r["seed"],
-                    r["grok_epoch"],
-                    r["failed"],
+                    r.get("seed"),
+                    r.get("grok_epoch"),
+                    r.get("failed"),
                     f"{r.get('train_acc', 0):.4f}",
                     f"{r.get('test_acc', 0):.4f}",
                     f"{r.get('test_loss', 0):.3g}",
                 ]
                 for r in seeds
+                if isinstance(r, dict)
             ],  # fmt: skip
+        )
+    if weights:
+        print_table(
+            "weights (checksums verified now)",
+            ["epoch", "file", "checksum"],
+            [[w["epoch"], w["file"], "ok" if w["verified"] else "DAMAGED"] for w in weights],
         )
 
 

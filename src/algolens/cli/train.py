@@ -101,6 +101,15 @@ def train(
     resume: Annotated[
         str | None, typer.Option(help="Continue the interrupted run with this id (or prefix).")
     ] = None,
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(
+            metavar="EPOCH|FILE",
+            help="With --resume: continue from this checkpoint (an epoch, or one of the run's "
+            "checkpoint files) instead of the last one; the later ones are removed.",
+            show_default=False,
+        ),
+    ] = None,
     store: StoreOpt = None,
     threads: Annotated[
         int | None,
@@ -135,6 +144,8 @@ def train(
     if threads is not None:
         torch.set_num_threads(threads)
     run_store = RunStore(store)
+    if checkpoint is not None and resume is None:
+        raise ConfigError("--checkpoint belongs to --resume RUN (the checkpoint to continue from)")
     if resume is not None:
         given = [name for name, v in _flag_values(locals()).items() if v is not None]
         if given:
@@ -144,7 +155,7 @@ def train(
         started = [run_store.get(resume).id]
 
         def job(progress: Any) -> dict[str, Any]:
-            return resume_run(run_store, started[0], progress=progress)
+            return resume_run(run_store, started[0], progress=progress, checkpoint=checkpoint)
 
         total = None
     else:

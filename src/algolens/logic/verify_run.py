@@ -132,19 +132,17 @@ def run_logic(
 def stored_logic(store: RunStore, run_id: str) -> dict[str, Any] | None:
     """The run's stored logic analysis if it is current (same code schema and version, computed
     from the run's present weights), whatever instances and bit-width it was computed for."""
-    import json
-
     from algolens.analysis.runs import weights_source
-    from algolens.analysis.store import analysis_path, read_analysis
+    from algolens.analysis.store import analysis_path, run_fingerprint, verified_analysis
     from algolens.errors import CheckpointError
 
     path = analysis_path(store, run_id, METHOD)
     try:
-        data = json.loads(path.read_text())
         weights = weights_source(store, run_id)
-    except (OSError, ValueError, CheckpointError):
+    except CheckpointError:
         return None
-    source = data.get("source") if isinstance(data, dict) else None
+    data = verified_analysis(path, METHOD, run_fingerprint(path.parent.parent))
+    source = data.get("source") if data is not None else None
     if not isinstance(source, dict) or any(source.get(k) != v for k, v in weights.items()):
         return None
-    return read_analysis(path, METHOD, source)
+    return data

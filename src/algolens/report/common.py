@@ -1,6 +1,7 @@
 """Report parts every run report shows, whatever its task: config, training table and curves.
 
-* :func:`read_metrics` — the rows of ``metrics.jsonl``;
+* :func:`read_metrics`, :func:`read_metrics_counted` — the rows of ``metrics.jsonl`` (lines that
+  are not JSON objects skipped and counted);
 * :func:`config_section` — every config field as an escaped two-column table;
 * :func:`training_section` — the per-seed summary table and the accuracy/loss curves (per seed,
   train dotted and test solid, the grokking epoch as a dashed vertical on the accuracy panel);
@@ -27,15 +28,40 @@ MAX_LABELS = 120
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """Rows of ``metrics.jsonl`` (one per evaluation), skipping a torn last line."""
-    rows = []
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    return rows
+    """Rows of ``metrics.jsonl`` (one per evaluation) that are JSON objects; every other line
+    (a torn last line, an edited one) is skipped. See :func:`read_metrics_counted`."""
+    return read_metrics_counted(path)[0]
+
+
+def read_metrics_counted(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """``(rows, skipped)``: the JSON-object rows of ``metrics.jsonl`` and the number of other,
+    skipped, non-blank lines."""
+    rows: list[dict[str, Any]] = []
+    skipped = 0
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return rows, 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            row = None
+        if isinstance(row, dict):
+            rows.append(row)
+        else:
+            skipped += 1
+    return rows, skipped
+
+
+def _point(row: dict[str, Any], key: str, k: int) -> float | None:
+    """Instance ``k``'s value of ``key`` in a metrics row, or None (missing, not a number)."""
+    values = row.get(key)
+    value = values[k] if isinstance(values, list) and k < len(values) else None
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return value if ok else None
 
 
 def split_accuracy(summary: dict[str, Any]) -> str:
@@ -73,24 +99,35 @@ def config_section(report: HtmlReport, config: dict[str, Any]) -> None:
 
 
 def training_section(
-    report: HtmlReport, summary: dict[str, Any], metrics: list[dict[str, Any]], seeds: list[int]
-) -> None:
-    """The per-seed summary table (grokking epoch, final metrics) and the training curves."""
-    per_seed = summary.get("seeds") or []
-    if not per_seed and not metrics:
+    report: HtmlReport, summary: dict[str, Any], metrics: list[dict[str, Any]], seeds: list[int],
+    skipped: int = 0,
+) -> None:  # fmt: skip
+    """The per-seed summary table (grokking epoch, final metrics) and the training curves.
+
+    Rows of ``metrics`` without a numeric ``epoch`` are left out of the curves, and a missing
+    value (a row without ``train_acc``, say) is a gap; ``skipped`` unreadable lines of
+    ``metrics.jsonl`` are mentioned in a note.
+    """
+    per_seed = [s for s in summary.get("seeds") or [] if isinstance(s, dict)]
+    metrics = [r for r in metrics if _point({"e": [r.get("epoch")]}, "e", 0) is not None]
+    if not per_seed and not metrics and not skipped:
         return
     report.heading("Training")
     if per_seed:
         report.table(
             ["seed", "grok epoch", "train acc", "test acc", "test loss"],
             [
-                [s["seed"], s.get("grok_epoch"), s.get("train_acc"), s.get("test_acc"),
+                [s.get("seed"), s.get("grok_epoch"), s.get("train_acc"), s.get("test_acc"),
                  s.get("test_loss")]
                 for s in per_seed
             ],
         )  # fmt: skip
+    if skipped:
+        report.paragraph(
+            f"{skipped} line(s) of metrics.jsonl are not JSON objects and were skipped.", note=True
+        )
     if metrics:
-        groks = {s["seed"]: s.get("grok_epoch") for s in per_seed}
+        groks = {s.get("seed"): s.get("grok_epoch") for s in per_seed}
         report.figure(training_curves(metrics, seeds, groks))
 
 
@@ -100,7 +137,7 @@ def training_curves(
     """Accuracy and loss per seed over epochs (log axes), grokking epochs marked.
 
     Traces are named ``seed S train|test`` (the accuracy panel's on ``yaxis`` "y") and
-    ``seed S grok`` (x = [grok, grok]).
+    ``seed S grok`` (x = [grok, grok]). A value a row lacks is a gap (None).
     """
     epochs = [max(r["epoch"], 1) for r in metrics]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "loss"))
@@ -109,14 +146,14 @@ def training_curves(
         for key, dash in (("train", "dot"), ("test", "solid")):
             name = f"seed {seed} {key}"
             for col, what in ((1, "acc"), (2, "loss")):
-                y = [r[f"{key}_{what}"][k] for r in metrics]
+                y = [_point(r, f"{key}_{what}", k) for r in metrics]
                 fig.add_trace(
                     go.Scatter(x=epochs, y=y, name=name, line={"dash": dash, "color": colour},
                                legendgroup=name, showlegend=col == 1),
                     1, col,
                 )  # fmt: skip
         g = groks.get(seed)
-        if g is not None:  # the grokking epoch as a vertical segment on the accuracy panel
+        if isinstance(g, (int, float)) and not isinstance(g, bool):  # a vertical on the acc panel
             fig.add_trace(
                 go.Scatter(x=[max(g, 1)] * 2, y=[0, 1], mode="lines", name=f"seed {seed} grok",
                            line={"dash": "dash", "width": 1, "color": colour},

@@ -24,10 +24,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 from algolens.analysis.irreps import KEY_SIMILARITY, IrrepAnalysis
-from algolens.analysis.runs import check_run, run_irreps, run_progress
+from algolens.analysis.runs import check_run, irrep_labels, run_irreps, run_progress
 from algolens.analysis.store import analysis_path, read_analysis
 from algolens.groups.reps import irreps
-from algolens.report.common import config_section, group_section, read_metrics, training_section
+from algolens.report.common import (
+    config_section,
+    group_section,
+    read_metrics_counted,
+    training_section,
+)
 from algolens.report.html import HtmlReport
 from algolens.report.progress_view import progress_section
 from algolens.report.sections import add_sections
@@ -39,8 +44,14 @@ FOLLOW = 4
 """Instances whose progress over checkpoints is computed when not stored (others: if stored)."""
 
 
-def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnalysis]]:
+def composition_report(
+    store: RunStore, run: str, *, epoch: int | None = None
+) -> tuple[Path, list[IrrepAnalysis]]:
     """Write ``report.html`` into the run folder; return its path and the per-seed analyses.
+
+    With ``epoch``: the irreps of that checkpoint (computed, not stored), without the progress,
+    coset and registered sections (those are of the final weights), written to
+    ``report-epoch_NNNNNNNN.html`` so it never passes for the final report.
 
     Raises:
         StoreError, ConfigError, CheckpointError, SizeLimitError: as
@@ -51,16 +62,24 @@ def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnaly
     paths = store.paths(run_id)
     group = load_run_group(store, run_id)
     seeds = list(config.seeds)
-    final = run_irreps(store, run_id)["instances"]
-    progress = _progress(store, run_id, len(seeds))
+    final = run_irreps(store, run_id, epoch=epoch)["instances"]
+    progress = _progress(store, run_id, len(seeds)) if epoch is None else {}
     for k, p in progress.items():
         final[k] = {**final[k], "learning_order": p["measures"]["learning_order"]}
-    report = HtmlReport(f"algolens: {config.group} {config.model}, run {record.id}")
+    at = "" if epoch is None else f", checkpoint at epoch {epoch}"
+    report = HtmlReport(f"algolens: {config.group} {config.model}, run {record.id}{at}")
     report.paragraph(
         f"Group {group.name} (order {group.order}), recipe {config.recipe}, train fraction "
         f"{config.train_frac}, seeds {seeds}, status {record.status}."
     )
-    training_section(report, record.summary or {}, read_metrics(paths.metrics), seeds)
+    if epoch is not None:
+        report.paragraph(
+            f"Irreps of the checkpoint at epoch {epoch}, not of the final weights; progress "
+            "measures and the other analyses are in the run's report.html.",
+            note=True,
+        )
+    rows, skipped = read_metrics_counted(paths.metrics)
+    training_section(report, record.summary or {}, rows, seeds, skipped)
     analyses = [_from_stored(d) for d in final]
     _irreps_section(report, group, seeds, final)
     _neuron_map(report, seeds, final)
@@ -77,11 +96,13 @@ def composition_report(store: RunStore, run: str) -> tuple[Path, list[IrrepAnaly
         )
         for k in sorted(progress):
             progress_section(report, progress[k])
-    _coset_analyses(store, run_id, config, group.order)
-    add_sections(report, store, run_id)
+    if epoch is None:
+        _coset_analyses(store, run_id, config, group.order)
+        add_sections(report, store, run_id)
     config_section(report, config.to_dict())
     group_section(report, group.name, group.order, list(group.labels))
-    return report.write(paths.root / "report.html"), analyses
+    name = "report.html" if epoch is None else f"report-epoch_{epoch:08d}.html"
+    return report.write(paths.root / name), analyses
 
 
 def _coset_analyses(store: RunStore, run_id: str, config, order: int) -> None:
@@ -105,12 +126,14 @@ def _progress(store: RunStore, run_id: str, k: int) -> dict[int, dict[str, Any]]
     if not epochs:
         return {}
     out = {}
+    labels = irrep_labels(store, run_id)
     for i in range(k):
         if i < FOLLOW:
             out[i] = run_progress(store, run_id, i)
             continue
         source = {"epochs": epochs}
-        stored = read_analysis(analysis_path(store, run_id, "irreps", i), "irreps", source)
+        path = analysis_path(store, run_id, "irreps", i)
+        stored = read_analysis(path, "irreps", source, irreps=labels)
         if stored is not None:
             out[i] = stored
     return out

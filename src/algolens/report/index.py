@@ -19,7 +19,7 @@ from typing import Any
 
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import ANALYSES_DIR, analysis_path, read_analysis
-from algolens.errors import CheckpointError, StoreError
+from algolens.errors import AlgolensError, CheckpointError, StoreError
 from algolens.report.common import split_accuracy
 from algolens.report.html import HtmlReport, Link
 from algolens.report.sweep import SWEEPS_DIR
@@ -94,7 +94,10 @@ def _key_irreps(store: RunStore, run_id: str) -> str:
         source = weights_source(store, run_id)
     except CheckpointError:
         return ""
-    data = read_analysis(analysis_path(store, run_id, "irreps"), "irreps", source)
+    try:
+        data = read_analysis(analysis_path(store, run_id, "irreps"), "irreps", source)
+    except AlgolensError:  # a tampered analysis or an edited config: one run, not the whole page
+        return "(refused: see `algolens analyze RUN`)"
     if data is None:
         return ""
     sets = Counter(", ".join(i["key_irreps"]) or "none" for i in data["instances"])

@@ -18,13 +18,12 @@ run, or a recursion run without a summary, gets no section.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import plotly.graph_objects as go
 
 from algolens.analysis.runs import weights_source
-from algolens.analysis.store import SCHEMAS, analysis_path
+from algolens.analysis.store import analysis_path, run_fingerprint, verified_analysis
 from algolens.errors import CheckpointError, StoreError
 from algolens.report.html import HtmlReport
 from algolens.store import RunStore
@@ -36,14 +35,16 @@ TOP_HYPOTHESES = 6
 
 
 def stored_analysis(store: RunStore, run_id: str, method: str) -> dict[str, Any] | None:
-    """The stored ``method`` analysis of the run when it has the current schema and was computed
-    from the run's current weights (whatever its other settings), else None."""
+    """The stored ``method`` analysis of the run when it passes its content hash and schema
+    (:func:`algolens.analysis.store.verified_analysis`; a tampered file is refused), is current
+    and was computed from the run's current weights (whatever its other settings), else None."""
+    path = analysis_path(store, run_id, method)
     try:
-        data = json.loads(analysis_path(store, run_id, method).read_text())
         weights = weights_source(store, run_id)
-    except (OSError, json.JSONDecodeError, CheckpointError):
+    except CheckpointError:
         return None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMAS.get(method):
+    data = verified_analysis(path, method, run_fingerprint(path.parent.parent))
+    if data is None:
         return None
     source = data.get("source")
     return data if isinstance(source, dict) and source.get("weights") == weights else None

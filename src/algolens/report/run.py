@@ -15,8 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from algolens.errors import SizeLimitError
-from algolens.report.common import config_section, read_metrics, training_section
+from algolens.errors import ConfigError, SizeLimitError
+from algolens.report.common import (
+    config_section,
+    read_metrics_counted,
+    training_section,
+)
 from algolens.report.html import HtmlReport
 from algolens.report.sections import add_sections
 from algolens.store import RunStore
@@ -24,22 +28,33 @@ from algolens.train.describe import describe_run
 from algolens.train.load import run_config
 
 
-def run_report(store: RunStore, run: str) -> tuple[Path, list[Any]]:
+def run_report(store: RunStore, run: str, *, epoch: int | None = None) -> tuple[Path, list[Any]]:
     """Write the run's ``report.html``; return its path and the per-seed irrep analyses
     (composition runs; an empty list for other tasks).
 
+    With ``epoch`` (composition runs only): the irreps at that checkpoint, written to
+    ``report-epoch_NNNNNNNN.html`` (:func:`algolens.report.composition.composition_report`).
+
     Raises:
-        StoreError: unknown run. CheckpointError: unreadable config. (Composition runs: see
+        StoreError: unknown run. CheckpointError: unreadable config. ConfigError: ``epoch`` for
+            a run of another task. (Composition runs: see
             :func:`algolens.report.composition.composition_report`, except SizeLimitError.)
     """
     record = store.get(run)
     config = run_config(store, record.id)
+    if epoch is not None and config.task != "composition":
+        raise ConfigError(
+            f"--checkpoint applies to group composition runs; run {record.id} is a "
+            f"{config.task} run, whose report computes nothing from its weights"
+        )
     if config.task == "composition":
         from algolens.report.composition import composition_report
 
         try:
-            return composition_report(store, record.id)
+            return composition_report(store, record.id, epoch=epoch)
         except SizeLimitError as exc:  # raised before any work: irreps of a group too large
+            if epoch is not None:
+                raise
             return general_report(store, record.id, note=f"No irreps analyses: {exc}."), []
     return general_report(store, record.id), []
 
@@ -59,7 +74,8 @@ def general_report(store: RunStore, run_id: str, *, note: str | None = None) -> 
     )
     if note:
         report.paragraph(note, note=True)
-    training_section(report, summary, read_metrics(paths.metrics), list(config.seeds))
+    rows, skipped = read_metrics_counted(paths.metrics)
+    training_section(report, summary, rows, list(config.seeds), skipped)
     splits_section(report, summary.get("splits") or {}, list(config.seeds))
     add_sections(report, store, run_id)
     config_section(report, config.to_dict())

@@ -34,7 +34,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
-from algolens.errors import CheckpointError
+from algolens.errors import CheckpointError, ConfigError
 from algolens.fileio import write_bytes_atomic
 
 FORMAT = "algolens-checkpoint/2"
@@ -131,7 +131,8 @@ def load_checkpoint(
     if stored != checksum(tensors, meta):
         raise CheckpointError(
             f"{path} is corrupted: its checksum does not match its tensor data and metadata "
-            "(a changed bit); use another checkpoint or retrain"
+            "(a changed bit); use another checkpoint (--checkpoint EPOCH, listed by "
+            "`algolens runs show`) or retrain"
         )
     if fingerprint is not None and meta.get("fingerprint") != fingerprint:
         raise CheckpointError(
@@ -139,6 +140,86 @@ def load_checkpoint(
             "its config fingerprint differs from this run's config"
         )
     return tensors, meta
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The ``algolens`` metadata of a checkpoint from its header alone (a few hundred bytes read,
+    no tensors, NOT verified): for cheap consistency checks. ``{}`` when unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            header_len = int.from_bytes(fh.read(8), "little")
+            if not 0 < header_len <= _MAX_HEADER:
+                return {}
+            header = json.loads(fh.read(header_len))
+        meta = json.loads(header["__metadata__"]["algolens"])
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+_MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header
+
+
+def verify_checkpoint(path: str | Path, *, fmt: str = FORMAT) -> str | None:
+    """None when the checkpoint at ``path`` loads and its checksum verifies, else the reason
+    (one line). Reads and hashes the whole file."""
+    try:
+        load_checkpoint(path, fmt=fmt)
+    except CheckpointError as exc:
+        return str(exc)
+    return None
+
+
+def checkpoint_listing(folder: str | Path, final: str | Path | None = None) -> list[dict]:
+    """Every checkpoint of ``folder`` (and the ``final`` weights file, when it exists) as
+    ``{"epoch", "file", "verified", "problem"}``, each file read and its checksum verified
+    (:func:`verify_checkpoint`); ``epoch`` of the final weights comes from its header."""
+    rows = []
+    for epoch, path in list_checkpoints(folder):
+        problem = verify_checkpoint(path)
+        rows.append({"epoch": epoch, "file": path.name, "verified": problem is None,
+                     "problem": problem})  # fmt: skip
+    if final is not None and Path(final).is_file():
+        problem = verify_checkpoint(final, fmt=WEIGHTS_FORMAT)
+        rows.append({"epoch": read_metadata(final).get("epoch"), "file": Path(final).name,
+                     "verified": problem is None, "problem": problem})  # fmt: skip
+    return rows
+
+
+def pick_checkpoint(folder: str | Path, choice: str) -> tuple[int, Path]:
+    """The checkpoint of ``folder`` that ``choice`` names: an epoch (``300``: the file
+    ``epoch_00000300.safetensors``) or one of the folder's own checkpoint files (a path, or a
+    bare file name); the file is not read.
+
+    Raises:
+        ConfigError: no such epoch, or a file that is not one of the folder's checkpoints (a path
+            outside the folder included).
+    """
+    found = list_checkpoints(folder)
+    epochs = ", ".join(str(e) for e, _ in found) or "none"
+    text = choice.strip()
+    if text.isdigit():
+        epoch = int(text)
+        for e, p in found:
+            if e == epoch:
+                return e, p
+        raise ConfigError(
+            f"--checkpoint {choice}: the run has no checkpoint at epoch {epoch}; epochs: {epochs}"
+        )
+    given = Path(text)
+    if given.parent == Path("."):
+        given = Path(folder) / given.name  # a bare name: a file of the run's checkpoints/
+    try:
+        wanted = given.resolve()
+    except (OSError, RuntimeError):
+        wanted = None
+    for e, p in found:
+        if not p.is_symlink() and p.resolve() == wanted:
+            return e, p
+    raise ConfigError(
+        f"--checkpoint {choice}: not one of the run's checkpoint files (checkpoints/"
+        f"epoch_NNNNNNNN.safetensors in the run folder); give an epoch ({epochs}) or one of them"
+    )
 
 
 def latest_checkpoint(folder: str | Path) -> tuple[int, Path] | None:

@@ -11,15 +11,20 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from algolens.errors import CheckpointError
+from algolens.errors import CheckpointError, ConfigError
 from algolens.groups import FiniteGroup
 from algolens.models import BatchedModel, build_model
 from algolens.store import RunStore
+from algolens.store.runs import RunPaths
 from algolens.train.checkpoint import (
+    FORMAT,
     WEIGHTS_FORMAT,
     checkpoint_name,
+    latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
+    pick_checkpoint,
+    read_metadata,
 )
 from algolens.train.config import TrainConfig, validate_config
 from algolens.train.run_group import read_group_file
@@ -30,13 +35,59 @@ if TYPE_CHECKING:
 
 
 def run_config(store: RunStore, run: str) -> TrainConfig:
-    """The validated config of run ``run`` (id or unique prefix)."""
+    """The validated config of run ``run`` (id or unique prefix), checked against its weights
+    (:func:`folder_config`)."""
     record = store.get(run)
-    path = store.paths(record.id).config
+    return folder_config(store.paths(record.id).root)
+
+
+def folder_config(root: Path) -> TrainConfig:
+    """The config of the run folder ``root``, read and validated on every call, and checked
+    against the run's weights (the final ones, else the latest checkpoint; their header only):
+    same number of seeds as the weights have instances, same config fingerprint.
+
+    Raises:
+        ConfigError: ``config.json`` is not a valid training config (``seeds: []`` included).
+        CheckpointError: it is unreadable, or it does not match the weights (edited).
+    """
+    paths = RunPaths(root)
     try:
-        return validate_config(json.loads(path.read_text()))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"run {record.id}: config.json unreadable ({exc})") from None
+        data = json.loads(paths.config.read_text())
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"run {root.name}: config.json unreadable ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"run {root.name}: config.json is not a JSON object; restore it")
+    try:
+        config = validate_config(data)
+    except ConfigError as exc:
+        raise ConfigError(f"run {root.name}: config.json: {exc}; restore it") from None
+    _check_against_weights(paths, config)
+    return config
+
+
+def _check_against_weights(paths: RunPaths, config: TrainConfig) -> None:
+    """Refuse a config that is not the one the run's weights were trained with."""
+    if paths.final.is_file():
+        weights = paths.final
+    else:
+        latest = latest_checkpoint(paths.checkpoints)
+        if latest is None:
+            return
+        weights = latest[1]
+    meta = read_metadata(weights)
+    seeds = meta.get("seeds")
+    where = f"run {paths.root.name}: config.json"
+    if isinstance(seeds, list) and len(seeds) != len(config.seeds):
+        raise CheckpointError(
+            f"{where} lists {len(config.seeds)} seed(s) but its weights ({weights.name}) hold "
+            f"{len(seeds)} instance(s); config.json was edited: restore it"
+        )
+    fingerprint = meta.get("fingerprint")
+    if isinstance(fingerprint, str) and fingerprint != config.fingerprint():
+        raise CheckpointError(
+            f"{where} is not the config its weights ({weights.name}) were trained with (config "
+            "fingerprint differs); config.json was edited: restore it"
+        )
 
 
 def load_run_group(store: RunStore, run: str) -> FiniteGroup:
@@ -115,13 +166,61 @@ def checkpoint_epochs_of(store: RunStore, run: str) -> list[int]:
     return [e for e, _ in list_checkpoints(store.paths(record.id).checkpoints)]
 
 
+def weights_file(store: RunStore, run: str, epoch: int | None = None) -> tuple[Path, int | None]:
+    """``(file, epoch)`` of the weights :func:`load_run_model` reads for ``epoch``: the final
+    weights (epoch None) when ``epoch`` is None and they exist, else the checkpoint of ``epoch``
+    or, for None, the latest checkpoint (a run still training or interrupted).
+
+    Raises:
+        CheckpointError: no such checkpoint, or none at all.
+    """
+    paths = store.paths(store.get(run).id)
+    if epoch is None and paths.final.is_file():
+        return paths.final, None
+    found = dict(list_checkpoints(paths.checkpoints))
+    if not found:
+        raise CheckpointError(f"run {paths.root.name} has no final weights and no checkpoints")
+    e = max(found) if epoch is None else epoch
+    if e not in found:
+        raise CheckpointError(
+            f"run {paths.root.name} has no {checkpoint_name(e)}; epochs: {sorted(found)}"
+        )
+    return found[e], e
+
+
+def weights_used(store: RunStore, run: str, epoch: int | None = None) -> dict[str, Any]:
+    """What :func:`load_run_model` reads for ``epoch``: ``{"weights": file name, "epoch": the
+    epoch those weights were saved at (from the file's header), "final": bool}``.
+
+    Raises:
+        CheckpointError: as :func:`weights_file`.
+    """
+    path, e = weights_file(store, run, epoch)
+    saved = read_metadata(path).get("epoch")
+    at = e if e is not None else (saved if isinstance(saved, int) else None)
+    return {"weights": path.name, "epoch": at, "final": e is None}
+
+
+def checkpoint_epoch(store: RunStore, run: str, choice: str | None) -> int | None:
+    """The epoch a ``--checkpoint EPOCH|FILE`` option names in run ``run`` (None: not given).
+
+    Raises:
+        ConfigError: no such epoch, or not one of the run's own checkpoint files.
+    """
+    if choice is None:
+        return None
+    paths = store.paths(store.get(run).id)
+    return pick_checkpoint(paths.checkpoints, choice)[0]
+
+
 def load_run_model(
     store: RunStore | str | Path | None, run: str, epoch: int | None = None
 ) -> tuple[TrainConfig, BatchedModel]:
     """The K-instance model of a run: final weights (``epoch=None``) or a checkpoint's.
 
     With ``epoch=None`` and no ``final.safetensors`` yet (a run still training or interrupted),
-    the latest checkpoint is used. Take one seed with ``model.instance(k)``.
+    the latest checkpoint is used (:func:`weights_file`). Take one seed with
+    ``model.instance(k)``.
 
     Raises:
         StoreError: unknown run. CheckpointError: no such epoch, a damaged/foreign file, or no
@@ -130,21 +229,9 @@ def load_run_model(
     store = store if isinstance(store, RunStore) else RunStore(store)
     config = run_config(store, run)
     task = run_task(store, run)
-    paths = store.paths(store.get(run).id)
-    if epoch is None and paths.final.is_file():
-        tensors, _ = load_checkpoint(
-            paths.final, fmt=WEIGHTS_FORMAT, fingerprint=config.fingerprint()
-        )
-    else:
-        found = dict(list_checkpoints(paths.checkpoints))
-        if not found:
-            raise CheckpointError(f"run {paths.root.name} has no checkpoints")
-        e = max(found) if epoch is None else epoch
-        if e not in found:
-            raise CheckpointError(
-                f"run {paths.root.name} has no {checkpoint_name(e)}; epochs: {sorted(found)}"
-            )
-        tensors, _ = load_checkpoint(found[e], fingerprint=config.fingerprint())
+    path, e = weights_file(store, run, epoch)
+    fmt = WEIGHTS_FORMAT if e is None else FORMAT
+    tensors, _ = load_checkpoint(path, fmt=fmt, fingerprint=config.fingerprint())
     model = build_model(config.model, model_config_dict(config, task))
     state = {n[len("model.") :]: t for n, t in tensors.items() if n.startswith("model.")}
     try:

@@ -21,8 +21,11 @@ from algolens.tasks.sequence import greedy_decode
 from algolens.train.load import load_run_model, run_config
 
 
-def predict_pathfinding(store: RunStore, run: str, text: str, instance: int = 0) -> dict[str, Any]:
-    """Greedy path of seed ``instance`` of path-finding run ``run`` for prompt ``text``.
+def predict_pathfinding(
+    store: RunStore, run: str, text: str, instance: int = 0, *, epoch: int | None = None
+) -> dict[str, Any]:
+    """Greedy path of seed ``instance`` of path-finding run ``run`` for prompt ``text``, at the
+    final weights or (``epoch``) that checkpoint's.
 
     Returns:
         ``{"input", "prediction", "expected", "correct"}`` (paths as ``">a>b>goal"`` text).
@@ -38,7 +41,7 @@ def predict_pathfinding(store: RunStore, run: str, text: str, instance: int = 0)
         raise ConfigError(f"--instance must lie in 0..{config.n_inst - 1}, got {instance}")
     tree = parse_prompt(text, n)
     vocab = Vocab(n)
-    _, model = load_run_model(store, run)
+    _, model = load_run_model(store, run, epoch)
     row = torch.full((1, vocab.width), COMMA, dtype=torch.int64)
     row[0, : vocab.prompt_len] = torch.tensor(encode_prompt(tree, vocab))
     data = pack_rows(row, vocab)

@@ -31,28 +31,33 @@ from algolens.tasks.recursion.tokens import (
     tokens_of,
 )
 from algolens.tasks.sequence import greedy_decode, pack
-from algolens.train.load import load_run_dataset, load_run_model, run_config
+from algolens.train.load import load_run_dataset, load_run_model, run_config, weights_used
 
 
-def predict(store: RunStore, run: str, text: str, instance: int = 0) -> dict[str, Any]:
+def predict(
+    store: RunStore, run: str, text: str, instance: int = 0, *, epoch: int | None = None
+) -> dict[str, Any]:
     """Greedy answer of seed ``instance`` of run ``run`` to the input ``text`` (tokens written the
-    way the task prints them, e.g. ``"B1 B0 B1 Z"``).
+    way the task prints them, e.g. ``"B1 B0 B1 Z"``), from the final weights or (``epoch``) that
+    checkpoint's (a run without final weights: its latest checkpoint).
 
     Returns:
-        ``{"input", "prediction", "expected", "correct"}``: the answers as token text (the
-        prediction without ``<eos>``; ``expected`` and ``correct`` are ``None`` when unknown).
+        ``{"input", "prediction", "expected", "correct", "weights", "epoch", "final"}``: the
+        answers as token text (the prediction without ``<eos>``; ``expected`` and ``correct``
+        are ``None`` when unknown) and the weights used (:func:`weights_used`).
 
     Raises:
         SpecError: a malformed input, or a run that is not a recursion run.
         ConfigError: an instance out of range, or an input too long for the model.
     """
     config = run_config(store, run)
+    used = weights_used(store, run, epoch)
     if config.task == "composition":
-        return predict_composition(store, run, text, instance)
+        return predict_composition(store, run, text, instance, epoch=epoch) | used
     if config.task == "pathfinding":  # the paper's text format; train/pathfinding_predict.py
         from algolens.train.pathfinding_predict import predict_pathfinding
 
-        return predict_pathfinding(store, run, text, instance)
+        return predict_pathfinding(store, run, text, instance, epoch=epoch) | used
     if config.task != "recursion":
         raise SpecError(
             f"predict supports composition and recursion runs; run {run} is a {config.task} run"
@@ -62,7 +67,7 @@ def predict(store: RunStore, run: str, text: str, instance: int = 0) -> dict[str
     ds = load_run_dataset(store, run)
     args = parse(text, ds.arg_kinds)
     prompt = ids(text.split())
-    _, model = load_run_model(store, run)
+    _, model = load_run_model(store, run, epoch)
     n_ctx = model.cfg.n_ctx
     if len(prompt) + 1 > n_ctx:
         raise ConfigError(
@@ -81,7 +86,7 @@ def predict(store: RunStore, run: str, text: str, instance: int = 0) -> dict[str
         "prediction": prediction,
         "expected": expected,
         "correct": None if expected is None else prediction == expected,
-    }
+    } | used
 
 
 def _expected(ds: Any, function: str | None, args: tuple[object, ...], text: str) -> str | None:
@@ -134,8 +139,11 @@ def parse_pair(text: str, labels: Sequence[str]) -> tuple[int, int]:
     return reads[0]
 
 
-def predict_composition(store: RunStore, run: str, text: str, instance: int = 0) -> dict[str, Any]:
-    """Answer of seed ``instance`` of composition run ``run`` to ``a b`` (:func:`parse_pair`).
+def predict_composition(
+    store: RunStore, run: str, text: str, instance: int = 0, *, epoch: int | None = None
+) -> dict[str, Any]:
+    """Answer of seed ``instance`` of composition run ``run`` to ``a b`` (:func:`parse_pair`),
+    at the final weights or (``epoch``) that checkpoint's.
 
     Returns:
         ``{"input", "prediction", "expected", "correct"}`` with elements as labels.
@@ -150,7 +158,7 @@ def predict_composition(store: RunStore, run: str, text: str, instance: int = 0)
         raise ConfigError(f"--instance must lie in 0..{config.n_inst - 1}, got {instance}")
     group = load_run_group(store, run)
     a, b = parse_pair(text, group.labels)
-    _, model = load_run_model(store, run)
+    _, model = load_run_model(store, run, epoch)
     row = [a, b] if config.model == "mlp" else [a, b, group.order]  # the task's row formats
     tokens = torch.tensor([[row]] * config.n_inst)  # [inst, 1, seq]
     with torch.no_grad():

@@ -27,7 +27,9 @@ from algolens.train.checkpoint import (
     WEIGHTS_FORMAT,
     checkpoint_name,
     latest_checkpoint,
+    list_checkpoints,
     load_checkpoint,
+    pick_checkpoint,
     save_checkpoint,
 )
 from algolens.train.config import TrainConfig
@@ -127,8 +129,14 @@ def _start_sequence(config: TrainConfig) -> tuple[Trainer, Callable[[Path], None
     return SequenceTrainer(config, ds), lambda folder: save_dataset(ds, folder / DATASET_FILE)
 
 
-def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None) -> dict[str, Any]:
-    """Continue run ``run`` (id or unique prefix) from its last checkpoint.
+def resume_run(
+    store: RunStore, run: str, *, progress: ProgressFn | None = None, checkpoint: str | None = None
+) -> dict[str, Any]:
+    """Continue run ``run`` (id or unique prefix) from its last checkpoint, or from the one
+    ``checkpoint`` names (an epoch or one of the run's checkpoint files,
+    :func:`algolens.train.checkpoint.pick_checkpoint`): then the run's later checkpoints are
+    removed once it has loaded (training from it writes them again, bit for bit) — the way
+    past a damaged last checkpoint.
 
     The group comes from the run folder (``group.json``, hash-checked), never from the spec.
 
@@ -147,6 +155,8 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
         latest = latest_checkpoint(paths.checkpoints)
         if latest is None:
             raise CheckpointError(f"run {record.id} has no checkpoint to resume from")
+        if checkpoint is not None:
+            latest = pick_checkpoint(paths.checkpoints, checkpoint)
         epoch, path = latest
         tensors, meta = load_checkpoint(path, fingerprint=config.fingerprint())
         if meta.get("epoch") != epoch:
@@ -166,6 +176,9 @@ def resume_run(store: RunStore, run: str, *, progress: ProgressFn | None = None)
         trainer.load_state_tensors(tensors, epoch)
         for tmp in paths.checkpoints.glob(".*.tmp"):  # left by a kill during a write
             tmp.unlink()
+        for later, stale in list_checkpoints(paths.checkpoints):
+            if later > epoch:  # after a chosen earlier checkpoint: rewritten by training
+                stale.unlink()
         _truncate_metrics(paths.metrics, epoch)
         return _fit(trainer, store, record.id, progress=progress, resumed_from=epoch)
 
