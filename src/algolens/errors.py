@@ -38,3 +38,42 @@ class CheckpointError(AlgolensError, ValueError):
 
 class StoreError(AlgolensError, RuntimeError):
     """A run store problem: unknown run id, locked or corrupt index."""
+
+
+QUOTE_LIMIT = 40
+"""Most characters of user data (a file's text, a prompt, a spec) an error message shows."""
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` as an error message shows user data: repr-escaped and cut to ``limit`` characters.
+
+    A string is shown as its ``repr`` (quotes, ``\\n``, ``\\x00`` and other escapes, so it stays
+    on one line and shows what is there); another value as its ``repr``. A longer text is cut to
+    about ``limit`` characters, followed by ``…`` and its full length, so an error never echoes a
+    whole file, environment block or 10 000-edge prompt.
+
+    Examples:
+        >>> quote("S5")
+        "'S5'"
+        >>> quote("A=1\\x00B=2")
+        "'A=1\\\\x00B=2'"
+        >>> quote("x" * 100, limit=8)
+        "'xxxxxxx'… (100 characters)"
+        >>> quote([1, 2, 3])
+        '[1, 2, 3]'
+    """
+    if isinstance(value, str):
+        if len(value) <= limit and len(repr(value)) <= limit + 2:
+            return repr(value)
+        cut, width = 0, 0
+        for ch in value:  # the longest prefix whose escaped form fits in ``limit``
+            width += len(repr(ch)) - 2
+            if width > limit - 1:
+                break
+            cut += 1
+        return f"{value[:cut]!r}… ({len(value)} characters)"
+    try:
+        text = repr(value)
+    except ValueError:  # an int past sys.get_int_max_str_digits()
+        return "an integer too long to print"
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
