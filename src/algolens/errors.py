@@ -44,13 +44,14 @@ QUOTE_LIMIT = 40
 """Most characters of user data (a file's text, a prompt, a spec) an error message shows."""
 
 
-def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+def quote(value: object, limit: int = QUOTE_LIMIT, *, bare: bool = False) -> str:
     """``value`` as an error message shows user data: repr-escaped and cut to ``limit`` characters.
 
     A string is shown as its ``repr`` (quotes, ``\\n``, ``\\x00`` and other escapes, so it stays
     on one line and shows what is there); another value as its ``repr``. A longer text is cut to
     about ``limit`` characters, followed by ``…`` and its full length, so an error never echoes a
-    whole file, environment block or 10 000-edge prompt.
+    whole file, environment block or 10 000-edge prompt. With ``bare``, a printable string that
+    fits is shown as it is, without quotes (for names: a group's, a file's).
 
     Examples:
         >>> quote("S5")
@@ -59,10 +60,14 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
         "'A=1\\\\x00B=2'"
         >>> quote("x" * 100, limit=8)
         "'xxxxxxx'… (100 characters)"
+        >>> quote("S5", bare=True)
+        'S5'
         >>> quote([1, 2, 3])
         '[1, 2, 3]'
     """
     if isinstance(value, str):
+        if bare and len(value) <= limit and value.isprintable():
+            return value
         if len(value) <= limit and len(repr(value)) <= limit + 2:
             return repr(value)
         cut, width = 0, 0

@@ -1,0 +1,65 @@
+"""Errors quote at most a short, escaped prefix of user data (errors.quote), everywhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from algolens.errors import AlgolensError, quote
+from algolens.groups import parse_group
+
+SECRET = "TOKEN_SECRET_VALUE_42"
+ENVIRON = "\x00".join(f"VAR{i}=value{i}" for i in range(40)) + f"\x00API={SECRET}\x00"
+
+
+def test_quote_escapes_and_cuts():
+    assert quote("S5") == "'S5'"
+    assert quote("a\nb") == "'a\\nb'"
+    long = quote(ENVIRON)
+    assert SECRET not in long and "\x00" not in long and "\\x00" in long
+    assert long.endswith(f"… ({len(ENVIRON)} characters)") and len(long) < 80
+    assert quote("é" * 100, limit=10).startswith("'éééééééé")
+    assert len(quote("\x00" * 1000)) < 80  # escapes count towards the limit
+    assert quote(list(range(1000))).endswith("characters)")
+
+
+def test_quote_never_fails_on_huge_integers():
+    assert quote(10**5000) == "an integer too long to print"
+
+
+def test_environment_file_as_a_table_echoes_a_short_prefix(tmp_path):
+    env = tmp_path / "environ"  # no .json suffix: read as CSV, like /proc/self/environ
+    env.write_text(ENVIRON)
+    with pytest.raises(AlgolensError) as info:
+        parse_group(str(env))
+    message = str(info.value)
+    assert SECRET not in message and "VAR5=" not in message and "\x00" not in message
+    assert "row 1 column 1" in message and len(message) < len(str(env)) + 200
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "Z" + "9" * 10_000,  # unknown family
+        "gap:" + "X" * 10_000,  # not on GAP's whitelist
+        "gap:Foo" + "o" * 10_000 + "(3)",  # unknown constructor
+        "perm:(0 1)," + "(" * 10_000,  # unreadable permutation
+        "S" + "7" * 10_000,  # too large
+    ],
+    ids=["named", "gap", "gap-constructor", "perm", "too-large"],
+)
+def test_long_group_specs_are_cut(spec):
+    with pytest.raises(AlgolensError) as info:
+        parse_group(spec)
+    assert len(str(info.value)) < 700, str(info.value)[:300]
+
+
+def test_labels_are_quoted_short(tmp_path):
+    path = tmp_path / "g.json"
+    path.write_text('{"table": [[0, 1], [1, 0]], "labels": ["' + "a" * 5000 + '", 7]}')
+    with pytest.raises(AlgolensError) as info:
+        parse_group(str(path))
+    assert "label 1 is 7, not a string" in str(info.value)
+    path.write_text('{"table": [[0, 1], [1, 0]], "labels": ["' + "a" * 5000 + '\\n", "b"]}')
+    with pytest.raises(AlgolensError) as info:
+        parse_group(str(path))
+    assert "newline" in str(info.value) and len(str(info.value)) < 300
