@@ -63,3 +63,29 @@ def test_labels_are_quoted_short(tmp_path):
     with pytest.raises(AlgolensError) as info:
         parse_group(str(path))
     assert "newline" in str(info.value) and len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        ",".join(f"{i}>{i + 1}" for i in range(10_000)) + "|10000:0",  # every node out of range
+        ",".join(f"{i}>{i + 1}" for i in range(10_000)),  # no '|'
+        ",".join(["x" * 5000] * 10) + "|1:0",  # an unreadable edge
+        "0>1|" + "9" * 10_000 + "x:0",  # an unreadable goal
+    ],
+    ids=["out-of-range", "no-bar", "bad-edge", "bad-goal"],
+)
+def test_huge_path_finding_prompt_gives_a_short_error(prompt):
+    from algolens.tasks.pathfinding.tree import parse_prompt
+
+    with pytest.raises(AlgolensError) as info:
+        parse_prompt(prompt, 6)
+    assert len(str(info.value)) < 400, str(info.value)[:400]
+
+
+def test_huge_recursion_input_gives_a_short_error():
+    from algolens.tasks.recursion.tokens import parse
+
+    with pytest.raises(AlgolensError) as info:
+        parse(" ".join(["x" * 5000] * 3), ["bin"])
+    assert len(str(info.value)) < 400, str(info.value)[:400]

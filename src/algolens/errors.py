@@ -82,3 +82,17 @@ def quote(value: object, limit: int = QUOTE_LIMIT, *, bare: bool = False) -> str
     except ValueError:  # an int past sys.get_int_max_str_digits()
         return "an integer too long to print"
     return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
+
+
+def listed(items: object, limit: int = 8) -> str:
+    """At most ``limit`` items joined by ``", "``, then how many there are in all.
+
+    Examples:
+        >>> listed([1, 2, 3])
+        '1, 2, 3'
+        >>> listed(range(100), limit=3)
+        '0, 1, 2, … (100 in all)'
+    """
+    seq = list(items)  # type: ignore[call-overload]
+    shown = ", ".join(quote(x, bare=True) for x in seq[:limit])
+    return shown if len(seq) <= limit else f"{shown}, … ({len(seq)} in all)"
