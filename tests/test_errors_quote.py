@@ -89,3 +89,37 @@ def test_huge_recursion_input_gives_a_short_error():
     with pytest.raises(AlgolensError) as info:
         parse(" ".join(["x" * 5000] * 3), ["bin"])
     assert len(str(info.value)) < 400, str(info.value)[:400]
+
+
+@pytest.mark.parametrize("args", [["sweep", "/dev/zero"], ["train", "--config", "/dev/zero"]])
+def test_a_device_is_not_a_regular_file(run_cli, args):
+    code, out, err = run_cli(*args)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "is a character device, not a regular file" in err and "does not exist" not in err
+
+
+def test_a_fifo_is_refused_without_blocking(run_cli, tmp_path):
+    import os
+
+    fifo = tmp_path / "s.toml"
+    os.mkfifo(fifo)  # reading it would block until a writer appears
+    code, _, err = run_cli("sweep", str(fifo))
+    assert code == 2 and "is a FIFO, not a regular file" in err
+
+
+def test_sweep_file_keys_and_values_are_quoted_short(run_cli, tmp_path):
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(f"[base]\n{'k' * 5000} = 1\n[grid]\nlr = [0.1]\n")
+    code, _, err = run_cli("sweep", str(sweep), "--plan")
+    assert code == 2 and "is not a train config field" in err and len(err) < 800
+    values = ", ".join(["0.1"] * 5000)
+    sweep.write_text(f'[base]\ngroup = "C3"\n[grid]\nlr = [{values}]\n')
+    code, _, err = run_cli("sweep", str(sweep), "--plan")
+    assert code == 2 and "repeats a value" in err and len(err) < 300
+
+
+def test_config_with_many_bad_keys_is_one_short_line(run_cli, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("".join(f'{"bad" * 50}{i} = "{"v" * 500}"\n' for i in range(500)))
+    code, _, err = run_cli("train", "--config", str(config))
+    assert code == 2 and err.count("\n") == 1 and "in all)" in err and len(err) < 1500

@@ -1,7 +1,11 @@
 """Typed exceptions. Library code raises these; only the CLI turns them into one-line messages.
 
-Every message says what is wrong and how to fix it, on one line.
+Every message says what is wrong and how to fix it, on one line. User data in a message (a
+file's text, a prompt, a spec, a key) goes through :func:`quote` (and long lists through
+:func:`listed`), so an error never echoes a whole file or a 59 KB prompt.
 """
+
+from collections.abc import Iterable
 
 
 class AlgolensError(Exception):
@@ -84,8 +88,9 @@ def quote(value: object, limit: int = QUOTE_LIMIT, *, bare: bool = False) -> str
     return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
 
 
-def listed(items: object, limit: int = 8) -> str:
-    """At most ``limit`` items joined by ``", "``, then how many there are in all.
+def listed(items: Iterable[object], limit: int = 8, sep: str = ", ") -> str:
+    """The first ``limit`` of ``items`` (as ``str``; quote user data first) joined by ``sep``,
+    then how many there are in all, so a list of 10 000 bad nodes stays one short line.
 
     Examples:
         >>> listed([1, 2, 3])
@@ -93,6 +98,6 @@ def listed(items: object, limit: int = 8) -> str:
         >>> listed(range(100), limit=3)
         '0, 1, 2, … (100 in all)'
     """
-    seq = list(items)  # type: ignore[call-overload]
-    shown = ", ".join(quote(x, bare=True) for x in seq[:limit])
-    return shown if len(seq) <= limit else f"{shown}, … ({len(seq)} in all)"
+    seq = list(items)
+    shown = sep.join(str(x) for x in seq[:limit])
+    return shown if len(seq) <= limit else f"{shown}{sep}… ({len(seq)} in all)"

@@ -21,9 +21,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from algolens.errors import ConfigError
+from algolens.errors import ConfigError, listed, quote
 from algolens.tasks.pathfinding.settings import PathfindingArgs
 from algolens.tasks.recursion.settings import RecursionArgs
+from algolens.textfile import read_text_file
 from algolens.train.pathfinding_setup import PATHFINDING_RECIPES
 
 ModelKind = Literal["mlp", "transformer"]
@@ -248,7 +249,7 @@ def make_config(recipe: str | None = None, **overrides: Any) -> TrainConfig:
     base: dict[str, Any] = {}
     if recipe is not None:
         if recipe not in RECIPES:
-            raise ConfigError(f"unknown recipe {recipe!r}; use one of {', '.join(RECIPES)}")
+            raise ConfigError(f"unknown recipe {quote(recipe)}; use one of {', '.join(RECIPES)}")
         base = dict(RECIPES[recipe])
         base["recipe"] = recipe
     base.update({k: v for k, v in overrides.items() if v is not None})
@@ -262,16 +263,10 @@ def validate_config(data: dict[str, Any]) -> TrainConfig:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "config"
+            where = quote(".".join(str(p) for p in err["loc"]) or "config", bare=True)
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {msg} (got {_short(err.get('input'))})")
-        raise ConfigError("invalid training config: " + "; ".join(problems)) from None
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    """``repr(value)`` cut to ``limit`` characters (10 000 seeds stay one short line)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+            problems.append(f"{where}: {msg} (got {quote(err.get('input'), 80)})")
+        raise ConfigError("invalid training config: " + listed(problems, 5, "; ")) from None
 
 
 def load_toml_config(path: str | Path, **overrides: Any) -> TrainConfig:
@@ -286,11 +281,10 @@ def load_toml_config(path: str | Path, **overrides: Any) -> TrainConfig:
         d_embed = 256
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist")
+    text = read_text_file(path, "config file")
     try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     recipe = data.pop("recipe", None)
     data.update({k: v for k, v in overrides.items() if v is not None})
@@ -318,11 +312,11 @@ def parse_seeds(text: str) -> list[int]:
             a, b = 0, -1
         if b < a:
             raise ConfigError(
-                f"cannot read seeds {text!r}; write a range like 0-31 or a list like 1,2,5"
+                f"cannot read seeds {quote(text)}; write a range like 0-31 or a list like 1,2,5"
             )
         if len(seeds) + (b - a + 1) > MAX_SEEDS:
             raise ConfigError(
-                f"seeds {_short(text)} name more than {MAX_SEEDS} seeds; train at most "
+                f"seeds {quote(text)} name more than {MAX_SEEDS} seeds; train at most "
                 f"{MAX_SEEDS} per run"
             )
         seeds.extend(range(a, b + 1))
