@@ -123,3 +123,19 @@ def test_config_with_many_bad_keys_is_one_short_line(run_cli, tmp_path):
     config.write_text("".join(f'{"bad" * 50}{i} = "{"v" * 500}"\n' for i in range(500)))
     code, _, err = run_cli("train", "--config", str(config))
     assert code == 2 and err.count("\n") == 1 and "in all)" in err and len(err) < 1500
+
+
+def test_circuit_file_with_many_unknown_keys_is_one_short_line(tmp_path):
+    import json
+
+    from algolens.logic.export import read_circuit
+
+    path = tmp_path / "c.json"
+    from algolens.logic.export import FORMAT
+
+    keys = {f"key{i}" + "x" * 100: 0 for i in range(1000)}
+    path.write_text(json.dumps({"format": FORMAT, **keys}))
+    with pytest.raises(AlgolensError) as info:
+        read_circuit(path)
+    assert "unknown keys" in str(info.value) and "(1000 in all)" in str(info.value)
+    assert len(str(info.value)) < 1000
