@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from algolens.cli.output import console, print_json
+from algolens.cli.output import print_json, status
 from algolens.store import RunStore
 
 
@@ -39,7 +39,7 @@ class Request:
         run_ids = [check(run)[0] for run in self.runs]
         outputs = []
         for run_id in run_ids:
-            with console.status(f"{self.method}: run {run_id}", spinner="dots"):
+            with status(f"{self.method}: run {run_id}"):
                 out = analyse(run_id)
             if self.instance is not None:
                 out = {**out, "instances": [out["instances"][self.instance]]}

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 from algolens.cli.group import Json, Spec, group_app
-from algolens.cli.output import console, print_json, print_table
+from algolens.cli.output import print_json, print_table, status
 from algolens.groups import parse_group
 
 
@@ -20,7 +18,7 @@ def spectra(spec: Spec, json: Json = False) -> None:
     from algolens.groups.spectra import indicator_spectra
 
     g = parse_group(spec)
-    with console.status(escape(f"subgroups and irreps of {g.name}"), spinner="dots"):
+    with status(f"subgroups and irreps of {g.name}"):
         rows = indicator_spectra(g)
     if json:
         print_json({"name": g.name, "order": g.order, "classes": [r.to_dict() for r in rows]})

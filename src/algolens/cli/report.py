@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from algolens.cli.app import app
-from algolens.cli.output import console, print_json
+from algolens.cli.output import console, print_json, status
 from algolens.cli.runs import StoreOpt
 from algolens.errors import ConfigError
 from algolens.store import RunStore
@@ -57,7 +57,7 @@ def report(
     from algolens.report.run import run_report
 
     assert run is not None
-    with console.status(f"analysing run {run}", spinner="dots"):
+    with status(f"analysing run {run}"):
         path, analyses = run_report(st, run)
     if json:
         print_json({"report": str(path), "seeds": [a.to_dict() for a in analyses]})
