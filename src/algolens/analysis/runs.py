@@ -39,12 +39,18 @@ METHOD = "irreps"
 
 
 def check_run(
-    store: RunStore, run: str, instance: int | None = None, *, checkpoints: bool = False
+    store: RunStore,
+    run: str,
+    instance: int | None = None,
+    *,
+    checkpoints: bool = False,
+    method: str = METHOD,
 ) -> tuple[str, TrainConfig]:
     """``(run id, config)`` of a run the irrep analysis can read; raises before any work.
 
     Args:
         checkpoints: also require saved checkpoints (for :func:`run_progress`).
+        method: the ``--method`` asked for, named in the message about a run of another task.
 
     Raises:
         StoreError: unknown run. ConfigError: a run of another task or model, or an instance out
@@ -54,10 +60,14 @@ def check_run(
     """
     run_id = store.get(run).id
     config = run_config(store, run_id)
+    if method == METHOD:
+        needs, models = "the irreps analysis needs", "MLP or transformer"
+    else:
+        needs, models = f"--method {method} needs", "MLP"
     if config.task != "composition" or config.model not in ("mlp", "transformer"):
         raise ConfigError(
-            f"run {run_id} is a {config.task} {config.model} run; the irreps analysis needs a "
-            "group composition MLP or transformer"
+            f"run {run_id} is a {config.task} {config.model} run; {needs} a group composition "
+            f"{models} run (e.g. `algolens train --group S5`)"
         )
     k = len(config.seeds)
     if instance is not None and not 0 <= instance < k:
@@ -257,7 +267,7 @@ def check_coset_run(
 
     if method not in COSET_METHODS:
         raise ConfigError(f"unknown coset method {method!r}; use one of {', '.join(COSET_METHODS)}")
-    run_id, config = check_run(store, run, instance)
+    run_id, config = check_run(store, run, instance, method=method)
     if config.model != "mlp":
         raise ConfigError(
             f"run {run_id} is a {config.model} run; --method {method} needs a group composition "

@@ -19,7 +19,7 @@ import typer
 
 from algolens.cli.analyze_each import Request
 from algolens.cli.app import app
-from algolens.cli.output import console, print_json, print_table, print_text
+from algolens.cli.output import print_json, print_table, print_text, status
 from algolens.cli.runs import StoreOpt, writes_to_store
 from algolens.cli.weights import CheckpointOpt, chosen_epoch, note_weights
 from algolens.errors import ConfigError
@@ -154,7 +154,7 @@ def analyze(
     results: list[dict[str, Any]] = []
     for run_id, config in checked:
         ks = [instance] if instance is not None else list(range(len(config.seeds)))
-        with console.status(f"analysing run {run_id}", spinner="dots"):
+        with status(f"analysing run {run_id}"):
             final = run_irreps(st, run_id, force=force, epoch=epoch)
             progress = (
                 {k: run_progress(st, run_id, k, force=force) for k in ks} if checkpoints else {}

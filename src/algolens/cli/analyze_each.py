@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from algolens.cli.output import console, print_json
+from algolens.cli.output import print_json, status
 from algolens.store import RunStore
 
 
@@ -45,7 +45,7 @@ class Request:
         run_ids = [check(run)[0] for run in self.runs]
         outputs = []
         for run_id in run_ids:
-            with console.status(f"{self.method}: run {run_id}", spinner="dots"):
+            with status(f"{self.method}: run {run_id}"):
                 out = analyse(run_id)
             used = self.weights(run_id) if self.weights is not None else None
             if self.instance is not None:

@@ -10,10 +10,11 @@ import time
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from algolens.cli.app import MAX_THREADS, app
 from algolens.cli.group import group_info
-from algolens.cli.output import console
+from algolens.cli.output import console, print_json, progress_console
 from algolens.groups import parse_group
 from algolens.train.config import MAX_SEEDS
 
@@ -25,8 +26,8 @@ def step_group(state: dict[str, Any]) -> None:
     state["group_obj"] = g
     info = group_info(g)
     state["group_info"] = info
-    console.print(
-        f"[bold]{g.name}[/]: order {info['order']}, "
+    state["say"](
+        f"[bold]{escape(g.name)}[/]: order {info['order']}, "
         f"{info['n_conjugacy_classes']} conjugacy classes, "
         f"{info['n_subgroups']} subgroups in {info['n_subgroup_classes']} classes"
     )
@@ -40,17 +41,20 @@ def step_train(state: dict[str, Any]) -> None:
     from algolens.store import RunStore
     from algolens.train import make_config, start_run
     from algolens.train.describe import describe_run
+    from algolens.train.task_setup import build_task
 
     torch.set_num_threads(state.get("threads", 1))
     cfg = make_config("fast", group=state["group"], seeds=list(range(state["seeds"])))
     store = RunStore(state.get("store"))
     group = state["group_obj"]
+    build_task(cfg, group)  # a group too small to split fails here, before the progress bar
     summary = with_progress(
         lambda p: start_run(cfg, store, progress=p, group=group), cfg.epochs, False
     )
     state["run_id"] = summary["run_id"]
     state["train_summary"] = summary
-    print_summary(summary, describe_run(cfg))
+    if not state.get("json"):
+        print_summary(summary, describe_run(cfg))
 
 
 def step_report(state: dict[str, Any]) -> None:
@@ -60,13 +64,18 @@ def step_report(state: dict[str, Any]) -> None:
     from algolens.store import RunStore
 
     path, analyses = composition_report(RunStore(state.get("store")), state["run_id"])
+    state["analyses"] = [
+        {"seed": seed["seed"], "key_irreps": list(a.key), "logit_fve": float(a.logit_fve),
+         "weight_fve": {k: float(v) for k, v in a.weight_fve.items()}}
+        for seed, a in zip(state["train_summary"]["seeds"], analyses)
+    ]  # fmt: skip
     for seed, a in zip(state["train_summary"]["seeds"], analyses):
-        console.print(
+        state["say"](
             f"seed {seed['seed']}: key irreps {', '.join(a.key) or 'none'}; "
             f"logit FVE {a.logit_fve:.3f}; W_a/W_b/W_U FVE {a.weight_fve['W_a']:.3f}/"
             f"{a.weight_fve['W_b']:.3f}/{a.weight_fve['W_U']:.3f}"
         )
-    console.print(f"[bold]report:[/] {path}")
+    state["say"](f"[bold]report:[/] {escape(str(path))}")
     state["report"] = str(path)
 
 
@@ -99,11 +108,29 @@ def demo(
             "fastest on a busy machine).",
         ),
     ] = 1,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON object (group, run id, training summary, analyses, report "
+            "path, step times) on stdout; the steps' lines go to stderr.",
+        ),
+    ] = False,
 ) -> None:
     """Run the main job: study a group end to end (groks S5 and analyses it as steps land)."""
-    state: dict[str, Any] = {"group": group, "seeds": seeds, "store": store, "threads": threads}
-    console.print(f"algolens demo on {group}: " + ", ".join(name for name, _ in STEPS))
+    say = progress_console.print if json_out else console.print
+    state: dict[str, Any] = {"group": group, "seeds": seeds, "store": store, "threads": threads,
+                             "json": json_out, "say": say}  # fmt: skip
+    say(escape(f"algolens demo on {group}: ") + ", ".join(name for name, _ in STEPS))
+    steps = []
     for name, step in STEPS:
         t0 = time.perf_counter()
         step(state)
-        console.print(f"  [green]done[/] {name} in {time.perf_counter() - t0:.1f} s")
+        steps.append({"step": name, "seconds": round(time.perf_counter() - t0, 3)})
+        say(f"  [green]done[/] {name} in {steps[-1]['seconds']:.1f} s")
+    if json_out:
+        print_json({
+            "group": state["group_info"], "run_id": state["run_id"],
+            "train": state["train_summary"], "analyses": state["analyses"],
+            "report": state["report"], "steps": steps,
+        })  # fmt: skip

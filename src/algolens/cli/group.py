@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from algolens.cli.app import app
-from algolens.cli.output import console, print_json, print_table, print_text
+from algolens.cli.output import print_json, print_table, print_text, status
 from algolens.groups import FiniteGroup, export_table, parse_group
 from algolens.groups.catalog import SPEC_HELP
 from algolens.groups.reps import irreps_rows, irreps_summary
@@ -151,11 +151,16 @@ def export(
             show_default=False,
         ),
     ],
+    json: Json = False,
 ) -> None:
     """Write the group's Cayley table (and labels, in JSON) to a .json or .csv table file."""
     check_export_destination(out)  # before a possibly slow group build
     g = parse_group(spec)
     export_table(g, out)
+    if json:
+        fmt = "json" if out.suffix.lower() == ".json" else "csv"
+        print_json({"name": g.name, "order": g.order, "path": str(out), "format": fmt})
+        return
     print_text(f"wrote {g.name} (order {g.order}) to {out}")
 
 
@@ -168,7 +173,7 @@ def irreps_cmd(spec: Spec, json: Json = False) -> None:
     property max|ρ(ab) − ρ(a)ρ(b)| and of orthogonality max|ρ(a)ρ(a)ᵀ − I|.
     """
     g = parse_group(spec)
-    with console.status(escape(f"building the irreps of {g.name}"), spinner="dots"):
+    with status(f"building the irreps of {g.name}"):
         rows = irreps_rows(g)
     if json:
         print_json({"name": g.name, "order": g.order, "irreps": rows})

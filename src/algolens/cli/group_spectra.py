@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 from algolens.cli.group import Json, MaxSubgroups, Spec, group_app, lattice_of
-from algolens.cli.output import console, print_json, print_table
+from algolens.cli.output import print_json, print_table, status
 from algolens.groups import parse_group
 from algolens.groups.subgroups import MAX_SUBGROUPS
 
@@ -23,7 +21,7 @@ def spectra(spec: Spec, json: Json = False, max_subgroups: MaxSubgroups = MAX_SU
 
     g = parse_group(spec)
     lattice_of(g, max_subgroups)  # cached on g for indicator_spectra
-    with console.status(escape(f"subgroups and irreps of {g.name}"), spinner="dots"):
+    with status(f"subgroups and irreps of {g.name}"):
         rows = indicator_spectra(g)
     if json:
         print_json({"name": g.name, "order": g.order, "classes": [r.to_dict() for r in rows]})

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from algolens.cli.app import app
-from algolens.cli.output import console, print_json
+from algolens.cli.output import console, print_json, status
 from algolens.cli.runs import StoreOpt, writes_to_store
 from algolens.cli.weights import CheckpointOpt, chosen_epoch, note_weights
 from algolens.errors import ConfigError
@@ -64,7 +64,7 @@ def report(
 
     assert run is not None
     epoch = chosen_epoch(st, run, checkpoint)
-    with console.status(f"analysing run {run}", spinner="dots"):
+    with status(f"analysing run {run}"):
         path, analyses = run_report(st, run, epoch=epoch)
     used = note_weights(st, run, epoch) if analyses else None
     if json:

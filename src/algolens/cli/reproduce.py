@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from algolens.cli.app import app
-from algolens.cli.output import console, print_json, print_table
+from algolens.cli.output import console, print_json, print_table, progress_console
 from algolens.cli.runs import StoreOpt
 from algolens.destination import check_destination
 from algolens.recipes import REPRODUCTIONS, claims_markdown, load_reproduction, machine_description
@@ -59,7 +59,7 @@ def reproduce(
     run_store = RunStore(store)
     if doc is not None:
         check_destination(doc, what="--doc", store=run_store.root)  # before any training
-    log = (lambda msg: print(msg, file=sys.stderr)) if json_out else console.print
+    log = (lambda msg: print(msg, file=sys.stderr)) if json_out else progress_console.print
     t0 = time.perf_counter()
     claims = module.reproduce(mode, run_store, log=log)
     wall = time.perf_counter() - t0

@@ -90,7 +90,7 @@ def list_runs(
              len(r.config.get("seeds", [])), s.get("epochs", "-"), grok, r.updated[:19]]
         )  # fmt: skip
     table = Table(title="runs")
-    table.add_column("id", no_wrap=True)
+    table.add_column("id", no_wrap=True, min_width=max(len(r.id) for r in records))
     for name in ("status", "task", "model", "seeds", "epochs", "grokked", "updated"):
         table.add_column(name)
     for row in rows:
@@ -171,11 +171,15 @@ def remove_run(
 
 
 def _confirm(question: str) -> bool:
-    """Ask yes/no; Ctrl-C or the end of input count as no."""
+    """Ask yes/no on stderr (stdout stays the command's output); Ctrl-C or the end of input count
+    as no."""
     try:
-        return typer.confirm(question)
+        return typer.confirm(question, err=True)
     except typer.Abort:
         return False
+    finally:
+        if not sys.stdin.isatty():  # a piped answer is not echoed: end the prompt's line
+            print(file=sys.stderr)
 
 
 @runs_app.command("reindex")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from algolens.cli.app import app
 from algolens.cli.output import print_json, print_table
@@ -24,7 +25,8 @@ EXIT_FAILED = 1
 @app.command("sweep")
 def sweep(
     config: Annotated[
-        Path, typer.Argument(dir_okay=False, help="Sweep file (TOML with [base] and [grid]).")
+        Path,
+        typer.Argument(dir_okay=False, help=escape("Sweep file (TOML with [base] and [grid]).")),
     ],
     executor: Annotated[
         str, typer.Option(help="Where runs train: local (this machine's cores) or ray.")
@@ -74,7 +76,7 @@ def sweep(
 ) -> None:
     """Train every configuration of a sweep file as one batched run of the base's seeds.
 
-    The file has a [base] table (any train config field) and a [grid] table of lists; their
+    The file has a \\[base] table (any train config field) and a \\[grid] table of lists; their
     Cartesian product gives the configurations (docs/sweeps.md). Runs are tagged with the sweep
     id (list them with `algolens runs list --sweep ID`). Running the same file again resumes the
     sweep: finished runs are skipped, interrupted ones resumed from their last checkpoint, failed

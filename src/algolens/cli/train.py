@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from algolens.cli.app import MAX_THREADS, app
-from algolens.cli.output import console, print_json, print_table
+from algolens.cli.output import console, print_json, print_table, progress_console
 from algolens.cli.runs import StoreOpt
 from algolens.errors import ConfigError
 from algolens.store import RunStore, default_store_root
@@ -263,18 +263,28 @@ def _run_with_bar(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
         TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("{task.fields[stats]}"),
     )  # fmt: skip
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("train", total=total, stats="")
+    # started at the first epoch: an error before training (a bad checkpoint) is its one line
+    bar = Progress(*columns, console=progress_console, transient=False)
+    task = bar.add_task("train", total=total, stats="")
 
-        def update(epoch: int, result: EvalResult | None) -> None:
-            if result is None:
-                bar.update(task, completed=epoch)
-                return
-            tr, te, acc = result.train_loss.mean(), result.test_loss.mean(), result.test_acc.mean()
-            stats = f"train loss {tr:.3g}  test loss {te:.3g}  test acc {acc:.3f}"
-            bar.update(task, completed=epoch, stats=stats)
+    def update(epoch: int, result: EvalResult | None) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        if result is None:
+            bar.update(task, completed=epoch)
+            return
+        tr, te, acc = result.train_loss.mean(), result.test_loss.mean(), result.test_acc.mean()
+        stats = f"train loss {tr:.3g}  test loss {te:.3g}  test acc {acc:.3f}"
+        bar.update(task, completed=epoch, stats=stats)
 
+    try:
         return job(update)
+    except Exception:  # the error's one line, without the bar's last frame before it
+        progress_console.quiet = True
+        raise
+    finally:
+        bar.stop()
+        progress_console.quiet = False
 
 
 def print_summary(summary: dict[str, Any], what: str) -> None:

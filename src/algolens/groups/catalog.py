@@ -43,7 +43,7 @@ import re
 
 import numpy as np
 
-from algolens.errors import SizeLimitError, SpecError
+from algolens.errors import SizeLimitError, SpecError, quote
 from algolens.groups.gap import from_gap
 from algolens.groups.gap_spec import GAP_GRAMMAR
 from algolens.groups.group import MAX_ORDER, FiniteGroup
@@ -188,10 +188,12 @@ def _parse_named(spec: str) -> FiniteGroup:
         return quaternion()
     m = _NAMED.match(spec)
     if not m:
-        raise SpecError(f"unknown group spec {spec[:60]!r}: {SPEC_HELP}")
+        raise SpecError(f"unknown group spec {quote(spec)}: {SPEC_HELP}")
     family, digits = m.group(1), m.group(2).lstrip("0") or "0"
     if len(digits) > len(str(MAX_ORDER)):  # int() refuses thousands of digits
-        raise SizeLimitError(f"{family}{digits[:12]}... is too large; order limit {MAX_ORDER}")
+        raise SizeLimitError(
+            f"{quote(family + digits, bare=True)} is too large; order limit {MAX_ORDER}"
+        )
     return _CONSTRUCTORS[family](int(digits))
 
 

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import NoReturn
 
-from algolens.errors import SpecError
+from algolens.errors import SpecError, quote
 
 MAX_GAP_INT = 10**9 - 1
 """Largest integer argument (the largest SmallGroup id is 408641062, for order 1536)."""
@@ -115,7 +115,7 @@ def _canonical_name(name: str) -> str:
 
 
 def _fail(text: str, reason: str) -> NoReturn:
-    raise SpecError(f"gap: spec {text[:60]!r} is not allowed ({reason}); {GAP_GRAMMAR}")
+    raise SpecError(f"gap: spec {quote(text)} is not allowed ({reason}); {GAP_GRAMMAR}")
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
@@ -175,7 +175,7 @@ def _parse_expr(text: str, tokens: list[tuple[str, str]], pos: int) -> tuple[Gap
             _fail(text, f"AbelianGroup takes at most {MAX_GAP_LIST_LEN} integers")
         return GapCall("AbelianGroup", (tuple(values),)), _expect(text, tokens, pos, ")")
     if name not in GAP_CONSTRUCTORS:
-        _fail(text, f"unknown constructor {name[:30]!r}")
+        _fail(text, f"unknown constructor {quote(name)}")
     values, pos = _parse_ints(text, tokens, pos, ")")
     arity = len(GAP_CONSTRUCTORS[name])
     if len(values) != arity:

@@ -30,7 +30,7 @@ from math import lcm
 
 import numpy as np
 
-from algolens.errors import NotAGroupError, SizeLimitError, TableError
+from algolens.errors import NotAGroupError, SizeLimitError, TableError, quote
 
 MAX_ORDER = 5040
 """Largest group order accepted (a ``5040 × 5040`` int32 table is ~100 MB; S7 fits)."""
@@ -265,23 +265,24 @@ def _validated_labels(labels: Sequence[str] | None, n: int, name: str) -> list[s
     """``n`` distinct printable strings (default ``"0".."n-1"``)."""
     if labels is None:
         return [str(i) for i in range(n)]
+    who = quote(name, bare=True)
     if isinstance(labels, str) or len(labels) != n:
         got = "a string" if isinstance(labels, str) else f"{len(labels)} labels"
-        raise TableError(f"{name}: got {got} for {n} elements; give a list of one label each")
+        raise TableError(f"{who}: got {got} for {n} elements; give a list of one label each")
     labels = list(labels)
     bad = next((i for i, x in enumerate(labels) if not isinstance(x, str)), None)
     if bad is not None:
-        raise TableError(f"{name}: label {bad} is {labels[bad]!r:.40}, not a string")
+        raise TableError(f"{who}: label {bad} is {quote(labels[bad])}, not a string")
     bad = next((i for i, x in enumerate(labels) if not x.isprintable()), None)
     if bad is not None:
         raise TableError(
-            f"{name}: label {bad} ({labels[bad]!r:.40}) has a newline or control character"
+            f"{who}: label {bad} ({quote(labels[bad])}) has a newline or control character"
         )
     first: dict[str, int] = {}
     for i, x in enumerate(labels):
         if x in first:
             raise TableError(
-                f"{name}: label {x!r:.40} is given to elements {first[x]} and {i}; "
+                f"{who}: label {quote(x)} is given to elements {first[x]} and {i}; "
                 "labels must be distinct"
             )
         first[x] = i

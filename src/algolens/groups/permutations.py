@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from algolens.errors import NotAGroupError, SizeLimitError, SpecError
+from algolens.errors import NotAGroupError, SizeLimitError, SpecError, quote
 from algolens.groups.group import MAX_ORDER, FiniteGroup
 
 MAX_PERM_DEGREE = 1024
@@ -45,7 +45,7 @@ def permutation_group(generators: Sequence[Sequence[int]], *, name: str = "G") -
     d = gens.shape[1]
     for p in gens:
         if sorted(p.tolist()) != list(range(d)):
-            raise SpecError(f"{str(p.tolist())[:60]} is not a permutation of 0..{d - 1}")
+            raise SpecError(f"{quote(p.tolist())} is not a permutation of 0..{d - 1}")
     gens = np.unique(gens, axis=0)  # [k, d] distinct generators: each costs a pass per element
     elements = {tuple(range(d))}
     frontier = [tuple(range(d))]
@@ -133,7 +133,7 @@ def parse_cycles(text: str) -> list[list[int]]:
     cycles_per_gen = []
     for g in gens_text:
         if not re.fullmatch(r"(\(\s*[0-9]+(\s+[0-9]+)*\s*\)\s*)+", g):
-            raise SpecError(f"cannot read permutation {g[:60]!r}; write cycles like (0 1 2)(3 4)")
+            raise SpecError(f"cannot read permutation {quote(g)}; write cycles like (0 1 2)(3 4)")
         cycles_per_gen.append(
             [[_point(x) for x in c.split()] for c in re.findall(r"\(([^)]*)\)", g)]
         )
@@ -145,7 +145,7 @@ def parse_cycles(text: str) -> list[list[int]]:
         for c in cycles:
             if used & set(c) or len(set(c)) != len(c):
                 raise SpecError(
-                    f"cycles {str(cycles)[:60]} overlap; each point may appear once per generator"
+                    f"cycles {quote(cycles)} overlap; each point may appear once per generator"
                 )
             used |= set(c)
             for a, b in zip(c, c[1:] + c[:1]):

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from algolens.destination import check_destination, file_kind
-from algolens.errors import SizeLimitError, SpecError, TableError
+from algolens.errors import SizeLimitError, SpecError, TableError, quote
 from algolens.fileio import write_text_atomic
 from algolens.groups.group import MAX_ORDER, FiniteGroup
 
@@ -60,11 +60,7 @@ def load_table_file(path: str | Path) -> FiniteGroup:
     if path.suffix.lower() == ".json":
         table, labels, name = _parse_json(path, text, name)
     else:
-        try:
-            rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
-            table = [[int(c) for c in r] for r in rows]
-        except ValueError as exc:
-            raise TableError(f"{path}: malformed CSV, expected integers ({exc})") from None
+        table = _parse_csv(path, text)
     if not table:
         raise TableError(f"{path}: the table is empty; a group has at least the identity, [[0]]")
     n = len(table)
@@ -75,7 +71,7 @@ def load_table_file(path: str | Path) -> FiniteGroup:
     except OverflowError:
         i, j = next((i, j) for i, r in enumerate(table) for j, x in enumerate(r) if abs(x) >= n)
         raise TableError(
-            f"{path}: table[{i}][{j}] = {str(table[i][j])[:30]} is out of range 0..{n - 1}; "
+            f"{path}: table[{i}][{j}] = {quote(table[i][j])} is out of range 0..{n - 1}; "
             "entries index elements"
         ) from None
     return FiniteGroup(arr, name=name, labels=labels)
@@ -155,6 +151,34 @@ def _too_big(path: Path, size: int) -> str:
         f"{path} has {size} bytes, above the limit {MAX_TABLE_FILE_BYTES} "
         f"(MAX_TABLE_FILE_BYTES, enough for order {MAX_ORDER}); is it the right file?"
     )
+
+
+def _parse_csv(path: Path, text: str) -> list[list[int]]:
+    """The rows of integers of a CSV table; a bad cell is named by its place and a short quote
+    (never the whole line: the file may be anything, e.g. a process's environment)."""
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise TableError(f"{path}: malformed CSV ({exc})") from None
+    table = []
+    for i, row in enumerate(rows):
+        try:
+            table.append([int(c) for c in row])
+        except ValueError:
+            j, cell = next((j, c) for j, c in enumerate(row) if not _is_int(c))
+            raise TableError(
+                f"{path}: malformed CSV, row {i + 1} column {j + 1} is {quote(cell)}, not an "
+                "integer; a CSV table holds n rows of n comma-separated integers"
+            ) from None
+    return table
+
+
+def _is_int(cell: str) -> bool:
+    try:
+        int(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_json(path: Path, text: str, name: str) -> tuple[list, Any, str]:

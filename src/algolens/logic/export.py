@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from algolens.errors import SpecError
+from algolens.errors import SpecError, listed, quote
 from algolens.fileio import write_bytes_atomic
 from algolens.logic.circuit import OUTPUT_ENCODING, Circuit, CircuitBuilder
 
@@ -131,9 +131,9 @@ def _no_float(text: str) -> Any:
 
 def _int(value: Any, what: str, lo: int | None = None, hi: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(f"{what} must be an integer, got {value!r}"[:200])
+        raise SpecError(f"{what} must be an integer, got {quote(value)}")
     if abs(value) >= MAX_MAGNITUDE:
-        raise SpecError(f"{what} must be below 2^50 in magnitude, got {value}"[:200])
+        raise SpecError(f"{what} must be below 2^50 in magnitude, got {quote(value)}")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise SpecError(f"{what} must lie in {lo}..{hi}, got {value}")
     return value
@@ -144,11 +144,14 @@ def circuit_from_dict(data: Any) -> Circuit:
     if not isinstance(data, dict):
         raise SpecError("a circuit must be a JSON object")
     if data.get("format") != FORMAT:
-        raise SpecError(f'"format" must be "{FORMAT}", got {data.get("format")!r}'[:200])
+        raise SpecError(f'"format" must be "{FORMAT}", got {quote(data.get("format"))}')
     missing = [k for k in REQUIRED if k not in data]
     unknown = sorted(set(data) - KEYS)
     if missing or unknown:
-        raise SpecError(f"missing keys {missing}, unknown keys {unknown}; keys are {sorted(KEYS)}")
+        raise SpecError(
+            f"missing keys {missing}, unknown keys [{listed(quote(k) for k in unknown)}]; "
+            f"keys are {sorted(KEYS)}"
+        )
     n = _int(data["n_inputs"], '"n_inputs"', 1)
     n_vocab = _int(data.get("n_vocab", n), '"n_vocab"', 1, n)
     if n % n_vocab:
@@ -181,7 +184,7 @@ def _gate(g: Any, node: int, i: int) -> tuple[list[int], list[int], int]:
     srcs, ws = [], []
     for pair in g["w"]:
         if not isinstance(pair, list) or len(pair) != 2:
-            raise SpecError(f"gate {i}: each weight must be [src, weight], got {pair!r}"[:200])
+            raise SpecError(f"gate {i}: each weight must be [src, weight], got {quote(pair)}")
         srcs.append(_int(pair[0], f"gate {i} (id {node}) source", 0, node - 1))
         ws.append(_int(pair[1], f"gate {i} weight"))
     if len(set(srcs)) != len(srcs):

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from algolens.errors import ExternalToolError
+from algolens.sweep.ray_connect import check_reachable, quiet_stderr
 from algolens.sweep.worker import run_job
 
 EXECUTORS = ("local", "ray")
@@ -176,9 +177,12 @@ def ray_runtime(address: str | None) -> Iterator[None]:
         ) from None
     started_here = False
     if not ray.is_initialized():
+        if address is not None:
+            check_reachable(address)  # a closed port fails at once, not after minutes
         try:
             if address is not None:
-                ray.init(address=address, log_to_driver=False)
+                with quiet_stderr():  # Ray's connect warnings; a failure is reported below
+                    ray.init(address=address, log_to_driver=False)
             else:
                 ray.init(
                     num_cpus=os.cpu_count(), include_dashboard=False,

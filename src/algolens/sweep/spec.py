@@ -38,9 +38,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from algolens.errors import AlgolensError, ConfigError
+from algolens.errors import AlgolensError, ConfigError, listed, quote
 from algolens.groups import FiniteGroup, parse_group
 from algolens.store.ids import is_sweep_id
+from algolens.textfile import read_text_file
 from algolens.train.config import TrainConfig, make_config, parse_seeds
 
 MAX_CONFIGURATIONS = 10_000
@@ -130,9 +131,11 @@ def load_sweep(path: str | Path) -> SweepPlan:
     try:
         spec = _SweepFile(**content)
     except ValidationError as exc:
-        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        problems = [
+            f"{quote('.'.join(map(str, e['loc'])), bare=True)}: {e['msg']}" for e in exc.errors()
+        ]
         raise ConfigError(
-            f"sweep file {path}: " + "; ".join(problems) + " (a sweep file has exactly the "
+            f"sweep file {path}: " + listed(problems, 5, "; ") + " (a sweep file has exactly the "
             "tables [base] and [grid])"
         ) from None
     axes = _grid_axes(path, spec.grid)
@@ -143,13 +146,10 @@ def load_sweep(path: str | Path) -> SweepPlan:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"sweep file {str(path)!r} does not exist")
-    if path.stat().st_size > MAX_SWEEP_FILE_BYTES:
-        raise ConfigError(f"sweep file {path} is larger than {MAX_SWEEP_FILE_BYTES} bytes")
+    text = read_text_file(path, "sweep file", MAX_SWEEP_FILE_BYTES)
     try:
-        return tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"sweep file {path}: not valid TOML ({exc})") from None
 
 
@@ -169,14 +169,17 @@ def _grid_axes(path: Path, grid: dict[str, Any]) -> dict[str, list[Any]]:
             'e.g. group = ["S4", "A5"]'
         )
     for key, values in axes.items():
+        name = quote(key, bare=True)
         if not isinstance(values, list) or not values:
             raise ConfigError(
-                f"sweep file {path}: [grid] {key} must be a non-empty list of values, got "
-                f"{_short(values)}"
+                f"sweep file {path}: [grid] {name} must be a non-empty list of values, got "
+                f"{quote(values, 80)}"
             )
         canon = [json.dumps(v, sort_keys=True) for v in values]
         if len(set(canon)) != len(canon):
-            raise ConfigError(f"sweep file {path}: [grid] {key} repeats a value: {_short(values)}")
+            raise ConfigError(
+                f"sweep file {path}: [grid] {name} repeats a value: {quote(values, 80)}"
+            )
     return axes
 
 
@@ -190,8 +193,8 @@ def _base(path: Path, base: dict[str, Any], axes: dict[str, list[Any]]) -> dict[
             both.append(key)
     if both:
         raise ConfigError(
-            f"sweep file {path}: {', '.join(both)} given in both [base] and [grid]; "
-            "keep each key in one table"
+            f"sweep file {path}: {listed(quote(k, bare=True) for k in both)} given in both "
+            "[base] and [grid]; keep each key in one table"
         )
     return base
 
@@ -199,7 +202,7 @@ def _base(path: Path, base: dict[str, Any], axes: dict[str, list[Any]]) -> dict[
 def _check_field(path: Path, table: str, key: str) -> None:
     if key not in TRAIN_FIELDS:
         raise ConfigError(
-            f"sweep file {path}: [{table}] {key!r} is not a train config field; use one of "
+            f"sweep file {path}: [{table}] {quote(key)} is not a train config field; use one of "
             f"{', '.join(sorted(TRAIN_FIELDS))}"
         )
 
@@ -256,7 +259,7 @@ def _configure(
                 data[name] = parse_seeds(data[name])
         recipe = data.pop("recipe", DEFAULT_RECIPE)
         if recipe is not None and not isinstance(recipe, str):
-            raise ConfigError(f"recipe must be a name, got {_short(recipe)}")
+            raise ConfigError(f"recipe must be a name, got {quote(recipe)}")
         config = make_config(recipe, **data)
         if config.task != "composition":
             raise ConfigError(
@@ -275,9 +278,4 @@ def _configure(
 
 
 def _describe(point: dict[str, Any]) -> str:
-    return _short(" ".join(f"{k}={v}" for k, v in point.items()), 120)
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return quote(" ".join(f"{k}={v}" for k, v in point.items()), 120, bare=True)

@@ -71,6 +71,11 @@ class CompositionTask(Task):
         n_rows = n * n
         self.n_train = round(self.train_frac * n_rows)
         self.n_test = n_rows - self.n_train
+        if n_rows < 2:
+            raise ConfigError(
+                f"{self.group.name} has only {n_rows} pair (a, b), too few to split into train "
+                "and test pairs; use a group of order 2 or more (e.g. C2)"
+            )
         if self.n_train == 0 or self.n_test == 0:
             raise ConfigError(
                 f"train_frac={train_frac} leaves an empty split of the {n_rows} pairs of "

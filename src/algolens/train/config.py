@@ -26,10 +26,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from algolens.errors import ConfigError
+from algolens.errors import ConfigError, listed, quote
 from algolens.tasks.fields import TASK_FIELDS, check_task_fields
 from algolens.tasks.pathfinding.settings import PathfindingArgs
 from algolens.tasks.recursion.settings import RecursionArgs
+from algolens.textfile import read_text_file
 from algolens.train.pathfinding_setup import PATHFINDING_RECIPES
 
 ModelKind = Literal["mlp", "transformer"]
@@ -289,7 +290,7 @@ def resolve_task(task: Any, recipe: str | None) -> tuple[Any, str]:
         ConfigError: an unknown recipe, or a recipe that does not serve the given task.
     """
     if recipe is not None and (not isinstance(recipe, str) or recipe not in RECIPES):
-        raise ConfigError(f"unknown recipe {recipe!r}; use one of {', '.join(RECIPES)}")
+        raise ConfigError(f"unknown recipe {quote(recipe)}; use one of {', '.join(RECIPES)}")
     serves = RECIPE_TASKS.get(recipe, tuple(TASK_FIELDS)) if recipe is not None else None
     if task is None:
         if serves is None or DEFAULT_TASK in serves:
@@ -332,16 +333,10 @@ def validate_config(data: dict[str, Any]) -> TrainConfig:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "config"
+            where = quote(".".join(str(p) for p in err["loc"]) or "config", bare=True)
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {msg} (got {_short(err.get('input'))})")
-        raise ConfigError("invalid training config: " + "; ".join(problems)) from None
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    """``repr(value)`` cut to ``limit`` characters (10 000 seeds stay one short line)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+            problems.append(f"{where}: {msg} (got {quote(err.get('input'), 80)})")
+        raise ConfigError("invalid training config: " + listed(problems, 5, "; ")) from None
 
 
 def load_toml_config(path: str | Path, **overrides: Any) -> TrainConfig:
@@ -368,11 +363,10 @@ def read_toml_config(path: str | Path) -> dict[str, Any]:
         ConfigError: a missing file or a file that is not TOML.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist")
+    text = read_text_file(path, "config file")
     try:
-        return tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
@@ -397,11 +391,11 @@ def parse_seeds(text: str) -> list[int]:
             a, b = 0, -1
         if b < a:
             raise ConfigError(
-                f"cannot read seeds {text!r}; write a range like 0-31 or a list like 1,2,5"
+                f"cannot read seeds {quote(text)}; write a range like 0-31 or a list like 1,2,5"
             )
         if len(seeds) + (b - a + 1) > MAX_SEEDS:
             raise ConfigError(
-                f"seeds {_short(text)} name more than {MAX_SEEDS} seeds; train at most "
+                f"seeds {quote(text)} name more than {MAX_SEEDS} seeds; train at most "
                 f"{MAX_SEEDS} per run"
             )
         seeds.extend(range(a, b + 1))

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from algolens.errors import ConfigError, SpecError
+from algolens.errors import ConfigError, SpecError, listed, quote
 from algolens.store import RunStore
 from algolens.tasks.recursion.functions import FUNCTIONS
 from algolens.tasks.recursion.tokens import (
@@ -128,14 +128,14 @@ def parse_pair(text: str, labels: Sequence[str]) -> tuple[int, int]:
         a, b = element(words[:cut]), element(words[cut:])
         if a is not None and b is not None:
             reads.append((a, b))
-    shown = ", ".join(repr(x) for x in labels[:4]) + (", ..." if len(labels) > 4 else "")
+    shown = listed([quote(x) for x in labels], limit=4)
     if not reads:
         raise SpecError(
-            f"{text!r} is not two elements of this run's group; write 'a b' with labels as the "
-            f"group prints them ({shown}) or indices 0..{len(labels) - 1}"
+            f"{quote(text)} is not two elements of this run's group; write 'a b' with labels as "
+            f"the group prints them ({shown}) or indices 0..{len(labels) - 1}"
         )
     if len(set(reads)) > 1:
-        raise SpecError(f"{text!r} reads as more than one pair of elements; use indices")
+        raise SpecError(f"{quote(text)} reads as more than one pair of elements; use indices")
     return reads[0]
 
 

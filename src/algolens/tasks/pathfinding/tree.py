@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from algolens.errors import SpecError
+from algolens.errors import SpecError, listed, quote
 
 MAX_CHILDREN = 2
 
@@ -79,20 +79,20 @@ def tree_problems(tree: PathTree) -> list[str]:
     nodes = [x for e in tree.edges for x in e] + [tree.goal, tree.root]
     bad = sorted({x for x in nodes if not 0 <= x < n})
     if bad:
-        p.append(f"node(s) {', '.join(map(str, bad))} out of range 0..{n - 1}")
+        p.append(f"node(s) {listed(bad)} out of range 0..{n - 1}")
     if len(tree.edges) != n - 1:
         p.append(f"{len(tree.edges)} edges, but a tree of {n} nodes has {n - 1}")
     parents = Counter(c for _, c in tree.edges)
     two = sorted(c for c, k in parents.items() if k > 1)
     if two:
-        p.append(f"node(s) {', '.join(map(str, two))} have two parents")
+        p.append(f"node(s) {listed(two)} have two parents")
     kids = Counter(a for a, _ in tree.edges)
     many = sorted(a for a, k in kids.items() if k > MAX_CHILDREN)
     if many:
-        p.append(f"node(s) {', '.join(map(str, many))} have more than {MAX_CHILDREN} children")
+        p.append(f"node(s) {listed(many)} have more than {MAX_CHILDREN} children")
     loops = sorted(a for a, b in tree.edges if a == b)
     if loops:
-        p.append(f"self-loop(s) at {', '.join(map(str, loops))}")
+        p.append(f"self-loop(s) at {listed(loops)}")
     if tree.root in parents:
         p.append(f"the root {tree.root} has a parent")
     if tree.goal == tree.root:
@@ -103,7 +103,7 @@ def tree_problems(tree: PathTree) -> list[str]:
         unreached = sorted(set(range(n)) - set(tree.depth()))
         if unreached:
             p.append(
-                f"node(s) {', '.join(map(str, unreached))} are not reachable from the root "
+                f"node(s) {listed(unreached)} are not reachable from the root "
                 "(a cycle or a second component)"
             )
     return p
@@ -132,7 +132,7 @@ def _int(text: str, what: str) -> int:
     s = text.strip()
     if not s.isdigit():
         raise SpecError(
-            f"cannot read {what} {text!r}: expected a node number; write prompts like "
+            f"cannot read {what} {quote(text)}: expected a node number; write prompts like "
             "'2>0,2>1,1>3|3:2' (edges, |, goal, :, root)"
         )
     return int(s)
@@ -148,16 +148,18 @@ def parse_prompt(text: str, n_nodes: int) -> PathTree:
     goal_text, colon, root_text = rest.partition(":")
     if not bar or not colon:
         raise SpecError(
-            f"prompt {text!r} lacks '|' or ':'; write edges, '|', goal, ':', root, e.g. "
+            f"prompt {quote(text)} lacks '|' or ':'; write edges, '|', goal, ':', root, e.g. "
             "'2>0,2>1,1>3|3:2'"
         )
     if not goal_text.strip():
-        raise SpecError(f"prompt {text!r} has no goal between '|' and ':'")
+        raise SpecError(f"prompt {quote(text)} has no goal between '|' and ':'")
     edges = []
     for part in edges_text.split(",") if edges_text.strip() else []:
         a, gt, b = part.partition(">")
         if not gt:
-            raise SpecError(f"cannot read edge {part!r}: write an edge as parent>child, e.g. 2>0")
+            raise SpecError(
+                f"cannot read edge {quote(part)}: write an edge as parent>child, e.g. 2>0"
+            )
         edges.append((_int(a, "edge source"), _int(b, "edge target")))
     tree = PathTree(n_nodes, tuple(edges), _int(goal_text, "goal"), _int(root_text, "root"))
     return check_tree(tree)

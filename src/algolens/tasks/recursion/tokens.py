@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from algolens.errors import SpecError
+from algolens.errors import SpecError, quote
 from algolens.tasks.recursion.values import B0, B1, N_LABELS, Leaf, Node, Z
 
 Kind = Literal["bin", "tree", "labels"]
@@ -98,7 +98,9 @@ def ids(tokens: Sequence[str]) -> list[int]:
     try:
         return [TOKEN_ID[t] for t in tokens]
     except KeyError as exc:
-        raise SpecError(f"unknown token {exc.args[0]!r}; tokens are {' '.join(VOCAB)}") from None
+        raise SpecError(
+            f"unknown token {quote(exc.args[0])}; tokens are {' '.join(VOCAB)}"
+        ) from None
 
 
 def tokens_of(id_seq: Sequence[int]) -> list[str]:
@@ -140,15 +142,14 @@ def parse(text_or_tokens: str | Sequence[str], kinds: Sequence[Kind]) -> tuple[o
     if pos != len(toks):
         what = " then ".join(kinds)
         raise SpecError(
-            f"{_show(toks)}: tokens left over from position {pos} ({toks[pos]!r}) after a "
+            f"{_show(toks)}: tokens left over from position {pos} ({quote(toks[pos])}) after a "
             f"complete {what}; remove them"
         )
     return tuple(values)
 
 
 def _show(toks: Sequence[str]) -> str:
-    text = " ".join(toks)
-    return repr(text if len(text) <= 60 else text[:57] + "...")
+    return quote(" ".join(toks), limit=60)
 
 
 def _read(toks: Sequence[str], pos: int, kind: str) -> tuple[object, int]:
@@ -206,8 +207,8 @@ def _read(toks: Sequence[str], pos: int, kind: str) -> tuple[object, int]:
 
 def _bad(toks: Sequence[str], i: int, expected: str, kind: str) -> SpecError:
     return SpecError(
-        f"{_show(toks)}: token {i} is {toks[i]!r}, expected {expected} (a {kind} is written like "
-        f"{_EXAMPLE[kind]})"
+        f"{_show(toks)}: token {i} is {quote(toks[i])}, expected {expected} (a {kind} is "
+        f"written like {_EXAMPLE[kind]})"
     )
 
 
