@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -154,7 +155,10 @@ def test_many_inputs_in_few_messages(tmp_path):
     )
 
 
-def test_nothing_is_written_beside_the_file(tmp_path):
+def test_nothing_is_written_beside_the_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    close_worker()  # the next worker starts with this environment
     f = load(tmp_path, "def f(n):\n    return n\n", "f")
     call_all(f, INPUTS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.py"]  # no __pycache__
