@@ -75,6 +75,16 @@ def test_text_output_and_a_user_hypothesis_file(run_cli, runs, tmp_path):
         (["--method", "scrub", "--hypothesis", "missing.json"], "not a .json file"),
         (["--method", "scrub", "--hypothesis", "BAD"], "not valid UTF-8 JSON"),
         (["--method", "scrub", "--hypothesis", "NOHOOK"], "needs a hook name"),
+        (["--method", "scrub", "--hypothesis", "DEEP"], "JSON nested too deep"),
+        (
+            ["--method", "scrub", "--hypothesis", "NEG"],
+            "non-negative ints or feature names, got -1",
+        ),
+        (
+            ["--method", "scrub", "--hypothesis", "BOOL"],
+            "non-negative ints or feature names, got true",
+        ),
+        (["--method", "scrub", "--hypothesis", "FAR"], "position 999 is outside the sequence (0.."),
         (["--method", "patching", "--instance", "5"], "--instance must lie in 0..1"),
     ],
 )
@@ -82,10 +92,13 @@ def test_bad_input_is_one_line_and_writes_nothing(run_cli, runs, tmp_path, args,
     store, rec, _, _ = runs
     (tmp_path / "bad.json").write_text("{oops")
     (tmp_path / "nohook.json").write_text('{"name": "x", "claims": [{"positions": [0]}]}')
-    args = [
-        {"BAD": str(tmp_path / "bad.json"), "NOHOOK": str(tmp_path / "nohook.json")}.get(a, a)
-        for a in args
-    ]
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    files = {"BAD": "bad.json", "NOHOOK": "nohook.json", "DEEP": "deep.json"}
+    for name, pos in (("NEG", -1), ("BOOL", True), ("FAR", 999)):
+        claim = {"hook": "blocks.0.hook_resid_pre", "positions": [pos]}
+        (tmp_path / f"{name}.json").write_text(json.dumps({"name": name, "claims": [claim]}))
+        files[name] = f"{name}.json"
+    args = [str(tmp_path / files[a]) if a in files else a for a in args]
     before = sorted((store.paths(rec).root / "analyses").glob("*")) if (
         store.paths(rec).root / "analyses").exists() else []  # fmt: skip
     code, out, err = run_cli("analyze", rec, "--store", str(store.root), *args)

@@ -171,6 +171,7 @@ def test_user_hypothesis_is_scored_beside_the_builtins(run, run_cli):
          "takes (tree)"),
         ("def h(n):\n    return n\n", "nope", "has no function 'nope'"),
         ("import not_a_module_anywhere\n", "h", "loading"),
+        ("import os\ndef h(n):\n    os._exit(0)\n", "h", "ended the worker process (exit code 0"),
     ],
 )  # fmt: skip
 def test_bad_hypothesis_files_are_one_line_exit_2(run, run_cli, text, name, fragment):
@@ -184,6 +185,19 @@ def test_bad_hypothesis_files_are_one_line_exit_2(run, run_cli, text, name, frag
     )  # fmt: skip
     assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
     assert sorted(p.name for p in store.root.rglob("*")) == before
+
+
+def test_a_printing_hypothesis_leaves_the_json_output_alone(run, run_cli):
+    tmp, store, run_id = run
+    f = tmp / "loud.py"
+    f.write_text("def h(n):\n    print('{not json')\n    return n\n")
+    code, out, err = run_cli(
+        "analyze", run_id, "--method", "shortcuts", "--store", str(store.root), "--force",
+        "--hypothesis", f"{f}:h", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    names = [h["name"] for h in json.loads(out)["runs"][0]["instances"][0]["hypotheses"]]
+    assert f"{f}:h" in names and "not json" not in err
 
 
 def test_hypothesis_spec_and_method_errors(run, run_cli):

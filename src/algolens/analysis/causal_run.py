@@ -36,7 +36,6 @@ Methods (per instance):
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +60,7 @@ from algolens.analysis.probes import probe_grid
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
 from algolens.errors import ConfigError, SpecError
+from algolens.jsonread import JSONTooDeepError, loads_json
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig
 from algolens.train.load import load_run_model, run_config
@@ -201,8 +201,11 @@ def load_hypotheses(paths: Sequence[str]) -> list[Hypothesis]:
         if path.stat().st_size > MAX_HYPOTHESIS_BYTES:
             raise ConfigError(f"--hypothesis {s}: larger than {MAX_HYPOTHESIS_BYTES} bytes")
         try:
-            data = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = loads_json(path.read_text(encoding="utf-8"))
+        except JSONTooDeepError:
+            raise ConfigError(f"--hypothesis {s}: JSON nested too deep; a hypothesis is "
+                              f'{{"name": ..., "claims": [...]}}') from None  # fmt: skip
+        except (ValueError, UnicodeDecodeError):
             raise ConfigError(f"--hypothesis {s}: not valid UTF-8 JSON") from None
         try:
             out += [Hypothesis.from_dict(d) for d in (data if isinstance(data, list) else [data])]

@@ -21,11 +21,12 @@ the exact function, so the exact function is always one candidate:
 * ``mirror``: subtrees swapped only down to depth ``k`` (:func:`mirror_limited`).
 
 User hypotheses (:func:`load_user_hypotheses`) are loaded like user functions
-(:mod:`algolens.tasks.recursion.user`: the file runs under a time limit, a missing name, bad
-annotations or a failing import are one ``UserFunctionError`` line), must take the run's argument
-kinds, and are called by :func:`table_hypothesis` under the per-call time limit: a call that
-raises, loops or returns the wrong type is one ``UserFunctionError`` line, never a silent
-mismatch.
+(:mod:`algolens.tasks.recursion.user`: the file runs in the command's worker process under a time
+limit, a missing name, bad annotations or a failing import are one ``UserFunctionError`` line),
+must take the run's argument kinds, and are called by :func:`table_hypothesis` in the worker, all
+inputs at once, under the per-call time limit: a call that raises, loops, ends the worker or
+returns the wrong type is one ``UserFunctionError`` line, never a silent mismatch; what it prints
+never reaches this process's output.
 """
 
 from __future__ import annotations

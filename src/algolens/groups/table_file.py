@@ -37,6 +37,7 @@ from algolens.destination import check_destination, file_kind
 from algolens.errors import SizeLimitError, SpecError, TableError, quote
 from algolens.fileio import write_text_atomic
 from algolens.groups.group import MAX_ORDER, FiniteGroup
+from algolens.jsonread import loads_json
 
 MAX_TABLE_FILE_BYTES = 12 * MAX_ORDER**2 + 4096 * MAX_ORDER
 """Largest table file read (≈ 325 MB): 12 bytes per entry (the widest entry of an indented JSON
@@ -184,12 +185,11 @@ def _is_int(cell: str) -> bool:
 def _parse_json(path: Path, text: str, name: str) -> tuple[list, Any, str]:
     """``(table, labels, name)`` from the JSON text, with the types checked."""
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except json.JSONDecodeError as exc:
         raise TableError(f"{path}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
-    except (ValueError, RecursionError) as exc:  # e.g. a 5000-digit integer, deep nesting
-        reason = str(exc).split(";")[0][:80] if isinstance(exc, ValueError) else "nested too deep"
-        raise TableError(f"{path}: unreadable JSON ({reason})") from None
+    except ValueError as exc:  # e.g. a 5000-digit integer, deep nesting
+        raise TableError(f"{path}: unreadable JSON ({str(exc).split(';')[0][:80]})") from None
     if not isinstance(data, dict) or "table" not in data:
         raise TableError(f'{path}: expected a JSON object with key "table" (and optional "labels")')
     table, labels, name = data["table"], data.get("labels"), data.get("name", name)

@@ -29,6 +29,7 @@ explains everything the claimed activations contribute, 0 when it explains nothi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,8 +101,16 @@ class Hypothesis:
             if unknown:
                 problems.append(f"claim {i} has unknown field(s) {', '.join(sorted(unknown))}")
             pos = c.get("positions", [])
-            if not isinstance(pos, list) or not all(isinstance(p, (int, str)) for p in pos):
-                problems.append(f"claim {i}: positions must be a list of ints or feature names")
+            if not isinstance(pos, list) or not all(_is_position(p) for p in pos):
+                bad = (
+                    pos
+                    if not isinstance(pos, list)
+                    else next(p for p in pos if not _is_position(p))
+                )
+                problems.append(
+                    f"claim {i}: positions must be a list of non-negative ints or feature names, "
+                    f"got {json.dumps(bad)[:40]}"
+                )
                 continue
             agree, head = c.get("agree_on"), c.get("head")
             if agree is not None and not isinstance(agree, str):
@@ -112,6 +121,11 @@ class Hypothesis:
         if problems:
             raise ConfigError("hypothesis: " + "; ".join(problems))
         return cls(str(d.get("name", "hypothesis")), tuple(claims))
+
+
+def _is_position(p: object) -> bool:
+    """A position a hypothesis file may give: an int ``>= 0`` (not a bool) or a feature name."""
+    return isinstance(p, str) or (isinstance(p, int) and not isinstance(p, bool) and p >= 0)
 
 
 @dataclass(frozen=True)
@@ -167,8 +181,14 @@ def _plan(
         if c.agree_on is not None and c.agree_on not in ex.features:
             known = ", ".join(sorted(ex.features)) or "none"
             problems.append(f"unknown feature {c.agree_on!r} (known: {known})")
-        positions = c.positions or tuple(range(ex.tokens.shape[1]))
-        plan += [(c, p) for p in positions]
+        n_pos = ex.tokens.shape[1]
+        outside = [p for p in c.positions if isinstance(p, int) and not 0 <= p < n_pos]
+        if outside:
+            problems.append(
+                f"{c.hook}: position {outside[0]} is outside the sequence (0..{n_pos - 1})"
+            )
+            continue
+        plan += [(c, p) for p in c.positions or range(n_pos)]
     if problems:
         raise ConfigError("hypothesis: " + "; ".join(problems))
     return plan

@@ -35,7 +35,7 @@ from algolens.tasks.recursion.functions import FUNCTIONS, RecursiveFunction
 from algolens.tasks.recursion.sampling import Sampling
 from algolens.tasks.recursion.splits import SPLITS, SplitSpec, split_inputs
 from algolens.tasks.recursion.tokens import KINDS, Kind, encode, encode_args, parse
-from algolens.tasks.recursion.user import call_all
+from algolens.tasks.recursion.user import call_tokens
 
 FORMAT = "algolens-recursion-dataset/1"
 
@@ -79,7 +79,8 @@ def build_dataset(
 ) -> RecursionDataset:
     """Sample every split and compute its answers with ``f``.
 
-    A user function runs under :func:`algolens.tasks.recursion.user.call_all` (``limits`` are its
+    A user function runs in a worker process under
+    :func:`algolens.tasks.recursion.user.call_tokens` (``limits`` are its
     ``limit_s``/``total_s``); the built-ins are called directly.
 
     Raises:
@@ -91,12 +92,12 @@ def build_dataset(
     for split in SPLITS:
         inputs = split_inputs(spec, f.arg_kinds, split, seed)
         if f.name in FUNCTIONS and FUNCTIONS[f.name] is f:
-            answers = [f.fn(*args) for args in inputs]
+            answers = [encode(f.fn(*args)) for args in inputs]
         else:
-            answers, kind = call_all(f, inputs, **limits)
+            answers, kind = call_tokens(f, inputs, **limits)
             out_kind = out_kind or kind
             f = RecursiveFunction(f.name, f.fn, f.arg_kinds, out_kind)
-        splits[split] = SplitData([encode_args(x) for x in inputs], [encode(a) for a in answers])
+        splits[split] = SplitData([encode_args(x) for x in inputs], answers)
     return RecursionDataset(
         f.name, tuple(f.arg_kinds), out_kind or "bin", seed, spec, splits, source_sha256
     )
