@@ -52,6 +52,13 @@ def test_rules_all_agree_on_good_measurements():
     assert first.agree is True and "8 of 8 checks are proofs" in first.ours
     compared = [c for c in claims if c.agree is not None]
     assert all(c.agree for c in compared) and len(compared) == 8
+    kinds = {c.claim.split(" (")[0].split(":")[0]: c.kind for c in claims}
+    assert [k for k, v in kinds.items() if v == "paper"] == [
+        "a",
+        "circuit depth does not grow with the input length n",
+        "circuit size is polynomial in n",
+    ]  # the theorem's consequences; timing, 8-bit accuracy, estimate, miter, FO(M) are checks
+    assert kinds["issue target"] == kinds["SAT miter"] == kinds["size estimate"] == "check"
     poly = next(c for c in claims if c.claim.startswith("circuit size is polynomial"))
     assert "n^1.00" in poly.ours  # 30 000 + 700 n: the growing part is linear
 

@@ -25,6 +25,8 @@ def fake_paper(monkeypatch):
             Claim("accuracy above 99 %", "> 99 %", "99.5 %", True),
             Claim("loss | small", "1e-6", "0.2", False),
             Claim("needs --full", "50 seeds", "not measured in quick mode", None),
+            Claim("verified in 60 s", "≤ 60 s", "12 s", True, kind="check"),
+            Claim("per-split accuracy", "-", "97 %", None, kind="context"),
         ]
 
     module.reproduce = reproduce
@@ -37,8 +39,9 @@ def test_json_is_one_object_per_claim(run_cli, fake_paper, tmp_path):
     code, out, err = run_cli("reproduce", "fakepaper", "--store", str(tmp_path / "s"), "--json")
     assert code == 0, err
     rows = json.loads(out)
-    assert [set(r) for r in rows] == [{"claim", "paper", "ours", "agree"}] * 3
-    assert [r["agree"] for r in rows] == [True, False, None]
+    assert [set(r) for r in rows] == [{"claim", "paper", "ours", "agree", "kind"}] * 5
+    assert [r["agree"] for r in rows] == [True, False, None, True, None]
+    assert [r["kind"] for r in rows] == ["paper"] * 3 + ["check", "context"]
     assert fake_paper == [("quick", tmp_path / "s")]
     assert "training nothing" in err  # progress goes to stderr when stdout is JSON
 
@@ -53,9 +56,12 @@ def test_full_mode_and_markdown_record(run_cli, fake_paper, tmp_path):
     text = doc.read_text()
     assert "Doe & Roe (2099), A Fake Paper" in text
     assert "`algolens reproduce fakepaper --full --doc" in text
-    assert "1 of 2 compared claims agree (1 not compared)" in text
+    # the passing check is not counted as agreement
+    assert "1 of 2 paper claims agree (1 n/a); checks: 1 of 1 pass" in text
     assert "| loss \\| small | 1e-6 | 0.2 | no |" in text  # pipes escaped, agree as a word
-    assert "1 of 2 compared claims agree" in out
+    assert "| verified in 60 s | ≤ 60 s | 12 s | yes |" in text.split("## Our checks")[1]
+    assert "| per-split accuracy | - | 97 % |" in text.split("## Context")[1]
+    assert "1 of 2 paper claims agree (1 n/a); checks: 1 of 1 pass" in out
 
 
 @pytest.mark.parametrize(
@@ -71,11 +77,19 @@ def test_unknown_or_unbuilt_paper_is_one_line_and_creates_nothing(run_cli, tmp_p
 
 
 def test_markdown_counts_match_the_claims():
-    claims = [Claim("a", "1", "1", True), Claim("b", "2", "3", False), Claim("c", "4", "5", True)]
+    claims = [Claim("a", "1", "1", True), Claim("b", "2", "3", False), Claim("c", "4", "5", True),
+              Claim("d", "6", "7", False, kind="check")]  # fmt: skip
     text = claims_markdown("P", claims, command="c", machine="m", date="d", wall_s=1.0)
-    assert "2 of 3 compared claims agree (0 not compared)" in text
+    assert "2 of 3 paper claims agree; checks: 0 of 1 pass" in text
     rows = [ln for ln in text.splitlines() if ln.startswith("| ") and not ln.startswith("| ---")]
-    assert rows[1:] == ["| a | 1 | 1 | yes |", "| b | 2 | 3 | no |", "| c | 4 | 5 | yes |"]
+    assert rows == ["| claim | paper | ours | agree |", "| a | 1 | 1 | yes |",
+                    "| b | 2 | 3 | no |", "| c | 4 | 5 | yes |",
+                    "| claim | paper | ours | passes |", "| d | 6 | 7 | no |"]  # fmt: skip
+
+
+def test_a_context_row_is_never_judged():
+    with pytest.raises(ValueError, match="never judged"):
+        Claim("split sizes", "-", "500", True, kind="context")
 
 
 @pytest.mark.parametrize("kind", ["folder", "missing", "symlink"])

@@ -28,23 +28,42 @@ def test_coset_claims_follow_their_rules():
            for i in range(8)]  # fmt: skip
     c = rec.coset_claims("S5", bad)
     assert [x.agree for x in c] == [False, False, False, False]  # 98 %, 1e-3, min 1, 0 of 8
-    assert "0 of 8 models" in c[3].ours
+    assert c[3].ours.startswith("0/8") and "agrees for 7–8 of 8" in c[3].ours
 
 
-def test_intervention_claims_compare_accuracy_within_tolerance():
-    rows = {"negate both": (0.97, 0.1), "noise N(1, 1)": (0.80, 1.0), "ablate C ≥ 1e-05": (1, 0)}
+def test_the_ablation_count_reports_its_reach():
+    # 126 of 128 is extreme enough that even one changed seed disagrees (p = 2/128 ≈ 0.023)
+    one = rec.coset_claims("S5", [seed([1e-8] * 10, ablated=0.5)])
+    assert one[3].agree is False and one[3].ours == "0/1, p = 0.023 (agrees for 1–1 of 1)"
+
+
+def test_intervention_claims_compare_accuracy_and_loss():
+    rows = {"negate both": (0.97, 0.1), "noise N(1, 1)": (0.80, 1.0), "ablate C ≥ 1e-05": (1, 0),
+            "swap embeddings": (0.01, 4.0), "negate left": (0.0, 0.9),
+            "ReLU → |x|": (1.0, 1e-6)}  # fmt: skip
     c = {
         x.claim.split(": ")[1].split(" (")[0]: x
         for x in rec.intervention_claims([seed([0.0], outcomes=rows)])
     }
-    assert c["negate both"].agree is True  # paper 100 %, ours 97 %
+    assert c["negate both"].agree is True  # paper 100 %, ours 97 %, no paper loss
     assert c["noise N(1, 1)"].agree is False  # paper 88 %, ours 80 %
-    assert c["ablate C ≥ 1e-05"].agree is None and c["ablate C ≥ 1e-05"].paper == "no figure"
+    assert c["swap embeddings"].agree is True  # 1 %, loss 4.0 against 4.76
+    assert c["negate left"].agree is False  # 0 % as in the paper, but loss 0.9 against 22.4
+    assert c["ReLU → |x|"].agree is False  # 100 %, but loss 1e-6 against 3.7e-13
+    ablation = c["ablate C ≥ 1e-05"]
+    assert ablation.agree is None and ablation.kind == "context" and ablation.paper == "-"
 
 
-def test_spectra_claims_all_agree_with_table_5():
+def test_loss_agreement_is_on_a_log_scale():
+    assert rec.loss_agrees(1.5e-5, 1.97e-6) and not rec.loss_agrees(2.5e-5, 1.97e-6)
+    assert rec.loss_agrees(3.0, 22.4) and not rec.loss_agrees(2.0, 22.4)
+    assert not rec.loss_agrees(0.0, 1e-6) and not rec.loss_agrees(float("nan"), 1.0)
+
+
+def test_spectra_claims_are_checks_that_pass():
     claims = rec.spectra_claims()
     assert len(claims) == 4 and all(c.agree for c in claims)
+    assert {c.kind for c in claims} == {"check"}
     assert claims[3].ours == "(3,2) 55.56 %, (4,1) 44.44 %"
 
 
@@ -83,11 +102,12 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     assert code == 0, err
     rows = json.loads(out)
     names = [r["claim"] for r in rows]
-    assert names[0] == "share of neurons with min_H C_H < 1 (S5)"
+    assert names[0].startswith("share of neurons with min_H C_H < 1 (S5) (agree: share >")
     assert "of 12 neurons, 2 seeds" in rows[0]["ours"]  # 2 seeds × 6 neurons, measured
     assert sum(n.startswith("intervention: ") for n in names) == 13
     assert sum(n.startswith("indicator spectrum") for n in names) == 4
     assert rows[-1]["claim"] == "protocol" and rows[-1]["agree"] is None
+    assert rows[-1]["kind"] == "context"
     assert "S5 seed 1:" in err  # progress on stderr
     assert "Grokking Group Multiplication with Cosets" in doc.read_text()
 
@@ -96,7 +116,7 @@ def test_full_runs_both_groups_and_reuses_them(tiny, tmp_path):
     store = RunStore(tmp_path / "s")
     logs: list[str] = []
     claims = rec.reproduce("full", store, log=logs.append)
-    assert any(c.claim.endswith("(S4)") for c in claims)
+    assert any("(S4) (agree:" in c.claim for c in claims)
     runs = store.list()
     assert sorted(r.config["group"] for r in runs) == ["S4", "S5"]
     assert {r.config["recipe"] for r in runs} == {"paper"}

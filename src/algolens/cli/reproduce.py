@@ -16,7 +16,7 @@ from algolens.cli.output import console, print_json, print_table, progress_conso
 from algolens.cli.runs import StoreOpt
 from algolens.destination import check_destination
 from algolens.recipes import REPRODUCTIONS, claims_markdown, load_reproduction, machine_description
-from algolens.recipes.claims import verdict
+from algolens.recipes.claims import KINDS, tally_line, verdict
 from algolens.store import RunStore
 
 
@@ -44,13 +44,21 @@ def reproduce(
         ),
     ] = None,
     json_out: Annotated[
-        bool, typer.Option("--json", help='Print one {"claim","paper","ours","agree"} per claim.')
+        bool,
+        typer.Option(
+            "--json",
+            help='Print one {"claim","paper","ours","agree","kind"} per row; only kind '
+            '"paper" rows are judged and counted ("check": our own targets; "context": no '
+            "paper value).",
+        ),
     ] = False,
 ) -> None:
     """Reproduce a paper's claims: train what it trains, measure, compare with its figures.
 
-    Disagreement is a result, not an error: the exit code is 0 whenever the protocol ran, and
-    each claim says whether our figure agrees with the paper's (or n/a when it was not compared).
+    Disagreement is a result, not an error: the exit code is 0 whenever the protocol ran. Each
+    paper claim says whether our figure agrees with the paper's by the criterion it states (or
+    n/a, with the reason, when the protocol cannot test it); our own checks and context figures
+    are listed apart and never counted as agreement.
     """
     module = load_reproduction(paper)  # unknown or unbuilt paper: one line, nothing created
     mode = "quick" if quick else "full"
@@ -78,11 +86,10 @@ def reproduce(
         return
     print_table(
         f"{paper} ({mode}): {module.PAPER}",
-        ["claim", "paper", "ours", "agree"],
-        [[c.claim, c.paper, c.ours, verdict(c.agree)] for c in claims],
-    )
-    n_cmp = sum(c.agree is not None for c in claims)
+        ["kind", "claim", "paper", "ours", "agree"],
+        [[c.kind, c.claim, c.paper, c.ours, "-" if c.kind == "context" else verdict(c.agree)]
+         for c in sorted(claims, key=lambda c: KINDS.index(c.kind))],
+    )  # fmt: skip
     console.print(
-        f"{sum(c.agree is True for c in claims)} of {n_cmp} compared claims agree "
-        f"in {wall:.0f} s" + (f"; wrote {doc}" if doc is not None else "")
+        f"{tally_line(claims)} in {wall:.0f} s" + (f"; wrote {doc}" if doc is not None else "")
     )

@@ -17,9 +17,13 @@ Protocols (:func:`settings`):
 Both reuse a run of the same config already in the store and resume an interrupted one
 (:func:`ensure_run`), so an interrupted ``--full`` continues where it stopped.
 
-Agreement rules (each claim says which): a range claim agrees when our values lie inside the
+Agreement rules (each row states its own): a range claim agrees when our values lie inside the
 paper's range widened by half its last printed digit; a key-irrep frequency agrees when a
-two-sided Fisher exact test of our count against the paper's (k of 50) gives p ≥ 0.05; threshold
+two-sided Fisher exact test of our count against the paper's (k of 50) gives p ≥ 0.05, and is n/a
+when no count of our seeds could disagree; the two 5-dim irreps are compared as an unordered pair;
+W_a/W_b FVE is judged on each group's seed mean (the paper's figure is a mean); restricted vs
+excluded loss at the paper's magnitudes (1e-7 against 7.6); mixed universality by the number of
+distinct key sets against what the paper's irrep frequencies give for our seed count; threshold
 claims agree when every seed passes the threshold.
 """
 
@@ -29,9 +33,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scipy.stats import fisher_exact
+import numpy as np
 
-from algolens.recipes.claims import Claim, Mode
+from algolens.recipes.claims import Claim, Mode, fisher_count_test
 from algolens.recipes.runs import ensure_run
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig
@@ -70,9 +74,18 @@ PAPER_FOUR_SEED_MEANS: dict[str, tuple[float, float]] = {
 
 WEIGHT_FVE_MIN = 0.99
 """W_a and W_b FVE exceed this for every group (four-seed MLP means in the paper)."""
-RESTRICTED_RATIO = 0.01
-"""'Restricted loss ≪ excluded loss': restricted < this × excluded, for every seed."""
+PAPER_RESTRICTED, PAPER_EXCLUDED = 7.1e-7, 7.59
+"""The mainline seed's restricted and excluded losses."""
+LOSS_DECADES = 1
+"""A restricted loss agrees within this many orders of magnitude above the paper's."""
+MIN_EXCLUDED = 1.0
+"""An excluded loss this large means removing the key irreps destroys the network's answers
+(uniform guessing over |S5| = 120 costs ln 120 ≈ 4.8)."""
 FISHER_ALPHA = 0.05
+UNORDERED_PAIRS: tuple[tuple[str, str], ...] = (("(3,2)", "(2,2,1)"),)
+"""Irreps of one dimension whose paper counts (18 and 10 of 50 for the two 5-dim irreps of S5)
+come without a labelling we could confirm from the paper's public data: compared as an unordered
+pair (our more frequent against the larger count)."""
 
 TRAIN_FRAC: dict[str, dict[str, float]] = {
     "mlp": {"C": 0.3, "D": 0.3, "S5": 0.4, "S6": 0.25, "A5": 0.5},
@@ -211,20 +224,25 @@ def mainline_claims(m: Measured) -> list[Claim]:
         )
     ]
     pn = p["instances"]
+    ours_count = {
+        label: sum(label in i["key_irreps"] for i in inst) for label in p["key_frequency"]
+    }
+    unordered = {label for pair in UNORDERED_PAIRS for label in pair}
     for label, count in p["key_frequency"].items():
-        if count == 0:
-            continue  # the never-key claim below
-        ours = sum(label in i["key_irreps"] for i in inst)
-        pvalue = fisher_exact([[ours, n - ours], [count, pn - count]])[1]
+        if count == 0 or label in unordered:
+            continue  # the never-key claim below; unordered pairs after the loop
+        test = fisher_count_test(ours_count[label], n, count, pn, FISHER_ALPHA)
         out.append(
             Claim(
                 f"{label} is key (similarity > 0.005) as often as in the paper "
-                "(agree: Fisher exact p ≥ 0.05)",
-                _frac(count, pn),
-                f"{_frac(ours, n)}, p = {pvalue:.2g}",
-                bool(pvalue >= FISHER_ALPHA),
+                f"(agree: Fisher exact p ≥ {FISHER_ALPHA:g})",
+                _frac(count, pn) + " (50-seed S5 MLP tallies)",
+                test.describe(),
+                test.agree,
             )
         )
+    for pair in UNORDERED_PAIRS:
+        out.append(unordered_pair_claim(pair, ours_count, n))
     big = max(m.dims, key=lambda lab: m.dims[lab])
     n_big = sum(big in i["key_irreps"] for i in inst)
     out.append(
@@ -235,15 +253,7 @@ def mainline_claims(m: Measured) -> list[Claim]:
             n_big == 0,
         )
     )
-    sets = sorted({tuple(i["key_irreps"]) for i in inst})
-    out.append(
-        Claim(
-            "seeds learn different key-irrep sets (mixed universality)",
-            f"{p['distinct_key_sets']} distinct sets in 50 seeds",
-            f"{len(sets)} distinct sets in {n} seeds",
-            len(sets) >= 2,
-        )
-    )
+    out.append(mixed_universality_claim([i["key_irreps"] for i in inst]))
     for name, key in (("logit FVE", "logit_fve"), ("W_U FVE", "W_U_fve")):
         values = [i["logit_fve"] if key == "logit_fve" else i["weight_fve"]["W_U"] for i in inst]
         lo, hi = p[key]
@@ -258,16 +268,83 @@ def mainline_claims(m: Measured) -> list[Claim]:
     return out
 
 
+def unordered_pair_claim(pair: tuple[str, str], ours: dict[str, int], n: int) -> Claim:
+    """Two irreps of one dimension whose paper counts are compared as an unordered pair: our more
+    frequent one against the paper's larger count, the other against the smaller (two Fisher
+    tests, both must agree; n/a when neither could fail)."""
+    pn = PAPER_S5_MLP["instances"]
+    paper = sorted((PAPER_S5_MLP["key_frequency"][x] for x in pair), reverse=True)
+    mine = sorted(pair, key=lambda x: -ours[x])
+    tests = [fisher_count_test(ours[x], n, k, pn, FISHER_ALPHA) for x, k in zip(mine, paper)]
+    verdicts = [t.agree for t in tests]
+    agree = None if all(v is None for v in verdicts) else all(v is not False for v in verdicts)
+    return Claim(
+        f"the two {' and '.join(pair)} irreps are key as often as the paper's two same-dimension "
+        f"irreps (unordered; agree: both Fisher exact p ≥ {FISHER_ALPHA:g})",
+        " and ".join(_frac(k, pn) for k in paper) + " (50-seed S5 MLP tallies)",
+        "; ".join(f"{x} {t.describe()}" for x, t in zip(mine, tests)),
+        agree,
+    )
+
+
+def distinct_sets_interval(n: int, draws: int = 4000, seed: int = 0) -> tuple[int, int, float]:
+    """The central 95 % interval of the number of distinct key-irrep sets among ``n`` seeds, and
+    its mean at the paper's 50 seeds, if each irrep were key independently with the paper's
+    frequency (:data:`PAPER_S5_MLP`). At 50 seeds this model gives a mean of about 9.3 distinct
+    sets against the paper's 9, so it describes the paper's seeds' diversity."""
+    import numpy as np
+
+    p = PAPER_S5_MLP
+    freq = np.array([k / p["instances"] for k in p["key_frequency"].values() if k > 0])
+    rng = np.random.default_rng(seed)
+
+    def counts(m: int) -> np.ndarray:
+        keys = rng.random((draws, m, freq.size)) < freq  # [draws, seeds, irreps]
+        codes = keys @ (1 << np.arange(freq.size))  # [draws, seeds]
+        return np.array([np.unique(row).size for row in codes])
+
+    c = counts(n)
+    lo, hi = np.percentile(c, [2.5, 97.5])
+    return int(lo), int(hi), float(counts(p["instances"]).mean())
+
+
+def mixed_universality_claim(key_sets: Sequence[Sequence[str]]) -> Claim:
+    """Mixed universality: as many distinct key-irrep sets as the paper's seeds would give at our
+    seed count (:func:`distinct_sets_interval`): too few is "more universal" than the paper, too
+    many "more scattered"; both disagree."""
+    n = len(key_sets)
+    distinct = len({tuple(sorted(k)) for k in key_sets})
+    lo, hi, at50 = distinct_sets_interval(n)
+    return Claim(
+        "seeds learn different key-irrep sets (mixed universality; agree: our count of distinct "
+        "sets lies in the 95 % interval of the paper's irrep frequencies drawn independently "
+        f"for {n} seeds)",
+        f"{PAPER_S5_MLP['distinct_key_sets']} distinct sets in 50 seeds (independent model: "
+        f"{at50:.1f})",
+        f"{distinct} distinct sets in {n} seeds (interval {lo}–{hi})",
+        lo <= distinct <= hi,
+    )
+
+
 def weight_fve_claim(mlps: Sequence[Measured]) -> Claim:
-    """W_a and W_b FVE by the key irreps > 99 % for every seed of every group."""
-    worst = {
-        r.setting.group: min(min(i["weight_fve"][w] for w in ("W_a", "W_b")) for i in r.instances)
+    """W_a and W_b FVE by the key irreps: the mean over each group's seeds > 99 % (the paper's
+    figure is a four-seed mean per group)."""
+    means = {
+        r.setting.group: min(
+            sum(i["weight_fve"][w] for i in r.instances) / len(r.instances) for w in ("W_a", "W_b")
+        )
         for r in mlps
         if r.instances
     }
-    ours = ", ".join(f"{g} {v:.3f}" for g, v in worst.items()) or "none"
-    agree = bool(worst) and all(v > WEIGHT_FVE_MIN for v in worst.values())
-    return Claim("W_a and W_b FVE > 99 % for every group (MLP)", "> 99 %", f"min {ours}", agree)
+    ours = ", ".join(f"{g} {v:.3f}" for g, v in means.items()) or "none"
+    agree = bool(means) and all(v > WEIGHT_FVE_MIN for v in means.values())
+    return Claim(
+        "W_a and W_b FVE > 99 % for every group (MLP; agree: each group's seed mean of W_a and "
+        "of W_b > 0.99)",
+        "> 99 % (four-seed means)",
+        f"lower of the two means: {ours}",
+        agree,
+    )
 
 
 def group_mean_claims(mlps: Sequence[Measured]) -> list[Claim]:
@@ -296,20 +373,22 @@ def group_mean_claims(mlps: Sequence[Measured]) -> list[Claim]:
 
 
 def restricted_claim(mlps: Sequence[Measured]) -> Claim:
-    """Restricted loss ≪ excluded loss (< :data:`RESTRICTED_RATIO` ×) for every MLP seed."""
-    ratios = [
-        i["losses"]["restricted_loss"] / max(i["losses"]["excluded_loss"], 1e-300)
-        for r in mlps
-        for i in r.instances
-    ]
-    ok = sum(x < RESTRICTED_RATIO for x in ratios)
-    ours = f"{ok}/{len(ratios)} seeds; largest ratio {max(ratios):.2g}" if ratios else "none"
-    return Claim(
-        f"restricted loss ≪ excluded loss (< {RESTRICTED_RATIO:g}×) for every seed (MLP)",
-        "mainline 7.1e-7 vs 7.59",
-        ours,
-        bool(ratios) and ok == len(ratios),
+    """Restricted loss ≪ excluded loss at the paper's magnitudes: the mainline group's median
+    restricted loss within :data:`LOSS_DECADES` decade of (or below) the paper's 7.1e-7, and its
+    median excluded loss at least :data:`MIN_EXCLUDED` (the paper's 7.59; four-seed means 6-12)."""
+    main = [i["losses"] for r in mlps if r.setting.group == MAINLINE for i in r.instances]
+    claim = (
+        f"restricted loss ≪ excluded loss ({MAINLINE} MLP; agree: median restricted ≤ "
+        f"{PAPER_RESTRICTED * 10**LOSS_DECADES:.2g} and median excluded ≥ {MIN_EXCLUDED:g})"
     )
+    paper = f"mainline {PAPER_RESTRICTED:g} vs {PAPER_EXCLUDED:g}"
+    if not main:
+        return Claim(claim, paper, "not measured", None)
+    restricted = float(np.median([x["restricted_loss"] for x in main]))
+    excluded = float(np.median([x["excluded_loss"] for x in main]))
+    ours = f"median {restricted:.2g} vs {excluded:.3g} over {len(main)} seeds"
+    agree = restricted <= PAPER_RESTRICTED * 10**LOSS_DECADES and excluded >= MIN_EXCLUDED
+    return Claim(claim, paper, ours, bool(agree))
 
 
 def a5_claim(m: Measured | None) -> Claim:

@@ -11,30 +11,71 @@ from typing import Any, Literal, Protocol
 from algolens.store import RunStore
 
 Mode = Literal["quick", "full"]
+Kind = Literal["paper", "check", "context"]
+KINDS: tuple[Kind, ...] = ("paper", "check", "context")
+"""The three kinds of row, in the order the markdown record lists them."""
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim: what the paper reports and what we measured.
+    """One row of a reproduction: what the paper reports and what we measured.
 
     Attributes:
-        claim: the claim in one sentence ("W_a and W_b FVE > 99 % for every seed").
-        paper: the paper's figure as text ("> 99 %").
+        claim: the claim in one sentence, with its criterion in parentheses when it is judged
+            ("W_a and W_b FVE > 99 % (agree: every group's seed mean > 0.99)").
+        paper: the paper's figure as text, with where the paper gives it ("> 99 % (four-seed
+            means, every group)"); "-" for rows without a paper figure.
         ours: our measured figure as text ("99.7 % (min over 32 seeds)"), or why none was
             measured ("not measured: needs --full").
-        agree: True/False when the two were compared; None when they could not be (no
-            measurement, or the claim is not comparable in this mode). Never set from a constant:
-            it is the outcome of a comparison made on measured data.
+        agree: for a ``paper`` row, True/False when the two were compared and None (n/a) when the
+            protocol cannot test the claim (``ours`` then says why). For a ``check`` row, whether
+            our own target or self-test passed. Always None for a ``context`` row. Never set from
+            a constant: it is the outcome of a comparison made on measured data.
+        kind: ``paper`` — a claim the paper states, judged, the only kind counted as agreement;
+            ``check`` — an engineering target or method self-test of ours (timing, a miter, a
+            group-theory identity), reported, never counted; ``context`` — a figure shown for
+            reference without a paper value to compare with.
     """
 
     claim: str
     paper: str
     ours: str
     agree: bool | None
+    kind: Kind = "paper"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"claim kind must be one of {KINDS}, not {self.kind!r}")
+        if self.kind == "context" and self.agree is not None:
+            raise ValueError(f"a context row is never judged: {self.claim!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"claim", "paper", "ours", "agree"}``: the JSON of ``algolens reproduce --json``."""
-        return {"claim": self.claim, "paper": self.paper, "ours": self.ours, "agree": self.agree}
+        """``{"claim", "paper", "ours", "agree", "kind"}``: one row of ``reproduce --json``."""
+        return {
+            "claim": self.claim,
+            "paper": self.paper,
+            "ours": self.ours,
+            "agree": self.agree,
+            "kind": self.kind,
+        }
+
+
+def tally(claims: Sequence[Claim]) -> tuple[int, int, int]:
+    """``(agree, compared, n/a)`` over the ``paper`` rows only (checks and context not counted)."""
+    paper = [c for c in claims if c.kind == "paper"]
+    compared = sum(c.agree is not None for c in paper)
+    return sum(c.agree is True for c in paper), compared, len(paper) - compared
+
+
+def tally_line(claims: Sequence[Claim]) -> str:
+    """The headline, e.g. ``"5 of 9 paper claims agree (2 n/a); checks: 3 of 4 pass"``."""
+    ok, compared, na = tally(claims)
+    line = f"{ok} of {compared} paper claims agree" + (f" ({na} n/a)" if na else "")
+    checks = [c for c in claims if c.kind == "check"]
+    if checks:
+        passed = sum(c.agree is True for c in checks)
+        line += f"; checks: {passed} of {len(checks)} pass"
+    return line
 
 
 class Reproduction(Protocol):
@@ -73,9 +114,8 @@ def machine_description() -> str:
 def claims_markdown(
     paper: str, claims: Sequence[Claim], *, command: str, machine: str, date: str, wall_s: float
 ) -> str:
-    """The markdown record of one reproduction: header, how it was made, the claims table."""
-    n_cmp = sum(c.agree is not None for c in claims)
-    n_ok = sum(c.agree is True for c in claims)
+    """The markdown record of one reproduction: header, how it was made, one table per kind of
+    row (paper claims, our checks, context); the headline counts paper claims only."""
     lines = [
         f"# Reproduction: {paper}",
         "",
@@ -83,12 +123,63 @@ def claims_markdown(
         f"- machine: {machine}",
         f"- date: {date}",
         f"- wall time: {wall_s:.0f} s",
-        f"- result: {n_ok} of {n_cmp} compared claims agree ({len(claims) - n_cmp} not compared)",
-        "",
-        "| claim | paper | ours | agree |",
-        "| --- | --- | --- | --- |",
+        f"- result: {tally_line(claims)}",
     ]
-    for c in claims:
-        cells = [c.claim, c.paper, c.ours, verdict(c.agree)]
-        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+    for kind, title, judged in (
+        ("paper", "Paper claims (judged)", "agree"),
+        ("check", "Our checks (reported, not counted as agreement)", "passes"),
+        ("context", "Context (no paper value to compare with)", None),
+    ):
+        rows = [c for c in claims if c.kind == kind]
+        if not rows:
+            continue
+        header = ["claim", "paper", "ours"] + ([judged] if judged else [])
+        lines += ["", f"## {title}", "", "| " + " | ".join(header) + " |",
+                  "|" + " --- |" * len(header)]  # fmt: skip
+        for c in rows:
+            cells = [c.claim, c.paper, c.ours] + ([verdict(c.agree)] if judged else [])
+            lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class CountTest:
+    """A two-sided Fisher exact test of our count ``k`` of ``n`` against the paper's ``pk`` of
+    ``pn``, with the counts of ours that would agree (the test's reach at this sample size).
+
+    ``agree`` is None when every count 0..n would agree: the sample is too small for the test to
+    fail, so the claim is n/a rather than a "yes" that could not have been "no".
+    """
+
+    k: int
+    n: int
+    pvalue: float
+    agree_range: tuple[int, int]  # smallest and largest of our counts with p >= alpha
+    alpha: float
+
+    @property
+    def agree(self) -> bool | None:
+        lo, hi = self.agree_range
+        if lo == 0 and hi == self.n:
+            return None
+        return bool(self.pvalue >= self.alpha)
+
+    def describe(self) -> str:
+        """``"3/8, p = 0.41 (agrees for 1–8 of 8)"``."""
+        lo, hi = self.agree_range
+        reach = f"agrees for {lo}–{hi} of {self.n}" if lo <= hi else "no count agrees"
+        if self.agree is None:
+            reach = f"any count of {self.n} would agree: too few to test"
+        return f"{self.k}/{self.n}, p = {self.pvalue:.2g} ({reach})"
+
+
+def fisher_count_test(k: int, n: int, pk: int, pn: int, alpha: float = 0.05) -> CountTest:
+    """Fisher's exact test of ``k``/``n`` against ``pk``/``pn`` (see :class:`CountTest`)."""
+    from scipy.stats import fisher_exact
+
+    def p_of(x: int) -> float:
+        return float(fisher_exact([[x, n - x], [pk, pn - pk]])[1])
+
+    ok = [x for x in range(n + 1) if p_of(x) >= alpha]
+    agree_range = (min(ok), max(ok)) if ok else (1, 0)
+    return CountTest(k, n, p_of(k), agree_range, alpha)
