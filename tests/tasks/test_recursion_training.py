@@ -70,7 +70,7 @@ def test_recursion_config_defaults_and_errors():
     for overrides, fragment in [
         ({"task": "recursion"}, "needs a function"),
         ({"task": "recursion", "function": "successor", "model": "mlp"}, "trains a transformer"),
-        ({"function": "successor"}, "function only apply to task 'recursion'"),
+        ({"function": "successor"}, "function only applies to task 'recursion'"),
         ({"task": "recursion", "function": "f", "recursion": {"max_size": 99}}, "max_size"),
         ({"task": "recursion", "function": "f", "recursion": {"colour": 1}}, "colour"),
     ]:

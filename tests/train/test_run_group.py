@@ -6,11 +6,13 @@ import json
 
 import numpy as np
 import pytest
+from safetensors.torch import load_file
 
 from algolens.errors import CheckpointError, ConfigError
 from algolens.groups import FiniteGroup, parse_group
 from algolens.report.composition import composition_report
 from algolens.store import RunStore
+from algolens.train.checkpoint import list_checkpoints, read_metadata, save_checkpoint
 from algolens.train.config import validate_config
 from algolens.train.load import load_run_group, load_run_model, run_config
 from algolens.train.run import resume_run, start_run
@@ -125,6 +127,19 @@ def test_changed_group_file_is_refused(two_dirs, tmp_path, edit):
     assert not store.paths(run).final.exists()
 
 
+def _resign_weights(store: RunStore, run: str, fingerprint: str) -> None:
+    """Give every weights file of ``run`` the config fingerprint ``fingerprint`` (validly signed),
+    as an older algolens wrote them before the config had ``group_sha256``."""
+    paths = store.paths(run)
+    for path in [paths.final, *(p for _, p in list_checkpoints(paths.checkpoints))]:
+        if path.is_file():
+            meta = read_metadata(path)
+            fmt = meta.pop("format")
+            save_checkpoint(
+                path, load_file(str(path)), meta | {"fingerprint": fingerprint}, fmt=fmt
+            )
+
+
 def test_run_without_stored_group_is_refused_with_how_to_recover(two_dirs, tmp_path):
     store = RunStore(tmp_path / "store")
     missing = train_tiny(store, "g.json", stop_at=5)
@@ -134,6 +149,7 @@ def test_run_without_stored_group_is_refused_with_how_to_recover(two_dirs, tmp_p
     config = json.loads(config_path.read_text())
     del config["group_sha256"]  # as written before group_sha256 existed
     config_path.write_text(json.dumps(config))
+    _resign_weights(store, unpinned, validate_config(config).fingerprint())
     for run in (missing, unpinned):
         for load in (load_run_group, load_run_model, resume_run):
             with pytest.raises(CheckpointError, match="no stored group.*retrain"):
