@@ -27,17 +27,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import stat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from algolens.destination import check_destination, file_kind
+from algolens.destination import check_destination
 from algolens.errors import SizeLimitError, SpecError, TableError, quote
 from algolens.fileio import write_text_atomic
 from algolens.groups.group import MAX_ORDER, FiniteGroup
 from algolens.jsonread import loads_json
+from algolens.textfile import TextFileProblem, read_bounded_text
 
 MAX_TABLE_FILE_BYTES = 12 * MAX_ORDER**2 + 4096 * MAX_ORDER
 """Largest table file read (≈ 325 MB): 12 bytes per entry (the widest entry of an indented JSON
@@ -120,31 +120,23 @@ def check_export_destination(path: str | Path) -> Path:
 def _read_bounded(path: Path) -> str:
     """The text of a regular file of at most MAX_TABLE_FILE_BYTES, checked before reading."""
     try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise SpecError(
-            f"table file {str(path)!r} does not exist; give a .json or .csv table file "
-            "or a built-in name such as S5"
-        ) from None
-    except OSError as exc:
-        raise TableError(f"cannot read table file {str(path)!r}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(st.st_mode):
-        kind = file_kind(st.st_mode)
-        raise TableError(f"{path} is {kind}, not a table file; give a regular file")
-    limit = MAX_TABLE_FILE_BYTES
-    if st.st_size > limit:
-        raise SizeLimitError(_too_big(path, st.st_size))
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)  # bounded even if the file grew after stat
-    except OSError as exc:
-        raise TableError(f"cannot read table file {str(path)!r}: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise SizeLimitError(_too_big(path, len(data)))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TableError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        return read_bounded_text(path, MAX_TABLE_FILE_BYTES)
+    except TextFileProblem as problem:
+        if problem.reason == "missing":
+            raise SpecError(
+                f"table file {str(path)!r} does not exist; give a .json or .csv table file "
+                "or a built-in name such as S5"
+            ) from None
+        if problem.reason == "too_large":
+            raise SizeLimitError(_too_big(path, problem.size or 0)) from None
+        if problem.reason == "not_regular":
+            raise TableError(
+                f"{path} is {problem.detail}, not a table file; give a regular file"
+            ) from None
+        if problem.reason == "not_utf8":
+            message = f"{path}: not UTF-8 text ({problem.detail}); save it as UTF-8"
+            raise TableError(message) from None
+        raise TableError(f"cannot read table file {str(path)!r}: {problem.detail}") from None
 
 
 def _too_big(path: Path, size: int) -> str:

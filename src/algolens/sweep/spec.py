@@ -146,7 +146,7 @@ def load_sweep(path: str | Path) -> SweepPlan:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    text = read_text_file(path, "sweep file", MAX_SWEEP_FILE_BYTES)
+    text = read_text_file(path, "sweep file", MAX_SWEEP_FILE_BYTES, expected="a TOML file")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -363,7 +363,7 @@ def read_toml_config(path: str | Path) -> dict[str, Any]:
         ConfigError: a missing file or a file that is not TOML.
     """
     path = Path(path)
-    text = read_text_file(path, "config file")
+    text = read_text_file(path, "config file", expected="a TOML file")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
