@@ -6,16 +6,22 @@ recursive function (:data:`QUICK_FUNCTIONS`: binary successor, the three tree tr
 predecessor and tree mirror so nothing is tuned to one function), plus successor again with the
 rare structures oversampled, and measures every run with algolens's own analyses:
 
-* **accuracy per function and split** (``train``, in-distribution ``test``, ``rare`` structures,
-  longer ``ood`` inputs): greedy exact match from each run's summary, mean over seeds;
-* **the reconstructed shortcut for successor** (:mod:`algolens.analysis.shortcuts`): the built-in
-  hypothesis that best matches the model's greedy answers on held-out rare-tail inputs, its match
-  rate overall and where the model is wrong, and the strongest attention rules;
-* **failure prediction per function** (:mod:`algolens.analysis.failures_run`): a depth-3 rule
-  tree fitted on held-out rare-tail inputs and scored on fresh ones (never training or fit
-  inputs); recall and precision pooled over seeds;
+* **accuracy per function and split** (``train``, in-distribution ``test``, ``rare`` structures
+  of the function's own rare-structure feature, longer ``ood`` inputs): greedy exact match from
+  each run's summary, mean over seeds; the held-out splits hold distinct inputs;
+* **the paper's shortcut for successor as a failure predictor** (:func:`shortcut_fails`): it
+  fails where the trailing ``B1`` run is at least ``k`` or on all ones (the output grows), ``k``
+  fitted per seed on the failure analysis's fit inputs and scored on its fresh ones, on *which*
+  inputs fail (not the exact wrong output); and the all-ones inputs against the other rare ones;
+* **learned failure rules per function** (:mod:`algolens.analysis.failures_run`): a depth-3 rule
+  tree fitted on held-out distinct rare-tail inputs and scored on fresh ones (never training or
+  fit inputs); recall and precision pooled over seeds;
+* **the best shortcut hypothesis** (:mod:`algolens.analysis.shortcuts`): the built-in
+  hypothesis that best matches the model's exact greedy answers on held-out rare-tail inputs,
+  and the strongest attention rules;
 * **oversampling**: successor trained with and without ``oversample`` =
-  :data:`OVERSAMPLE`, both scored on the same rare-tail inputs that neither run trained on.
+  :data:`OVERSAMPLE`, both scored on the same distinct rare-tail inputs that neither run trained
+  on.
 
 The paper gives (``../shared/papers.md``, "Seed 000"): shortcuts rather than recursion, failures on
 rare structural edge cases, 91 % of one function's (successor's) failures predicted by a
@@ -27,15 +33,17 @@ short numbers and small trees, few epochs); ``full`` trains more seeds, more dat
 and adds ``add``. Runs already in the store with the same config are reused and interrupted ones
 resumed (:func:`algolens.recipes.runs.ensure_run`).
 
-Agreement rules (each row states its own): failures cluster on rare structures when the ``rare``
-split's accuracy is significantly below the ``test`` split's (one-sided Fisher exact test; judged
-for successor and the traversals, the paper's functions; context for the others); failure
-prediction agrees when the pooled recall on fresh inputs is at least
-:data:`PAPER_RECALL` (successor only; the other functions have no paper figure); the shortcut
-agrees when the best hypothesis is not the exact function and matches at least
-:data:`PAPER_RECALL` of the model's wrong answers; oversampling agrees when it raises accuracy on
-the common rare inputs significantly (one-sided Fisher exact test). Accuracies per split and
-every row of a function the paper does not study are context.
+Agreement rules (each row states its own; every inequality is a one-sided test over seeds ×
+distinct inputs): failures cluster on rare structures when the ``rare`` split's accuracy is
+significantly below the ``test`` split's (Fisher exact test; judged for successor and the
+traversals, the paper's functions; context for predecessor, mirror and add, which have no paper
+figure); the paper's shortcut agrees when a binomial test does not reject its recall of
+:data:`PAPER_RECALL` (with at least :data:`MIN_FAILURES` failures) *and* the inputs it predicts
+fail significantly more often than the others (so "every input fails" cannot agree); all-ones
+inputs agree when they are right significantly less often than the other rare inputs;
+oversampling agrees when it raises accuracy on the common rare inputs significantly. Accuracies
+per split, the learned rules, the best exact-answer hypothesis and every row of a function the
+paper does not study are context.
 """
 
 from __future__ import annotations
