@@ -111,7 +111,8 @@ def test_paper_shortcut_claim_needs_the_recall_and_a_real_separation():
     assert claim(40, 400, 40).agree is None  # "every input fails": nothing to separate
     assert claim(40, 0, 0).agree is False  # predicts nothing: recall 0
     few = claim(8, 8, 8)
-    assert few.agree is None and "too few" in few.ours
+    # P(X <= 5 | n=8, p=0.91) = 0.029 < 0.05 <= P(X <= 6) = 0.16: the reach at 8 failures
+    assert few.agree is None and "too few" in few.ours and "only at ≤ 5 hits" in few.ours
     assert rec.paper_shortcut_claim(result()) is None  # not successor
 
 
@@ -147,6 +148,14 @@ def test_shortcut_hypothesis_rows_are_context():
     assert rec.shortcut_claims(result()) == []
 
 
+def test_reach_is_the_first_significant_count():
+    # 40 of 50 against k of 50: the first k with one-sided Fisher p < 0.05, found by brute force
+    first = next(k for k in range(51) if rec.fewer_correct(40, 50, k, 50)[0])
+    assert rec.significant_from(40, 50, 50) == first and 40 < first <= 50
+    assert rec.significant_from(81, 83, 83) is None  # 2 of 166 wrong: P = 0.25 at best
+    assert rec.significant_from(0, 0, 10) is None
+
+
 def test_oversampling_claim_counts_seeds_times_distinct_inputs():
     def eff(plain, over, n=50, seeds=2):
         total = n * seeds
@@ -161,6 +170,9 @@ def test_oversampling_claim_counts_seeds_times_distinct_inputs():
     # the same 50-vs-80 gap on one seed's 50 answers each is still significant, 40 vs 46 is not
     assert rec.oversampling_claim(eff(25, 40, seeds=1)).agree is True
     assert rec.oversampling_claim(eff(40, 46, seeds=1)).agree is False
+    # 81 of 83 without: not even 83 of 83 with would be significant, so the row cannot judge
+    weak = rec.oversampling_claim(eff(81, 82, n=83, seeds=1))
+    assert weak.agree is None and "no power" in weak.ours
     empty = {"n": 0, "seeds": 0, "plain": None, "oversampled": None}
     assert rec.oversampling_claim(empty).agree is None
 

@@ -325,6 +325,18 @@ def fewer_correct(
     return bool(p < alpha), f"one-sided Fisher p = {p:.2g}"
 
 
+def significant_from(k_a: int, n_a: int, n_b: int) -> int | None:
+    """The fewest correct of ``n_b`` that :func:`fewer_correct` finds significantly above ``k_a``
+    of ``n_a`` (the test's reach; None: not even ``n_b`` of ``n_b``)."""
+    if not n_a or not n_b or not fewer_correct(k_a, n_a, n_b, n_b)[0]:
+        return None
+    lo, hi = 0, n_b  # significance only grows with the count: the first significant count
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fewer_correct(k_a, n_a, mid, n_b)[0] else (mid + 1, hi)
+    return lo
+
+
 def _correct(acc: float | None, n: int) -> int:
     """Correct answers out of ``n`` from an accuracy (the summary stores rates)."""
     return 0 if acc is None else int(round(acc * n))
@@ -388,7 +400,12 @@ def paper_shortcut_claim(r: FunctionResult) -> Claim | None:
         f"{s['n_fresh']} fresh distinct inputs × {len(s['k'])} seed(s); "
     )
     if fails < MIN_FAILURES:
-        ours += f"n/a: {fails} failures are too few (need {MIN_FAILURES}); "
+        ours += f"n/a: {fails} failures are too few (need {MIN_FAILURES}"
+        rejected = [h for h in range(fails + 1) if recall_pvalue(h, fails) < ALPHA]
+        if fails:
+            ours += (f"; at {fails} the test rejects 91 % only at ≤ {max(rejected)} hits"
+                     if rejected else f"; at {fails} the test could reject nothing")  # fmt: skip
+        ours += "); "
     else:
         ours += f"binomial p = {recall_pvalue(hits, fails):.2g}; "
     ours += f"predicted vs other inputs: {how}"
@@ -480,6 +497,13 @@ def oversampling_claim(effect: dict[str, Any]) -> Claim:
         f"({over} of {total}) with oversample {OVERSAMPLE:g}, on {n} distinct rare-tail inputs "
         f"× {seeds} seed(s) in neither training set; {how}"
     )
+    reach = significant_from(plain, total, total)
+    if total and reach is None:
+        agree = None
+        ours += (f"; n/a: not even {total} of {total} right with oversampling would be "
+                 f"significant against {plain} of {total} (no power at this sample)")  # fmt: skip
+    elif reach is not None:
+        ours += f"; reach: significant from {reach} of {total} right with oversampling"
     return Claim("successor: oversampling rare structures raises accuracy on rare inputs (agree: "
                  f"one-sided Fisher p < {ALPHA:g} over seeds × distinct inputs)",
                  "abstract: oversampling rare structures helps", ours, agree)  # fmt: skip
