@@ -3,15 +3,20 @@ scale (the protocol monkeypatched to two functions, a tiny model and a few epoch
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 
 import pytest
 
 from algolens.recipes import zhang2023 as rec
 from algolens.store import RunStore
+from algolens.tasks.recursion import from_bits
+from algolens.tasks.recursion.features import input_features
 
 
-def result(function="successor", test=0.99, rare=0.6, recall=0.95, failures=40, shortcut=None):
+def result(function="successor", test=0.99, rare=0.6, recall=0.95, failures=40, shortcut=None,
+           paper_shortcut=None, all_ones=None):  # fmt: skip
     hits = None if recall is None else round(recall * failures)
     fail = {"n_fresh": 900, "n_fit": 950, "failures": failures, "predicted": hits or 0,
             "hits": hits or 0, "recall": recall, "precision": 1.0 if hits else None,
@@ -19,7 +24,7 @@ def result(function="successor", test=0.99, rare=0.6, recall=0.95, failures=40, 
             "fresh_in_fit": 0.0, "fresh_in_train": 0.0}  # fmt: skip
     acc = {"train": 1.0, "test": test, "rare": rare, "ood": 0.0}
     sizes = {"train": 2000, "test": 500, "rare": 300, "ood": 500}
-    return rec.FunctionResult(function, acc, sizes, fail, shortcut)
+    return rec.FunctionResult(function, acc, sizes, fail, shortcut, paper_shortcut, all_ones)
 
 
 def test_accuracy_claims_compare_rare_with_test():
@@ -51,17 +56,78 @@ def test_one_sided_fisher_matches_brute_force():
         assert agree == (p < 0.05) and f"p = {p:.2g}" in how
 
 
-def test_failure_claim_compares_only_successor_with_91_percent():
-    assert rec.failure_claim(result(recall=0.95)).agree is True
-    # 36 of 40 (90 %) is consistent with 91 %; 28 of 40 (70 %) is not
-    assert rec.failure_claim(result(recall=0.9)).agree is True
-    assert rec.failure_claim(result(recall=0.7)).agree is False
-    few = rec.failure_claim(result(recall=5 / 8, failures=8))  # the quick run's 5 of 8
-    assert few.agree is None and "too few" in few.ours
-    c = rec.failure_claim(result(recall=None, failures=0))
-    assert c.agree is None and "0 of 0 failures" in c.ours
-    other = rec.failure_claim(result("inorder", recall=0.5))
-    assert other.agree is None and other.kind == "context" and "recall 50.0 %" in other.ours
+def test_learned_rules_are_context_for_every_function():
+    for function in ("successor", "inorder"):
+        c = rec.failure_claim(result(function, recall=0.5))
+        assert c.agree is None and c.kind == "context" and "recall 50.0 % (20 of 40" in c.ours
+
+
+def six_bit_rare_tail():
+    """Every 6-bit number with three or more trailing B1 (LSB first): run 3 -> 4 numbers, run 4
+    -> 2, run 5 -> 1, run 6 (all ones) -> 1."""
+    xs = [from_bits(bs) for bs in itertools.product((0, 1), repeat=6)]
+    return [input_features((x,)) for x in xs if input_features((x,))["trailing_ones"] >= 3]
+
+
+def test_paper_shortcut_predicts_which_inputs_fail_by_hand():
+    feats = six_bit_rare_tail()
+    assert len(feats) == 8
+    # a model that fails exactly where the trailing run is >= 5: the fitted k is 5
+    limit = [f["trailing_ones"] >= 5 for f in feats]
+    assert rec.fit_shortcut_k(feats, limit) == 5
+    # fresh: the same limit plus one failure the shortcut cannot see (B1 B1 B1 B0 B0 B0):
+    # 3 failures, 2 predicted and both wrong -> recall 2/3, precision 1
+    odd = [f["trailing_ones"] == 3 and f["ones"] == 3 for f in feats]
+    assert sum(odd) == 1
+    fresh_wrong = [a or b for a, b in zip(limit, odd)]
+    out = rec.paper_shortcut_scores((feats, [limit]), (feats, [fresh_wrong]))
+    assert out["k"] == [5] and (out["failures"], out["predicted"], out["hits"]) == (3, 2, 2)
+    assert out["recall"] == pytest.approx(2 / 3) and out["precision"] == 1.0 and out["n"] == 8
+    # two seeds pool: a second model failing only on all ones gets k = 7 (only all ones)
+    only_ones = [bool(f["all_ones"]) for f in feats]
+    both = rec.paper_shortcut_scores((feats, [limit, only_ones]), (feats, [fresh_wrong, only_ones]))
+    assert both["k"] == [5, 7] and (both["failures"], both["hits"], both["n"]) == (4, 3, 16)
+    # the shortcut always fails on all ones, whatever k
+    assert rec.shortcut_fails({"all_ones": True, "trailing_ones": 0}, 99)
+
+
+def test_paper_shortcut_claim_needs_the_recall_and_a_real_separation():
+    def claim(fails, pred, hits, n=400):
+        s = {
+            "k": [5],
+            "n": n,
+            "n_fresh": n,
+            "failures": fails,
+            "predicted": pred,
+            "hits": hits,
+            "recall": hits / fails if fails else None,
+            "precision": hits / pred if pred else None,
+        }
+        return rec.paper_shortcut_claim(result(shortcut=None, paper_shortcut=s))  # fmt: skip
+
+    good = claim(40, 40, 38)  # 95 % recall, the predicted inputs fail 38/40 vs 2/360
+    assert good.agree is True and good.kind == "paper" and "recall 95.0 % (38 of 40" in good.ours
+    assert claim(40, 40, 28).agree is False  # 70 % recall rejects 91 %
+    assert claim(40, 400, 40).agree is None  # "every input fails": nothing to separate
+    assert claim(40, 0, 0).agree is False  # predicts nothing: recall 0
+    few = claim(8, 8, 8)
+    # P(X <= 5 | n=8, p=0.91) = 0.029 < 0.05 <= P(X <= 6) = 0.16: the reach at 8 failures
+    assert few.agree is None and "too few" in few.ours and "only at ≤ 5 hits" in few.ours
+    assert rec.paper_shortcut_claim(result()) is None  # not successor
+
+
+def test_all_ones_claim_by_hand():
+    feats = six_bit_rare_tail()  # one all-ones input among 8
+    wrong = [[bool(f["all_ones"]) for f in feats]] * 3  # three seeds, each wrong only there
+    counts = rec.all_ones_counts(feats, wrong)
+    assert counts == {"inputs": 1, "n": 3, "correct": 0, "other_n": 21, "other_correct": 21}
+    c = rec.all_ones_claim(result(all_ones=counts))
+    # one-sided Fisher: P(0 of the 3 all-ones answers right | 21 of 24 right) = 1 / C(24, 3)
+    assert c.agree is True and f"p = {1 / math.comb(24, 3):.2g}" in c.ours
+    same = rec.all_ones_counts(feats, [[False] * 8])
+    assert rec.all_ones_claim(result(all_ones=same)).agree is False
+    none = {"inputs": 0, "n": 0, "correct": 0, "other_n": 5, "other_correct": 5}
+    assert rec.all_ones_claim(result(all_ones=none)).agree is None
 
 
 def test_recall_test_matches_the_binomial_tail():
@@ -74,30 +140,41 @@ def test_recall_test_matches_the_binomial_tail():
         assert rec.recall_agrees(hits, 40) == (tail(hits, 40) >= 0.05)
 
 
-def test_shortcut_claim_needs_a_non_exact_hypothesis_matching_the_wrong_answers():
-    def sc(name, wrong):
-        best = {"name": name, "match": 0.99, "match_right": 1.0, "match_wrong": wrong,
-                "n_right": 90, "n_wrong": 10}  # fmt: skip
-        return result(shortcut={"n": 100, "best": best, "attention": ["answer token 0: x"]})
-
-    assert rec.shortcut_claims(sc("carry through at most 9 bits", 0.95))[0].agree is True
-    assert rec.shortcut_claims(sc("carry through at most 9 bits", 0.5))[0].agree is False
-    assert rec.shortcut_claims(sc("exact successor", 1.0))[0].agree is False
-    assert rec.shortcut_claims(sc("carry through at most 9 bits", None))[0].agree is None
+def test_shortcut_hypothesis_rows_are_context():
+    best = {"name": "carry through at most 9 bits", "match": 0.99, "match_right": 1.0,
+            "match_wrong": 0.95, "n_right": 90, "n_wrong": 10}  # fmt: skip
+    rows = rec.shortcut_claims(result(shortcut={"n": 100, "best": best, "attention": ["x"]}))
+    assert [r.kind for r in rows] == ["context", "context"] and "95.0 % of wrong" in rows[0].ours
     assert rec.shortcut_claims(result()) == []
-    other = sc("inorder down to depth 2, then prompt order", 1.0)
-    other = rec.FunctionResult("inorder", other.accuracy, other.split_sizes, other.failures,
-                               other.shortcut)  # fmt: skip
-    c = rec.shortcut_claims(other)
-    assert c[0].agree is None and c[0].kind == "context" and "depth 2" in c[0].ours
 
 
-def test_oversampling_claim():
-    assert rec.oversampling_claim({"n": 50, "plain": 0.5, "oversampled": 0.8}).agree is True
-    assert rec.oversampling_claim({"n": 50, "plain": 0.8, "oversampled": 0.8}).agree is False
-    # higher, but not significantly on 50 draws: 80 % vs 84 %
-    assert rec.oversampling_claim({"n": 50, "plain": 0.8, "oversampled": 0.84}).agree is False
-    assert rec.oversampling_claim({"n": 0, "plain": None, "oversampled": None}).agree is None
+def test_reach_is_the_first_significant_count():
+    # 40 of 50 against k of 50: the first k with one-sided Fisher p < 0.05, found by brute force
+    first = next(k for k in range(51) if rec.fewer_correct(40, 50, k, 50)[0])
+    assert rec.significant_from(40, 50, 50) == first and 40 < first <= 50
+    assert rec.significant_from(81, 83, 83) is None  # 2 of 166 wrong: P = 0.25 at best
+    assert rec.significant_from(0, 0, 10) is None
+
+
+def test_oversampling_claim_counts_seeds_times_distinct_inputs():
+    def eff(plain, over, n=50, seeds=2):
+        total = n * seeds
+        return {"n": n, "seeds": seeds, "plain_correct": plain, "over_correct": over,
+                "plain": plain / total, "oversampled": over / total}  # fmt: skip
+
+    assert rec.oversampling_claim(eff(50, 80)).agree is True
+    assert rec.oversampling_claim(eff(80, 80)).agree is False
+    # 80 vs 84 of 100: higher, but not significantly
+    c = rec.oversampling_claim(eff(80, 84))
+    assert c.agree is False and "(80 of 100)" in c.ours and "50 distinct" in c.ours
+    # the same 50-vs-80 gap on one seed's 50 answers each is still significant, 40 vs 46 is not
+    assert rec.oversampling_claim(eff(25, 40, seeds=1)).agree is True
+    assert rec.oversampling_claim(eff(40, 46, seeds=1)).agree is False
+    # 81 of 83 without: not even 83 of 83 with would be significant, so the row cannot judge
+    weak = rec.oversampling_claim(eff(81, 82, n=83, seeds=1))
+    assert weak.agree is None and "no power" in weak.ours
+    empty = {"n": 0, "seeds": 0, "plain": None, "oversampled": None}
+    assert rec.oversampling_claim(empty).agree is None
 
 
 def test_pooled_failures_sum_over_instances():
@@ -111,7 +188,7 @@ def test_pooled_failures_sum_over_instances():
 @pytest.fixture
 def tiny(monkeypatch):
     small = rec.Protocol(
-        functions=("successor", "inorder"), seeds=(0, 1), epochs=2, n_train=60, bin_max=5,
+        functions=("successor", "inorder"), seeds=(0, 1), epochs=2, n_train=60, bin_max=7,
         tree_max=4, n_analysis=40,
         model_args={"n_layers": 1, "d_model": 16, "n_heads": 2, "d_head": 8, "d_mlp": 32},
     )  # fmt: skip
@@ -128,8 +205,10 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     names = [c["claim"] for c in claims]
     for function in ("successor", "inorder"):
         assert any(n.startswith(f"{function}: greedy exact-match") for n in names)
-        assert any(n.startswith(f"{function}: failure prediction") for n in names)
-        assert any(n.startswith(f"{function}: a reconstructed shortcut") for n in names)
+        assert any(n.startswith(f"{function}: learned failure rules") for n in names)
+        assert any(n.startswith(f"{function}: the best shortcut hypothesis") for n in names)
+    assert any(n.startswith("successor: the paper's shortcut") for n in names)
+    assert any(n.startswith("successor: all-ones inputs") for n in names)
     assert any("oversampling" in n for n in names) and names[-1] == "protocol"
     # every figure comes from the runs: the accuracy claim quotes the stored summaries
     st = RunStore(store)

@@ -10,10 +10,13 @@ from tests.tasks.test_sequence import successor_shortcut
 def test_bin_features_by_hand():
     assert value_features(from_bits([1, 1, 1])) == {
         "length": 3, "trailing_ones": 3, "first_b0": -1, "ones": 3, "all_ones": True,
+        "trailing_zeros": 0, "all_zeros": False,
     }  # fmt: skip
     assert value_features(from_bits([])) == {
         "length": 0, "trailing_ones": 0, "first_b0": -1, "ones": 0, "all_ones": True,
+        "trailing_zeros": 0, "all_zeros": True,
     }  # fmt: skip
+    assert value_features(from_bits([0, 0, 1, 0]))["trailing_zeros"] == 2
     assert value_features(from_bits([0, 1]))["first_b0"] == 0
 
 

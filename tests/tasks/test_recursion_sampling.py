@@ -3,6 +3,7 @@ fixed seed, balanced features, oversampling rates, seeds, and named splits."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 
@@ -20,7 +21,8 @@ from algolens.tasks.recursion.sampling import (
     rare_range,
     sample_values,
 )
-from algolens.tasks.recursion.splits import SplitSpec, split_inputs
+from algolens.tasks.recursion.splits import SplitSpec, shortfall, shortfall_text, split_inputs
+from algolens.tasks.recursion.values import from_bits
 
 
 def all_shapes(n: int) -> list:
@@ -183,9 +185,26 @@ def test_held_out_splits_avoid_train_and_ood_is_longer():
 
 def test_exhausted_held_out_split_is_an_error():
     tiny = SplitSpec(Sampling(0, 0), n_train=10, n_test=5, ood_max_size=1)
-    with pytest.raises(ConfigError, match="already in the train set"):
-        split_inputs(tiny, ("bin",), "test", seed=0)
-    assert split_inputs(tiny, ("bin",), "rare", seed=0) == []
+    for split in ("test", "rare"):
+        with pytest.raises(ConfigError, match=f"already in the train set, so the {split} split"):
+            split_inputs(tiny, ("bin",), split, seed=0)
+
+
+def test_held_out_splits_hold_distinct_inputs_and_report_the_shortfall():
+    """1..4 bits are 30 numbers; 100 training draws leave a handful: the test split holds each of
+    them once (it used to repeat one input up to its asked size) and says how many it lacks."""
+    spec = SplitSpec(Sampling(1, 4), n_train=100, n_test=125, n_ood=20, ood_max_size=6)
+    train = set(split_inputs(spec, ("bin",), "train", seed=0))
+    pool = {(from_bits(bs),) for n in range(1, 5) for bs in itertools.product((0, 1), repeat=n)}
+    for split in ("test", "ood"):
+        xs = split_inputs(spec, ("bin",), split, seed=0)
+        assert len(xs) == len(set(xs))
+    test = split_inputs(spec, ("bin",), "test", seed=0)
+    assert set(test) == pool - train  # every held-out number, once
+    sizes = {"train": 100, "test": len(test), "ood": 20, "rare": 125}
+    assert shortfall(spec, sizes) == {"test": (len(test), 125)}
+    assert "test holds" in shortfall_text(shortfall(spec, sizes))
+    assert shortfall_text({}) is None
 
 
 def test_bad_split_specs():
@@ -196,7 +215,7 @@ def test_bad_split_specs():
 
 
 def test_big_counts_draw_exactly_in_range():
-    from algolens.tasks.recursion.sampling import _randbelow
+    from algolens.tasks.recursion.shapes import randbelow as _randbelow
 
     total = 3 * 2**70 + 1
     draws = [_randbelow(rng(10), total)] + [_randbelow(g, total) for g in [rng(11)] * 200]

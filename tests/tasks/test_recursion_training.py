@@ -21,6 +21,7 @@ from algolens.tasks.recursion.functions import successor
 from algolens.tasks.recursion.settings import RecursionArgs
 from algolens.tasks.recursion.tokens import tokens_of
 from algolens.train.config import make_config
+from algolens.train.load import load_run_dataset
 
 # TrainConfig's fields before the recursion fields (task, function, recursion, dataset_sha256)
 OLD_FIELDS = (
@@ -212,6 +213,29 @@ def test_cli_trains_a_recursion_run(run_cli, tmp_path):
     summary = json.loads(out)
     assert summary["function"] == "predecessor" and set(summary["splits"]) >= {"train", "test"}
     assert len(summary["splits"]["test"]["greedy_acc"]) == 2
+    # 1..4 bits are 30 numbers and 40 training draws leave few: the held-out splits hold each
+    # once, the summary counts them, and one warning line says how few there are
+    store = RunStore(tmp_path / "s")
+    ds = load_run_dataset(store, summary["run_id"])
+    for split in ("test", "rare"):
+        held = [" ".join(x) for x in ds.splits[split].inputs]
+        assert len(held) == len(set(held)) == summary["splits"][split]["n"] < 500
+    n_test = summary["splits"]["test"]["n"]
+    warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and f"test holds {n_test} of 500" in warnings[0]
+
+
+def test_cli_refuses_a_recursion_run_with_an_empty_rare_split(run_cli, tmp_path):
+    """Successor on 1..4 bits with 100 training draws: every rare-tail number (three or more
+    trailing B1) is in train, so the rare split would be empty: one error line, nothing made."""
+    store = tmp_path / "s"
+    code, out, err = run_cli(
+        "train", "--task", "recursion", "--function", "successor", "--max-size", "4",
+        "--n-train", "100", "--epochs", "1", "--store", str(store),
+    )  # fmt: skip
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+    assert "rare split would be empty" in err and "max_size" in err
+    assert not (store / "runs").exists() or not any((store / "runs").iterdir())
 
 
 @pytest.mark.parametrize(

@@ -116,14 +116,17 @@ def sampled_examples(
     than ``n`` (possibly empty). Repeats of one input are kept: the set is a sample of the
     distribution restricted to inputs outside ``exclude``.
     """
-    fn = FUNCTIONS[config.function].fn  # type: ignore[index]
+    f = FUNCTIONS[config.function]  # type: ignore[index]
+    fn, rare = f.fn, f.rare or (None,) * len(arg_kinds)  # the function's own rare features
     sampling = (config.recursion or RecursionArgs()).split_spec().sampling_of(split)
     rng = np.random.default_rng(seed)
     out: list[Example] = []
     for _ in range(DRAW_ROUNDS):
         if len(out) >= n:
             break
-        columns = [sample_values(sampling, k, n - len(out), rng) for k in arg_kinds]
+        columns = [
+            sample_values(sampling, k, n - len(out), rng, r) for k, r in zip(arg_kinds, rare)
+        ]
         for x in zip(*columns):
             prompt = encode_args(x)
             if tuple(prompt) not in exclude:

@@ -204,10 +204,12 @@ def train(
         resolved = build_task(cfg).group if cfg.task == "composition" else None
         started: list[str] = []
 
+        def on_start(run_id: str) -> None:
+            started.append(run_id)
+            warn_short_splits(run_store, run_id)
+
         def job(progress: Any) -> dict[str, Any]:
-            return start_run(
-                cfg, run_store, progress=progress, on_start=started.append, group=resolved
-            )
+            return start_run(cfg, run_store, progress=progress, on_start=on_start, group=resolved)
 
         total = cfg.epochs
     try:
@@ -219,6 +221,18 @@ def train(
         print_json(summary)
     else:
         print_summary(summary, describe_run(run_store.get(summary["run_id"]).config))
+
+
+def warn_short_splits(store: RunStore, run_id: str) -> None:
+    """One ``warning:`` line on stderr when a new recursion run's held-out splits hold fewer
+    distinct inputs than asked (``RecursionDataset.shortfall``)."""
+    from algolens.tasks.recursion.splits import shortfall_text
+    from algolens.train.load import load_run_dataset
+
+    if store.get(run_id).config.get("task") == "recursion":
+        text = shortfall_text(load_run_dataset(store, run_id).shortfall())
+        if text is not None:
+            print(f"warning: {text}", file=sys.stderr)
 
 
 def _interrupted_message(run_id: str | None, store: RunStore) -> str:

@@ -33,7 +33,7 @@ from algolens.errors import CheckpointError, SpecError
 from algolens.fileio import write_json_atomic
 from algolens.tasks.recursion.functions import FUNCTIONS, RecursiveFunction
 from algolens.tasks.recursion.sampling import Sampling
-from algolens.tasks.recursion.splits import SPLITS, SplitSpec, split_inputs
+from algolens.tasks.recursion.splits import SPLITS, SplitSpec, shortfall, split_inputs
 from algolens.tasks.recursion.tokens import KINDS, Kind, encode, encode_args, parse
 from algolens.tasks.recursion.user import call_tokens
 
@@ -69,6 +69,11 @@ class RecursionDataset:
     splits: dict[str, SplitData]
     source_sha256: str | None = None
 
+    def shortfall(self) -> dict[str, tuple[int, int]]:
+        """``{split: (held, asked)}`` for the held-out splits holding fewer distinct inputs than
+        the spec asks for (:func:`~.splits.shortfall`)."""
+        return shortfall(self.spec, {name: len(s.inputs) for name, s in self.splits.items()})
+
 
 def build_dataset(
     f: RecursiveFunction,
@@ -85,18 +90,18 @@ def build_dataset(
 
     Raises:
         UserFunctionError: the function raises, runs too long or returns a wrong value.
-        ConfigError: a held-out split finds no input outside train.
+        ConfigError: the test or rare split finds no input outside train.
     """
     splits: dict[str, SplitData] = {}
     out_kind = f.out_kind
     for split in SPLITS:
-        inputs = split_inputs(spec, f.arg_kinds, split, seed)
+        inputs = split_inputs(spec, f.arg_kinds, split, seed, f.rare)
         if f.name in FUNCTIONS and FUNCTIONS[f.name] is f:
             answers = [encode(f.fn(*args)) for args in inputs]
         else:
             answers, kind = call_tokens(f, inputs, **limits)
             out_kind = out_kind or kind
-            f = RecursiveFunction(f.name, f.fn, f.arg_kinds, out_kind)
+            f = RecursiveFunction(f.name, f.fn, f.arg_kinds, out_kind, f.rare)
         splits[split] = SplitData([encode_args(x) for x in inputs], answers)
     return RecursionDataset(
         f.name, tuple(f.arg_kinds), out_kind or "bin", seed, spec, splits, source_sha256

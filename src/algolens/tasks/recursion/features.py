@@ -3,14 +3,19 @@
 Per argument (``argI_`` prefixed when a function takes several):
 
 * binary number: ``length`` (bits), ``trailing_ones`` (the ``B1`` run before the first ``B0``
-  or ``Z``), ``first_b0`` (position of the first ``B0``, -1 if none), ``ones``, ``all_ones``;
+  or ``Z``), ``first_b0`` (position of the first ``B0``, -1 if none), ``ones``, ``all_ones``,
+  ``trailing_zeros`` (the ``B0`` run before the first ``B1`` or ``Z``: predecessor's borrow),
+  ``all_zeros``;
 * tree: ``nodes``, ``depth``, ``left_spine`` and ``right_spine`` (nodes on the leftmost and
   rightmost paths), ``root_left`` (nodes in the root's left subtree, -1 for a leaf).
+
+Every rare-structure feature of :mod:`.rarity` is among them, under the same name.
 
 Examples:
     >>> from algolens.tasks.recursion.values import from_bits
     >>> input_features((from_bits([1, 1, 0, 1]),))
-    {'length': 4, 'trailing_ones': 2, 'first_b0': 2, 'ones': 3, 'all_ones': False}
+    {'length': 4, 'trailing_ones': 2, 'first_b0': 2, 'ones': 3, 'all_ones': False, \
+'trailing_zeros': 0, 'all_zeros': False}
 """
 
 from __future__ import annotations
@@ -41,13 +46,16 @@ def value_features(value: object) -> dict[str, Any]:
             "root_left": size(value.left) if isinstance(value, Node) else -1,
         }
     bs = bits(value)  # type: ignore[arg-type]
-    run = feature(value)  # type: ignore[arg-type]
+    run = feature(value, "trailing_ones")  # type: ignore[arg-type]
+    zeros = feature(value, "trailing_zeros")  # type: ignore[arg-type]
     return {
         "length": len(bs),
         "trailing_ones": run,
         "first_b0": run if run < len(bs) else -1,
         "ones": sum(bs),
         "all_ones": run == len(bs),
+        "trailing_zeros": zeros,
+        "all_zeros": zeros == len(bs),
     }
 
 

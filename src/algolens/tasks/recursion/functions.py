@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from algolens.tasks.recursion.rarity import rare_features
 from algolens.tasks.recursion.tokens import Kind
 from algolens.tasks.recursion.values import B0, B1, Bin, Leaf, Node, Tree, Z
 
@@ -43,12 +44,23 @@ class RecursiveFunction:
         fn: the callable, one positional argument per entry of ``arg_kinds``.
         arg_kinds: the kind of each argument (``"bin"`` or ``"tree"``).
         out_kind: the kind of the answer (``"bin"``, ``"tree"`` or ``"labels"``).
+        rare: per argument, the name of its rare-structure feature (:mod:`.rarity`): what the
+            ``rare`` split and oversampling draw long tails of. ``None`` (the default) is
+            :data:`.rarity.DEFAULT` (``trailing_ones`` of a number, ``depth`` of a tree); after
+            construction it is always the checked tuple of names.
+
+    Raises:
+        ConfigError: ``rare`` names the wrong number of features, or one of another kind.
     """
 
     name: str
     fn: Callable[..., object]
     arg_kinds: tuple[Kind, ...]
     out_kind: Kind
+    rare: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rare", rare_features(self.arg_kinds, self.rare))
 
 
 def successor(n: Bin) -> Bin:
@@ -144,13 +156,31 @@ def mirror(t: Tree) -> Tree:
 FUNCTIONS: dict[str, RecursiveFunction] = {
     f.name: f
     for f in (
-        RecursiveFunction("successor", successor, ("bin",), "bin"),
-        RecursiveFunction("predecessor", predecessor, ("bin",), "bin"),
-        RecursiveFunction("add", add, ("bin", "bin"), "bin"),
-        RecursiveFunction("preorder", preorder, ("tree",), "labels"),
-        RecursiveFunction("inorder", inorder, ("tree",), "labels"),
-        RecursiveFunction("postorder", postorder, ("tree",), "labels"),
-        RecursiveFunction("mirror", mirror, ("tree",), "tree"),
+        RecursiveFunction("successor", successor, ("bin",), "bin", ("trailing_ones",)),
+        RecursiveFunction("predecessor", predecessor, ("bin",), "bin", ("trailing_zeros",)),
+        RecursiveFunction("add", add, ("bin", "bin"), "bin", ("trailing_ones", "trailing_ones")),
+        RecursiveFunction("preorder", preorder, ("tree",), "labels", ("depth",)),
+        RecursiveFunction("inorder", inorder, ("tree",), "labels", ("left_spine",)),
+        RecursiveFunction("postorder", postorder, ("tree",), "labels", ("depth",)),
+        RecursiveFunction("mirror", mirror, ("tree",), "tree", ("depth",)),
     )
 }
-"""The built-in functions by name."""
+"""The built-in functions by name.
+
+Each declares the structure that is rare under uniform sampling *and* hard for it (its ``rare``
+feature; the paper, Zhang et al. 2023, finds failures on "structural edge cases rare in
+training", and names successor's: the shortcut "flip the ``B1`` run before the first ``B0``" fails
+on long runs of trailing ones, probability about ``2^-k``, and on all-ones inputs where the
+output grows). The others follow the same reasoning from their definitions:
+
+* successor: ``trailing_ones``, the run it flips (the paper's case);
+* predecessor: ``trailing_zeros``, the run it borrows through (``B0 -> B1``), the mirror image of
+  successor's carry; all zeros is its edge case (returned unchanged);
+* add: ``trailing_ones`` of each argument: two long runs of ``B1`` make a long carry chain;
+* preorder, postorder, mirror: ``depth``. The prompt is the tree in prefix order, so preorder is
+  the prompt's labels in order and the hard part is nesting: postorder defers a node's label
+  past its whole subtree (one deferred label per level on the deepest path), mirror moves each
+  right subtree before its left one at every level;
+* inorder: ``left_spine``: its first label is the bottom of the left spine, and the spine's
+  labels come out in the reverse of their prompt order, so a long left spine is a long reversal.
+"""

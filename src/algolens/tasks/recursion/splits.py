@@ -3,17 +3,22 @@
 =======  =========================================================================================
 split    inputs
 =======  =========================================================================================
-train    ``n_train`` draws of the training :class:`Sampling` (oversampling included)
-test     in distribution: the same sizes and mode without oversampling, no input seen in train
+train    ``n_train`` draws of the training :class:`Sampling` (oversampling included; repeats
+         kept)
+test     in distribution: the same sizes and mode without oversampling, distinct inputs, none
+         seen in train
 ood      out of distribution: sizes ``max_size+1 .. ood_max_size`` (longer numbers, larger and
-         deeper trees), same mode, no oversampling
-rare     in-distribution sizes, every argument from the rare tail (long trailing ``B1`` runs, deep
-         trees), no input seen in train
+         deeper trees), same mode, no oversampling, distinct inputs
+rare     in-distribution sizes, every argument from the rare tail of the function's own feature
+         (e.g. long trailing ``B1`` runs for successor, deep trees), distinct, none seen in train
 =======  =========================================================================================
 
 Each split draws from its own ``numpy`` generator, ``default_rng(SeedSequence(seed,
 spawn_key=(i,)))`` with ``i`` the split's index in :data:`SPLITS`, so a split does not change when
 another split's size does. Arguments of a several-argument function are drawn independently.
+A held-out split that gets fewer distinct inputs than asked holds what it found
+(:func:`shortfall` and :func:`shortfall_text` say so; ``algolens train`` prints it as a
+warning); an empty ``test`` or ``rare`` split is a ``ConfigError``.
 
 Examples:
     >>> spec = SplitSpec(Sampling(1, 6), n_train=50, n_test=10, n_ood=10, ood_max_size=9)
@@ -24,12 +29,13 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from algolens.errors import ConfigError
+from algolens.tasks.recursion.rarity import rare_features
 from algolens.tasks.recursion.sampling import MAX_SIZE, Sampling, sample_values
 from algolens.tasks.recursion.values import bits  # noqa: F401  (doctest)
 
@@ -37,7 +43,8 @@ SPLITS: tuple[str, ...] = ("train", "test", "ood", "rare")
 MAX_EXAMPLES = 1_000_000
 """Most inputs one split may ask for."""
 _TRIES = 20
-"""A held-out split draws at most this many times its size before settling for fewer inputs."""
+"""A held-out split draws at most this many rounds (each of the inputs still missing) before
+settling for fewer inputs."""
 
 
 @dataclass(frozen=True)
@@ -90,40 +97,76 @@ def split_rng(seed: int, split: str) -> np.random.Generator:
 
 
 def split_inputs(
-    spec: SplitSpec, arg_kinds: Sequence[str], split: str, seed: int
+    spec: SplitSpec,
+    arg_kinds: Sequence[str],
+    split: str,
+    seed: int,
+    rare: Sequence[str] | None = None,
 ) -> list[tuple[object, ...]]:
-    """The inputs (argument tuples) of ``split`` for ``seed``.
+    """The inputs (argument tuples) of ``split`` for ``seed``; ``rare`` names each argument's
+    rare-structure feature (:mod:`.rarity`; default: that of its kind).
 
-    ``test`` and ``rare`` leave out every input that ``train`` holds; where the sizes allow too few
-    other inputs they hold fewer than asked for (never duplicates of train); ``rare`` may end up
-    empty.
+    ``train`` is ``n_train`` draws (repeats kept: they weight the training distribution). The
+    held-out splits ``test``, ``ood`` and ``rare`` hold *distinct* inputs, ``test`` and ``rare``
+    none that ``train`` holds, in the order first drawn; where the sizes allow too few of them a
+    split holds fewer than asked (:func:`shortfall` says how many).
 
     Raises:
-        ConfigError: an unknown split, or a ``test`` split that finds no input outside train.
+        ConfigError: an unknown split, or a ``test`` or ``rare`` split that finds no input outside
+            train.
     """
     if split not in SPLITS:
         raise ConfigError(f"split {split!r} is unknown; use one of {', '.join(SPLITS)}")
     want = spec.size_of(split)
     rng = split_rng(seed, split)
     sampling = spec.sampling_of(split)
-    if split in ("train", "ood"):
-        return _draw(sampling, arg_kinds, want, rng)
-    seen = set(split_inputs(spec, arg_kinds, "train", seed))
-    out: list[tuple[object, ...]] = []
+    if split == "train":
+        return _draw(sampling, arg_kinds, want, rng, rare)
+    seen = set() if split == "ood" else set(split_inputs(spec, arg_kinds, "train", seed, rare))
+    out: dict[tuple[object, ...], None] = {}
     for _ in range(_TRIES):
         if len(out) == want:
             break
-        out += [x for x in _draw(sampling, arg_kinds, want - len(out), rng) if x not in seen]
-    if want and not out and split == "test":
+        for x in _draw(sampling, arg_kinds, want - len(out), rng, rare):
+            if x not in seen and len(out) < want:
+                out[x] = None
+    if want and not out and split in ("test", "rare"):
+        what = "rare-tail " if split == "rare" else ""
         raise ConfigError(
-            f"every {split} input of sizes {sampling.min_size}..{sampling.max_size} is already in "
-            f"the train set; raise max_size or lower n_train"
+            f"every {what}input of sizes {sampling.min_size}..{sampling.max_size} is already in "
+            f"the train set, so the {split} split would be empty; raise max_size or lower n_train"
         )
-    return out
+    return list(out)
+
+
+def shortfall(spec: SplitSpec, sizes: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+    """``{split: (held, asked)}`` for every held-out split that holds fewer distinct inputs than
+    ``spec`` asks for (``sizes``: split -> inputs held)."""
+    return {
+        s: (sizes[s], spec.size_of(s))
+        for s in SPLITS[1:]
+        if s in sizes and sizes[s] < spec.size_of(s)
+    }
+
+
+def shortfall_text(short: Mapping[str, tuple[int, int]]) -> str | None:
+    """One line saying which splits hold fewer distinct inputs than asked (None: none)."""
+    if not short:
+        return None
+    cells = ", ".join(f"{s} holds {held} of {asked}" for s, (held, asked) in short.items())
+    return (
+        f"the sizes leave too few distinct held-out inputs ({cells} asked); their accuracy is "
+        f"over these inputs only (raise max_size or lower n_train for more)"
+    )
 
 
 def _draw(
-    s: Sampling, arg_kinds: Sequence[str], n: int, rng: np.random.Generator
+    s: Sampling,
+    arg_kinds: Sequence[str],
+    n: int,
+    rng: np.random.Generator,
+    rare: Sequence[str] | None = None,
 ) -> list[tuple[object, ...]]:
-    columns = [sample_values(s, k, n, rng) for k in arg_kinds]
+    names = rare_features(arg_kinds, rare)
+    columns = [sample_values(s, k, n, rng, f) for k, f in zip(arg_kinds, names)]
     return list(zip(*columns))

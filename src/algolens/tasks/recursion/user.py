@@ -14,7 +14,11 @@ A function file is ordinary Python::
 Arguments are binary numbers unless annotated ``Tree`` (or ``Leaf``/``Node``); ``Bin`` (or
 ``Z``/``B0``/``B1``) may be written for clarity. The answer is a binary number, a tree, or a list
 of labels (``list[int]``, each in ``0..9``); without a return annotation its kind is read from the
-first answer and every later answer must have the same kind.
+first answer and every later answer must have the same kind. A function may declare its
+rare-structure feature per argument (:mod:`algolens.tasks.recursion.rarity`; what the ``rare``
+split and oversampling draw long tails of) as an attribute, ``double.rare = "trailing_zeros"``
+(or a list, one name per argument); without one a number's is ``trailing_ones`` and a tree's
+``depth``.
 
 The file never runs in this process. It runs in a worker process
 (:mod:`algolens.tasks.recursion.worker`, one per command, started fresh, never forked from this
@@ -39,7 +43,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from algolens.errors import SizeLimitError, SpecError
+from algolens.errors import ConfigError, SizeLimitError, SpecError
 from algolens.tasks.recursion.functions import FUNCTIONS, RecursiveFunction
 from algolens.tasks.recursion.tokens import KINDS, Kind, encode_args, parse
 from algolens.tasks.recursion.values import N_LABELS
@@ -144,7 +148,8 @@ def load_user_function(path: Path, name: str, limit_s: float = CALL_LIMIT_S) -> 
         UserFunctionError: a missing or unreadable file, one that fails, loops or ends the worker
             while loading, no callable ``name``, keyword-only or variadic parameters, or
             annotations that are not ``Bin``/``Tree`` (arguments) or ``Bin``/``Tree``/``list[int]``
-            (answer).
+            (answer), or a ``rare`` attribute that does not name one feature of
+            :data:`.rarity.FEATURES` per argument.
         SizeLimitError: a file over :data:`MAX_FILE_BYTES`.
     """
     where = f"{path}:{name}"
@@ -183,8 +188,15 @@ def load_user_function(path: Path, name: str, limit_s: float = CALL_LIMIT_S) -> 
     ):
         worker.close()
         raise UserFunctionError(f"loading {where}: the worker process answered nonsense")
+    rare = reply.get("rare")
+    if rare is not None and not (isinstance(rare, list) and all(isinstance(r, str) for r in rare)):
+        worker.close()
+        raise UserFunctionError(f"loading {where}: the worker process answered nonsense")
     fn = RemoteFunction(where, worker, key, tuple(arg_kinds))
-    return RecursiveFunction(where, fn, tuple(arg_kinds), out_kind)
+    try:
+        return RecursiveFunction(where, fn, tuple(arg_kinds), out_kind, rare)
+    except ConfigError as exc:
+        raise UserFunctionError(f"{where}: {exc}") from None
 
 
 def call_all(

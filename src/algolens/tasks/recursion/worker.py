@@ -10,7 +10,8 @@ go to a pipe the caller keeps apart from the replies. Nothing is pickled.
 Requests and replies::
 
     {"op": "load", "id": 1, "path": "f.py", "name": "f"}
-        -> {"ok": true, "arg_kinds": ["bin"], "out_kind": "bin" | null}
+        -> {"ok": true, "arg_kinds": ["bin"], "out_kind": "bin" | null,
+            "rare": ["trailing_zeros"] | null}          (the function's ``rare`` attribute)
         |  {"ok": false, "error": "one line"}
     {"op": "call", "id": 1, "inputs": ["B1 Z", ...]}     (token strings of the argument tuples)
         -> one line per input, in order: {"i": 0, "answer": "B0 B1 Z", "kind": "bin"}
@@ -47,7 +48,8 @@ class _Refused(Exception):
 
 
 def load(path: Path, name: str, key: int) -> tuple[Callable[..., object], list[Kind], Kind | None]:
-    """Execute ``path`` as a fresh module and return its function ``name`` with its kinds.
+    """Execute ``path`` as a fresh module and return its function ``name`` with its kinds (its
+    ``rare`` attribute is read by :func:`rare_names`).
 
     Raises:
         _Refused: the file fails while loading, has no callable ``name``, or ``name`` has
@@ -111,6 +113,26 @@ def kinds(fn: Callable[..., object], where: str) -> tuple[list[Kind], Kind | Non
     return arg_kinds, out
 
 
+def rare_names(fn: Callable[..., object], where: str) -> list[str] | None:
+    """The function's declared rare-structure features: its ``rare`` attribute, a feature name or
+    a list of names, one per argument (None: not declared; the caller checks the names).
+
+    Raises:
+        _Refused: ``rare`` is neither a string nor a list or tuple of strings.
+    """
+    rare = getattr(fn, "rare", None)
+    if rare is None:
+        return None
+    if isinstance(rare, str):
+        return [rare]
+    if isinstance(rare, (list, tuple)) and all(isinstance(r, str) for r in rare):
+        return list(rare)
+    raise _Refused(
+        f"{where}: its rare attribute must be a feature name or a list of names, got "
+        f"{type(rare).__name__}"
+    )
+
+
 def describe(exc: BaseException, filename: str | None) -> str:
     """``Type: message`` on one line, with the last line number in ``filename`` where known."""
     line = ""
@@ -166,12 +188,13 @@ def serve(requests: typing.BinaryIO, reply_fd: int) -> None:
         if req["op"] == "load":
             try:
                 fn, arg_kinds, out_kind = load(Path(req["path"]), str(req["name"]), key)
+                rare = rare_names(fn, f"{req['path']}:{req['name']}")
             except _Refused as exc:
                 send({"ok": False, "error": str(exc)})
                 continue
             filename = getattr(getattr(fn, "__code__", None), "co_filename", None)
             functions[key] = (fn, arg_kinds, filename)
-            send({"ok": True, "arg_kinds": arg_kinds, "out_kind": out_kind})
+            send({"ok": True, "arg_kinds": arg_kinds, "out_kind": out_kind, "rare": rare})
         else:
             fn, arg_kinds, filename = functions[key]
             for i, text in enumerate(req["inputs"]):
