@@ -24,7 +24,9 @@ when no count of our seeds could disagree; the two 5-dim irreps are compared as 
 W_a/W_b FVE is judged on each group's seed mean (the paper's figure is a mean); restricted vs
 excluded loss at the paper's magnitudes (1e-7 against 7.6); mixed universality by the number of
 distinct key sets against what the paper's irrep frequencies give for our seed count; threshold
-claims agree when every seed passes the threshold.
+claims agree when every seed passes the threshold. The mainline seed's figures (at the paper's
+printed precision), the clean-up phase, and the context rows (neuron FVE, the cyclic and dihedral
+groups' key irreps) are built in :mod:`algolens.recipes.chughtai2023_rows`.
 """
 
 from __future__ import annotations
