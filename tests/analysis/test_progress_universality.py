@@ -97,4 +97,22 @@ def test_comparison_with_the_paper():
     assert rows["(3,1,1) key"]["ours"] == "0/2 (0%)"
     assert rows["distinct key-irrep sets"]["ours"] == "2"
     assert rows["W_U_fve range"]["ours"] == "0.91–0.95"
-    assert sum(PAPER_S5_MLP["key_frequency"].values()) == 49 + 49 + 17 + 18 + 10
+
+
+def test_comparison_reads_the_paper_it_is_given():
+    # a made-up paper: its figures, not PAPER_S5_MLP's, fill the paper column, and an irrep none
+    # of our instances has counts 0 of ours
+    paper = {"instances": 4, "key_frequency": {"sign": 1, "(9,9)": 2}, "distinct_key_sets": 3,
+             "logit_fve": (0.1, 0.25), "W_U_fve": (0.5, 0.6)}  # fmt: skip
+    t = tally([inst(["sign", "standard"], 0.8, 0.95), inst(["standard"], 0.3, 0.91)])
+    rows = {r["quantity"]: r for r in compare_with_paper(t, paper)}
+    assert list(rows) == ["sign key", "(9,9) key", "distinct key-irrep sets", "logit_fve range",
+                          "W_U_fve range"]  # fmt: skip
+    assert rows["sign key"] == {"quantity": "sign key", "paper": "1/4 (25%)", "ours": "1/2 (50%)"}
+    assert rows["(9,9) key"]["paper"] == "2/4 (50%)" and rows["(9,9) key"]["ours"] == "0/2 (0%)"
+    assert rows["distinct key-irrep sets"] == {
+        "quantity": "distinct key-irrep sets", "paper": "3", "ours": "2"}  # fmt: skip
+    assert rows["logit_fve range"]["paper"] == "0.10–0.25"
+    assert rows["logit_fve range"]["ours"] == "0.30–0.80"
+    empty = {r["quantity"]: r for r in compare_with_paper(tally([]), paper)}
+    assert empty["sign key"]["ours"] == "-" and empty["W_U_fve range"]["ours"] == "-"

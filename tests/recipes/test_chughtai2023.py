@@ -9,6 +9,7 @@ from math import comb
 import pytest
 
 from algolens.recipes import chughtai2023 as c
+from algolens.recipes import chughtai2023_rows as r
 from algolens.store import RunStore
 
 S5_DIMS = {"trivial": 1, "sign": 1, "standard": 4, "standard⊗sign": 4, "(3,2)": 5,
@@ -16,20 +17,25 @@ S5_DIMS = {"trivial": 1, "sign": 1, "standard": 4, "standard⊗sign": 4, "(3,2)"
 A5_DIMS = {"trivial": 1, "3d-a": 3, "3d-b": 3, "4d-a": 4, "5d-a": 5}
 
 
-def inst(keys, *, acc=1.0, logit=0.6, wa=0.999, wb=0.999, wu=0.95, restricted=1e-6, excluded=8.0):
+def inst(keys, *, acc=1.0, logit=0.6, wa=0.999, wb=0.999, wu=0.95, restricted=1e-6, excluded=8.0,
+         seed=0, sims=None, test_loss=1e-3, neurons=0.8):  # fmt: skip
     """A hand-made per-instance analysis dict with the fields the claims read."""
     return {
+        "seed": seed,
+        "similarity": {"sign": 0.0, "standard": 0.0, **(sims or {})},
         "key_irreps": list(keys),
         "logit_fve": logit,
         "weight_fve": {"W_a": wa, "W_b": wb, "W_U": wu},
         "losses": {"accuracy": acc, "test_acc": acc, "restricted_loss": restricted,
-                   "excluded_loss": excluded},
+                   "excluded_loss": excluded, "test_loss": test_loss, "train_loss": 1e-4,
+                   "train_acc": 1.0},
+        "neurons": {"key_fve": {"a": 0.1, "b": 0.1, "ab": neurons - 0.2, "total": neurons}},
     }  # fmt: skip
 
 
-def measured(group, instances, dims=S5_DIMS, model="mlp", progress=()):
+def measured(group, instances, dims=S5_DIMS, model="mlp", progress=(), series=()):
     setting = c.Setting(group, model, tuple(range(len(instances))), "fast")
-    return c.Measured(setting, instances, dims, list(progress))
+    return c.Measured(setting, instances, dims, list(progress), list(series))
 
 
 def claim(claims, words):
@@ -156,17 +162,17 @@ def test_restricted_loss_is_judged_at_the_papers_magnitude(restricted, excluded,
      ([["3d-a", "3d-b"]], False)],
 )  # fmt: skip
 def test_a5_claim_reads_the_dimensions_of_the_key_irreps(sets, agree):
-    got = c.a5_claim(measured("A5", [inst(s) for s in sets], A5_DIMS))
+    got = r.a5_claim(measured("A5", [inst(s) for s in sets], A5_DIMS))
     assert got.agree is agree
 
 
 def test_transformer_claim_is_not_compared_in_quick_mode():
-    assert c.transformer_claim(None, "quick").agree is None
-    assert "needs --full" in c.transformer_claim(None, "quick").ours
+    assert r.transformer_claim(None, "quick").agree is None
+    assert "needs --full" in r.transformer_claim(None, "quick").ours
     tf = [inst(["sign", "standard"]), inst(["sign", "standard⊗sign"])]
-    assert c.transformer_claim(measured("S5", tf, model="transformer"), "full").agree is True
+    assert r.transformer_claim(measured("S5", tf, model="transformer"), "full").agree is True
     tf.append(inst(["sign", "standard", "(3,2)"]))
-    assert c.transformer_claim(measured("S5", tf, model="transformer"), "full").agree is False
+    assert r.transformer_claim(measured("S5", tf, model="transformer"), "full").agree is False
 
 
 def test_learning_order_claim_compares_circuit_and_generalisation_epochs():
@@ -174,14 +180,145 @@ def test_learning_order_claim_compares_circuit_and_generalisation_epochs():
         return {"circuit": circuit, "generalised": generalised, "learning_order": [first]}
 
     ok = measured("S5", [], progress=[m(100, 200, "sign"), m(300, 300, "standard")])
-    got = c.learning_order_claim([ok])
+    got = r.learning_order_claim([ok])
     assert got.agree is True and "sign 1" in got.ours
     late = measured("S5", [], progress=[m(100, 200, "sign"), m(400, 300, "sign")])
-    got = c.learning_order_claim([late])
+    got = r.learning_order_claim([late])
     assert got.agree is False and got.ours.startswith("1/2") and "sign 2" in got.ours
     never = measured("S5", [], progress=[m(None, 300, "sign")])
-    assert c.learning_order_claim([never]).agree is False
-    assert c.learning_order_claim([]).agree is None
+    assert r.learning_order_claim([never]).agree is False
+    assert r.learning_order_claim([]).agree is None
+
+
+@pytest.mark.parametrize(
+    ("printed", "interval"),
+    [("84.8%", (0.8475, 0.8485)), ("100%", (0.995, 1.005)), ("2.9e-6", (2.85e-6, 2.95e-6)),
+     ("7.59", (7.585, 7.595)), ("0.509", (0.5085, 0.5095)), ("~364", (363.5, 364.5)),
+     ("~93.6k", (93_550, 93_650))],
+)  # fmt: skip
+def test_printed_interval_is_half_a_unit_of_the_last_digit(printed, interval):
+    assert r.printed_interval(printed) == pytest.approx(interval, rel=1e-12)
+
+
+def mainline(**kw):
+    """S5 seeds 0-3 where seed 2 carries the paper's mainline figures, overridden by ``kw``."""
+    fig = {"keys": ["sign", "standard"], "sims": {"sign": 0.509, "standard": 0.767},
+           "logit": 0.848, "wa": 1.0, "wb": 1.0, "wu": 0.94, "test_loss": 2.9e-6,
+           "restricted": 7.1e-7, "excluded": 7.59, **kw}  # fmt: skip
+    others = [inst(["sign"], seed=s, neurons=0.5) for s in (0, 1, 3)]
+    return measured("S5", [*others[:2], inst(fig.pop("keys"), seed=2, **fig), others[2]])
+
+
+@pytest.mark.parametrize(
+    ("words", "inside", "outside"),
+    [("sign similarity", {"sims": {"sign": 0.5094, "standard": 0.767}},
+      {"sims": {"sign": 0.5096, "standard": 0.767}}),
+     ("standard similarity", {"sims": {"sign": 0.509, "standard": 0.7665}},
+      {"sims": {"sign": 0.509, "standard": 0.7664}}),
+     ("logit FVE", {"logit": 0.8484}, {"logit": 0.8486}),
+     ("W_a FVE", {"wa": 0.9951}, {"wa": 0.9949}),
+     ("W_U FVE", {"wu": 0.9404}, {"wu": 0.9406}),
+     ("test loss", {"test_loss": 2.94e-6}, {"test_loss": 2.96e-6}),
+     ("restricted loss", {"restricted": 7.14e-7}, {"restricted": 7.16e-7}),
+     ("excluded loss", {"excluded": 7.586}, {"excluded": 7.584})],
+)  # fmt: skip
+def test_mainline_seed_figures_flip_at_the_papers_printed_precision(words, inside, outside):
+    def row(**kw):
+        return claim(r.mainline_seed_claims(mainline(**kw), "quick"), words)
+
+    exact = row()
+    assert exact.agree is True and exact.kind == "paper" and "seed 2" in exact.paper
+    assert row(**inside).agree is True and row(**outside).agree is False
+
+
+def test_mainline_seed_is_found_by_its_seed_and_its_key_set_must_match():
+    rows = r.mainline_seed_claims(mainline(), "quick")
+    keys = claim(rows, "key irreps of the mainline seed")
+    assert keys.agree is True and keys.ours == "sign, standard"
+    other = claim(r.mainline_seed_claims(mainline(keys=["sign"]), "quick"), "key irreps of")
+    assert other.agree is False and other.ours == "sign"
+    neurons = claim(rows, "neuron FVE")  # no paper figure: context, seed 2's value first
+    assert neurons.kind == "context" and neurons.agree is None
+    assert neurons.ours.startswith("mainline seed 80.0% (a 10.0%, b 10.0%, ab 60.0%); 4 seeds")
+    assert "50.0%–80.0%" in neurons.ours
+    (missing,) = r.mainline_seed_claims(measured("S5", [inst([], seed=5)]), "quick")
+    assert missing.agree is None and "seed 2 is not among" in missing.ours
+
+
+def ckpt(epoch, train_acc, test_acc, sq=100.0, restricted=4.0, excluded=0.5):
+    losses = {"train_acc": train_acc, "test_acc": test_acc, "restricted_loss": restricted,
+              "excluded_loss": excluded}  # fmt: skip
+    return {"epoch": epoch, "losses": losses, "sum_sq_weights": sq}
+
+
+def test_mainline_epochs_are_bracketed_by_checkpoints_in_full_mode():
+    def rows(mem_at, gen_at, mode="full"):
+        series = [ckpt(e, 1.0 if e >= mem_at else 0.5, 0.995 if e >= gen_at else 0.1)
+                  for e in (0, 300, 400, 500, 90_000, 100_000, 110_000)]  # fmt: skip
+        m = mainline()
+        m.series = [[], [], series]
+        got = r.mainline_seed_claims(m, mode)
+        return claim(got, "reaches train accuracy 1.0"), claim(got, "reaches test accuracy")
+
+    mem, gen = rows(400, 100_000)
+    assert mem.agree is True and mem.ours == "between epochs 300 and 400"
+    assert gen.agree is True and gen.ours == "between epochs 90000 and 100000"
+    mem, gen = rows(500, 110_000)
+    assert mem.agree is False and gen.agree is False
+    mem, gen = rows(400, 100_000, "quick")  # the fast recipe's epochs say nothing of the paper's
+    assert mem.agree is None and gen.agree is None and "fast recipe" in mem.ours
+
+
+def cleanup(*seeds):
+    return [measured("S5", [inst([], seed=k) for k in range(len(seeds))], series=seeds)]
+
+
+def good_series(end_sq=89.0, end_restricted=0.39, end_excluded=1.0):
+    return [ckpt(0, 0.0, 0.0, sq=50.0), ckpt(100, 1.0, 0.1, sq=100.0),
+            ckpt(1000, 1.0, 1.0, sq=95.0),
+            ckpt(2000, 1.0, 1.0, end_sq, end_restricted, end_excluded)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "failing"),
+    [({}, None), ({"end_sq": 91.0}, "Σθ²"), ({"end_restricted": 0.41}, "restricted"),
+     ({"end_excluded": 0.99}, "excluded")],
+)  # fmt: skip
+def test_cleanup_directions_are_judged_from_memorisation_to_the_end(change, failing):
+    # memorised at epoch 100 (Σθ² 100, restricted 4, excluded 0.5); the peak before it (50 at
+    # epoch 0 is lower) must not be the reference
+    rows = r.cleanup_claims(cleanup(good_series(**change)))
+    assert len(rows) == 3 and all(x.kind == "paper" for x in rows)
+    for row in rows:
+        assert row.agree is (failing is None or failing not in row.claim), row
+    assert "seed 0: 100 → " in claim(rows, "clean-up: Σθ²").ours
+
+
+def test_cleanup_needs_every_seed_and_a_checkpoint_after_generalising():
+    rows = r.cleanup_claims(cleanup(good_series(), good_series(end_sq=99.0)))
+    weights = claim(rows, "clean-up: Σθ²")
+    assert weights.agree is False and weights.ours.startswith("1/2 seeds")
+    never = [ckpt(0, 0.0, 0.0), ckpt(100, 1.0, 0.1), ckpt(2000, 1.0, 0.5, 10.0, 0.01, 9.0)]
+    late = [ckpt(0, 0.0, 0.0), ckpt(2000, 1.0, 1.0, 10.0, 0.01, 9.0)]  # memorised at the end
+    for series in (never, late):
+        rows = r.cleanup_claims(cleanup(series))
+        assert all(x.agree is None and "no followed seed" in x.ours for x in rows)
+    assert r.cleanup_claims(cleanup(never, good_series()))[0].ours.startswith("1/1 seeds")
+
+
+def test_cyclic_and_dihedral_key_irreps_are_context():
+    c9 = measured("C9", [inst(["freq-1", "freq-3"]), inst(["freq-2"], seed=1)],
+                  {"trivial": 1, **{f"freq-{k}": 2 for k in range(1, 5)}})  # fmt: skip
+    d5 = measured("D5", [inst(["sign", "2d-1"]), inst(["2d-2"], seed=1)],
+                  {"trivial": 1, "sign": 1, "2d-1": 2, "2d-2": 2})  # fmt: skip
+    rows = r.cyclic_dihedral_context([measured("S5", [inst(["sign"])]), c9, d5])
+    assert [x.claim for x in rows] == ["C9 MLP key frequencies per seed",
+                                       "D5 MLP key irreps per seed"]  # fmt: skip
+    assert all(x.kind == "context" and x.agree is None for x in rows)
+    assert rows[0].ours.startswith("seed 0: 1, 3; seed 1: 2 — only 2-dim irreps key in 2/2")
+    assert rows[1].ours == (
+        "seed 0: sign, 2d-1 (dims [1, 2]); seed 1: 2d-2 (dims [2]) — only 2-dim irreps key in 1/2"
+    )
 
 
 # -- plumbing on a tiny scale ------------------------------------------------------------------
@@ -214,8 +351,16 @@ def test_quick_protocol_trains_analyses_and_reuses(tiny, tmp_path, run_cli):
     code, out, err = run_cli("reproduce", "chughtai2023", "--store", str(tmp_path), "--json")
     assert code == 0, err
     rows = json.loads(out)
-    assert all(set(r) == {"claim", "paper", "ours", "agree", "kind"} for r in rows)
-    assert all(r["agree"] in (True, False, None) for r in rows)
+    assert all(set(x) == {"claim", "paper", "ours", "agree", "kind"} for x in rows)
+    by_claim = {x["claim"]: x for x in rows}
+    # 4 epochs of a width-8 model: nothing generalises, and the rows say so by their values
+    acc = by_claim["every S4 MLP seed reaches ≥ 99.99 % test accuracy"]
+    assert acc["agree"] is False and acc["ours"].startswith("0/3 seeds")
+    cleanups = [x for x in rows if x["claim"].startswith("clean-up:")]
+    assert len(cleanups) == 3 and all(x["agree"] is None for x in cleanups)
+    assert all(x["agree"] is None for x in rows if x["kind"] == "context")
+    context = {x["claim"] for x in rows if x["kind"] == "context"}
+    assert {"C5 MLP key frequencies per seed", "D4 MLP key irreps per seed"} <= context
     store = RunStore(tmp_path)
     runs = store.list()
     got = sorted((r.config["group"], r.config["model"], tuple(r.config["seeds"])) for r in runs)
@@ -228,7 +373,12 @@ def test_quick_protocol_trains_analyses_and_reuses(tiny, tmp_path, run_cli):
     analyses = store.paths(s4.id).root / "analyses"
     assert sorted(p.name for p in analyses.iterdir()) == [
         "irreps-progress-0.json", "irreps-progress-1.json", "irreps.json"]  # fmt: skip
-    assert "needs --full" in next(r for r in rows if "transformer" in r["claim"])["ours"]
+    assert "needs --full" in next(x for x in rows if "transformer" in x["claim"])["ours"]
+    # the mainline rows read the instance trained with seed 2 (the third of seeds 0, 1, 2)
+    seed2 = next(i for i in json.loads((analyses / "irreps.json").read_text())["instances"]
+                 if i["seed"] == 2)  # fmt: skip
+    keys = by_claim["key irreps of the mainline seed (agree: the same set)"]
+    assert keys["ours"] == (", ".join(sorted(seed2["key_irreps"])) or "none")
     code, out2, err = run_cli("reproduce", "chughtai2023", "--store", str(tmp_path), "--json")
     assert code == 0 and "reusing run" in err
     assert [r.id for r in RunStore(tmp_path).list()] == [r.id for r in runs]  # nothing retrained

@@ -24,7 +24,9 @@ when no count of our seeds could disagree; the two 5-dim irreps are compared as 
 W_a/W_b FVE is judged on each group's seed mean (the paper's figure is a mean); restricted vs
 excluded loss at the paper's magnitudes (1e-7 against 7.6); mixed universality by the number of
 distinct key sets against what the paper's irrep frequencies give for our seed count; threshold
-claims agree when every seed passes the threshold.
+claims agree when every seed passes the threshold. The mainline seed's figures (at the paper's
+printed precision), the clean-up phase, and the context rows (neuron FVE, the cyclic and dihedral
+groups' key irreps) are built in :mod:`algolens.recipes.chughtai2023_rows`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from algolens.recipes import chughtai2023_rows as rows
 from algolens.recipes.claims import Claim, Mode, fisher_count_test
 from algolens.recipes.runs import ensure_run
 from algolens.store import RunStore
@@ -154,6 +157,7 @@ class Measured:
     instances: list[dict[str, Any]]
     dims: dict[str, int]  # irrep label -> real dimension
     progress: list[dict[str, Any]] = field(default_factory=list)  # progress_measures dicts
+    series: list[list[dict[str, Any]]] = field(default_factory=list)  # per-checkpoint dicts
 
 
 def measure(store: RunStore, setting: Setting, log: Callable[[str], None]) -> Measured:
@@ -165,13 +169,14 @@ def measure(store: RunStore, setting: Setting, log: Callable[[str], None]) -> Me
     run_id = ensure_run(store, setting.config(), log)
     log(f"analysing run {run_id}")
     instances = [dict(d) for d in run_irreps(store, run_id)["instances"]]
-    progress = []
+    progress, series = [], []
     for k in range(min(setting.follow, len(instances))):
-        m = run_progress(store, run_id, k)["measures"]
-        instances[k]["learning_order"] = m["learning_order"]
-        progress.append(m)
+        followed = run_progress(store, run_id, k)
+        instances[k]["learning_order"] = followed["measures"]["learning_order"]
+        progress.append(followed["measures"])
+        series.append(followed["series"])
     dims = {r.label: r.real_dim for r in irreps(load_run_group(store, run_id))}
-    return Measured(setting, instances, dims, progress)
+    return Measured(setting, instances, dims, progress, series)
 
 
 def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
@@ -189,11 +194,15 @@ def make_claims(results: Sequence[Measured], mode: Mode) -> list[Claim]:
     claims = []
     if main is not None:
         claims += mainline_claims(main)
+    claims += rows.mainline_seed_claims(main, mode)
     claims += [weight_fve_claim(mlps), *group_mean_claims(mlps), restricted_claim(mlps)]
-    claims.append(a5_claim(next((r for r in mlps if r.setting.group == "A5"), None)))
+    claims.append(rows.a5_claim(next((r for r in mlps if r.setting.group == "A5"), None)))
     tf = [r for r in results if (r.setting.group, r.setting.model) == (MAINLINE, "transformer")]
-    claims.append(transformer_claim(tf[0] if tf else None, mode))
-    claims.append(learning_order_claim([r for r in results if r.progress]))
+    claims.append(rows.transformer_claim(tf[0] if tf else None, mode, MAINLINE))
+    followed = [r for r in results if r.progress]
+    claims.append(rows.learning_order_claim(followed))
+    claims += rows.cleanup_claims(followed)
+    claims += rows.cyclic_dihedral_context(mlps)
     return claims
 
 
@@ -389,54 +398,3 @@ def restricted_claim(mlps: Sequence[Measured]) -> Claim:
     ours = f"median {restricted:.2g} vs {excluded:.3g} over {len(main)} seeds"
     agree = restricted <= PAPER_RESTRICTED * 10**LOSS_DECADES and excluded >= MIN_EXCLUDED
     return Claim(claim, paper, ours, bool(agree))
-
-
-def a5_claim(m: Measured | None) -> Claim:
-    """A5 MLPs: the 4-dim irrep plus one or both 3-dim irreps, nothing else."""
-    claim, paper = "A5 MLP seeds: the 4-dim irrep plus one or both 3-dim irreps", "4/4 seeds"
-    if m is None or not m.instances:
-        return Claim(claim, paper, "not measured", None)
-
-    def fits(keys: list[str]) -> bool:
-        dims = sorted(m.dims[k] for k in keys)
-        return dims.count(4) == 1 and 1 <= dims.count(3) == len(dims) - 1
-
-    ok = sum(fits(i["key_irreps"]) for i in m.instances)
-    sets = "; ".join(sorted({", ".join(i["key_irreps"]) or "none" for i in m.instances}))
-    return Claim(claim, paper, f"{_frac(ok, len(m.instances))}: {sets}", ok == len(m.instances))
-
-
-def transformer_claim(m: Measured | None, mode: Mode) -> Claim:
-    """S5 transformers: the sign irrep plus one 4-dim irrep each."""
-    claim, paper = f"{MAINLINE} transformer seeds: sign plus one 4-dim irrep", "4/4 seeds"
-    if m is None or not m.instances:
-        why = "not measured: needs --full" if mode == "quick" else "not measured"
-        return Claim(claim, paper, why, None)
-
-    def fits(keys: list[str]) -> bool:
-        return "sign" in keys and sorted(m.dims[k] for k in keys) == [1, 4]
-
-    ok = sum(fits(i["key_irreps"]) for i in m.instances)
-    sets = "; ".join(sorted({", ".join(i["key_irreps"]) or "none" for i in m.instances}))
-    return Claim(claim, paper, f"{_frac(ok, len(m.instances))}: {sets}", ok == len(m.instances))
-
-
-def learning_order_claim(followed: Sequence[Measured]) -> Claim:
-    """Progress measures: every final key irrep is learned (similarity > 0.05) at or before the
-    first checkpoint with test accuracy ≥ 99 % (circuit formation precedes generalisation)."""
-    claim = "learning order: the key irreps form before the network generalises"
-    paper = "memorise → form circuit → clean up"
-    ms = [m for r in followed for m in r.progress]
-    if not ms:
-        return Claim(claim, paper, "not measured", None)
-    ok = sum(None not in (m["circuit"], m["generalised"]) and m["circuit"] <= m["generalised"]
-             for m in ms)  # fmt: skip
-    firsts: dict[str, int] = {}
-    for m in ms:
-        if m["learning_order"]:
-            firsts[m["learning_order"][0]] = firsts.get(m["learning_order"][0], 0) + 1
-    first = ", ".join(f"{lab} {c}" for lab, c in sorted(firsts.items(), key=lambda x: -x[1]))
-    return Claim(
-        claim, paper, f"{_frac(ok, len(ms))} followed seeds; first learned: {first or 'none'}",
-        ok == len(ms),
-    )  # fmt: skip
