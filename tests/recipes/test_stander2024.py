@@ -195,6 +195,11 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     assert names[0].startswith("share of neurons with min_H C_H < 1 (S5) (agree: share >")
     assert "of 12 neurons, 2 seeds" in rows[0]["ours"]  # 2 seeds × 6 neurons, measured
     assert sum(n.startswith("intervention: ") for n in names) == 13
+    base = next(r for r in rows if r["claim"].startswith("intervention: base"))
+    assert base["ours"].startswith("all pairs: ") and "; held-out: " in base["ours"]
+    assert sum(n.startswith(("left pre-activations", "a neuron fires", "sign neurons have"))
+               for n in names) == 3  # fmt: skip
+    assert any(r["kind"] == "check" and r["ours"] == "156" for r in rows)  # S5's subgroups
     assert sum(n.startswith("indicator spectrum") for n in names) == 4
     assert rows[-1]["claim"] == "protocol" and rows[-1]["agree"] is None
     assert rows[-1]["kind"] == "context"
@@ -217,3 +222,19 @@ def test_full_runs_both_groups_and_reuses_them(tiny, tmp_path):
     again = rec.reproduce("full", store, log=logs.append)
     assert len(store.list()) == 2 and sum("reusing run" in m for m in logs) == 2
     assert [c.to_dict() for c in again] == [c.to_dict() for c in claims]
+
+
+def test_held_out_figures_are_the_runs_test_split(tiny, tmp_path):
+    """The analysis's held-out pairs are the seeds' own test splits: its base accuracy and loss
+    there equal the test figures the trainer recorded at the end of training."""
+    from algolens.recipes.runs import ensure_run
+
+    store = RunStore(tmp_path / "s")
+    run_id = ensure_run(store, rec.settings("quick")[0].config(), lambda m: None)
+    results = rec.analyse_run(store, run_id, lambda m: None)
+    recorded = store.get(run_id).summary["seeds"]
+    for r, s in zip(results, recorded, strict=True):
+        acc, loss = r.held_out["base"]
+        assert acc == pytest.approx(s["test_acc"], abs=1e-9)
+        assert loss == pytest.approx(s["test_loss"], rel=1e-4)
+        assert r.outcomes["base"] != r.held_out["base"]
