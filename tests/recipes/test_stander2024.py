@@ -4,6 +4,7 @@ scale (sizes monkeypatched; the real protocol is far too long for a test)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -122,7 +123,9 @@ def test_a_hand_built_coset_network_measures_as_the_paper_says(measured):
         "median own-side FVE 1 (left 1, right 1) over 52 sides; own side "
         "better on 48 of 48 coset-neuron sides that differ"
     )
-    assert claims[2].ours == "2 of 2 (100 %); median ratio -1"
+    assert claims[2].ours == (
+        "2 of 2 (100 %); median ratio -1; 0 neurons with both sides +sgn or both −sgn not counted"
+    )
 
 
 def test_the_mirrored_and_random_networks_disagree(measured):
@@ -141,6 +144,18 @@ def test_the_mirrored_and_random_networks_disagree(measured):
     (silence,) = rec.silence_claims("S4", [r])
     assert silence.agree is False and float(silence.ours.split()[1]) > 0.5
     assert rec.sign_form_claims("S4", [r])[0].agree is None  # no sign neuron: n/a
+
+
+def test_sign_form_counts_opposite_orientations_only():
+    def form(ratios):
+        r = seed([0.0])
+        return rec.sign_form_claims("S5", [replace(r, sign_ratios=np.array(ratios))])[0]
+
+    ok = form([-1.0, -1.05, 1.0, 0.9])  # two sign neurons in the form, two same-orientation
+    assert ok.agree is True and ok.ours.startswith("2 of 2 (100 %)") and "; 2 neurons" in ok.ours
+    bad = form([-1.0, -0.5, -0.7])  # amplitudes 1, 0.5, 0.7: one of three in −1 ± 0.1
+    assert bad.agree is False and bad.ours.startswith("1 of 3 (33.33 %); median ratio -0.7")
+    assert form([1.0]).agree is None  # no opposite orientation: no sign neuron
 
 
 def test_subgroup_counts_and_families(measured):
