@@ -138,19 +138,25 @@ def shared_coset_silence(
         bias: ``[k]`` the hidden bias, if the model has one.
     """
     lattice = group.subgroup_lattice
-    act = neuron_activations(np.asarray(f_left, float), np.asarray(f_right, float), bias)
-    out = np.full(act.shape[0], np.inf)
-    for j in range(act.shape[0]):
-        total = act[j].mean()
+    f_left, f_right = np.asarray(f_left, float), np.asarray(f_right, float)
+    k = f_left.shape[1]
+    bias = np.zeros(k) if bias is None else np.asarray(bias, dtype=np.float64)
+    out = np.full(k, np.inf)
+    cache: dict[tuple[int, int], list[int]] = {}
+    for j in range(k):  # one neuron at a time: S6 has 518 400 pairs
+        act = neuron_activations(f_left[:, j : j + 1], f_right[:, j : j + 1], bias[j : j + 1])[0]
+        total = act.mean()
         if total <= 0:
             out[j] = np.nan
             continue
         sub_l, sub_r = int(subgroups[0, j]), int(subgroups[1, j])
-        shared = shared_cosets(group, sub_l, sub_r)
+        if (sub_l, sub_r) not in cache:
+            cache[sub_l, sub_r] = shared_cosets(group, sub_l, sub_r)
+        shared = cache[sub_l, sub_r]
         if not shared:
             continue
         ids = lattice.coset_table(SIDES[1])[sub_l][group.table]  # [a, b] right coset of a·b
-        sums = np.bincount(ids.ravel(), weights=act[j].ravel())
+        sums = np.bincount(ids.ravel(), weights=act.ravel())
         counts = np.bincount(ids.ravel())
         out[j] = float(min(sums[s] / counts[s] for s in shared) / total)
     return out
