@@ -32,6 +32,7 @@ import numpy as np
 from algolens.recipes.claims import Claim, Mode
 from algolens.recipes.runs import ensure_run
 from algolens.recipes.stander2024_claims import (
+    PAPER_INTERVENTIONS,
     SeedResult,
     coset_claims,
     family_claims,
@@ -52,9 +53,9 @@ if TYPE_CHECKING:
     from algolens.models.mlp import MLP
 
 __all__ = [
-    "PAPER", "SeedResult", "analyse_instance", "analyse_run", "coset_claims", "intervention_claims",
-    "loss_agrees", "reproduce", "settings", "side_claims", "sign_form_claims", "silence_claims",
-    "spectra_claims", "unembedding_claims",
+    "PAPER", "PAPER_INTERVENTIONS", "SeedResult", "analyse_instance", "analyse_run",
+    "coset_claims", "intervention_claims", "loss_agrees", "reproduce", "settings", "side_claims",
+    "sign_form_claims", "silence_claims", "spectra_claims", "unembedding_claims",
 ]  # fmt: skip
 
 PAPER = "Stander, Yu, Fan & Biderman (ICML 2024), Grokking Group Multiplication with Cosets"
