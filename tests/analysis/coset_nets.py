@@ -39,3 +39,38 @@ def sign_net(seed: int = 2):
     w_u = rng.normal(size=(3, 24))
     w_u[1] = w_u[0]
     return g, make_mlp(24, e, e, w_in, w_u)
+
+
+def find_subgroup(g, order: int, *, normal: bool) -> int:
+    """Index in ``g.subgroup_lattice.subgroups`` of a subgroup of ``order`` (normal or not)."""
+    lat = g.subgroup_lattice
+    return next(
+        i for i, s in enumerate(lat.subgroups)
+        if s.order == order and lat.classes[s.class_index].normal == normal
+    )  # fmt: skip
+
+
+def coset_tables(g, sub: int, shift: int, *, mirrored: bool = False, amp_right: float = 1.0,
+                 seed: int = 0):  # fmt: skip
+    """``(f_L, f_R)`` ``[|G|]``: a coset neuron in the paper's form, silent when a·b ∈ S = H·g.
+
+    H is ``lattice.subgroups[sub]`` and g the element ``shift``. ``f_L(a) = u[Ha]`` (distinct
+    random values u per right coset) and ``f_R(b) = −amp_right·u[H·g·b⁻¹]``, a function of b's
+    left coset b·(g⁻¹Hg): a·b ∈ H·g makes the two coset labels equal, so the sum is 0 there (for
+    amp_right = 1). ``mirrored``: the same with left and right cosets exchanged (left cosets aH
+    for the left side), the other convention.
+    """
+    ids = g.subgroup_lattice.coset_table("left" if mirrored else "right")[sub]
+    u = np.random.default_rng(seed).permutation(ids.max() + 1).astype(float)
+    inv = g.inv(np.arange(g.order))
+    x = g.mul(inv, shift) if mirrored else g.mul(shift, inv)
+    return u[ids], -amp_right * u[ids[x]]
+
+
+def table_net(g, f_left, f_right, *, seed: int = 0):
+    """One-hot embeddings, so the pre-activation tables are ``W_in``'s halves: ``f_left`` and
+    ``f_right`` ``[|G|, k]``; a random unembedding."""
+    n, k = f_left.shape
+    eye = np.eye(n)
+    w_u = np.random.default_rng(seed).normal(size=(k, n))
+    return make_mlp(n, eye, eye, np.concatenate([f_left, f_right]), w_u)

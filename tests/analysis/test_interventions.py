@@ -151,3 +151,28 @@ def test_blocked_evaluation_equals_one_block(sign_network, monkeypatch):
         if not a.name.startswith("noise"):  # the noise stream is drawn in other shapes
             assert a.accuracy == b.accuracy and a.n_ablated == b.n_ablated, a.name
             assert a.loss == pytest.approx(b.loss, rel=1e-12), a.name
+
+
+def test_held_out_figures_are_those_of_the_masked_pairs(sign_network):
+    g, model = sign_network
+    tokens, targets = all_pairs(g)
+    mask = np.random.default_rng(3).random(len(tokens)) < 0.6
+    ivs = [Intervention("base"), Intervention("negate", ("left",))]
+    rows = intervene(model, g, ivs, test_mask=mask)
+    held = torch.from_numpy(mask)
+    for o, iv in zip(rows, ivs):
+        logits = intervened_logits(model, tokens, iv).double()
+        nll = -torch.log_softmax(logits, -1)[torch.arange(len(targets)), targets]
+        right = (logits.argmax(-1) == targets).double()
+        assert o.test_accuracy == float(right[held].mean()) and o.accuracy == float(right.mean())
+        assert o.test_loss == pytest.approx(float(nll[held].mean()), rel=1e-12)
+        assert o.loss == pytest.approx(float(nll.mean()), rel=1e-12)
+        assert o.test_loss != pytest.approx(o.loss, rel=1e-6)  # the subset is another figure
+    assert intervene(model, g, ivs[:1])[0].test_accuracy is None
+
+
+@pytest.mark.parametrize("mask", [np.zeros(576, dtype=bool), np.ones(10, dtype=bool)])
+def test_bad_held_out_masks_are_refused(sign_network, mask):
+    g, model = sign_network
+    with pytest.raises(ConfigError, match="held-out mask"):
+        intervene(model, g, [Intervention("base")], test_mask=mask)

@@ -2,7 +2,9 @@
 
 Each intervention edits one forward pass over **all** |G|² pairs (a, b) through TransformerLens
 hooks (temporary, removed by the ``hooks`` context manager) and reports accuracy and mean
-cross-entropy (float64, from the model's logits). The interventions, as in the paper's Table 2:
+cross-entropy (float64, from the model's logits), over all pairs and, when a held-out mask is
+given (the seed's test split), over the held-out pairs alone (the same forward, so the noise
+draws are shared). The interventions, as in the paper's Table 2:
 
 * ``base``: no edit.
 * ``swap embeddings``: the left slot gets ``E_right[a]``, the right slot ``E_left[b]``.
@@ -20,7 +22,7 @@ Only the composition MLP has separate left and right pre-activations; other mode
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -77,12 +79,15 @@ def standard_interventions() -> list[Intervention]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Accuracy and loss of one intervention on one instance, over all |G|² pairs."""
+    """Accuracy and loss of one intervention on one instance, over all |G|² pairs, and over the
+    held-out pairs (``test_accuracy``, ``test_loss``; None when no held-out mask was given)."""
 
     name: str
     accuracy: float
     loss: float
     n_ablated: int | None = None
+    test_accuracy: float | None = None
+    test_loss: float | None = None
 
 
 def all_pairs(group: FiniteGroup) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,20 +173,45 @@ BLOCK_LOGITS = 1 << 22
 
 
 def evaluate(
-    model: MLP, group: FiniteGroup, name: str, make_hooks: Callable[[torch.Tensor], Hooks]
-) -> Outcome:
+    model: MLP, group: FiniteGroup, name: str, make_hooks: Callable[[torch.Tensor], Hooks],
+    test_mask: np.ndarray | None = None,
+) -> Outcome:  # fmt: skip
     """Accuracy and float64 mean cross-entropy over all |G|² pairs, in blocks of rows, each
-    forward run under the hooks ``make_hooks(block_tokens)``."""
+    forward run under the hooks ``make_hooks(block_tokens)``; also over the pairs where
+    ``test_mask`` (``[|G|²]`` or ``[|G|, |G|]`` bool, row ``a·|G| + b``) is True, if given.
+
+    Raises:
+        ConfigError: a mask of the wrong size, or one that selects no pair.
+    """
     tokens, targets = all_pairs(group)
+    held = _check_mask(test_mask, len(tokens))
     rows = max(1, BLOCK_LOGITS // group.order)
-    correct, loss = 0, 0.0
+    correct = np.empty(len(tokens), dtype=bool)
+    losses = np.empty(len(tokens))
     for start in range(0, len(tokens), rows):
         t, y = tokens[start : start + rows], targets[start : start + rows]
         with torch.no_grad(), model.hooks(fwd_hooks=make_hooks(t)):
             logits = model(t)  # [block, d_vocab]
-        correct += int((logits.argmax(-1) == y).sum())
-        loss += float(F.cross_entropy(logits.double(), y, reduction="sum"))
-    return Outcome(name, correct / len(tokens), loss / len(tokens))
+        correct[start : start + len(t)] = (logits.argmax(-1) == y).numpy()
+        losses[start : start + len(t)] = F.cross_entropy(
+            logits.double(), y, reduction="none"
+        ).numpy()
+    out = Outcome(name, float(correct.mean()), float(losses.mean()))
+    if held is None:
+        return out
+    return replace(out, test_accuracy=float(correct[held].mean()),
+                   test_loss=float(losses[held].mean()))  # fmt: skip
+
+
+def _check_mask(mask: np.ndarray | None, n_pairs: int) -> np.ndarray | None:
+    if mask is None:
+        return None
+    mask = np.asarray(mask, dtype=bool).ravel()
+    if mask.size != n_pairs:
+        raise ConfigError(f"held-out mask has {mask.size} entries, the group has {n_pairs} pairs")
+    if not mask.any():
+        raise ConfigError("held-out mask selects no pair")
+    return mask
 
 
 def neuron_scores(model: MLP, group: FiniteGroup) -> np.ndarray:
@@ -194,14 +224,17 @@ def neuron_scores(model: MLP, group: FiniteGroup) -> np.ndarray:
 
 def intervene(
     model: MLP, group: FiniteGroup, interventions: Sequence[Intervention] | None = None, *,
-    scores: np.ndarray | None = None, seed: int = 0,
+    scores: np.ndarray | None = None, seed: int = 0, test_mask: np.ndarray | None = None,
 ) -> list[Outcome]:  # fmt: skip
-    """Every intervention on one instance, over all |G|² pairs.
+    """Every intervention on one instance, over all |G|² pairs (and the held-out ones).
 
     Args:
         model: a one-instance :class:`MLP` trained on ``group``.
         interventions: default :func:`standard_interventions`.
         scores: ``[d_mlp]`` coset scores (computed from the weights when None).
+        test_mask: ``[|G|²]`` bool, True on the seed's held-out pairs (row ``a·|G| + b``, as
+            :func:`algolens.analysis.runs.train_masks` negated); fills ``test_accuracy`` and
+            ``test_loss``.
     """
     check_mlp(model)
     ivs = list(standard_interventions() if interventions is None else interventions)
@@ -214,9 +247,9 @@ def intervene(
         def make_hooks(t: torch.Tensor, iv: Intervention = iv, gen=gen) -> Hooks:
             return _hooks(model, t, iv, scores, gen)
 
-        o = evaluate(model, group, iv.name, make_hooks)
+        o = evaluate(model, group, iv.name, make_hooks, test_mask)
         if iv.kind == "ablate":
-            o = Outcome(o.name, o.accuracy, o.loss, int((scores >= iv.threshold).sum()))
+            o = replace(o, n_ablated=int((scores >= iv.threshold).sum()))
         out.append(o)
     return out
 

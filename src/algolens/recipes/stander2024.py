@@ -1,9 +1,10 @@
 """Stander, Yu, Fan & Biderman (ICML 2024), *Grokking Group Multiplication with Cosets*.
 
 ``algolens reproduce stander2024`` trains the paper's MLPs, measures every seed with
-:mod:`algolens.analysis.cosets` and :mod:`algolens.analysis.interventions`, and sets each of the
-paper's figures (``../shared/papers.md``, "Seed 001", copied into the constants below) beside
-ours.
+:mod:`algolens.analysis.cosets`, :mod:`algolens.analysis.coset_sides` and
+:mod:`algolens.analysis.interventions` (on all pairs and on the seed's held-out pairs), and sets
+each of the paper's figures (``../shared/papers.md``, "Seed 001", copied into the constants of
+:mod:`algolens.recipes.stander2024_claims`) beside ours.
 
 Protocols (:func:`settings`):
 
@@ -16,64 +17,48 @@ Protocols (:func:`settings`):
   for 50k epochs (embed 512, hidden 256), train fraction 0.4. Runs already in the store with the
   same config are reused and interrupted ones resumed (:func:`ensure_run`).
 
-Agreement rules (each claim says which): a threshold claim agrees when our figure passes the
-paper's threshold; an intervention agrees when our mean accuracy over seeds is within
-:data:`ACC_TOLERANCE` of the paper's and our mean loss within :data:`LOSS_DECADES` orders of
-magnitude of the paper's (where it gives one); a count out of the paper's 128 models agrees when a
-two-sided Fisher exact test of our count against the paper's gives p ≥ :data:`FISHER_ALPHA`;
-correlations within :data:`CORR_TOLERANCE`. The subgroup indicator spectra are group theory, so
-they are checks of our Fourier transform (within 0.1 percentage point), not agreement.
+Agreement rules and the paper's figures are in :mod:`algolens.recipes.stander2024_claims`;
+this module trains the runs and measures each seed (:func:`analyse_instance`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from algolens.recipes.claims import Claim, Mode, fisher_count_test
+from algolens.recipes.claims import Claim, Mode
 from algolens.recipes.runs import ensure_run
+from algolens.recipes.stander2024_claims import (
+    PAPER_INTERVENTIONS,
+    SeedResult,
+    coset_claims,
+    family_claims,
+    intervention_claims,
+    lattice_claims,
+    loss_agrees,
+    side_claims,
+    sign_form_claims,
+    silence_claims,
+    spectra_claims,
+    unembedding_claims,
+)
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig
 
-PAPER = "Stander, Yu, Fan & Biderman (ICML 2024), Grokking Group Multiplication with Cosets"
+if TYPE_CHECKING:
+    from algolens.groups.group import FiniteGroup
+    from algolens.models.mlp import MLP
 
-SHARE_BELOW_1 = 0.992
-"""> 99.2 % of neurons have min C_H < 1."""
-MOST_BELOW = 1e-6
-"""Most neurons have min C_H < 1e-6 (we test the median)."""
-MIN_SIGN_NEURONS = 2
-ABLATION_UNCHANGED = (126, 128)
-"""Removing neurons with min C_H ≥ 1 leaves 126 of 128 S5 models at unchanged accuracy."""
-PAPER_INTERVENTIONS: dict[str, tuple[float, float | None]] = {
-    "base": (0.9999, 1.97e-6),
-    "swap embeddings": (0.01, 4.76),
-    "negate both": (1.0, None),
-    "negate left": (0.0, 22.4),
-    "negate right": (0.0, 22.4),
-    "noise N(0, 0.1)": (0.9999, None),
-    "noise N(0, 1)": (0.978, None),
-    "noise N(1, 1)": (0.88, None),
-    "noise N(-1, 1)": (0.98, None),
-    "ReLU → |x|": (1.0, 3.7e-13),
-}
-"""Mean accuracy and loss over the paper's 128 S5 models (None: not given)."""
-PAPER_SPECTRA: dict[str, dict[tuple[int, ...], float]] = {
-    "S4": {(4, 1): 1.0},
-    "A5": {(1, 1, 1, 1, 1): 1.0},
-    "order-20": {(2, 2, 1): 1.0},  # F20
-    "D6": {(3, 2): 0.556, (4, 1): 0.444},  # S3×S2
-}
-"""Table 5: shares of the centred indicator of S5's subgroups (our class labels)."""
-PAPER_UNEMBED = {"same_coset": 0.81, "same_class": 0.0}
-ACC_TOLERANCE = 0.05
-LOSS_DECADES = 1.0
-"""An intervention's mean loss agrees within this many orders of magnitude of the paper's."""
-CORR_TOLERANCE = 0.15
-FISHER_ALPHA = 0.05
-UNCHANGED_ACC = 1e-4
-"""An ablation leaves accuracy unchanged when it moves by at most this (about one pair in S5)."""
+__all__ = [
+    "PAPER", "PAPER_INTERVENTIONS", "SeedResult", "analyse_instance", "analyse_run",
+    "coset_claims", "intervention_claims", "loss_agrees", "reproduce", "settings", "side_claims",
+    "sign_form_claims", "silence_claims", "spectra_claims", "unembedding_claims",
+]  # fmt: skip
+
+PAPER = "Stander, Yu, Fan & Biderman (ICML 2024), Grokking Group Multiplication with Cosets"
 
 QUICK_SEEDS: tuple[int, ...] = tuple(range(8))
 TRAIN_FRAC = 0.4
@@ -113,171 +98,64 @@ def settings(mode: Mode) -> list[Setting]:
     return [Setting(g, tuple(range(1, n + 1)), "paper", e) for g, (n, e) in FULL.items()]
 
 
-@dataclass(frozen=True)
-class SeedResult:
-    """What one seed contributes to the claims."""
+def analyse_instance(
+    group: FiniteGroup, model: MLP, *, seed: int = 0, test_mask: np.ndarray | None = None
+) -> SeedResult:
+    """Everything the claims read from one trained instance (a one-instance :class:`MLP`).
 
-    scores: np.ndarray  # [d_mlp] coset score per neuron (worse side's min C_H)
-    n_sign: int
-    outcomes: dict[str, tuple[float, float]]  # intervention -> (accuracy, loss)
-    unembed: dict[str, float]
-
-
-def analyse_run(store: RunStore, run_id: str, log: Callable[[str], None]) -> list[SeedResult]:
-    """Coset concentration, sign neurons, interventions and unembedding correlation per seed."""
+    Args:
+        seed: seeds the noise interventions.
+        test_mask: ``[|G|²]`` bool, True on the instance's held-out pairs (row ``a·|G| + b``).
+    """
+    from algolens.analysis.coset_sides import shared_coset_silence, side_fit, sign_amplitudes
     from algolens.analysis.cosets import (
         coset_concentration,
         neuron_families,
         unembedding_correlation,
     )
     from algolens.analysis.interventions import intervene
+
+    w_a, w_b = (w[0].detach().double().numpy() for w in model.folded_weights())
+    bias = None if model.mlp.b_in is None else model.mlp.b_in[0].detach().double().numpy()
+    conc = coset_concentration(group, w_a, w_b)
+    families = neuron_families(group, conc, w_a, w_b)
+    rows = intervene(model, group, scores=conc.neuron_score, seed=seed, test_mask=test_mask)
+    fit = side_fit(group, conc)
+    w_u = model.W_U[0].detach().double().numpy()
+    held = {
+        o.name: (float(o.test_accuracy), float(o.test_loss))
+        for o in rows
+        if o.test_accuracy is not None and o.test_loss is not None
+    }
+    return SeedResult(
+        scores=conc.neuron_score,
+        n_sign=len(families.sign),
+        outcomes={o.name: (o.accuracy, o.loss) for o in rows},
+        unembed=unembedding_correlation(group, conc, w_a, w_b, w_u),
+        held_out=held,
+        fve_own=fit.own,
+        fve_other=fit.other,
+        silence=shared_coset_silence(group, fit.own_subgroup, w_a, w_b, bias),
+        sign_ratios=sign_amplitudes(group, conc, w_a, w_b)[1],
+        families=families.counts,
+    )
+
+
+def analyse_run(store: RunStore, run_id: str, log: Callable[[str], None]) -> list[SeedResult]:
+    """:func:`analyse_instance` of every seed of a run, on its own held-out pairs."""
+    from algolens.analysis.runs import train_masks
     from algolens.train import load_run_group, load_run_model
 
     group = load_run_group(store, run_id)
-    _, model = load_run_model(store, run_id)
+    config, model = load_run_model(store, run_id)
+    masks = train_masks(config, group)
     out = []
     for k in range(model.cfg.n_inst):
-        one = model.instance(k)
-        w_a, w_b = (w[0].detach().double().numpy() for w in one.folded_weights())
-        conc = coset_concentration(group, w_a, w_b)
-        sign = neuron_families(group, conc, w_a, w_b).sign
-        rows = intervene(one, group, scores=conc.neuron_score, seed=k)
-        w_u = one.W_U[0].detach().double().numpy()
-        out.append(
-            SeedResult(
-                conc.neuron_score, len(sign), {o.name: (o.accuracy, o.loss) for o in rows},
-                unembedding_correlation(group, conc, w_a, w_b, w_u),
-            )
-        )  # fmt: skip
-        log(f"{group.name} seed {k}: min C_H < 1 for {np.mean(conc.neuron_score < 1):.1%} of "
-            f"neurons, {len(sign)} sign neurons, accuracy {rows[0].accuracy:.4f}")  # fmt: skip
-    return out
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.4g} %"
-
-
-def coset_claims(group: str, results: Sequence[SeedResult]) -> list[Claim]:
-    """Share below 1, median, sign neurons and the ablation of non-coset neurons."""
-    scores = np.concatenate([r.scores for r in results])
-    n = len(results)
-    share = float(np.mean(scores < 1))
-    median = float(np.median(scores))
-    signs = [r.n_sign for r in results]
-    base = [r.outcomes["base"][0] for r in results]
-    ablated = [r.outcomes["ablate C ≥ 1"][0] for r in results]
-    unchanged = sum(abs(a - b) <= UNCHANGED_ACC for a, b in zip(ablated, base))
-    test = fisher_count_test(unchanged, n, *ABLATION_UNCHANGED, alpha=FISHER_ALPHA)
-    k, m = ABLATION_UNCHANGED
-    tag = f" ({group})"
-    return [
-        Claim(f"share of neurons with min_H C_H < 1{tag} (agree: share > {_pct(SHARE_BELOW_1)})",
-              f"> {_pct(SHARE_BELOW_1)} (all models)",
-              f"{_pct(share)} of {scores.size} neurons, {n} seeds", share > SHARE_BELOW_1),
-        Claim(f"most neurons have min_H C_H < 1e-6{tag} (agree: median < 1e-6)",
-              "most < 1e-06", f"median {median:.2g}", median < MOST_BELOW),
-        Claim(f"sign neurons in every model{tag} (agree: every seed has ≥ {MIN_SIGN_NEURONS})",
-              f"≥ {MIN_SIGN_NEURONS} in every model",
-              f"min {min(signs)}, median {np.median(signs):g} over {n} seeds",
-              min(signs) >= MIN_SIGN_NEURONS),
-        Claim(f"ablating neurons with min C_H ≥ 1 leaves accuracy unchanged{tag} (agree: Fisher "
-              f"exact p ≥ {FISHER_ALPHA:g} against the paper's count; unchanged = within "
-              f"{UNCHANGED_ACC:g})", f"{k} of {m} S5 models", test.describe(), test.agree),
-    ]  # fmt: skip
-
-
-def intervention_claims(results: Sequence[SeedResult]) -> list[Claim]:
-    """The interventions table (S5), each row beside the paper's mean over 128 models.
-
-    A row agrees when our mean accuracy is within :data:`ACC_TOLERANCE` of the paper's and, where
-    the paper gives a loss, our mean loss is within :data:`LOSS_DECADES` orders of magnitude of
-    it (losses span 1e-13 to 22, so they are compared on a log scale). Ablation rows without a
-    paper figure are context.
-    """
-    out = []
-    for name in results[0].outcomes:
-        acc = float(np.mean([r.outcomes[name][0] for r in results]))
-        loss = float(np.mean([r.outcomes[name][1] for r in results]))
-        ours = f"{_pct(acc)} / loss {loss:.3g}"
-        claim = f"intervention: {name} (S5 mean over seeds, all pairs)"
-        if name not in PAPER_INTERVENTIONS:
-            out.append(Claim(claim, "-", ours, None, kind="context"))
-            continue
-        p_acc, p_loss = PAPER_INTERVENTIONS[name]
-        paper = _pct(p_acc) + ("" if p_loss is None else f" / loss {p_loss:.3g}")
-        criterion = f"accuracy ± {ACC_TOLERANCE * 100:g} pp"
-        agree = abs(acc - p_acc) <= ACC_TOLERANCE
-        if p_loss is not None:
-            criterion += f", loss within {LOSS_DECADES:g} decade of the paper's"
-            agree = agree and loss_agrees(loss, p_loss)
-        out.append(Claim(f"{claim} (agree: {criterion})", paper + " (interventions table)",
-                         ours, bool(agree)))  # fmt: skip
-    return out
-
-
-def loss_agrees(ours: float, paper: float) -> bool:
-    """``|log10(ours / paper)| ≤ LOSS_DECADES``; a loss of 0 or below agrees with nothing."""
-    if not (ours > 0 and np.isfinite(ours)):
-        return False
-    return abs(float(np.log10(ours / paper))) <= LOSS_DECADES
-
-
-def _shares(shares: dict[tuple[int, ...], float]) -> str:
-    """``(3,2) 55.56 %, (4,1) 44.44 %``: partitions by decreasing share."""
-    items = sorted(shares.items(), key=lambda x: -x[1])
-    return ", ".join(f"({','.join(map(str, p))}) {_pct(s)}" for p, s in items)
-
-
-def spectra_claims() -> list[Claim]:
-    """Table 5 of the paper against our indicator spectra of S5."""
-    from algolens.groups import parse_group
-    from algolens.groups.reps import irreps
-    from algolens.groups.spectra import indicator_spectra
-
-    g = parse_group("S5")
-    part = {r.label: r.partition for r in irreps(g)}
-    rows = {r.label: r for r in indicator_spectra(g)}
-    out = []
-    for label, want in PAPER_SPECTRA.items():
-        got = {part[lab]: s for lab, s in rows[label].shares.items()}
-        agree = got.keys() == want.keys() and all(abs(got[p] - s) <= 1e-3 for p, s in want.items())
-        out.append(
-            Claim(
-                f"indicator spectrum of {label} in S5 (group theory: a check of our Fourier "
-                "transform, not of training)",
-                _shares(want) + " (paper's spectra table)",
-                _shares(got),
-                agree,
-                kind="check",
-            )
-        )
-    return out
-
-
-def unembedding_claims(results: Sequence[SeedResult]) -> list[Claim]:
-    """Same-coset and same-class unembedding correlations (:func:`unembedding_correlation`)."""
-    out = []
-    for kind, paper in PAPER_UNEMBED.items():
-        vals = [r.unembed[kind] for r in results if r.unembed["n_" + kind] > 0]
-        pairs = sum(r.unembed["n_" + kind] for r in results)
-        if not vals:
-            out.append(
-                Claim(
-                    f"unembedding correlation, {kind.replace('_', ' ')}",
-                    f"{paper:g}",
-                    "no such pairs",
-                    None,
-                )
-            )
-            continue
-        mean = float(np.mean(vals))
-        base = [r.unembed["baseline"] for r in results if r.unembed["n_baseline"] > 0]
-        b = f"{np.mean(base):.2f}" if base else "n/a"
-        ours = f"{mean:.2f} over {pairs} pairs (baseline {b})"
-        out.append(Claim(f"unembedding correlation, {kind.replace('_', ' ')} (agree: seed mean "
-                         f"within ± {CORR_TOLERANCE:g})", f"{paper:g}", ours,
-                         abs(mean - paper) <= CORR_TOLERANCE))  # fmt: skip
+        r = analyse_instance(group, model.instance(k), seed=k, test_mask=~masks[k].ravel())
+        out.append(r)
+        log(f"{group.name} seed {k}: min C_H < 1 for {np.mean(r.scores < 1):.1%} of neurons, "
+            f"{r.n_sign} sign neurons, accuracy {r.outcomes['base'][0]:.4f} (held-out "
+            f"{r.held_out['base'][0]:.4f})")  # fmt: skip
     return out
 
 
@@ -291,9 +169,15 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
     s5 = per_group["S5"]
     for name, results in per_group.items():  # S5, then S6 in --full
         claims += coset_claims(name, results)
+        claims += side_claims(name, results)
+        claims += silence_claims(name, results)
+        claims += sign_form_claims(name, results)
     claims += intervention_claims(s5)
-    claims += spectra_claims()
     claims += unembedding_claims(s5)
+    claims += spectra_claims()
+    claims += lattice_claims(list(per_group))
+    for name, results in per_group.items():
+        claims += family_claims(name, results)
     if mode == "quick":
         ours = f"fast recipe, {len(s5)} S5 seeds, stopped at grokking"
         claims.append(
