@@ -20,7 +20,7 @@ def _model(proof=True, acc=1.0, seconds=10.0):
     return {
         "bits": 8, "gates": 100, "depth": 5, "agreement": {"q_vs_float": 1.0, "q_vs_task": acc,
                                                 "float_vs_task": acc},
-        "verify": {"proof": proof, "checked": 25},
+        "verify": {"proof": proof, "checked": 25}, "inputs": 10_000, "exact_bits": 9,
         "requant_proofs": {"proven": 4, "columns": 4},
         "seconds": {"quantize": 0.0, "compile": 1.0, "verify": seconds},
     }  # fmt: skip
@@ -100,7 +100,11 @@ def test_rules_disagree_where_the_measurements_say_so():
     one_off = rec.make_claims(*_inputs(vs_float=(1.0, 1.0, 4095 / 4096)))
     assert _find(one_off, "the circuit computes").agree is False
     s5_off = rec.make_claims(*_inputs(q_float=0.9999))
-    assert _find(s5_off, "the circuit computes").agree is False
+    row = _find(s5_off, "the circuit computes")
+    assert (
+        row.agree is False
+        and "S5 MLP 99.99 % (1 of 10000 inputs differ; Q = float from 9 bits)" in row.ours
+    )
     linear = rec.make_claims(*_inputs(widths=(2, 4, 8, 16)))  # widths n/2: a line in n
     assert _find(linear, "precision O").agree is False
     never = rec.make_claims(*_inputs(widths=(4, 5, 6, None)))
@@ -137,6 +141,8 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     assert "formula vs circuit" in err and "SAT miter" in err
     assert rows[-1]["claim"].startswith("SAT miter") and rows[-1]["agree"] is True
     assert "precision n = 7: exact from" in err
+    s5 = next(r for r in rows if r["claim"].startswith("S5 MLP"))
+    assert "Q = float on every input from" in s5["ours"]
     assert "A Logic for Expressing Log-Precision Transformers" in doc.read_text()
     store = RunStore(tmp_path / "s")
     assert sorted(r.config["group"] for r in store.list()) == ["C3", "C5", "S3"]

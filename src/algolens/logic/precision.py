@@ -91,6 +91,37 @@ def precision_table(
     return rows
 
 
+def run_exact_bits(
+    store: Any,
+    run: str,
+    instance: int = 0,
+    bits: Sequence[int] = tuple(range(MIN_BITS, MAX_BITS + 1)),
+) -> tuple[int | None, dict[int, float]]:
+    """:func:`exact_bits` of a stored composition run's instance on all its ``|G|²`` inputs
+    (Q of :func:`algolens.logic.compile.quantize_model` at each width against the float
+    network), with the share of inputs where Q equals the float network at each width tried.
+
+    Raises:
+        StoreError, SpecError: as :func:`algolens.logic.compile.load_instance`.
+    """
+    import torch
+
+    from algolens.logic.compile import load_instance, quantize_model
+
+    _, one, task = load_instance(store, run, instance)
+    tokens = task.inputs.numpy().astype(np.int64)
+    with torch.no_grad():
+        ref = one(torch.from_numpy(tokens), answer=True).argmax(-1).numpy()
+    shares: dict[int, float] = {}
+
+    def predict_at(p: int) -> np.ndarray:
+        pred = quantize_model(one, p, tokens).predict(tokens)
+        shares[p] = float(np.mean(pred == ref))
+        return pred
+
+    return exact_bits(ref, predict_at, bits), dict(sorted(shares.items()))
+
+
 @dataclass(frozen=True)
 class LogFit:
     """``bits ≈ d + c · log2 n`` by least squares, the largest distance of a point from it, and

@@ -13,7 +13,8 @@ Protocol (both modes; ``full`` only widens the n-scaling study to :data:`FULL_NS
   into the store (reused when present), each analysed by
   :func:`algolens.logic.verify_run.run_logic` at 8 bits: agreement of Q with the float network
   and the task on all ``|G|²`` inputs, the circuit checked against Q on every input, breakpoint
-  proofs of the MLPs' hidden requantisation;
+  proofs of the MLPs' hidden requantisation, and the smallest width (2..16) at which Q equals
+  the float network on every input;
 * the cyclic MLP again at :data:`FOM_BITS` bits, where its FO(M) program is small enough to
   write out and evaluate: the formula evaluator against the circuit on every input, gate by gate;
 * a small sequence transformer (:data:`SEQ_MODEL`; majority of n bits,
@@ -100,6 +101,7 @@ __all__ = ["PAPER", "make_claims", "reproduce"]
 
 def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
     """Run the protocol (module docstring) and return the claims."""
+    from algolens.logic.precision import run_exact_bits
     from algolens.logic.verify_run import run_logic
 
     models, cyclic_id = {}, ""
@@ -109,7 +111,8 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
         ("group transformer", GROUP_TRANSFORMER),
     ):
         run_id = ensure_run(store, _config(spec), log)
-        row = run_logic(store, run_id, bits=BITS)["instances"][0]
+        row = dict(run_logic(store, run_id, bits=BITS)["instances"][0])
+        row["exact_bits"] = run_exact_bits(store, run_id)[0]
         models[f"{name} ({spec['group']})"] = row
         log(f"{name} {spec['group']}: {row['gates']} gates, depth {row['depth']}, "
             f"Q vs task {_pct(row['agreement']['q_vs_task'])}; {row['verdict']}")  # fmt: skip

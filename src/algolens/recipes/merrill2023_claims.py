@@ -115,7 +115,8 @@ def _float_claim(models: dict[str, dict[str, Any]], rows: Any) -> Claim:
     unproved = [k for k, m in models.items() if not m["verify"]["proof"]]
     shares.update({f"majority n = {r.n}": r.circuit_vs_float for r in rows})
     ok = not unproved and all(v == 1.0 for v in shares.values())
-    ours = "; ".join(f"{k} {_pct(v)}" for k, v in shares.items())
+    notes = {k.split(" (")[0]: _differ(m) for k, m in models.items()}
+    ours = "; ".join(f"{k} {_pct(v)}{notes.get(k, '')}" for k, v in shares.items())
     if unproved:
         ours += f"; circuit = Q not proved for {', '.join(unproved)}"
     return Claim(
@@ -127,6 +128,16 @@ def _float_claim(models: dict[str, dict[str, Any]], rows: Any) -> Claim:
         "p = 8 bits",
         ours, ok,
     )  # fmt: skip
+
+
+def _differ(m: dict[str, Any]) -> str:
+    """`` (k of N inputs differ; Q = float from p bits)`` for a group model below 100 %."""
+    share, n = m["agreement"]["q_vs_float"], m.get("inputs")
+    if share == 1.0 or n is None:
+        return ""
+    exact = m.get("exact_bits")
+    width = f"; Q = float from {exact} bits" if exact else "; Q ≠ float even at 16 bits"
+    return f" ({round((1 - share) * n)} of {n} inputs differ{width})"
 
 
 def _precision_claim(precision: dict[str, Any]) -> Claim:
@@ -176,7 +187,8 @@ def _model_rows(models: dict[str, dict[str, Any]]) -> list[Claim]:
             f"{m['gates']} gates, depth {m['depth']}, {m['verify']['checked']} inputs "
             f"{'proved' if m['verify']['proof'] else 'NOT proved'}; Q vs float "
             f"{_pct(a['q_vs_float'])}, Q vs task {_pct(a['q_vs_task'])}, float vs task "
-            f"{_pct(a['float_vs_task'])} at {m['bits']} bits" + _proofs_text(m),
+            f"{_pct(a['float_vs_task'])} at {m['bits']} bits; Q = float on every input from "
+            f"{m.get('exact_bits') or '> 16'} bits" + _proofs_text(m),
             None, kind="context",
         ))  # fmt: skip
     return out
