@@ -6,9 +6,12 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 
 from algolens.errors import ConfigError
 from algolens.logic.scaling import (
+    compile_majority,
+    exponent_interval,
     fit_affine_power,
     fit_exponent,
     majority_answers,
@@ -47,6 +50,19 @@ def test_fits_recover_exact_power_laws():
         fit_affine_power([3, 5], [1, 2])
 
 
+def test_exponent_interval_on_known_series():
+    ns = [3, 5, 7, 9, 11]
+    noisy = [n**2 * (1.02 if i % 2 else 0.98) for i, n in enumerate(ns)]  # n², ±2 % noise
+    lo, hi = exponent_interval(ns, noisy)
+    assert lo < 2 < hi and hi < 2.5
+    lo, hi = exponent_interval(ns, [5 * n**2 for n in ns])
+    assert lo == pytest.approx(2) and hi == pytest.approx(2)  # exact: a zero-width interval
+    lo, hi = exponent_interval(ns, [2.0**n for n in ns])
+    assert hi > 3  # exponential growth: the rule (upper end ≤ 3) rejects it
+    with pytest.raises(ConfigError):
+        exponent_interval([3, 5], [9, 25])
+
+
 def test_compiled_sweep_constant_depth_and_verified():
     # untrained: any weights compile. Constant folding can lower the depth at some n (a gadget
     # whose inputs take one value folds away), so the claim tested is that it does not grow.
@@ -54,6 +70,12 @@ def test_compiled_sweep_constant_depth_and_verified():
     rows = scaling_table(tr.model, [1, 3, 5, 7, 9], bits=4)
     assert [r.n for r in rows] == [1, 3, 5, 7, 9]
     assert all(r.proof for r in rows)  # circuit = Q on all 2^n inputs
+    with torch.no_grad():  # the circuit vs float share equals Q's, Q computed by another path
+        for r in rows:
+            x = majority_inputs(r.n)
+            want = tr.model(torch.from_numpy(x)[None], answer=True)[0].argmax(-1).numpy()
+            q, _, _ = compile_majority(tr.model, r.n, 4)
+            assert r.circuit_vs_float == pytest.approx(np.mean(q.predict(x) == want))
     assert max(r.depth for r in rows[2:]) <= max(r.depth for r in rows[:2])
     with pytest.raises(ConfigError):
         majority_transformer(4)

@@ -9,7 +9,8 @@ import pytest
 
 from algolens.logic.fom import FomSize
 from algolens.logic.miter import MiterResult
-from algolens.logic.scaling import ScalingRow, fit_affine_power, fit_exponent
+from algolens.logic.precision import PrecisionRow, judge_log_precision
+from algolens.logic.scaling import ScalingRow, exponent_interval, fit_affine_power, fit_exponent
 from algolens.logic.verify import Mismatch, Verdict
 from algolens.recipes import merrill2023 as rec
 from algolens.store import RunStore
@@ -19,31 +20,42 @@ def _model(proof=True, acc=1.0, seconds=10.0):
     return {
         "bits": 8, "gates": 100, "depth": 5, "agreement": {"q_vs_float": 1.0, "q_vs_task": acc,
                                                 "float_vs_task": acc},
-        "verify": {"proof": proof, "checked": 25},
+        "verify": {"proof": proof, "checked": 25}, "inputs": 10_000, "exact_bits": 9,
         "requant_proofs": {"proven": 4, "columns": 4},
         "seconds": {"quantize": 0.0, "compile": 1.0, "verify": seconds},
     }  # fmt: skip
 
 
-def _inputs(*, proof=True, acc=1.0, seconds=10.0, depths=(16, 16, 16), gates=None, est=9e5):
+def _inputs(*, proof=True, acc=1.0, seconds=10.0, depths=(16, 16, 16), gates=None, est=9e5,
+            vs_float=(1.0, 1.0, 1.0), widths=(4, 5, 6, 7), q_float=1.0):  # fmt: skip
     ns = (3, 5, 7)
     gates = gates or [30_000 + 700 * n for n in ns]
-    rows = [ScalingRow(n, g, 10 * g, d, 9, 1.0, "ok", True)
-            for n, g, d in zip(ns, gates, depths, strict=True)]  # fmt: skip
+    rows = [ScalingRow(n, g, 10 * g, d, 9, 1.0, "ok", True, f)
+            for n, g, d, f in zip(ns, gates, depths, vs_float, strict=True)]  # fmt: skip
     models = {"cyclic MLP (C59)": _model(proof), "S5 MLP (S5)": _model(True, acc, seconds)}
+    models["S5 MLP (S5)"]["agreement"]["q_vs_float"] = q_float
+    pns = (4, 8, 16, 32)
+    precision = {"rows": [PrecisionRow(n, 2**n, n < 14, b, {b or 16: 1.0})
+                          for n, b in zip(pns, widths, strict=True)],
+                 "fit": judge_log_precision(pns, widths), "model": "hand-made"}  # fmt: skip
     ok = Verdict("exhaustive", 25, 25, 0, True, 10)
     fom = {"verdict": ok, "size": FomSize(10, 2, 30, 40, 500)}
     scaling = {"rows": rows, "loglog": fit_exponent(ns, gates),
+               "interval": exponent_interval(ns, gates),
                "affine": fit_affine_power(ns, gates)}  # fmt: skip
     estimate = {"row": ScalingRow(7, int(est), 1, 20, 9, 1.0, "ok", True)}
     witness = Mismatch((1, 2), 3, 4, 20)
     miter = {"same": MiterResult(True, None, 10, 20), "gates": 30,
              "corrupted": MiterResult(False, witness, 10, 20)}  # fmt: skip
-    return models, fom, scaling, estimate, miter
+    return models, fom, scaling, estimate, miter, precision
 
 
 def _by_claim(claims):
     return {c.claim.split(":")[0].split(" (")[0]: c for c in claims}
+
+
+def _find(claims, prefix):
+    return next(c for c in claims if c.claim.startswith(prefix))
 
 
 def test_rules_all_agree_on_good_measurements():
@@ -51,16 +63,23 @@ def test_rules_all_agree_on_good_measurements():
     first = claims[0]
     assert first.agree is True and "8 of 8 checks are proofs" in first.ours
     compared = [c for c in claims if c.agree is not None]
-    assert all(c.agree for c in compared) and len(compared) == 8
+    assert all(c.agree for c in compared) and len(compared) == 10
     kinds = {c.claim.split(" (")[0].split(":")[0]: c.kind for c in claims}
-    assert [k for k, v in kinds.items() if v == "paper"] == [
+    assert [k[:20] for k, v in kinds.items() if v == "paper"] == [
         "a",
-        "circuit depth does not grow with the input length n",
-        "circuit size is polynomial in n",
+        "the circuit computes",
+        "precision O(log n) s",
+        "one FO(M) sentence w",
+        "circuit depth does n",
+        "circuit size is poly",
     ]  # the theorem's consequences; timing, 8-bit accuracy, estimate, miter, FO(M) are checks
     assert kinds["issue target"] == kinds["SAT miter"] == kinds["size estimate"] == "check"
+    uniform = next(c for c in claims if c.claim.startswith("one FO(M) sentence"))
+    assert uniform.agree is None and uniform.ours.startswith("not built")
     poly = next(c for c in claims if c.claim.startswith("circuit size is polynomial"))
     assert "n^1.00" in poly.ours  # 30 000 + 700 n: the growing part is linear
+    prec = next(c for c in claims if c.claim.startswith("precision O(log n)"))
+    assert "bits ≈ 2.00 + 1.00·log2 n" in prec.ours  # widths 4..7 at n = 4..32: log2 n + 2
 
 
 def test_rules_disagree_where_the_measurements_say_so():
@@ -74,7 +93,22 @@ def test_rules_disagree_where_the_measurements_say_so():
     assert agree["size estimate"] is False  # 1e7 / 9e5 > 10
     c = rec.make_claims(*_inputs(gates=[2**n for n in (3, 5, 7)]))
     poly = next(x for x in c if x.claim.startswith("circuit size is polynomial"))
-    assert poly.agree is False  # 2^7 / 2^3 = 16 > (7/3)^3 = 12.7: faster than n^3
+    assert poly.agree is False and "[-1.64, 8.10]" in poly.ours  # 2^n: upper end above 3
+    c = rec.make_claims(*_inputs(gates=[int(1000 * n**2.9) for n in (3, 5, 7)]))
+    poly = next(x for x in c if x.claim.startswith("circuit size is polynomial"))
+    assert poly.agree is True  # n^2.9 (to rounding): the interval stays under 3
+    one_off = rec.make_claims(*_inputs(vs_float=(1.0, 1.0, 4095 / 4096)))
+    assert _find(one_off, "the circuit computes").agree is False
+    s5_off = rec.make_claims(*_inputs(q_float=0.9999))
+    row = _find(s5_off, "the circuit computes")
+    assert (
+        row.agree is False
+        and "S5 MLP 99.99 % (1 of 10000 inputs differ; Q = float from 9 bits)" in row.ours
+    )
+    linear = rec.make_claims(*_inputs(widths=(2, 4, 8, 16)))  # widths n/2: a line in n
+    assert _find(linear, "precision O").agree is False
+    never = rec.make_claims(*_inputs(widths=(4, 5, 6, None)))
+    assert _find(never, "precision O").agree is False and "> 16" in never[2].ours
 
 
 @pytest.fixture
@@ -101,8 +135,14 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     rows = json.loads(out)
     assert rows[0]["agree"] is True  # every tiny model verified exactly
     assert sum(r["claim"].startswith("n-scaling, n = ") for r in rows) == 2  # n = 3, 5
+    assert sum(r["claim"].startswith("precision at n = ") for r in rows) == 3  # n = 3, 5, 7
+    uniform = next(r for r in rows if r["claim"].startswith("one FO(M) sentence"))
+    assert uniform["agree"] is None and uniform["kind"] == "paper"
     assert "formula vs circuit" in err and "SAT miter" in err
     assert rows[-1]["claim"].startswith("SAT miter") and rows[-1]["agree"] is True
+    assert "precision n = 7: exact from" in err
+    s5 = next(r for r in rows if r["claim"].startswith("S5 MLP"))
+    assert "Q = float on every input from" in s5["ours"]
     assert "A Logic for Expressing Log-Precision Transformers" in doc.read_text()
     store = RunStore(tmp_path / "s")
     assert sorted(r.config["group"] for r in store.list()) == ["C3", "C5", "S3"]

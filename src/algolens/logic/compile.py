@@ -95,18 +95,16 @@ class Compiled:
         }
 
 
-def compile_run(store: RunStore, run: str, instance: int = 0, bits: int = 8) -> Compiled:
-    """Quantise and compile instance ``instance`` of composition run ``run``.
+def load_instance(store: RunStore, run: str, instance: int = 0) -> tuple[str, Any, Any]:
+    """``(run_id, model, task)``: instance ``instance`` of composition run ``run`` as a
+    one-instance float model, checked compilable, and the run's task (every ``|G|²`` input).
 
     Raises:
-        StoreError: unknown run. ConfigError: bits out of range. SpecError: not a composition
-            run, an instance out of range, or unsupported layers.
+        StoreError: unknown run. SpecError: not a composition run, an instance out of range,
+            or unsupported layers.
     """
-    import torch
-
     from algolens.train.load import load_run_model, run_config, run_task
 
-    bits = check_bits(bits)
     record = store.get(run)
     config = run_config(store, record.id)
     if config.task != "composition":
@@ -122,7 +120,20 @@ def compile_run(store: RunStore, run: str, instance: int = 0, bits: int = 8) -> 
         )
     one = model.instance(instance)
     check_compilable(one)
-    task = run_task(store, record.id)
+    return record.id, one, run_task(store, record.id)
+
+
+def compile_run(store: RunStore, run: str, instance: int = 0, bits: int = 8) -> Compiled:
+    """Quantise and compile instance ``instance`` of composition run ``run``.
+
+    Raises:
+        StoreError: unknown run. ConfigError: bits out of range. SpecError: not a composition
+            run, an instance out of range, or unsupported layers.
+    """
+    import torch
+
+    bits = check_bits(bits)
+    run_id, one, task = load_instance(store, run, instance)
     tokens = task.inputs.numpy().astype(np.int64)  # [|G|², 2 or 3]
     answers = task.targets.numpy().astype(np.int64)
     domain = [sorted(set(tokens[:, p].tolist())) for p in range(tokens.shape[1])]
@@ -136,5 +147,5 @@ def compile_run(store: RunStore, run: str, instance: int = 0, bits: int = 8) -> 
     float_pred = logits.argmax(-1).numpy().astype(np.int64)
     kind = "mlp" if isinstance(q, QMLP) else "transformer"
     seconds = {"quantize": t1 - t0, "compile": t2 - t1}
-    return Compiled(record.id, instance, kind, bits, q, circuit, domain, tokens, answers,
+    return Compiled(run_id, instance, kind, bits, q, circuit, domain, tokens, answers,
                     q.predict(tokens), float_pred, seconds)  # fmt: skip

@@ -115,6 +115,8 @@ class ScalingRow:
     q_vs_task: float
     verdict: str
     proof: bool
+    circuit_vs_float: float = float("nan")
+    """Share of the tested inputs where the circuit's output equals the float network's."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -150,8 +152,10 @@ def scaling_table(
 ) -> list[ScalingRow]:
     """Compile ``model`` for every length in ``ns`` (one integer model Q for all lengths,
     :func:`compile_majority`) and tabulate size, depth, Q's accuracy on the task and the circuit
-    checked against Q (exhaustively up to 10⁷ inputs, else sampled)."""
+    checked against Q (exhaustively up to 10⁷ inputs, else sampled), and the circuit's outputs
+    against the float network's on :func:`majority_inputs`."""
     from algolens.logic.circuit import circuit_depth, layer_stats
+    from algolens.logic.evaluate import evaluate
     from algolens.logic.verify import verify
 
     too_long = [n for n in ns if n + 1 > model.cfg.n_ctx]
@@ -166,12 +170,15 @@ def scaling_table(
         stats = layer_stats(circuit)
         x = majority_inputs(n)
         verdict = verify(circuit, q.predict, domain=domain)
+        with torch.no_grad():
+            want = model(torch.from_numpy(x)[None], answer=True)[0].argmax(-1).numpy()
+        vs_float = float(np.mean(evaluate(circuit, x) == want))
         rows.append(
             ScalingRow(
                 n, circuit.n_gates, sum(s.wires for s in stats), circuit_depth(stats),
                 max((s.max_fan_in for s in stats), default=0),
                 float(np.mean(q.predict(x) == majority_answers(x))), verdict.describe(),
-                verdict.proof,
+                verdict.proof, vs_float,
             )
         )  # fmt: skip
         log(f"n = {n}: {circuit.n_gates} gates, depth {rows[-1].depth}; {verdict.describe()}")
@@ -201,6 +208,28 @@ def fit_exponent(ns: Sequence[int], ys: Sequence[float]) -> Fit:
     total = float(((y - y.mean()) ** 2).sum())
     r2 = 1.0 - float((resid**2).sum()) / total if total > 0 else 1.0
     return Fit(float(k), math.exp(b), r2)
+
+
+def exponent_interval(
+    ns: Sequence[int], ys: Sequence[float], level: float = 0.95
+) -> tuple[float, float]:
+    """Two-sided ``level`` t-interval of the log-log slope of :func:`fit_exponent` (ordinary
+    least squares, ``len(ns) - 2`` degrees of freedom, the residuals' spread as the error).
+
+    Raises:
+        ConfigError: fewer than three points, or a non-positive n or size.
+    """
+    from scipy.stats import t as student_t
+
+    if len(ns) < 3:
+        raise ConfigError("exponent_interval needs at least three points")
+    k = fit_exponent(ns, ys).exponent
+    x, y = np.log(np.asarray(ns, float)), np.log(np.asarray(ys, float))
+    resid = y - np.polyval(np.polyfit(x, y, 1), x)
+    dof = len(x) - 2
+    se = math.sqrt(float((resid**2).sum()) / dof / float(((x - x.mean()) ** 2).sum()))
+    half = float(student_t.ppf(0.5 + level / 2, dof)) * se
+    return k - half, k + half
 
 
 @dataclass(frozen=True)

@@ -13,25 +13,25 @@ Protocol (both modes; ``full`` only widens the n-scaling study to :data:`FULL_NS
   into the store (reused when present), each analysed by
   :func:`algolens.logic.verify_run.run_logic` at 8 bits: agreement of Q with the float network
   and the task on all ``|G|²`` inputs, the circuit checked against Q on every input, breakpoint
-  proofs of the MLPs' hidden requantisation;
+  proofs of the MLPs' hidden requantisation, and the smallest width (2..16) at which Q equals
+  the float network on every input;
 * the cyclic MLP again at :data:`FOM_BITS` bits, where its FO(M) program is small enough to
   write out and evaluate: the formula evaluator against the circuit on every input, gate by gate;
 * a small sequence transformer (:data:`SEQ_MODEL`; majority of n bits,
   :mod:`algolens.logic.scaling`) compiled for every odd n in :data:`QUICK_NS` with one integer
-  model: gates and depth against n, each circuit verified against Q, fitted exponents;
+  model: gates and depth against n, each circuit verified against Q and evaluated against the
+  float network on every input, the log-log exponent with its t-interval;
 * a 2-layer, d_model 32 transformer at n = 8 positions, p = 8, beside the design notes' size
   estimate (:data:`ESTIMATE_GATES`);
 * the SAT miter on a tiny compiled MLP: its circuit against the circuit re-read from its export
-  file (UNSAT expected) and against a copy with one threshold moved (a witness expected).
+  file (UNSAT expected) and against a copy with one threshold moved (a witness expected);
+* the float network against Q at every width 2..16 for lengths :data:`PRECISION_NS` (a 1-layer
+  majority transformer trained to :data:`PRECISION_N_MAX`; :mod:`algolens.logic.precision`):
+  the smallest width at which Q equals the float network on every tested input, against log2 n.
 
-Agreement rules: exact equivalence agrees when every check is a proof (exhaustive or UNSAT) with
-no mismatch; constant depth when the deepest circuit over n is no deeper than at the smallest n;
-polynomial size when the largest circuit over n is at most ``(n_max / n_min)^3`` times the
-smallest n's (growth no faster than n³; the fits are reported beside it — with one layer most
-of the circuit does not depend on n and the size varies by a few percent from length to
-length with the value ranges the compiler's bounds give each gadget; hence 2 layers); the size
-estimate when ours is within a factor :data:`ESTIMATE_FACTOR`;
-the issue's targets (S5 Q accuracy ≥ 99 %, compile + verify ≤ 60 s) by their thresholds.
+The rules of the judged rows are in :mod:`.merrill2023_claims`; the issue's targets (S5 Q
+accuracy ≥ 99 %, compile + verify ≤ 60 s) and the size estimate (within a factor
+:data:`ESTIMATE_FACTOR`) are checks.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from algolens.recipes.claims import Claim, Mode
+from algolens.recipes.merrill2023_claims import make_claims
 from algolens.recipes.runs import ensure_run
 from algolens.store import RunStore
 
@@ -69,7 +70,11 @@ SEQ_STEPS = 800
 ESTIMATE_GATES = 900_000
 """papers.md: 2 layers, d 32, n 8, p 8 ≈ 0.9M gates."""
 ESTIMATE_FACTOR = 10.0
-MAX_EXPONENT = 3.0
+PRECISION_N_MAX = 31
+PRECISION_NS: tuple[int, ...] = (3, 5, 7, 11, 15, 21, 31)
+PRECISION_MODEL: dict[str, int] = {"n_layers": 1, "d_model": 16, "d_mlp": 16, "steps": 1500}
+"""The majority transformer of the precision study (trained on every odd length to
+:data:`PRECISION_N_MAX`; no circuit is compiled, so it can be longer than the n-scaling's)."""
 S5_MIN_ACC = 0.99
 S5_MAX_SECONDS = 60.0
 EPOCHS_OVERRIDE: int | None = None
@@ -91,8 +96,12 @@ def _pct(x: float) -> str:
     return f"{100 * x:.2f} %"
 
 
+__all__ = ["PAPER", "make_claims", "reproduce"]
+
+
 def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
     """Run the protocol (module docstring) and return the claims."""
+    from algolens.logic.precision import run_exact_bits
     from algolens.logic.verify_run import run_logic
 
     models, cyclic_id = {}, ""
@@ -102,7 +111,8 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
         ("group transformer", GROUP_TRANSFORMER),
     ):
         run_id = ensure_run(store, _config(spec), log)
-        row = run_logic(store, run_id, bits=BITS)["instances"][0]
+        row = dict(run_logic(store, run_id, bits=BITS)["instances"][0])
+        row["exact_bits"] = run_exact_bits(store, run_id)[0]
         models[f"{name} ({spec['group']})"] = row
         log(f"{name} {spec['group']}: {row['gates']} gates, depth {row['depth']}, "
             f"Q vs task {_pct(row['agreement']['q_vs_task'])}; {row['verdict']}")  # fmt: skip
@@ -113,7 +123,8 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
     scaling = scaling_study(ns, log)
     estimate = estimate_check(log)
     miter = miter_check(log)
-    return make_claims(models, fom, scaling, estimate, miter)
+    precision = precision_study(log)
+    return make_claims(models, fom, scaling, estimate, miter, precision)
 
 
 def fom_check(store: RunStore, run_id: str, log: Callable[[str], None]) -> dict[str, Any]:
@@ -137,6 +148,7 @@ def fom_check(store: RunStore, run_id: str, log: Callable[[str], None]) -> dict[
 def scaling_study(ns: tuple[int, ...], log: Callable[[str], None]) -> dict[str, Any]:
     """The majority transformer compiled for every n in ``ns``, with fits."""
     from algolens.logic.scaling import (
+        exponent_interval,
         fit_affine_power,
         fit_exponent,
         majority_transformer,
@@ -156,9 +168,30 @@ def scaling_study(ns: tuple[int, ...], log: Callable[[str], None]) -> dict[str, 
     return {
         "rows": rows,
         "loglog": fit_exponent(ns, gates),
+        "interval": exponent_interval(ns, gates) if len(ns) >= 3 else (0.0, float("inf")),
         "affine": fit_affine_power(ns, gates) if len(ns) >= 3 else None,
         "wires_affine": fit_affine_power(ns, [r.wires for r in rows]) if len(ns) >= 3 else None,
     }
+
+
+def precision_study(log: Callable[[str], None]) -> dict[str, Any]:
+    """The widths at which Q equals the float network, by length, and the log-law fit."""
+    from algolens.logic.precision import judge_log_precision, precision_table
+    from algolens.logic.scaling import majority_transformer
+
+    n_max, ns = PRECISION_N_MAX, PRECISION_NS
+    size = dict(PRECISION_MODEL)
+    if SMALL:
+        n_max, ns, size = 7, (3, 5, 7), {"n_layers": 1, "d_model": 8, "d_mlp": 8, "steps": 50}
+    trained = majority_transformer(n_max, **size)
+    log(f"precision study: majority transformer to n = {n_max}, float accuracy by length "
+        f"{trained.accuracy}")  # fmt: skip
+    rows = precision_table(trained.model, ns, log=log)
+    fit = judge_log_precision(ns, [r.bits for r in rows])
+    acc = min(trained.accuracy[n] for n in ns)
+    model = (f"{size['n_layers']}-layer d_model {size['d_model']} majority transformer, "
+             f"lowest float accuracy over these n {_pct(acc)}")  # fmt: skip
+    return {"rows": rows, "fit": fit, "model": model}
 
 
 def estimate_check(log: Callable[[str], None]) -> dict[str, Any]:
@@ -224,111 +257,3 @@ def _corrupted(circuit: Any) -> Any:
             if (evaluate(bad, xs) != want).any():
                 return bad
     raise AssertionError("no single threshold change alters this circuit")
-
-
-def make_claims(
-    models: dict[str, dict[str, Any]],
-    fom: dict[str, Any],
-    scaling: dict[str, Any],
-    estimate: dict[str, Any],
-    miter: dict[str, Any],
-) -> list[Claim]:
-    """The claims table from the measurements (module docstring for the rules)."""
-    claims = []
-    rows = scaling["rows"]
-    proofs = [m["verify"]["proof"] for m in models.values()] + [r.proof for r in rows]
-    proofs += [fom["verdict"].proof, estimate["row"].proof, miter["same"].equivalent]
-    n_checks = len(proofs)
-    claims.append(Claim(
-        "a (log-precision) network equals a threshold circuit exactly: every compiled model "
-        "verified against its integer model Q on every input (agree: every verification is a "
-        "proof, exhaustive or by breakpoints, with no mismatch)",
-        "exact equality (theorem: a log-precision transformer is a TC⁰ circuit)",
-        f"{sum(proofs)} of {n_checks} checks are proofs with no mismatch "
-        f"({len(models)} group models, {len(rows)} lengths, FO(M), 2-layer, miter)",
-        all(proofs),
-    ))  # fmt: skip
-    for name, m in models.items():
-        a = m["agreement"]
-        claims.append(Claim(
-            f"{name}: circuit = Q, and the price of exactness (Q vs float, Q vs task)",
-            "-",
-            f"{m['gates']} gates, depth {m['depth']}, {m['verify']['checked']} inputs "
-            f"{'proved' if m['verify']['proof'] else 'NOT proved'}; Q vs float "
-            f"{_pct(a['q_vs_float'])}, Q vs task {_pct(a['q_vs_task'])}, float vs task "
-            f"{_pct(a['float_vs_task'])} at {m['bits']} bits" + _proofs_text(m),
-            None, kind="context",
-        ))  # fmt: skip
-    s5 = next(m for k, m in models.items() if k.startswith("S5"))
-    acc = s5["agreement"]["q_vs_task"]
-    claims.append(Claim(
-        "issue target: a grokked S5 MLP keeps ≥ 99 % accuracy at 8 bits", "≥ 99 %",
-        _pct(acc), acc >= S5_MIN_ACC, kind="check",
-    ))  # fmt: skip
-    secs = s5["seconds"]
-    total = secs.get("quantize", 0.0) + secs["compile"] + secs["verify"]
-    claims.append(Claim(
-        "issue target: S5 MLP compiled and exhaustively verified (14,400 inputs) in ≤ 60 s",
-        "≤ 60 s on 2 cores",
-        f"{total:.1f} s (quantise+compile {total - secs['verify']:.1f} s, verify "
-        f"{secs['verify']:.1f} s; shared machine)", total <= S5_MAX_SECONDS, kind="check",
-    ))  # fmt: skip
-    v, size = fom["verdict"], fom["size"]
-    claims.append(Claim(
-        f"the FO(M) formula equals the circuit (cyclic MLP at {FOM_BITS} bits, formula "
-        "evaluated independently of the circuit evaluator; a gate-by-gate rewrite of one "
-        "circuit, not yet the paper's one sentence across n)",
-        "the transformer is an FO(M) sentence (theorem)",
-        f"{v.describe()}; {size.definitions} definitions, {size.quantifiers} quantifiers, "
-        f"{size.characters} characters", v.proof, kind="check",
-    ))  # fmt: skip
-    depths = [r.depth for r in rows]
-    claims.append(Claim(
-        "circuit depth does not grow with the input length n (2-layer majority transformer; "
-        "agree: no larger n has a deeper circuit than the smallest)",
-        "constant depth (TC⁰)",
-        "depth " + ", ".join(f"{r.n}: {r.depth}" for r in rows),
-        max(depths) <= depths[0],
-    ))  # fmt: skip
-    aff, ll = scaling["affine"], scaling["loglog"]
-    growth = max(r.gates for r in rows) / rows[0].gates
-    bound = (rows[-1].n / rows[0].n) ** MAX_EXPONENT
-    ours = ("gates " + ", ".join(f"{r.n}: {r.gates}" for r in rows)
-            + f"; largest / smallest n's size {growth:.2f} (n^{MAX_EXPONENT:g} allows "
-            f"{bound:.1f}); log-log slope {ll.exponent:.2f} (R² {ll.r2:.3f})")  # fmt: skip
-    if aff is not None:
-        ours += f"; gates ≈ {aff.a:.0f} + {aff.c:.3g}·n^{aff.exponent:.2f} (R² {aff.r2:.3f})"
-    claims.append(Claim("circuit size is polynomial in n (2-layer majority transformer; agree: "
-                        f"growth over the n range ≤ (n ratio)^{MAX_EXPONENT:g})",
-                        "polynomial size (TC⁰)", ours, growth <= bound))  # fmt: skip
-    for r in rows:
-        claims.append(Claim(
-            f"n-scaling, n = {r.n}", "-",
-            f"{r.gates} gates, {r.wires} wires, depth {r.depth}, max fan-in {r.max_fan_in}, "
-            f"Q vs task {_pct(r.q_vs_task)}; {r.verdict}", None, kind="context",
-        ))  # fmt: skip
-    row = estimate["row"]
-    ratio = row.gates / ESTIMATE_GATES
-    claims.append(Claim(
-        "size estimate (papers.md design notes): 2 layers, d 32, n 8, p 8",
-        f"≈ {ESTIMATE_GATES:,} gates",
-        f"{row.gates:,} gates (ratio {ratio:.2f}), depth {row.depth}; {row.verdict}",
-        1 / ESTIMATE_FACTOR <= ratio <= ESTIMATE_FACTOR, kind="check",
-    ))  # fmt: skip
-    same, bad = miter["same"], miter["corrupted"]
-    claims.append(Claim(
-        f"SAT miter (tiny MLP, {miter['gates']} gates): re-read export UNSAT, corrupted copy "
-        "gives a witness",
-        "method check",
-        f"{same.describe()}; {bad.describe()}",
-        same.equivalent and not bad.equivalent, kind="check",
-    ))  # fmt: skip
-    return claims
-
-
-def _proofs_text(m: dict[str, Any]) -> str:
-    p = m.get("requant_proofs")
-    if not p:
-        return ""
-    nodes = f"{p['nodes_proven']}/{p['nodes']} thermometer layers, " if "nodes" in p else ""
-    return f"; requantisation breakpoint proofs: {nodes}{p['proven']}/{p['columns']} columns"
