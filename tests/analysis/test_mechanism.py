@@ -128,3 +128,49 @@ def test_register_knockout_reports_the_block_that_reads_a_position():
     ko = _knockout(deduction_model(N), ex, v, 0, v.goal_pos)  # the root reads the goal in block 0
     assert ko["layer"] == 0 and ko["head"] == 0 and ko["loss_increase"] > 1.0
     assert _knockout(deduction_model(N), ex, v, 2, v.goal_pos)["layer"] is None  # no block 2
+
+
+def test_the_level_a_head_reads_is_judged_by_its_rate_per_step_not_its_summed_attention():
+    """Level 0 is ahead at every scored step, level 2 only early on long paths: a head giving
+    >a_0 0.3 and >a_2 0.6 whenever each is ahead reads level 2, though its attention summed over
+    steps is larger on level 0 (14 steps × 0.3 = 4.2 against 2 steps × 0.6 = 1.2)."""
+    v = Vocab(N)
+    tok = torch.cat([rows(8, 1, 4), rows(2, 3, 5)])
+    facts = row_facts(tok, v)
+    t = v.width - 1
+    pat = torch.zeros(2, len(tok), 1, t, t)
+    pat[..., 0] = 1.0
+    for r, f in enumerate(facts):
+        length = len(f.path) - 1
+        for j in range(length):
+            q, below = v.root_pos + j, f.ancestors[: length - j]
+            pat[1, r, 0, q, 0] = 0.7
+            pat[1, r, 0, q, f.target_pos[below[0]]] = 0.3
+            if len(below) > 2:
+                pat[1, r, 0, q, 0] = 0.1
+                pat[1, r, 0, q, f.target_pos[below[2]]] = 0.6
+    d = deduction_scores(pat, facts, v)
+    assert d["by_level"][1][0][:3] == pytest.approx([0.3, 0.0, 0.6])
+    assert d["level"][1] == [2]
+
+
+def test_the_goal_is_compared_with_uniform_attention_prompt_by_prompt():
+    from algolens.analysis.mechanism import goal_per_prompt
+
+    v = Vocab(N)
+    t = v.width - 1
+    pat = torch.zeros(2, 3, 2, t, t)
+    pat[0, :, 1, v.root_pos, v.goal_pos] = torch.tensor([0.5, 0.2, 0.8])
+    got = goal_per_prompt(pat, v, 0)
+    assert got["head"] == 1 and got["attention"] == pytest.approx([0.5, 0.2, 0.8])
+    assert got["chance"] == pytest.approx(1 / (3 * N))  # the root sees positions 0..3N-1
+
+
+def test_the_edge_probe_is_kept_prompt_by_prompt_beside_a_shuffled_label_probe(found):
+    pp = found["edge_concat"]["per_prompt"]
+    labels = torch.tensor(pp["labels"])  # [position, prompt]
+    after, shuffled = torch.tensor(pp["pred"][1]), torch.tensor(pp["shuffled_pred"][1])
+    assert pp["layers"] == [0, 1] and labels.shape == (3, found["n_test"])
+    assert (after == labels).all()  # block 0 copies every edge's source to its target
+    assert (shuffled == labels).float().mean() < 0.5  # shuffled labels: the stream cannot help
+    assert (torch.tensor(pp["pred"][0]) == labels).float().mean() < 0.6  # nothing before it
