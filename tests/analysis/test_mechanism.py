@@ -174,3 +174,14 @@ def test_the_edge_probe_is_kept_prompt_by_prompt_beside_a_shuffled_label_probe(f
     assert (after == labels).all()  # block 0 copies every edge's source to its target
     assert (shuffled == labels).float().mean() < 0.5  # shuffled labels: the stream cannot help
     assert (torch.tensor(pp["pred"][0]) == labels).float().mean() < 0.6  # nothing before it
+
+
+def test_uniform_attention_per_level_is_one_over_the_visible_positions():
+    v = Vocab(N)
+    tok = rows(4, 2, 6)  # length 2: the root (sees 3N positions) has a_0, a_1 ahead, then a_0
+    t = v.width - 1
+    pat = torch.zeros(1, 4, 1, t, t)
+    d = deduction_scores(pat, row_facts(tok, v), v)
+    q = v.root_pos + 1
+    assert d["uniform_by_level"][:2] == pytest.approx([(1 / q + 1 / (q + 1)) / 2, 1 / q])
+    assert d["uniform_by_level"][2] is None

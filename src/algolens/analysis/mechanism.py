@@ -129,12 +129,15 @@ def deduction_scores(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab
         ``{"by_level": [layer][head][k]`` mean attention to ``>a_k`` (None where no scored
         position has an ``a_k`` ahead), ``"path_mass": [layer][head]`` mean total attention on
         those edges, ``"chance": float`` the mean share of visible positions that are such
-        edges, ``"level": [layer][head]`` the argmax level (None without data)}.
+        edges, ``"level": [layer][head]`` the argmax level (None without data),
+        ``"uniform_by_level": [k]`` what uniform attention over the visible positions would give
+        ``>a_k`` on the same steps (None without data)}.
     """
     n_layers, _, n_heads = patterns.shape[:3]
     depth = vocab.n_nodes - 1
     sums = torch.zeros(n_layers, n_heads, depth, dtype=torch.float64)
     counts = torch.zeros(depth, dtype=torch.float64)
+    uniform = torch.zeros(depth, dtype=torch.float64)
     mass = torch.zeros(n_layers, n_heads, dtype=torch.float64)
     chance, steps = 0.0, _scored_steps(facts, vocab)
     for r, q, keys in steps:
@@ -142,6 +145,7 @@ def deduction_scores(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab
         k = torch.tensor(keys)
         sums[:, :, : len(keys)] += att[:, :, k]
         counts[: len(keys)] += 1
+        uniform[: len(keys)] += 1 / (q + 1)
         mass += att[:, :, k].sum(-1)
         chance += len(keys) / (q + 1)
     by_level = (sums / counts.clamp(min=1)).tolist()
@@ -160,6 +164,9 @@ def deduction_scores(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab
         "path_mass": (mass / n).tolist(),
         "chance": chance / n,
         "level": level,
+        "uniform_by_level": [
+            None if c == 0 else float(u / c) for u, c in zip(uniform.tolist(), counts.tolist())
+        ],
     }
 
 
