@@ -185,3 +185,22 @@ def test_uniform_attention_per_level_is_one_over_the_visible_positions():
     q = v.root_pos + 1
     assert d["uniform_by_level"][:2] == pytest.approx([(1 / q + 1 / (q + 1)) / 2, 1 / q])
     assert d["uniform_by_level"][2] is None
+
+
+def test_lookahead_groups_the_wrong_childs_log_probability_by_whether_it_has_children():
+    from algolens.analysis.mechanism_lookahead import lookahead, sibling_logprobs
+    from algolens.tasks.pathfinding.tokens import decode_prompt
+
+    v = Vocab(N)
+    tok = rows(40, None, 7)[:, :-1]
+    logits = torch.zeros(len(tok), tok.shape[1], len(v))
+    for r, row in enumerate(tok.tolist()):  # a model that favours every node with children
+        for a, _ in decode_prompt(row[: v.prompt_len], v).edges:
+            logits[r, :, v.tgt(a)] = 3.0
+    steps = sibling_logprobs(logits, tok, v)
+    assert steps and all(0 <= g["step"] < 4 for g in steps)
+    la = lookahead(logits, tok, v)
+    yes = la["inner"]["with_children"] + la["last"]["with_children"]
+    no = la["inner"]["leaf"] + la["last"]["leaf"]
+    assert len(yes) + len(no) == len(steps) and yes and no
+    assert min(yes) > max(no)  # +3 on the logit of every sibling with children

@@ -24,6 +24,7 @@ def test_protocol_configs():
 RNG = np.random.default_rng(0)
 LABELS = RNG.integers(0, 6, size=(3, 200))  # an edge source per probed position and prompt
 RANDOM = RNG.integers(0, 6, size=(3, 200))  # answers that ignore the stream
+LOGP = -3 + RNG.normal(size=30)  # the wrong child's log-probability at 30 steps
 CHANCE = 1 / 18  # the root of a 6-node tree sees 18 positions
 
 
@@ -34,7 +35,7 @@ def per_prompt(after, before=RANDOM):
 
 
 def mech(levels, lens, rec, after=LABELS, goal=(0.9,) * 50, best=(0, 0), registers=(),
-         merge=(4, 0), long=None):  # fmt: skip
+         merge=(4, 0), long=None, prefer=1.0):  # fmt: skip
     n_layers = len(levels)
     scrub = [
         {
@@ -57,6 +58,8 @@ def mech(levels, lens, rec, after=LABELS, goal=(0.9,) * 50, best=(0, 0), registe
         "register_probes": {"registers": [
             {"kind": k, "level": lv, "layer": 2, "f1": 1.0, "knockout": {"loss_increase": 0.1}}
             for k, lv in registers]},
+        "lookahead": {k: {"with_children": (LOGP + prefer).tolist(), "leaf": LOGP.tolist()}
+                      for k in ("inner", "last")},
         "registers": {"merge_layer": merge[0], "merge_head": merge[1],
                       "mass": [[0.3]] * n_layers, "chance": 0.2},
     }  # fmt: skip
@@ -83,17 +86,18 @@ def test_agreement_rules_follow_the_measurements():
     good = b.claims(SUMMARY, mech([3, 0, 1, 2, 3, 4], b.PAPER_LENS, [1.0, 0.95, 0.92],
                                   registers=[("goal", 1)], long={"7": 0.4}), cfg)  # fmt: skip
     verdicts = paper_rows(good)
-    assert sum(v is True for v in verdicts.values()) == len(verdicts) - 1  # lookahead: n/a
+    assert all(verdicts.values())
     assert [r.agree for r in good if r.kind == "context"] == [None] * 4
     bad_summary = {"splits": {"test": {"n": 100, "greedy_acc": [0.9]}}}
     bad = b.claims(
         bad_summary,
         mech([0, 0, 0, 0, 0, 0], (0.9,) * 6, [0.5, None, 1.0], after=RANDOM,
-             goal=(CHANCE,) * 50, registers=[(":", 0)], merge=(1, 0), long={"7": 0.95}),
+             goal=(CHANCE,) * 50, registers=[(":", 0)], merge=(1, 0), long={"7": 0.95},
+             prefer=0.0),
         cfg,
     )  # fmt: skip
     verdicts = paper_rows(bad)
-    assert sum(v is False for v in verdicts.values()) == len(verdicts) - 2  # scrub 0-2 + lookahead
+    assert sum(v is False for v in verdicts.values()) == len(verdicts) - 1  # scrub 0-2: n/a
     assert "99.7 %" == bad[0].paper and "90.0 %" in bad[0].ours
 
 
@@ -152,6 +156,20 @@ def test_deduction_levels_must_climb_and_beat_uniform_attention():
     flat["heads"] = [{"layer": i, "head": 0, "level": i - 1 if i else 0} for i in range(6)]
     assert b.deduction_claim(flat, 16).agree is False  # the right levels, at chance
     assert b.deduction_claim(deduction([0, 0]), 2).agree is None  # 2 nodes: depth 1
+
+
+def test_lookahead_needs_more_log_probability_on_a_wrong_child_with_children():
+    assert b.lookahead_claim(mech([0], [], [], prefer=1.0)["lookahead"]).agree is True
+    assert b.lookahead_claim(mech([0], [], [], prefer=0.0)["lookahead"]).agree is False
+    assert b.lookahead_claim(mech([0], [], [], prefer=-1.0)["lookahead"]).agree is False
+    la = mech([0], [], [], prefer=1.0)["lookahead"]
+    la["last"]["with_children"] = la["last"]["with_children"][:3]  # untestable: skipped
+    assert b.lookahead_claim(la).agree is True and "too few" in b.lookahead_claim(la).ours
+    la["last"]["leaf"] = (LOGP + 2).tolist()  # the other stratum now disagrees
+    la["last"]["with_children"] = LOGP.tolist()
+    assert b.lookahead_claim(la).agree is False
+    few = {k: {"with_children": [0.0] * 3, "leaf": [0.0] * 3} for k in ("inner", "last")}
+    assert b.lookahead_claim(few).agree is None
 
 
 def test_registers_must_hold_a_sub_goal_above_the_goal():

@@ -40,6 +40,8 @@ layer, head or position does what is found from the data:
 * **register sub-goals** (:func:`algolens.analysis.mechanism_registers.register_probes`):
   per register position and residual layer, probes for each ancestor level of the goal; the
   (position, level) pairs that decode it, with a knockout of the root's attention to them.
+* **one-step lookahead** (:func:`algolens.analysis.mechanism_lookahead.lookahead`): the
+  log-probability of the wrong child at each step, by whether that child has children.
 """
 
 from __future__ import annotations
@@ -61,8 +63,9 @@ from algolens.analysis.causal import (
     scrub,
     unembed,
 )
-from algolens.analysis.causal.examples import Position, collect, resid_at_positions
+from algolens.analysis.causal.examples import Position, collect, logits_of, resid_at_positions
 from algolens.analysis.mechanism_features import RowFacts, pathfinding_examples, row_facts
+from algolens.analysis.mechanism_lookahead import lookahead
 from algolens.analysis.mechanism_registers import (
     position_kind,
     register_positions,
@@ -375,6 +378,7 @@ def find_mechanism(
         "register_probes": register_probes(model, fit, test, vocab),
         "lens": lens_depth(model, fit, test, vocab),
         "scrubbing": scrub_layers(model, test, vocab, seed=seed),
+        "lookahead": lookahead(logits_of(model, test.tokens), test.tokens, vocab),
         "example": example_attention(patterns, test, facts, vocab),
     }
 

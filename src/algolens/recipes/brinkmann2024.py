@@ -38,7 +38,9 @@ Agreement rules (each row states its own criterion in its text):
 * registers: some register position holds a sub-goal (an ancestor of the goal above it).
 * path merging: the layer whose head attends most to registers is 4 or 5; n/a when no path is
   longer than the layer count (nothing to merge).
-* one-step lookahead: n/a, the finder does not measure it.
+* one-step lookahead: at steps where the current node has two children, the wrong child gets
+  more log-probability when it has children than when it is a leaf (one-sided Mann-Whitney
+  test, in each stratum with enough steps; a behavioural reading of the paper's claim).
 
 LEACE erasure, knockouts and activation patching are the paper's evidence without a figure of
 their own: context rows.
@@ -75,6 +77,8 @@ LONG_PATH = 6
 """The paper's backward-chaining hypotheses break in layers 4-5 from this path length on."""
 MERGE_LAYERS = (4, 5)
 """Where the paper finds path merging."""
+MIN_GROUP = 10
+"""Fewest steps per group for the lookahead test."""
 PAPER_LENS = (0.22, 0.25, 0.34, 0.48, 0.76, 1.00)
 """Layerwise decoding accuracy of the tuned lens after layers 0..5."""
 LENS_TOLERANCE = 0.1
@@ -237,11 +241,7 @@ def claims(summary: dict[str, Any], mech: dict[str, Any], config: TrainConfig) -
     out += scrub_claims(mech["scrubbing"], nodes, n_layers)
     out.append(register_claim(mech.get("register_probes")))
     out.append(merge_claim(mech["registers"], nodes, n_layers))
-    out.append(
-        Claim("one-step lookahead: the model prefers children that have children",
-              "prefers children that have children (qualitative, no figure)",
-              "n/a: the mechanism finder does not measure lookahead", None)
-    )  # fmt: skip
+    out.append(lookahead_claim(mech.get("lookahead")))
     out += context_rows(mech)
     return out
 
@@ -345,6 +345,35 @@ def merge_claim(reg: dict[str, Any], nodes: int, n_layers: int) -> Claim:
                  f"{n_layers} layers climb one level each without merging")  # fmt: skip
         return Claim(name, paper, ours, None)
     return Claim(name, paper, ours, layer in MERGE_LAYERS)
+
+
+def lookahead_claim(la: dict[str, Any] | None) -> Claim:
+    """One-step lookahead at the output: a wrong child with children gets more log-probability
+    than a wrong child that is a leaf (one-sided Mann-Whitney test per stratum)."""
+    name = ("one-step lookahead: the model prefers children that have children (agree: at steps "
+            "where the current node has two children, the wrong one gets more log-probability "
+            "when it has children than when it is a leaf; one-sided Mann-Whitney test, "
+            f"p < {ALPHA:g}, in each stratum (next node the goal or not) with ≥ {MIN_GROUP} "
+            "steps per group)")  # fmt: skip
+    paper = "prefers children that have children (qualitative, no figure)"
+    if la is None:
+        return Claim(name, paper, "not measured: the stored analysis predates the lookahead "
+                     "measurement", None)  # fmt: skip
+    from scipy.stats import mannwhitneyu
+
+    parts, verdicts = [], []
+    for stratum, label in (("inner", "next not the goal"), ("last", "next the goal")):
+        yes, no = la[stratum]["with_children"], la[stratum]["leaf"]
+        if min(len(yes), len(no)) < MIN_GROUP:
+            parts.append(f"{label}: {len(yes)} vs {len(no)} steps, too few")
+            continue
+        p = float(mannwhitneyu(yes, no, alternative="greater").pvalue)
+        verdicts.append(p < ALPHA)
+        parts.append(f"{label}: median log-prob {np.median(yes):.2f} ({len(yes)} steps) vs "
+                     f"{np.median(no):.2f} ({len(no)}), p = {p:.2g}")  # fmt: skip
+    if not verdicts:
+        return Claim(name, paper, "; ".join(parts) + "; n/a: no stratum has enough steps", None)
+    return Claim(name, paper, "; ".join(parts), all(verdicts))
 
 
 def context_rows(mech: dict[str, Any]) -> list[Claim]:
