@@ -204,3 +204,28 @@ def test_lookahead_groups_the_wrong_childs_log_probability_by_whether_it_has_chi
     no = la["inner"]["leaf"] + la["last"]["leaf"]
     assert len(yes) + len(no) == len(steps) and yes and no
     assert min(yes) > max(no)  # +3 on the logit of every sibling with children
+
+
+def test_goal_patching_finds_the_goal_at_its_position_then_at_the_root(found):
+    """The hand-built model: layer 0 moves the goal to the root, layer 1 reads >goal there."""
+    v = Vocab(N)
+    p = found["patching"]
+    assert p["n"] > 20 and p["clean"] > p["corrupted"] + 1.0
+    layer0, layer1 = p["by_layer"]
+    assert layer0["goal"] == pytest.approx(1.0, abs=0.05) and layer0["top_pos"] == v.goal_pos
+    assert layer1["root"] == pytest.approx(1.0, abs=0.05) and layer1["top_pos"] == v.root_pos
+    assert layer1["goal"] == pytest.approx(0.0, abs=0.05)  # nothing reads it after layer 0
+
+
+def test_goal_swaps_change_the_first_step():
+    from algolens.analysis.mechanism_patching import goal_swaps
+    from algolens.tasks.pathfinding.tree import parse_prompt
+
+    v = Vocab(5)
+    t = parse_prompt("0>1,0>2,1>3,1>4|3:0", 5)  # leaves 2, 3, 4; only 2 leaves by another child
+    row = torch.tensor([encode_prompt(t, v) + encode_path(t.path(), v)])
+    clean, corrupt, a, b = goal_swaps(row, v)
+    assert corrupt[0, v.goal_pos] == v.src(2) and (clean[0] == row[0, : v.prompt_len]).all()
+    assert (a, b) == ([v.tgt(1)], [v.tgt(2)])
+    chain = parse_prompt("0>1,1>2,2>3,3>4|4:0", 5)  # one child at the root: no swap
+    assert len(goal_swaps(torch.tensor([encode_prompt(chain, v)]), v)[0]) == 0

@@ -58,6 +58,8 @@ def mech(levels, lens, rec, after=LABELS, goal=(0.9,) * 50, best=(0, 0), registe
         "register_probes": {"registers": [
             {"kind": k, "level": lv, "layer": 2, "f1": 1.0, "knockout": {"loss_increase": 0.1}}
             for k, lv in registers]},
+        "patching": {"n": 40, "clean": 5.0, "corrupted": -5.0, "by_layer": [
+            {"layer": 0, "goal": 0.97, "root": 0.0, "top_pos": 15, "top_effect": 0.97}]},
         "lookahead": {k: {"with_children": (LOGP + prefer).tolist(), "leaf": LOGP.tolist()}
                       for k in ("inner", "last")},
         "registers": {"merge_layer": merge[0], "merge_head": merge[1],
@@ -170,6 +172,13 @@ def test_lookahead_needs_more_log_probability_on_a_wrong_child_with_children():
     assert b.lookahead_claim(la).agree is False
     few = {k: {"with_children": [0.0] * 3, "leaf": [0.0] * 3} for k in ("inner", "last")}
     assert b.lookahead_claim(few).agree is None
+
+
+def test_patching_is_shown_as_context_layer_by_layer():
+    rows = b.claims(SUMMARY, mech([3, 0, 1, 2, 3, 4], b.PAPER_LENS, [1.0] * 3), b.settings("full"))
+    row = next(r for r in rows if r.claim.startswith("activation patching"))
+    assert row.kind == "context" and "40 prompts; L0: goal 0.97, root 0.00, best pos 15" in row.ours
+    assert "no test prompt" in b.patching_text({"n": 0})
 
 
 def test_registers_must_hold_a_sub_goal_above_the_goal():

@@ -40,6 +40,8 @@ layer, head or position does what is found from the data:
 * **register sub-goals** (:func:`algolens.analysis.mechanism_registers.register_probes`):
   per register position and residual layer, probes for each ancestor level of the goal; the
   (position, level) pairs that decode it, with a knockout of the root's attention to them.
+* **activation patching** (:func:`algolens.analysis.mechanism_patching.goal_patching`): the
+  clean residual stream patched into goal-swapped prompts, per block and position;
 * **one-step lookahead** (:func:`algolens.analysis.mechanism_lookahead.lookahead`): the
   log-probability of the wrong child at each step, by whether that child has children.
 """
@@ -66,6 +68,7 @@ from algolens.analysis.causal import (
 from algolens.analysis.causal.examples import Position, collect, logits_of, resid_at_positions
 from algolens.analysis.mechanism_features import RowFacts, pathfinding_examples, row_facts
 from algolens.analysis.mechanism_lookahead import lookahead
+from algolens.analysis.mechanism_patching import goal_patching
 from algolens.analysis.mechanism_registers import (
     position_kind,
     register_positions,
@@ -379,6 +382,7 @@ def find_mechanism(
         "lens": lens_depth(model, fit, test, vocab),
         "scrubbing": scrub_layers(model, test, vocab, seed=seed),
         "lookahead": lookahead(logits_of(model, test.tokens), test.tokens, vocab),
+        "patching": goal_patching(model, test.tokens, vocab),
         "example": example_attention(patterns, test, facts, vocab),
     }
 

@@ -42,8 +42,8 @@ Agreement rules (each row states its own criterion in its text):
   more log-probability when it has children than when it is a leaf (one-sided Mann-Whitney
   test, in each stratum with enough steps; a behavioural reading of the paper's claim).
 
-LEACE erasure, knockouts and activation patching are the paper's evidence without a figure of
-their own: context rows.
+LEACE erasure, knockouts and activation patching (goal swapped, residual stream patched per
+block and position) are the paper's evidence without a figure of their own: context rows.
 """
 
 from __future__ import annotations
@@ -376,6 +376,21 @@ def lookahead_claim(la: dict[str, Any] | None) -> Claim:
     return Claim(name, paper, "; ".join(parts), all(verdicts))
 
 
+def patching_text(p: dict[str, Any] | None) -> str:
+    """Where patching finds the goal, layer by layer."""
+    if p is None:
+        return "not measured: the stored analysis predates goal patching"
+    if not p["n"]:
+        return "not measured: no test prompt has another goal with another first step"
+
+    def f(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.2f}"
+
+    layers = "; ".join(f"L{e['layer']}: goal {f(e['goal'])}, root {f(e['root'])}, best pos "
+                       f"{e['top_pos']} {f(e['top_effect'])}" for e in p["by_layer"])  # fmt: skip
+    return f"{p['n']} prompts; {layers}"
+
+
 def context_rows(mech: dict[str, Any]) -> list[Claim]:
     """The paper's evidence without a figure of its own: LEACE, knockouts, patching."""
     er = mech["edge_concat"].get("erasure")
@@ -399,6 +414,8 @@ def context_rows(mech: dict[str, Any]) -> list[Claim]:
               f"L{gl}H{gh}: loss {ko['loss']:.3g} -> {ko['knocked_loss']:.3g}", None, "context"),
         Claim("attention knockout of the root's reading of the register that costs most",
               "used as evidence, no figure", reg_ko, None, "context"),
-        Claim("activation patching", "used as evidence, no figure",
-              "not measured: the mechanism finder has no patching sweep", None, "context"),
+        Claim("activation patching: the clean residual stream entering each block, patched into "
+              "goal-swapped prompts, restores the clean first step (1 = fully)",
+              "used as evidence, no figure", patching_text(mech.get("patching")), None,
+              "context"),
     ]  # fmt: skip
