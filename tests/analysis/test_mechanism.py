@@ -128,3 +128,104 @@ def test_register_knockout_reports_the_block_that_reads_a_position():
     ko = _knockout(deduction_model(N), ex, v, 0, v.goal_pos)  # the root reads the goal in block 0
     assert ko["layer"] == 0 and ko["head"] == 0 and ko["loss_increase"] > 1.0
     assert _knockout(deduction_model(N), ex, v, 2, v.goal_pos)["layer"] is None  # no block 2
+
+
+def test_the_level_a_head_reads_is_judged_by_its_rate_per_step_not_its_summed_attention():
+    """Level 0 is ahead at every scored step, level 2 only early on long paths: a head giving
+    >a_0 0.3 and >a_2 0.6 whenever each is ahead reads level 2, though its attention summed over
+    steps is larger on level 0 (14 steps × 0.3 = 4.2 against 2 steps × 0.6 = 1.2)."""
+    v = Vocab(N)
+    tok = torch.cat([rows(8, 1, 4), rows(2, 3, 5)])
+    facts = row_facts(tok, v)
+    t = v.width - 1
+    pat = torch.zeros(2, len(tok), 1, t, t)
+    pat[..., 0] = 1.0
+    for r, f in enumerate(facts):
+        length = len(f.path) - 1
+        for j in range(length):
+            q, below = v.root_pos + j, f.ancestors[: length - j]
+            pat[1, r, 0, q, 0] = 0.7
+            pat[1, r, 0, q, f.target_pos[below[0]]] = 0.3
+            if len(below) > 2:
+                pat[1, r, 0, q, 0] = 0.1
+                pat[1, r, 0, q, f.target_pos[below[2]]] = 0.6
+    d = deduction_scores(pat, facts, v)
+    assert d["by_level"][1][0][:3] == pytest.approx([0.3, 0.0, 0.6])
+    assert d["level"][1] == [2]
+
+
+def test_the_goal_is_compared_with_uniform_attention_prompt_by_prompt():
+    from algolens.analysis.mechanism import goal_per_prompt
+
+    v = Vocab(N)
+    t = v.width - 1
+    pat = torch.zeros(2, 3, 2, t, t)
+    pat[0, :, 1, v.root_pos, v.goal_pos] = torch.tensor([0.5, 0.2, 0.8])
+    got = goal_per_prompt(pat, v, 0)
+    assert got["head"] == 1 and got["attention"] == pytest.approx([0.5, 0.2, 0.8])
+    assert got["chance"] == pytest.approx(1 / (3 * N))  # the root sees positions 0..3N-1
+
+
+def test_the_edge_probe_is_kept_prompt_by_prompt_beside_a_shuffled_label_probe(found):
+    pp = found["edge_concat"]["per_prompt"]
+    labels = torch.tensor(pp["labels"])  # [position, prompt]
+    after, shuffled = torch.tensor(pp["pred"][1]), torch.tensor(pp["shuffled_pred"][1])
+    assert pp["layers"] == [0, 1] and labels.shape == (3, found["n_test"])
+    assert (after == labels).all()  # block 0 copies every edge's source to its target
+    assert (shuffled == labels).float().mean() < 0.5  # shuffled labels: the stream cannot help
+    assert (torch.tensor(pp["pred"][0]) == labels).float().mean() < 0.6  # nothing before it
+
+
+def test_uniform_attention_per_level_is_one_over_the_visible_positions():
+    v = Vocab(N)
+    tok = rows(4, 2, 6)  # length 2: the root (sees 3N positions) has a_0, a_1 ahead, then a_0
+    t = v.width - 1
+    pat = torch.zeros(1, 4, 1, t, t)
+    d = deduction_scores(pat, row_facts(tok, v), v)
+    q = v.root_pos + 1
+    assert d["uniform_by_level"][:2] == pytest.approx([(1 / q + 1 / (q + 1)) / 2, 1 / q])
+    assert d["uniform_by_level"][2] is None
+
+
+def test_lookahead_groups_the_wrong_childs_log_probability_by_whether_it_has_children():
+    from algolens.analysis.mechanism_lookahead import lookahead, sibling_logprobs
+    from algolens.tasks.pathfinding.tokens import decode_prompt
+
+    v = Vocab(N)
+    tok = rows(40, None, 7)[:, :-1]
+    logits = torch.zeros(len(tok), tok.shape[1], len(v))
+    for r, row in enumerate(tok.tolist()):  # a model that favours every node with children
+        for a, _ in decode_prompt(row[: v.prompt_len], v).edges:
+            logits[r, :, v.tgt(a)] = 3.0
+    steps = sibling_logprobs(logits, tok, v)
+    assert steps and all(0 <= g["step"] < 4 for g in steps)
+    la = lookahead(logits, tok, v)
+    yes = la["inner"]["with_children"] + la["last"]["with_children"]
+    no = la["inner"]["leaf"] + la["last"]["leaf"]
+    assert len(yes) + len(no) == len(steps) and yes and no
+    assert min(yes) > max(no)  # +3 on the logit of every sibling with children
+
+
+def test_goal_patching_finds_the_goal_at_its_position_then_at_the_root(found):
+    """The hand-built model: layer 0 moves the goal to the root, layer 1 reads >goal there."""
+    v = Vocab(N)
+    p = found["patching"]
+    assert p["n"] > 20 and p["clean"] > p["corrupted"] + 1.0
+    layer0, layer1 = p["by_layer"]
+    assert layer0["goal"] == pytest.approx(1.0, abs=0.05) and layer0["top_pos"] == v.goal_pos
+    assert layer1["root"] == pytest.approx(1.0, abs=0.05) and layer1["top_pos"] == v.root_pos
+    assert layer1["goal"] == pytest.approx(0.0, abs=0.05)  # nothing reads it after layer 0
+
+
+def test_goal_swaps_change_the_first_step():
+    from algolens.analysis.mechanism_patching import goal_swaps
+    from algolens.tasks.pathfinding.tree import parse_prompt
+
+    v = Vocab(5)
+    t = parse_prompt("0>1,0>2,1>3,1>4|3:0", 5)  # leaves 2, 3, 4; only 2 leaves by another child
+    row = torch.tensor([encode_prompt(t, v) + encode_path(t.path(), v)])
+    clean, corrupt, a, b = goal_swaps(row, v)
+    assert corrupt[0, v.goal_pos] == v.src(2) and (clean[0] == row[0, : v.prompt_len]).all()
+    assert (a, b) == ([v.tgt(1)], [v.tgt(2)])
+    chain = parse_prompt("0>1,1>2,2>3,3>4|4:0", 5)  # one child at the root: no swap
+    assert len(goal_swaps(torch.tensor([encode_prompt(chain, v)]), v)[0]) == 0

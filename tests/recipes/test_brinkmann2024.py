@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+from sklearn.metrics import f1_score
 
 from algolens.recipes import brinkmann2024 as b
 from tests.train.test_pathfinding_training import tiny
@@ -19,32 +21,173 @@ def test_protocol_configs():
     assert quick.pathfinding.nodes < 16
 
 
-def mech(levels, lens, rec, block=0, f1=(0.1, 0.99), goal=((0.9,), (0.1,))):
+RNG = np.random.default_rng(0)
+LABELS = RNG.integers(0, 6, size=(3, 200))  # an edge source per probed position and prompt
+RANDOM = RNG.integers(0, 6, size=(3, 200))  # answers that ignore the stream
+LOGP = -3 + RNG.normal(size=30)  # the wrong child's log-probability at 30 steps
+CHANCE = 1 / 18  # the root of a 6-node tree sees 18 positions
+
+
+def per_prompt(after, before=RANDOM):
+    return {"layers": [0, 1], "positions": [1, 7, 13], "labels": LABELS.tolist(),
+            "pred": [before.tolist(), after.tolist()],
+            "shuffled_pred": [RANDOM.tolist(), RANDOM.tolist()]}  # fmt: skip
+
+
+def mech(levels, lens, rec, after=LABELS, goal=(0.9,) * 50, best=(0, 0), registers=(),
+         merge=(4, 0), long=None, prefer=1.0):  # fmt: skip
+    n_layers = len(levels)
+    scrub = [
+        {
+            "layer": i,
+            "loss_recovered": rec[i] if i < len(rec) else 1.0,
+            "by_length": (long or {}) if i in (4, 5) else {},
+        }
+        for i in range(n_layers)
+    ]
     return {
-        "edge_concat": {"f1_by_layer": list(f1), "block": block, "control_f1_by_layer": None},
-        "goal_heads": {"best": [0, 0], "attention": [list(r) for r in goal]},
-        "deduction": {"heads": [{"level": x} for x in levels]},
+        "edge_concat": {"f1_by_layer": [0.1, 0.99], "per_prompt": per_prompt(after),
+                        "erasure": None},
+        "goal_heads": {"best": list(best), "attention": [[0.5]] * n_layers,
+                       "knockout": {"loss": 0.01, "knocked_loss": 0.5},
+                       "layer0": {"layer": 0, "head": 0, "attention": list(goal),
+                                  "chance": CHANCE}},
+        "deduction": deduction(levels),
         "lens": {"accuracy": [0.0, *lens]},
-        "scrubbing": [{"loss_recovered": r} for r in rec],
+        "scrubbing": scrub,
+        "register_probes": {"registers": [
+            {"kind": k, "level": lv, "layer": 2, "f1": 1.0, "knockout": {"loss_increase": 0.1}}
+            for k, lv in registers]},
+        "patching": {"n": 40, "clean": 5.0, "corrupted": -5.0, "by_layer": [
+            {"layer": 0, "goal": 0.97, "root": 0.0, "top_pos": 15, "top_effect": 0.97}]},
+        "lookahead": {k: {"with_children": (LOGP + prefer).tolist(), "leaf": LOGP.tolist()}
+                      for k in ("inner", "last")},
+        "registers": {"merge_layer": merge[0], "merge_head": merge[1],
+                      "mass": [[0.3]] * n_layers, "chance": 0.2},
+    }  # fmt: skip
+
+
+def deduction(levels, rate=0.5, uniform=0.05):
+    """Best head of each layer reading ``levels[layer]`` at ``rate``, other levels at 0."""
+    return {
+        "heads": [{"layer": i, "head": 0, "level": x} for i, x in enumerate(levels)],
+        "by_level": [[[rate if k == x else 0.0 for k in range(15)]] for x in levels],
+        "uniform_by_level": [uniform] * 15,
     }
 
 
 SUMMARY = {"splits": {"test": {"n": 1000, "greedy_acc": [0.998]}}}
 
 
+def paper_rows(rows):
+    return {r.claim.split(" (agree")[0]: r.agree for r in rows if r.kind == "paper"}
+
+
 def test_agreement_rules_follow_the_measurements():
-    cfg = b.settings("full")
-    good = b.claims(SUMMARY, mech([3, 0, 1, 2, 3, 4], b.PAPER_LENS, [1.0, 0.95, 0.92]), cfg)
-    assert [c.agree for c in good] == [True] * 6
-    assert {c.kind for c in good} == {"paper"}
+    cfg = b.settings("full")  # 16 nodes, 6 layers
+    good = b.claims(SUMMARY, mech([3, 0, 1, 2, 3, 4], b.PAPER_LENS, [1.0, 0.95, 0.92],
+                                  registers=[("goal", 1)], long={"7": 0.4}), cfg)  # fmt: skip
+    verdicts = paper_rows(good)
+    assert all(verdicts.values())
+    assert [r.agree for r in good if r.kind == "context"] == [None] * 4
     bad_summary = {"splits": {"test": {"n": 100, "greedy_acc": [0.9]}}}
     bad = b.claims(
         bad_summary,
-        mech([0, 0, 0, 0, 0, 0], (0.9,) * 6, [0.5, None, 1.0], block=2, goal=((0.2,), (0.9,))),
+        mech([0, 0, 0, 0, 0, 0], (0.9,) * 6, [0.5, None, 1.0], after=RANDOM,
+             goal=(CHANCE,) * 50, registers=[(":", 0)], merge=(1, 0), long={"7": 0.95},
+             prefer=0.0),
         cfg,
-    )
-    assert [c.agree for c in bad] == [False, False, False, False, False, None]
+    )  # fmt: skip
+    verdicts = paper_rows(bad)
+    assert sum(v is False for v in verdicts.values()) == len(verdicts) - 1  # scrub 0-2: n/a
     assert "99.7 %" == bad[0].paper and "90.0 %" in bad[0].ours
+
+
+def test_uniform_attention_to_the_goal_does_not_beat_chance_and_attention_on_it_does():
+    assert b.goal_claim(mech([0], [], [], goal=(CHANCE,) * 40)["goal_heads"]).agree is False
+    assert b.goal_claim(mech([0], [], [], goal=(0.3,) * 40)["goal_heads"]).agree is True
+    # above chance on half the prompts, below on the other half: the median is not above it
+    split = (0.3,) * 20 + (0.0,) * 20
+    assert b.goal_claim(mech([0], [], [], goal=split)["goal_heads"]).agree is False
+
+
+def test_the_sign_test_counts_prompts_above_chance_and_its_reach():
+    t = b.sign_test_above([0.5] * 9 + [0.0] + [0.1] * 5, 0.1)  # 5 ties dropped
+    assert (t.above, t.n) == (9, 10) and t.pvalue == pytest.approx(11 / 1024)
+    assert t.min_above == 9 and t.agree  # 8 of 10: p = 56/1024 > 0.05
+    assert b.sign_test_above([0.2] * 4, 0.1).min_above is None  # 4 prompts can never agree
+
+
+def test_macro_f1_matches_scikit_learn_and_weights_resample_prompts():
+    y, p = LABELS[0], RANDOM[0]
+    got = b.macro_f1(y, p, np.ones((1, len(y))))[0]
+    assert got == pytest.approx(f1_score(y, p, average="macro"))
+    w = np.zeros((1, len(y)))
+    w[0, :50] = 2  # the first 50 prompts twice each
+    assert b.macro_f1(y, p, w)[0] == pytest.approx(f1_score(y[:50], p[:50], average="macro"))
+
+
+def test_the_edge_probe_must_beat_its_shuffled_label_twin_by_the_margin():
+    perfect = b.edge_claim(mech([0], [], [], after=LABELS)["edge_concat"])
+    assert perfect.agree is True and "gap to shuffled 0.8" in perfect.ours  # 1 - about 1/6
+    assert b.edge_claim(mech([0], [], [], after=RANDOM)["edge_concat"]).agree is False
+    half = np.where(np.arange(200) < 100, LABELS, RANDOM)  # right on half the prompts: gap < 0.5
+    assert b.edge_claim(mech([0], [], [], after=half)["edge_concat"]).agree is False
+
+
+def test_merging_and_long_path_scrubbing_need_paths_longer_than_the_layers():
+    quick = b.settings("quick")  # 6 nodes: paths of at most 5 edges, 6 layers
+    m = mech([3, 0, 1, 2, 3, 4], b.PAPER_LENS, [1.0] * 3, long={"7": 0.1})
+    assert b.merge_claim(m["registers"], 6, 6).agree is None
+    assert b.merge_claim(m["registers"], 16, 6).agree is True  # layer 4
+    assert b.merge_claim(mech([0] * 6, [], [], merge=(2, 0))["registers"], 16, 6).agree is False
+    assert b.scrub_claims(m["scrubbing"], quick.pathfinding.nodes, 6)[1].agree is None
+    assert b.scrub_claims(m["scrubbing"], 16, 6)[1].agree is True  # 10 % on length 7
+    held = mech([0] * 6, [], [1.0] * 3, long={"7": 0.97, "9": 0.93})["scrubbing"]
+    assert b.scrub_claims(held, 16, 6)[1].agree is False  # nothing breaks
+
+
+def test_deduction_levels_must_climb_and_beat_uniform_attention():
+    assert b.deduction_claim(deduction([3, 0, 1, 2, 3, 4]), 16).agree is True
+    assert b.deduction_claim(deduction([3, 0, 2, 1, 3, 4]), 16).agree is False
+    # uniform attention: every level ties, the argmax is level 0 everywhere; no level is read
+    flat = deduction([0] * 6, rate=0.05)
+    for row in flat["by_level"]:
+        row[0] = [0.05] * 15
+    assert b.deduction_claim(flat, 16).agree is False
+    flat["heads"] = [{"layer": i, "head": 0, "level": i - 1 if i else 0} for i in range(6)]
+    assert b.deduction_claim(flat, 16).agree is False  # the right levels, at chance
+    assert b.deduction_claim(deduction([0, 0]), 2).agree is None  # 2 nodes: depth 1
+
+
+def test_lookahead_needs_more_log_probability_on_a_wrong_child_with_children():
+    assert b.lookahead_claim(mech([0], [], [], prefer=1.0)["lookahead"]).agree is True
+    assert b.lookahead_claim(mech([0], [], [], prefer=0.0)["lookahead"]).agree is False
+    assert b.lookahead_claim(mech([0], [], [], prefer=-1.0)["lookahead"]).agree is False
+    la = mech([0], [], [], prefer=1.0)["lookahead"]
+    la["last"]["with_children"] = la["last"]["with_children"][:3]  # untestable: skipped
+    assert b.lookahead_claim(la).agree is True and "too few" in b.lookahead_claim(la).ours
+    la["last"]["leaf"] = (LOGP + 2).tolist()  # the other stratum now disagrees
+    la["last"]["with_children"] = LOGP.tolist()
+    assert b.lookahead_claim(la).agree is False
+    few = {k: {"with_children": [0.0] * 3, "leaf": [0.0] * 3} for k in ("inner", "last")}
+    assert b.lookahead_claim(few).agree is None
+
+
+def test_patching_is_shown_as_context_layer_by_layer():
+    rows = b.claims(SUMMARY, mech([3, 0, 1, 2, 3, 4], b.PAPER_LENS, [1.0] * 3), b.settings("full"))
+    row = next(r for r in rows if r.claim.startswith("activation patching"))
+    assert row.kind == "context" and "40 prompts; L0: goal 0.97, root 0.00, best pos 15" in row.ours
+    assert "no test prompt" in b.patching_text({"n": 0})
+
+
+def test_registers_must_hold_a_sub_goal_above_the_goal():
+    assert (
+        b.register_claim(mech([0], [], [], registers=[(":", 0)])["register_probes"]).agree is False
+    )
+    assert b.register_claim(mech([0], [], [], registers=[])["register_probes"]).agree is False
+    rp = mech([0], [], [], registers=[(":", 0), ("',' after edge 3", 2)])["register_probes"]
+    assert b.register_claim(rp).agree is True
 
 
 def test_accuracy_is_judged_at_the_papers_printed_precision():
@@ -77,7 +220,7 @@ def test_quick_mechanics_on_a_tiny_stand_in(monkeypatch, run_cli, tmp_path):
     code, out, err = run_cli(*args, "--doc", str(doc))
     assert code == 0, err
     rows = json.loads(out)
-    assert [set(r) for r in rows] == [{"claim", "paper", "ours", "agree", "kind"}] * 6
+    assert [r["kind"] for r in rows] == ["paper"] * 10 + ["context"] * 4
     text = doc.read_text()
     assert "training pathfinding 4 nodes" in err and "## Paper claims (judged)" in text
     assert "| claim | paper | ours | agree |" in text

@@ -8,18 +8,23 @@ layer, head or position does what is found from the data:
 * **edge concatenation** (:func:`edge_concat`): a linear probe (:mod:`algolens.analysis.probes`,
   macro-F1 with a control task) for an edge's *source* from the residual stream at its *target*
   token ``>B``, per layer; the concatenation block is the first whose output reaches
-  ``F1_THRESHOLD`` (the paper: chance before layer 0, 1.0 after it). As a causal check, LEACE
-  erases the source from the stream after that block at the goal's edge (``>goal``, whose source
-  the first deduction step needs), and the task loss before and after is reported;
+  ``F1_THRESHOLD`` (the paper: chance before layer 0, 1.0 after it). Before and after block 0
+  the probe's answers are kept prompt by prompt beside a chance baseline, the same probe fitted
+  on shuffled labels (:func:`shuffled_control`). As a causal check, LEACE erases the source from
+  the stream after that block (after block 0 when none reaches the threshold) at the goal's edge
+  (``>goal``, whose source the first deduction step needs), and the task loss before and after
+  is reported;
 * **goal mover** (:func:`goal_heads`): mean attention from the root position (which predicts the
   first path token) to the goal position, per layer and head; the best head is checked by
-  attention knockout (:func:`algolens.analysis.causal.knockout`);
+  attention knockout (:func:`algolens.analysis.causal.knockout`); layer 0's best head is kept
+  prompt by prompt beside chance (uniform attention) (:func:`goal_per_prompt`);
 * **deduction heads** (:func:`deduction_scores`): at every scored position the current node is
   ``c`` and the nodes still to come are the goal's ancestors ``a_0 = goal, a_1, ...`` below
   ``c``; the mean attention to the target token ``>a_k`` of the edge into ``a_k``, per layer,
   head and level k. A deduction head's attention sits on path edges (``path_mass``, against
   ``chance``: the share of visible positions that are such edges), and the level it reads
-  (argmax over k) rises by one per layer when the model backward-chains one level per layer;
+  (argmax over k of the mean per step, :func:`level_argmax`) rises by one per layer when the
+  model backward-chains one level per layer;
 * **depth per layer** (:func:`lens_depth`): the tuned lens's decoding accuracy per layer (the
   paper's "layerwise decoding accuracy") and, at the root position, which ancestor level of the
   goal each layer's lens decodes;
@@ -35,6 +40,10 @@ layer, head or position does what is found from the data:
 * **register sub-goals** (:func:`algolens.analysis.mechanism_registers.register_probes`):
   per register position and residual layer, probes for each ancestor level of the goal; the
   (position, level) pairs that decode it, with a knockout of the root's attention to them.
+* **activation patching** (:func:`algolens.analysis.mechanism_patching.goal_patching`): the
+  clean residual stream patched into goal-swapped prompts, per block and position;
+* **one-step lookahead** (:func:`algolens.analysis.mechanism_lookahead.lookahead`): the
+  log-probability of the wrong child at each step, by whether that child has children.
 """
 
 from __future__ import annotations
@@ -56,14 +65,16 @@ from algolens.analysis.causal import (
     scrub,
     unembed,
 )
-from algolens.analysis.causal.examples import collect
+from algolens.analysis.causal.examples import Position, collect, logits_of, resid_at_positions
 from algolens.analysis.mechanism_features import RowFacts, pathfinding_examples, row_facts
+from algolens.analysis.mechanism_lookahead import lookahead
+from algolens.analysis.mechanism_patching import goal_patching
 from algolens.analysis.mechanism_registers import (
     position_kind,
     register_positions,
     register_probes,
 )
-from algolens.analysis.probes import probe_grid
+from algolens.analysis.probes import probe_grid, probe_predict
 from algolens.errors import ConfigError
 from algolens.models.transformer import Transformer
 from algolens.tasks.pathfinding.tokens import Vocab
@@ -87,6 +98,24 @@ def goal_heads(patterns: torch.Tensor, vocab: Vocab) -> list[list[float]]:
     return a.mean(1).tolist()
 
 
+def goal_per_prompt(patterns: torch.Tensor, vocab: Vocab, layer: int) -> dict[str, Any]:
+    """The root's attention to the goal, prompt by prompt, for the head of ``layer`` that gives
+    the goal most on average, and ``chance``: the share uniform attention over the positions the
+    root sees (``0..root_pos``) would give it.
+
+    Returns:
+        ``{"layer", "head", "attention": [N], "chance"}``.
+    """
+    a = patterns[layer, :, :, vocab.root_pos, vocab.goal_pos]  # [N, head]
+    head = int(a.mean(0).argmax())
+    return {
+        "layer": layer,
+        "head": head,
+        "attention": a[:, head].tolist(),
+        "chance": 1.0 / (vocab.root_pos + 1),
+    }
+
+
 def _scored_steps(facts: list[RowFacts], vocab: Vocab) -> list[tuple[int, int, list[int]]]:
     """``(row, query position, [target position of a_0, a_1, ...])`` for every scored position:
     the root and each path token but the last, with the goal's ancestors still below it."""
@@ -106,12 +135,15 @@ def deduction_scores(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab
         ``{"by_level": [layer][head][k]`` mean attention to ``>a_k`` (None where no scored
         position has an ``a_k`` ahead), ``"path_mass": [layer][head]`` mean total attention on
         those edges, ``"chance": float`` the mean share of visible positions that are such
-        edges, ``"level": [layer][head]`` the argmax level (None without data)}.
+        edges, ``"level": [layer][head]`` the argmax level (None without data),
+        ``"uniform_by_level": [k]`` what uniform attention over the visible positions would give
+        ``>a_k`` on the same steps (None without data)}.
     """
     n_layers, _, n_heads = patterns.shape[:3]
     depth = vocab.n_nodes - 1
     sums = torch.zeros(n_layers, n_heads, depth, dtype=torch.float64)
     counts = torch.zeros(depth, dtype=torch.float64)
+    uniform = torch.zeros(depth, dtype=torch.float64)
     mass = torch.zeros(n_layers, n_heads, dtype=torch.float64)
     chance, steps = 0.0, _scored_steps(facts, vocab)
     for r, q, keys in steps:
@@ -119,6 +151,7 @@ def deduction_scores(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab
         k = torch.tensor(keys)
         sums[:, :, : len(keys)] += att[:, :, k]
         counts[: len(keys)] += 1
+        uniform[: len(keys)] += 1 / (q + 1)
         mass += att[:, :, k].sum(-1)
         chance += len(keys) / (q + 1)
     by_level = (sums / counts.clamp(min=1)).tolist()
@@ -128,8 +161,7 @@ def deduction_scores(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab
                 for h in row:
                     h[lvl] = None
     level = [
-        [None if counts[0] == 0 else int(torch.argmax(sums[i, h] / counts.clamp(min=1)))
-         for h in range(n_heads)]
+        [None if counts[0] == 0 else level_argmax(sums[i, h], counts) for h in range(n_heads)]
         for i in range(n_layers)
     ]  # fmt: skip
     n = max(len(steps), 1)
@@ -138,7 +170,20 @@ def deduction_scores(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab
         "path_mass": (mass / n).tolist(),
         "chance": chance / n,
         "level": level,
+        "uniform_by_level": [
+            None if c == 0 else float(u / c) for u, c in zip(uniform.tolist(), counts.tolist())
+        ],
     }
+
+
+def level_argmax(sums: torch.Tensor, counts: torch.Tensor) -> int:
+    """The level a head reads: the argmax over levels of its *mean* attention per scored step
+    (``sums[k] / counts[k]``), not of the summed attention. Deep levels exist only on long paths,
+    so they have fewer steps; an argmax of sums would favour the shallow levels for that alone.
+    Levels without steps never win."""
+    rates = sums / counts.clamp(min=1)
+    rates = torch.where(counts > 0, rates, torch.full_like(rates, -1.0))
+    return int(torch.argmax(rates))
 
 
 def register_mass(patterns: torch.Tensor, facts: list[RowFacts], vocab: Vocab) -> dict[str, Any]:
@@ -187,15 +232,57 @@ def edge_concat(
         ]
     reached = [layer for layer, v in zip(grid.layers, f1) if v >= F1_THRESHOLD]
     erasure = None
-    if reached and len(np.unique(fit.labels_at("edge_source", "goal_edge"))) > 1:
-        erasure = erase(model, fit, test, "edge_source", reached[0], "goal_edge").to_dict()
+    erase_at = reached[0] if reached else min(1, model.cfg.n_layers)  # else the paper's block 0
+    if len(np.unique(fit.labels_at("edge_source", "goal_edge"))) > 1:
+        erasure = erase(model, fit, test, "edge_source", erase_at, "goal_edge").to_dict()
     return {
         "erasure": erasure,
+        "per_prompt": shuffled_control(model, fit, test, "edge_source", positions, [0, 1]),
         "positions": positions,
         "f1_by_layer": f1,
         "control_f1_by_layer": ctrl,
         "majority_f1": float(np.mean(grid.majority_f1)),
         "block": reached[0] - 1 if reached else None,  # resid layer l = output of block l-1
+    }
+
+
+def shuffled_control(
+    model: Transformer,
+    fit: Examples,
+    test: Examples,
+    label: str,
+    positions: list[Position],
+    layers: list[int],
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Per test prompt, the probe's answers beside a chance baseline: the same probe fitted on
+    the fit labels shuffled across prompts (so the stream cannot predict them).
+
+    (Hewitt & Liang's token control task is no baseline at an edge's target token: the token
+    sits in the stream, so a linear probe decodes any function of it at every layer.)
+
+    Returns:
+        ``{"layers", "positions", "labels": [position][N], "pred": [layer][position][N],
+        "shuffled_pred": [layer][position][N]}``, test prompts in order.
+    """
+    rng = np.random.default_rng(seed)
+    x_fit = resid_at_positions(model, fit, layers, positions).double().numpy()
+    x_test = resid_at_positions(model, test, layers, positions).double().numpy()
+    labels, pred, shuffled = [], [], []
+    for j, pos in enumerate(positions):
+        y_fit = fit.labels_at(label, pos)
+        y_shuffled = rng.permutation(y_fit)
+        labels.append(test.labels_at(label, pos).tolist())
+        pred.append([probe_predict(x_fit[i, j], y_fit, x_test[i, j]).tolist()
+                     for i in range(len(layers))])  # fmt: skip
+        shuffled.append([probe_predict(x_fit[i, j], y_shuffled, x_test[i, j]).tolist()
+                         for i in range(len(layers))])  # fmt: skip
+    return {
+        "layers": list(layers),
+        "positions": list(positions),
+        "labels": labels,
+        "pred": [list(r) for r in zip(*pred, strict=True)],
+        "shuffled_pred": [list(r) for r in zip(*shuffled, strict=True)],
     }
 
 
@@ -276,6 +363,7 @@ def find_mechanism(
             "attention": goal,
             "best": [g_layer, g_head],
             "knockout": ko.to_dict(),
+            "layer0": goal_per_prompt(patterns, vocab, 0),
         },
         "deduction": {
             **deduction,
@@ -293,6 +381,8 @@ def find_mechanism(
         "register_probes": register_probes(model, fit, test, vocab),
         "lens": lens_depth(model, fit, test, vocab),
         "scrubbing": scrub_layers(model, test, vocab, seed=seed),
+        "lookahead": lookahead(logits_of(model, test.tokens), test.tokens, vocab),
+        "patching": goal_patching(model, test.tokens, vocab),
         "example": example_attention(patterns, test, facts, vocab),
     }
 

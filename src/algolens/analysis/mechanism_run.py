@@ -59,7 +59,8 @@ def run_mechanism(
         _, model = load_run_model(store, run_id)
         out = []
         for k, s in enumerate(config.seeds):
-            m = find_mechanism(model.instance(k), rows, ds.vocab, n_fit=len(rows) // 2, seed=seed)
+            one = model.instance(k).eval()  # activation patching refuses a training-mode model
+            m = find_mechanism(one, rows, ds.vocab, n_fit=len(rows) // 2, seed=seed)
             out.append({"instance": k, "seed": s, **m})
         return {"nodes": ds.args.nodes, "n_rows": len(rows), "instances": out}
 

@@ -45,35 +45,40 @@ class ProbeScore:
     accuracy: float
 
 
+def probe_predict(
+    x_fit: np.ndarray, y_fit: np.ndarray, x_test: np.ndarray, *, c: float = 1.0
+) -> np.ndarray:
+    """``[n_test]``: the labels a logistic-regression probe fitted on ``x_fit -> y_fit``
+    predicts for ``x_test`` (with a single class in ``y_fit``, that class)."""
+    x_fit, x_test = np.asarray(x_fit, dtype=np.float64), np.asarray(x_test, dtype=np.float64)
+    y_fit = np.asarray(y_fit)
+    classes = np.unique(y_fit)
+    if len(classes) == 1:
+        return np.full(len(x_test), classes[0])
+    # one scale for every feature (the fit set's RMS distance from its mean): the L2 strength
+    # means the same at every layer, and near-constant directions (float noise) are not blown
+    # up as a per-feature standardisation would
+    mean = x_fit.mean(0)
+    scale = float(np.sqrt(((x_fit - mean) ** 2).sum(1).mean())) or 1.0
+    clf = LogisticRegression(C=c, max_iter=1000)
+    with warnings.catch_warnings():  # a probe stopped at max_iter is still a probe
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit((x_fit - mean) / scale, y_fit)
+    return clf.predict((x_test - mean) / scale)
+
+
 def probe_score(
     x_fit: np.ndarray, y_fit: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, *, c: float = 1.0
 ) -> ProbeScore:
-    """Fit a logistic-regression probe on ``x_fit [n, d] -> y_fit [n]``, score on the test set.
-
-    With a single class in ``y_fit`` the probe predicts that class. ``c`` is scikit-learn's
-    inverse L2 strength.
-    """
-    x_fit, x_test = np.asarray(x_fit, dtype=np.float64), np.asarray(x_test, dtype=np.float64)
+    """Fit a logistic-regression probe on ``x_fit [n, d] -> y_fit [n]``, score on the test set
+    (:func:`probe_predict`). ``c`` is scikit-learn's inverse L2 strength."""
     y_fit, y_test = np.asarray(y_fit), np.asarray(y_test)
     if len(x_fit) != len(y_fit) or len(x_test) != len(y_test) or not len(y_test):
         raise ConfigError(
             f"probe needs matching, non-empty data: {len(x_fit)} fit rows, {len(y_fit)} labels, "
             f"{len(x_test)} test rows, {len(y_test)} labels"
         )
-    classes = np.unique(y_fit)
-    if len(classes) == 1:
-        pred = np.full(len(y_test), classes[0])
-    else:
-        # one scale for every feature (the fit set's RMS distance from its mean): the L2
-        # strength means the same at every layer, and near-constant directions (float noise)
-        # are not blown up as a per-feature standardisation would
-        mean = x_fit.mean(0)
-        scale = float(np.sqrt(((x_fit - mean) ** 2).sum(1).mean())) or 1.0
-        clf = LogisticRegression(C=c, max_iter=1000)
-        with warnings.catch_warnings():  # a probe stopped at max_iter is still a probe
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit((x_fit - mean) / scale, y_fit)
-        pred = clf.predict((x_test - mean) / scale)
+    pred = probe_predict(x_fit, y_fit, x_test, c=c)
     f1 = f1_score(y_test, pred, average="macro", zero_division=0.0)
     return ProbeScore(float(f1), float(accuracy_score(y_test, pred)))
 

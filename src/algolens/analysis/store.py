@@ -54,7 +54,7 @@ SCHEMAS: dict[str, int] = {
     "failures": 1,
     "shortcuts": 1,
     "logic": 2,  # 2: requantisation proofs of transformers
-    "mechanism": 2,  # 2: register_probes
+    "mechanism": 3,  # 2: register_probes; 3: per-prompt goal/probe data, lookahead, patching
     "probes": 1,
     "patching": 1,
     "lens": 1,
