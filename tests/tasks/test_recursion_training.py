@@ -152,6 +152,19 @@ class Stop(Exception):
     pass
 
 
+def test_split_metrics_score_each_distinct_train_input_once():
+    from algolens.train.sequence_trainer import SequenceTrainer
+
+    cfg = tiny(seeds=[0])
+    trainer = SequenceTrainer(cfg, _dataset(cfg))
+    drawn = [tuple(x) for x in trainer.task.dataset.splits["train"].inputs]
+    assert len(set(drawn)) < len(drawn)  # small sizes: the train draws repeat
+    metrics = trainer.split_metrics()["train"]
+    assert metrics["n"] == len(set(drawn))
+    by_length = metrics["greedy_by_feature"]["length"]
+    assert sum(v["n"] for v in by_length.values()) == len(set(drawn))
+
+
 def test_run_stores_its_dataset_and_resume_never_runs_the_users_file(tmp_path):
     from algolens.train.load import load_run_dataset, load_run_model
     from algolens.train.run import resume_run, start_run

@@ -360,7 +360,7 @@ def accuracy_claims(r: FunctionResult, n_seeds: int) -> list[Claim]:
     paper = "abstract: failures on structural edge cases rare in training" if judged else "-"
     return [
         Claim(f"{r.function}: greedy exact-match accuracy per split (mean of {n_seeds} seeds; n: "
-              "distinct inputs, train: draws)",
+              "distinct inputs)",
               "-", cells, None, kind="context"),
         Claim(claim, paper, f"rare {_pct(rare)} of {n_r} vs test {_pct(test)} of {n_t}; {how}",
               agree if judged else None, kind="paper" if judged else "context"),

@@ -135,11 +135,16 @@ class SequenceTrainer(Trainer):
         """Exact-match accuracy of every instance on every named split, by teacher forcing and
         by greedy decoding, and greedy accuracy by structural feature
         (:mod:`algolens.tasks.recursion.features`): ``{split: {"n": N, "tf_acc": [K floats],
-        "greedy_acc": [...], "greedy_by_feature": {feature: {value: {"n", "acc"}}}}}``."""
+        "greedy_acc": [...], "greedy_by_feature": {feature: {value: {"n", "acc"}}}}}``, over
+        the split's distinct inputs (``N`` counts them; the train split repeats draws)."""
         out: dict[str, dict[str, Any]] = {}
         for name, data in self.task.splits.items():
-            tf, gr = self.exact_match(data, batch)
             inputs = self.task.dataset.splits[name].inputs
+            first = distinct_rows(inputs)  # train repeats draws (oversampling): score each once
+            if len(first) < len(inputs):
+                data = data.subset(torch.tensor(first))
+                inputs = [inputs[i] for i in first]
+            tf, gr = self.exact_match(data, batch)
             kinds = self.task.dataset.arg_kinds
             features = [input_features(parse(x, kinds)) for x in inputs]
             out[name] = {
@@ -165,3 +170,16 @@ class SequenceTrainer(Trainer):
             written = greedy_decode(lambda t: self.model(t.to(self.device)).cpu(), part, k)
             gr[:, start : start + len(part)] = greedy_correct(written, part)
         return tf, gr
+
+
+def distinct_rows(inputs: list[list[str]]) -> list[int]:
+    """Indices of the first occurrence of each distinct input, in order.
+
+    Examples:
+        >>> distinct_rows([["B1", "Z"], ["Z"], ["B1", "Z"]])
+        [0, 1]
+    """
+    seen: dict[tuple[str, ...], int] = {}
+    for i, x in enumerate(inputs):
+        seen.setdefault(tuple(x), i)
+    return list(seen.values())
