@@ -244,18 +244,15 @@ def paper_shortcut_scores(fit: Scored, fresh: Scored) -> dict[str, Any]:
     """The paper's shortcut as a failure predictor: per seed ``k`` fitted on the fit inputs
     (:func:`fit_shortcut_k`), then scored on the fresh ones; counts pooled over seeds
     (``failures``, ``predicted``, ``hits``: predicted and wrong, ``n``: seeds × fresh inputs)."""
-    out = {"k": [], "n": 0, "failures": 0, "predicted": 0, "hits": 0, "n_fresh": len(fresh[0])}
+    from algolens.analysis.failures import score
+
+    ks, predicted, wrong = [], [], []
     for w_fit, w_fresh in zip(fit[1], fresh[1]):
         k = fit_shortcut_k(fit[0], w_fit)
-        predicted = [shortcut_fails(f, k) for f in fresh[0]]
-        out["k"].append(k)
-        out["n"] += len(predicted)
-        out["failures"] += sum(map(bool, w_fresh))
-        out["predicted"] += sum(predicted)
-        out["hits"] += sum(p and bool(w) for p, w in zip(predicted, w_fresh))
-    out["recall"] = out["hits"] / out["failures"] if out["failures"] else None
-    out["precision"] = out["hits"] / out["predicted"] if out["predicted"] else None
-    return out
+        ks.append(k)
+        predicted += [shortcut_fails(f, k) for f in fresh[0]]
+        wrong += map(bool, w_fresh)
+    return {"k": ks, "n_fresh": len(fresh[0]), **score(predicted, wrong)}
 
 
 def all_ones_counts(features: Sequence[dict[str, Any]], wrong: Sequence[Sequence[bool]]) -> dict:
