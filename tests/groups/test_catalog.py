@@ -223,3 +223,18 @@ def test_perm_point_with_leading_zeros():
 def test_named_spec_with_thousands_of_digits():
     with pytest.raises(SizeLimitError, match="order limit"):
         parse_group("C" + "7" * 5000)
+
+
+def test_subgroups_import_without_spec_parser_gap_or_table_files():
+    """Issue 19: subgroup enumeration needs the named groups only, not the spec language."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, algolens.groups.subgroups;"
+        "print(sorted(m for m in sys.modules if m.startswith('algolens.groups.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = out.stdout
+    for heavy in ("algolens.groups.catalog", "algolens.groups.gap", "algolens.groups.table_file"):
+        assert repr(heavy) not in loaded, loaded

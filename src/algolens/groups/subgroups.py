@@ -384,7 +384,7 @@ class _Labeller:
 
     @cached_property
     def _reference(self) -> dict[tuple, str]:
-        from algolens.groups.catalog import alternating, symmetric
+        from algolens.groups.named import alternating, symmetric
 
         refs: dict[tuple, str] = {}
         for k in range(3, 7):
