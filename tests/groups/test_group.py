@@ -160,3 +160,18 @@ def test_labels_must_be_distinct_printable_strings(labels, pattern):
 def test_built_in_labels_are_distinct(spec):
     g = parse_group(spec)
     assert len(set(g.labels)) == g.order
+
+
+def test_derived_cache_builds_once_per_group_and_key():
+    """Issue 19: one lazy cache of derived structures per group (irreps use it too)."""
+    from algolens.groups import cyclic, irreps
+
+    g, h = cyclic(4), cyclic(4)
+    calls = []
+    first = g.derived("thing", lambda: calls.append(1) or ["built"])
+    again = g.derived("thing", lambda: calls.append(1) or ["other"])
+    assert first is again and first == ["built"] and calls == [1]
+    assert h.derived("thing", lambda: ["fresh"]) == ["fresh"]  # not shared between groups
+    reps = irreps(g)
+    assert g.derived("irreps:general", lambda: None) is not None
+    assert irreps(g) is reps

@@ -24,13 +24,16 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from math import lcm
+from typing import Any, TypeVar
 
 import numpy as np
 
 from algolens.errors import NotAGroupError, SizeLimitError, TableError, quote
+
+T = TypeVar("T")
 
 MAX_ORDER = 5040
 """Largest group order accepted (a ``5040 × 5040`` int32 table is ~100 MB; S7 fits)."""
@@ -72,6 +75,14 @@ class FiniteGroup:
         self.inverses = _check_inverses(self.table, self.identity)
         self.inverses.setflags(write=False)
         _check_associative(self.table, self.generators)
+        self._derived: dict[str, Any] = {}
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """The derived structure named ``key`` (irreps, subgroup membership, ...), built once by
+        ``build()`` on first use and kept with the group; the one cache every module shares."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
     # -- basic structure -------------------------------------------------------------------
 

@@ -65,7 +65,6 @@ from algolens.groups.young import (
 MAX_IRREPS_ORDER = 2520
 """Largest order for the general construction (symmetric groups on perms: up to S7 = 5040)."""
 
-_CACHE_KEY = "_algolens_irreps"
 _METHODS = ("auto", "general", "young")
 
 
@@ -257,16 +256,17 @@ def _irrep_set(group: FiniteGroup, method: str) -> IrrepSet:
     resolved = (
         "young" if (method == "auto" and symmetric) else ("general" if method == "auto" else method)
     )
-    cache = group.__dict__.setdefault(_CACHE_KEY, {})
-    if resolved not in cache:
-        if resolved == "general" and group.order > MAX_IRREPS_ORDER:
-            raise SizeLimitError(
-                f"irreps of {group.name} (order {group.order}) exceed the general limit "
-                f"{MAX_IRREPS_ORDER} (MAX_IRREPS_ORDER); only S_m on permutations goes higher"
-            )
+    if resolved == "general" and group.order > MAX_IRREPS_ORDER:
+        raise SizeLimitError(
+            f"irreps of {group.name} (order {group.order}) exceed the general limit "
+            f"{MAX_IRREPS_ORDER} (MAX_IRREPS_ORDER); only S_m on permutations goes higher"
+        )
+
+    def build() -> IrrepSet:
         with blas_threads(1):
-            cache[resolved] = _build_young(group) if resolved == "young" else _build_general(group)
-    return cache[resolved]
+            return _build_young(group) if resolved == "young" else _build_general(group)
+
+    return group.derived(f"irreps:{resolved}", build)
 
 
 def _pair_characters(table: CharacterTable) -> list[list[int]]:
