@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from algolens.papers.chughtai2023 import MAINLINE, PAPER_S5_MLP
 from algolens.recipes import chughtai2023_rows as rows
 from algolens.recipes.claims import Claim, Mode, fisher_count_test
 from algolens.recipes.runs import ensure_run
@@ -47,27 +48,6 @@ PAPER = (
     "Chughtai, Chan & Nanda (ICML 2023), A Toy Model of Universality: Reverse Engineering How "
     "Networks Learn Group Operations"
 )
-
-MAINLINE = "S5"
-"""The group of the paper's 50-seed MLP tallies."""
-
-PAPER_S5_MLP: dict[str, Any] = {
-    "instances": 50,
-    "key_frequency": {
-        "sign": 49,
-        "standard": 49,
-        "standard⊗sign": 17,
-        "(3,2)": 18,
-        "(2,2,1)": 10,
-        "(3,1,1)": 0,
-    },  # fmt: skip
-    "distinct_key_sets": 9,
-    "min_test_acc": 0.9999,
-    "logit_fve": (0.31, 0.86),
-    "W_U_fve": (0.90, 0.99),
-}
-"""The paper's 50 S5 MLP seeds (250k epochs, paper recipe), from its public per-seed data. The
-6-dim irrep (3,1,1) is never key: its claim is the "never key" one, not a frequency test."""
 
 PAPER_FOUR_SEED_MEANS: dict[str, tuple[float, float]] = {
     "W_U_fve": (0.93, 0.98),

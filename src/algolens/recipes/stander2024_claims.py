@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from algolens.papers.stander2024 import PAPER_INTERVENTIONS
 from algolens.recipes.claims import Claim, fisher_count_test
 
 SHARE_BELOW_1 = 0.992
@@ -36,19 +37,6 @@ MOST_BELOW = 1e-6
 MIN_SIGN_NEURONS = 2
 ABLATION_UNCHANGED = (126, 128)
 """Removing neurons with min C_H ≥ 1 leaves 126 of 128 S5 models at unchanged accuracy."""
-PAPER_INTERVENTIONS: dict[str, tuple[float, float | None]] = {
-    "base": (0.9999, 1.97e-6),
-    "swap embeddings": (0.01, 4.76),
-    "negate both": (1.0, None),
-    "negate left": (0.0, 22.4),
-    "negate right": (0.0, 22.4),
-    "noise N(0, 0.1)": (0.9999, None),
-    "noise N(0, 1)": (0.978, None),
-    "noise N(1, 1)": (0.88, None),
-    "noise N(-1, 1)": (0.98, None),
-    "ReLU → |x|": (1.0, 3.7e-13),
-}
-"""Mean accuracy and loss over the paper's 128 S5 models (None: not given)."""
 PAPER_SPECTRA: dict[str, dict[tuple[int, ...], float]] = {
     "S4": {(4, 1): 1.0},
     "A5": {(1, 1, 1, 1, 1): 1.0},

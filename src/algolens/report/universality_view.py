@@ -4,7 +4,7 @@ Input: the per-instance metric dicts of a run (stored irreps analysis, with ``le
 where a progress analysis exists). Output: how often each irrep is key (table and bar chart), the
 distinct key-irrep sets with their counts, the distribution of the number of key irreps, which
 irrep is learned first, the spread of logit and W_U FVE, and, for an S5 MLP run, the paper's
-50-seed tallies beside ours (the figures live in :mod:`algolens.recipes.chughtai2023`).
+50-seed tallies beside ours (the figures live in :mod:`algolens.papers.chughtai2023`).
 """
 
 from __future__ import annotations
@@ -77,6 +77,6 @@ def universality_section(
 
 
 def _paper_tallies(group: str, model: str) -> dict[str, Any] | None:
-    from algolens.recipes.chughtai2023 import MAINLINE, PAPER_S5_MLP
+    from algolens.papers.chughtai2023 import MAINLINE, PAPER_S5_MLP
 
     return PAPER_S5_MLP if (group, model) == (MAINLINE, "mlp") else None
