@@ -6,7 +6,7 @@ import algolens.cli.demo
 import algolens.groups
 import algolens.groups.catalog
 import algolens.report.composition
-import algolens.tasks.composition
+import algolens.tasks.composition.task
 import algolens.train.run
 from algolens.groups import parse_group
 
@@ -19,8 +19,8 @@ def test_demo_resolves_the_group_once(run_cli, tmp_path, monkeypatch):
         return parse_group(spec)
 
     for module in (
-        algolens.cli.demo, algolens.groups, algolens.groups.catalog, algolens.tasks.composition,
-        algolens.train.run, algolens.report.composition,
+        algolens.cli.demo, algolens.groups, algolens.groups.catalog,
+        algolens.tasks.composition.task, algolens.train.run, algolens.report.composition,
     ):  # fmt: skip
         monkeypatch.setattr(module, "parse_group", counting, raising=False)
     code, _, err = run_cli("demo", "--group", "S3", "--seeds", "1", "--store", str(tmp_path))

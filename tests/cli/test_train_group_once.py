@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import algolens.groups
 import algolens.groups.catalog
-import algolens.tasks.composition
+import algolens.tasks.composition.task
 import algolens.train.run
 import algolens.train.trainer
 from algolens.groups import parse_group
@@ -18,8 +18,8 @@ def test_train_resolves_the_group_once(run_cli, tmp_path, monkeypatch):
         return parse_group(spec)
 
     for module in (
-        algolens.groups, algolens.groups.catalog, algolens.tasks.composition, algolens.train.run,
-        algolens.train.trainer,
+        algolens.groups, algolens.groups.catalog, algolens.tasks.composition.task,
+        algolens.train.run, algolens.train.trainer,
     ):  # fmt: skip
         monkeypatch.setattr(module, "parse_group", counting, raising=False)
     code, _, err = run_cli("train", "--group", "C5", "--seeds", "0", "--epochs", "3",

@@ -47,14 +47,14 @@ def _forbid_resolving_specs(monkeypatch) -> None:
     import algolens.groups
     import algolens.groups.catalog
     import algolens.report.composition
-    import algolens.tasks.composition
+    import algolens.tasks.composition.task
     import algolens.train.run
 
     def forbidden(spec: str) -> FiniteGroup:
         raise AssertionError(f"parse_group({spec!r}) called on a stored run")
 
     for module in (
-        algolens.groups, algolens.groups.catalog, algolens.tasks.composition,
+        algolens.groups, algolens.groups.catalog, algolens.tasks.composition.task,
         algolens.train.run, algolens.report.composition,
     ):  # fmt: skip
         monkeypatch.setattr(module, "parse_group", forbidden, raising=False)

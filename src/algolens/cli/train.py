@@ -17,7 +17,9 @@ from algolens.cli.output import console, print_json, print_table, progress_conso
 from algolens.cli.runs import StoreOpt
 from algolens.errors import ConfigError
 from algolens.store import RunStore, default_store_root
-from algolens.tasks.fields import check_task_fields
+from algolens.tasks.fields import check_task_fields, task_flags
+from algolens.tasks.registry import RECIPES, TaskSpec, get_task
+from algolens.tasks.traits import has_trait
 from algolens.train.config import (
     DEFAULT_RECIPES,
     load_toml_config,
@@ -30,14 +32,6 @@ from algolens.train.describe import describe_run
 
 if TYPE_CHECKING:  # torch and the models load only when a command trains
     from algolens.train.trainer import EvalResult
-
-
-TASK_FLAGS: dict[str, str] = {
-    "--group": "group", "--train-frac": "train_frac", "--function": "function",
-    "--max-size": "recursion", "--sampling": "recursion", "--oversample": "recursion",
-    "--n-train": "recursion", "--nodes": "pathfinding",
-}  # fmt: skip
-"""Flags that set a task's own config field (:mod:`algolens.tasks.fields` says which task's)."""
 
 
 @app.command("train")
@@ -160,13 +154,9 @@ def train(
         total = None
     else:
         values = _flag_values(locals())
-        given = {flag: field for flag, field in TASK_FLAGS.items() if values[flag] is not None}
-        data = {"max_size": max_size, "sampling": sampling, "oversample": oversample,
-                "n_train": n_train}  # fmt: skip
-        data = {k: v for k, v in data.items() if v is not None}
+        given = {flag: field for flag, field in task_flags().items() if values[flag] is not None}
         overrides: dict[str, Any] = {
-            "task": task, "function": function, "recursion": data or None,
-            "group": group, "model": model, "epochs": epochs, "train_frac": train_frac, "lr": lr,
+            "task": task, "model": model, "epochs": epochs, "lr": lr,
             "weight_decay": weight_decay, "batch_size": batch_size, "eval_every": eval_every,
             "seeds": parse_seeds(seeds) if seeds is not None else None,
         }  # fmt: skip
@@ -178,35 +168,32 @@ def train(
             file_data = read_toml_config(config)
             chosen, why = resolve_task(task or file_data.get("task"), file_data.get("recipe"))
             check_task_fields(chosen, given, why)
-            if data:
+            spec = get_task(chosen)
+            in_table = [f for f in spec.section_flags() if values[f] is not None]
+            if in_table:
                 raise ConfigError(
-                    "--max-size, --sampling, --oversample and --n-train cannot be combined with "
-                    "--config; set them in the file's [recursion] table"
+                    f"{_and(list(spec.section_flags()))} cannot be combined with --config; set "
+                    f"{'them' if len(spec.section_flags()) > 1 else 'it'} in the file's "
+                    f"[{spec.section}] table"
                 )
-            if nodes is not None:
-                raise ConfigError(
-                    "--nodes cannot be combined with --config; set it in [pathfinding]"
-                )
+            overrides.update(task_overrides(spec, values, None))
             cfg = load_toml_config(config, **overrides)
         else:
             chosen, why = resolve_task(task, recipe)
             check_task_fields(chosen, given, why)
             recipe = recipe or DEFAULT_RECIPES.get(chosen, "fast")
-            if chosen == "pathfinding":
-                from algolens.train.pathfinding_setup import pathfinding_overrides
-
-                overrides.update(pathfinding_overrides(recipe, nodes))
+            overrides.update(task_overrides(get_task(chosen), values, recipe))
             cfg = make_config(recipe, **overrides)
         from algolens.train.trainer import build_task
 
         # a bad group or fraction fails here, before any progress bar (a recursion run's function
         # runs inside start_run, before its run folder exists)
-        resolved = build_task(cfg).group if cfg.task == "composition" else None
+        resolved = build_task(cfg).group if has_trait(cfg.task, "group") else None
         started: list[str] = []
 
         def on_start(run_id: str) -> None:
             started.append(run_id)
-            warn_short_splits(run_store, run_id)
+            warn_on_start(run_store, run_id)
 
         def job(progress: Any) -> dict[str, Any]:
             return start_run(cfg, run_store, progress=progress, on_start=on_start, group=resolved)
@@ -223,16 +210,37 @@ def train(
         print_summary(summary, describe_run(run_store.get(summary["run_id"]).config))
 
 
-def warn_short_splits(store: RunStore, run_id: str) -> None:
-    """One ``warning:`` line on stderr when a new recursion run's held-out splits hold fewer
-    distinct inputs than asked (``RecursionDataset.shortfall``)."""
-    from algolens.tasks.recursion.splits import shortfall_text
-    from algolens.train.load import load_run_dataset
+def task_overrides(spec: TaskSpec, values: dict[str, Any], recipe: str | None) -> dict[str, Any]:
+    """The config overrides of the task's own flags (``values``: flag -> value, None when not
+    given): a field flag sets its field; section flags fill the task's settings table, on top of
+    the recipe's table (``recipe``; None: the table comes from a config file)."""
+    out: dict[str, Any] = {}
+    table: dict[str, Any] = {}
+    for flag, field in spec.flags.items():
+        if values[flag] is None:
+            continue
+        if field == spec.section:
+            table[flag.removeprefix("--").replace("-", "_")] = values[flag]
+        else:
+            out[field] = values[flag]
+    if spec.section is not None and recipe is not None:
+        table = {**(RECIPES[recipe].get(spec.section) or {}), **table}
+        out[spec.section] = table or None
+    return out
 
-    if store.get(run_id).config.get("task") == "recursion":
-        text = shortfall_text(load_run_dataset(store, run_id).shortfall())
-        if text is not None:
-            print(f"warning: {text}", file=sys.stderr)
+
+def warn_on_start(store: RunStore, run_id: str) -> None:
+    """One ``warning:`` line on stderr when a new run's task has a note on it (its spec's
+    ``start_note``: a recursion run whose held-out splits hold fewer distinct inputs than asked)."""
+    spec = get_task(store.get(run_id).config.get("task"))
+    text = spec.start_note(store, run_id) if spec.start_note is not None else None
+    if text is not None:
+        print(f"warning: {text}", file=sys.stderr)
+
+
+def _and(items: list[str]) -> str:
+    """``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _interrupted_message(run_id: str | None, store: RunStore) -> str:

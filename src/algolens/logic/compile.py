@@ -26,6 +26,7 @@ from algolens.logic.quantize import check_bits
 from algolens.logic.quantize_mlp import QMLP
 from algolens.logic.quantize_transformer import QTransformer
 from algolens.store import RunStore
+from algolens.tasks.traits import has_trait
 
 QModel = QMLP | QTransformer
 
@@ -107,7 +108,7 @@ def load_instance(store: RunStore, run: str, instance: int = 0) -> tuple[str, An
 
     record = store.get(run)
     config = run_config(store, record.id)
-    if config.task != "composition":
+    if not has_trait(config.task, "group"):
         raise SpecError(
             f"run {record.id} is a {config.task} run; algolens compile handles composition runs "
             "(their inputs have one length)"

@@ -7,6 +7,7 @@ from typing import Any
 
 from algolens.errors import CheckpointError
 from algolens.store import RunStore
+from algolens.tasks.traits import has_trait
 from algolens.train.config import TrainConfig
 
 SET_AT_START: tuple[str, ...] = ("dataset_sha256",)
@@ -31,7 +32,7 @@ def ensure_run(
 
     group = None
     pinned = config
-    if config.task == "composition":
+    if has_trait(config.task, "group"):
         from algolens.groups import parse_group
         from algolens.train.run_group import pin_group
 

@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 
 from algolens.report.html import HtmlReport
 from algolens.tasks.fields import foreign_fields
+from algolens.tasks.registry import task_of
 
 PALETTE = px_colors.qualitative.Plotly
 """Seed k's curves are drawn in colour ``PALETTE[k % 10]``."""
@@ -89,7 +90,7 @@ def config_section(report: HtmlReport, config: dict[str, Any]) -> None:
     out."""
     report.heading("Config")
     rows = []
-    unused = foreign_fields(config.get("task", "composition"))
+    unused = foreign_fields(task_of(config))
     for key, value in config.items():
         if value is None or key in unused:
             continue

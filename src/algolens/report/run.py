@@ -22,8 +22,10 @@ from algolens.report.common import (
     training_section,
 )
 from algolens.report.html import HtmlReport
-from algolens.report.sections import add_sections
+from algolens.report.sections import SECTIONS, add_sections
 from algolens.store import RunStore
+from algolens.tasks.registry import get_task, report_sections
+from algolens.tasks.traits import has_trait
 from algolens.train.describe import describe_run
 from algolens.train.load import run_config
 
@@ -42,12 +44,12 @@ def run_report(store: RunStore, run: str, *, epoch: int | None = None) -> tuple[
     """
     record = store.get(run)
     config = run_config(store, record.id)
-    if epoch is not None and config.task != "composition":
+    if epoch is not None and not has_trait(config.task, "group"):
         raise ConfigError(
             f"--checkpoint applies to group composition runs; run {record.id} is a "
             f"{config.task} run, whose report computes nothing from its weights"
         )
-    if config.task == "composition":
+    if has_trait(config.task, "group"):
         from algolens.report.composition import composition_report
 
         try:
@@ -77,9 +79,19 @@ def general_report(store: RunStore, run_id: str, *, note: str | None = None) -> 
     rows, skipped = read_metrics_counted(paths.metrics)
     training_section(report, summary, rows, list(config.seeds), skipped)
     splits_section(report, summary.get("splits") or {}, list(config.seeds))
-    add_sections(report, store, run_id)
+    add_sections(report, store, run_id, run_sections(config.task))
     config_section(report, config.to_dict())
     return report.write(paths.root / "report.html")
+
+
+def run_sections(task: str) -> dict[str, str]:
+    """The report sections of a run of ``task``, in order: its task's own section (its spec's
+    ``report_section``), then every registered analysis section (:data:`SECTIONS`) that is not a
+    task's section."""
+    tasks = report_sections()
+    own = get_task(task).report_section
+    first = {task: own} if own is not None else {}
+    return first | {name: module for name, module in SECTIONS.items() if name not in tasks}
 
 
 def splits_section(report: HtmlReport, splits: dict[str, Any], seeds: list[int]) -> None:

@@ -29,6 +29,8 @@ from algolens.report.common import split_accuracy
 from algolens.report.html import HtmlReport, Link, plot_text
 from algolens.store import RunStore
 from algolens.store.index import RunRecord
+from algolens.tasks.registry import task_of
+from algolens.tasks.traits import has_trait
 
 SWEEPS_DIR = "sweeps"
 
@@ -98,7 +100,7 @@ def _irreps(
 
     found, skipped = {}, {}
     for r in records:
-        if r.status != "completed" or r.config.get("task", "composition") != "composition":
+        if r.status != "completed" or not has_trait(task_of(r.config), "group"):
             continue
         try:
             found[r.id] = run_irreps(store, r.id)["instances"]

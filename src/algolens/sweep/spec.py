@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from algolens.errors import AlgolensError, ConfigError, listed, quote
 from algolens.groups import FiniteGroup, parse_group
 from algolens.store.ids import is_sweep_id
+from algolens.tasks.traits import has_trait
 from algolens.textfile import read_text_file
 from algolens.train.config import TrainConfig, make_config, parse_seeds
 
@@ -261,7 +262,7 @@ def _configure(
         if recipe is not None and not isinstance(recipe, str):
             raise ConfigError(f"recipe must be a name, got {quote(recipe)}")
         config = make_config(recipe, **data)
-        if config.task != "composition":
+        if not has_trait(config.task, "group"):
             raise ConfigError(
                 f"sweeps train composition runs, not task {config.task!r}; train it with "
                 "`algolens train`"

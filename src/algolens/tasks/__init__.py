@@ -9,7 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "CompositionTask": "composition",
+    "CompositionTask": "composition.task",
     "Task": "base",
     "TaskFormat": "base",
     "random_split": "base",
@@ -28,4 +28,4 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from algolens.tasks.base import Task, TaskFormat, random_split
-    from algolens.tasks.composition import CompositionTask
+    from algolens.tasks.composition.task import CompositionTask

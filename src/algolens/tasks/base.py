@@ -2,7 +2,7 @@
 
 A task is a finite, fully enumerated dataset: every input row and its answer are held as tensors,
 and a train/test split is a pure function of an integer seed. Group composition
-(:mod:`algolens.tasks.composition`) implements it.
+(:mod:`algolens.tasks.composition.task`) implements it.
 
 Sequence tasks, whose answers are several tokens and whose data are sampled rather than
 enumerated, use :mod:`algolens.tasks.sequence` instead (packed ``prompt <sep> answer <eos>``

@@ -1,11 +1,10 @@
 """Which `TrainConfig` fields belong to which task, as data, and the one check against it.
 
-Every task declares the config fields only it uses (``RECURSION_FIELDS`` beside
-:class:`~algolens.tasks.recursion.settings.RecursionArgs`, ``PATHFINDING_FIELDS`` beside
-:class:`~algolens.tasks.pathfinding.settings.PathfindingArgs`, composition's below); the fields
-no task lists (seeds, model, optimiser, schedule, ...) belong to every task. A field given for a
-task that does not list it is refused by :func:`check_task_fields`, never silently ignored and
-never allowed to switch the task.
+Every task declares the config fields only it uses in its
+:class:`~algolens.tasks.registry.TaskSpec` (``fields``); the fields no task lists (seeds, model,
+optimiser, schedule, ...) belong to every task. A field given for a task that does not list it
+is refused by :func:`check_task_fields`, never silently ignored and never allowed to switch the
+task.
 
 Examples:
     >>> tasks_of("dataset_sha256"), tasks_of("lr")
@@ -22,18 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from algolens.errors import ConfigError
-from algolens.tasks.pathfinding.settings import PATHFINDING_FIELDS
-from algolens.tasks.recursion.settings import RECURSION_FIELDS
+from algolens.tasks.registry import TASK_FIELDS, all_specs
 
-COMPOSITION_FIELDS: tuple[str, ...] = ("group", "group_sha256", "train_frac")
-"""The `TrainConfig` fields that belong to task ``composition`` (its args live in the config)."""
-
-TASK_FIELDS: dict[str, tuple[str, ...]] = {
-    "composition": COMPOSITION_FIELDS,
-    "recursion": RECURSION_FIELDS,
-    "pathfinding": PATHFINDING_FIELDS,
-}
-"""Task kind -> the config fields only it accepts (a later task registry can own this table)."""
+__all__ = ["TASK_FIELDS", "check_task_fields", "foreign_fields", "task_flags", "tasks_of"]
 
 
 def tasks_of(field: str) -> tuple[str, ...]:
@@ -69,3 +59,9 @@ def check_task_fields(task: str, given: Mapping[str, str], why: str = "") -> Non
                 f"{label} only applies to task {names}, not {task!r}{why}; drop it or choose "
                 f"task {names}"
             )
+
+
+def task_flags() -> dict[str, str]:
+    """Every ``algolens train`` flag that sets a task's own field -> that field, over every
+    registered task (each task's ``flags``)."""
+    return {flag: name for spec in all_specs() for flag, name in spec.flags.items()}

@@ -8,25 +8,26 @@ applies to a run when ``method.requires <= task_traits(run.task)``. Traits:
 - ``recursive-function``: the sequence is a recursive function's input and output (failure rules).
 - ``tree-paths``: the sequence is a tree's edge list, a goal and the path to it (mechanism finder).
 
-This module is the single place that maps the built-in task kinds to traits until the task registry
-declares them with each task.
+Each task declares its traits in its :class:`~algolens.tasks.registry.TaskSpec` (``traits``);
+this module reads them from the registry.
 """
 
 from __future__ import annotations
 
-from algolens.errors import ConfigError
-
-_BUILT_IN: dict[str, frozenset[str]] = {
-    "composition": frozenset({"group"}),
-    "recursion": frozenset({"sequence", "recursive-function"}),
-    "pathfinding": frozenset({"sequence", "tree-paths"}),
-}
+from algolens.tasks.registry import find_task, get_task
 
 
 def task_traits(task: str) -> frozenset[str]:
-    """The traits a task kind offers, e.g. ``task_traits("recursion") == {"sequence", ...}``."""
-    try:
-        return _BUILT_IN[task]
-    except KeyError:
-        known = ", ".join(sorted(_BUILT_IN))
-        raise ConfigError(f"unknown task {task!r}; known tasks: {known}") from None
+    """The traits a task kind offers, e.g. ``task_traits("recursion") == {"sequence", ...}``.
+
+    Raises:
+        ConfigError: an unknown task, naming the known ones.
+    """
+    return get_task(task).traits
+
+
+def has_trait(task: object, trait: str) -> bool:
+    """Whether task ``task`` offers ``trait``; False for a task no longer registered (a stored
+    run of a task added at run time)."""
+    spec = find_task(task)
+    return spec is not None and trait in spec.traits

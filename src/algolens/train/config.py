@@ -4,12 +4,10 @@ A run is a pure function of its config: the seeds, the task, the model config an
 settings below fix every bit of the result. Configs come from a recipe (a named dict of defaults)
 plus overrides, from TOML files, or from CLI flags; all three end in :func:`make_config`.
 
-Recipes:
-    ``paper``  Chughtai et al. 2023 / Stander et al. 2024: full-batch AdamW, lr 1e-3, weight decay
-               1, betas (0.9, 0.98), float64 cross-entropy, constant learning rate.
-    ``fast``   Groks S5 in well under a minute on 2 CPU cores; see docs/training.md for what it
-               changes and why.
-    ``brinkmann``, ``brinkmann-cpu``  path-finding (:mod:`algolens.train.pathfinding_setup`).
+Recipes: every task declares the ones it serves in its :class:`~algolens.tasks.registry.TaskSpec`
+(:data:`RECIPES` collects them):
+    ``paper``, ``fast``  composition and recursion (:mod:`algolens.train.recipes`).
+    ``brinkmann``, ``brinkmann-cpu``  path-finding (:mod:`algolens.tasks.pathfinding.setup`).
 
 Each recipe serves the tasks listed in :data:`RECIPE_TASKS`; a recipe that serves one task only
 (``brinkmann``) implies it when no task is given, and a recipe never switches a task that was
@@ -27,11 +25,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from algolens.errors import ConfigError, listed, quote
-from algolens.tasks.fields import TASK_FIELDS, check_task_fields
+from algolens.tasks.fields import TASK_FIELDS, check_task_fields, tasks_of
 from algolens.tasks.pathfinding.settings import PathfindingArgs
 from algolens.tasks.recursion.settings import RecursionArgs
+from algolens.tasks.registry import DEFAULT_RECIPES as DEFAULT_RECIPES
+from algolens.tasks.registry import DEFAULT_TASK, RECIPE_TASKS, RECIPES, find_task, task_names
 from algolens.textfile import read_text_file
-from algolens.train.pathfinding_setup import PATHFINDING_RECIPES
+from algolens.train.recipes import FAST_RECIPE as FAST_RECIPE
+from algolens.train.recipes import PAPER_RECIPE as PAPER_RECIPE
+
+# RECIPES, RECIPE_TASKS, DEFAULT_RECIPES and DEFAULT_TASK are the task registry's
+# (algolens.tasks.registry): read-only views over every registered task's recipes.
 
 ModelKind = Literal["mlp", "transformer"]
 MAX_SEEDS = 1024
@@ -47,59 +51,8 @@ FIXED_MODEL_ARGS: tuple[str, ...] = ("d_vocab", "d_vocab_out", "n_ctx", "n_inst"
 MODEL_KINDS: tuple[str, ...] = ("mlp", "transformer")
 SCHEDULES: tuple[str, ...] = ("constant", "warmup", "cosine")
 
-PAPER_RECIPE: dict[str, Any] = {
-    "lr": 1e-3,
-    "weight_decay": 1.0,
-    "beta1": 0.9,
-    "beta2": 0.98,
-    "batch_size": None,
-    "loss_dtype": "float64",
-    "schedule": "constant",
-    "grokfast_alpha": 0.0,
-    "grokfast_lamb": 0.0,
-    "epochs": 250_000,
-    "eval_every": 100,
-    "checkpoint_every": 25_000,  # plus 20 log-spaced: about 30 full checkpoints per run
-}
-
-FAST_RECIPE: dict[str, Any] = {
-    "lr": 2.5e-2,  # 25x the paper's; 2e-2 needed 20 % more epochs to 99.9 % (docs/training.md)
-    "weight_decay": 3.0,  # lr * wd = 0.075 per step, 75x the paper's decay rate
-    "beta1": 0.9,
-    "beta2": 0.995,  # 0.98 makes the high learning rate spike and lose the grokked solution
-    "batch_size": None,
-    "loss_dtype": "float32",
-    "schedule": "constant",
-    "grokfast_alpha": 0.0,
-    "grokfast_lamb": 0.0,
-    "epochs": 3_000,
-    "eval_every": 10,
-    "checkpoint_every": 500,
-    "grok_threshold": 0.999,  # at 0.99 two of four S5 seeds stopped with test loss 0.2
-}
-
-RECIPES: dict[str, dict[str, Any]] = {
-    "paper": PAPER_RECIPE,
-    "fast": FAST_RECIPE,
-    **PATHFINDING_RECIPES,  # brinkmann, brinkmann-cpu (train/pathfinding_setup.py)
-}
-
-DEFAULT_TASK = "composition"
-"""The task of a config that names none and whose recipe does not imply one."""
-
-RECIPE_TASKS: dict[str, tuple[str, ...]] = {
-    "paper": ("composition", "recursion"),
-    "fast": ("composition", "recursion"),
-    **{name: ("pathfinding",) for name in PATHFINDING_RECIPES},
-}
-"""Recipe -> the tasks it serves; the first is the one it implies when no task is given."""
-
-DEFAULT_RECIPES: dict[str, str] = {
-    "composition": "fast",
-    "recursion": "fast",
-    "pathfinding": "brinkmann-cpu",
-}
-"""Task -> the recipe ``algolens train`` uses when no recipe is given."""
+OPTIONAL_TASK_FIELDS: tuple[str, ...] = ("function", "recursion", "pathfinding", "dataset_sha256")
+"""Task fields that are None unless their task sets them (left out of the fingerprint then)."""
 
 
 class TrainConfig(BaseModel):
@@ -112,7 +65,7 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
 
     recipe: str | None = Field(None, description="recipe the defaults came from (informational)")
-    task: Literal["composition", "recursion", "pathfinding"] = "composition"
+    task: str = Field(DEFAULT_TASK, description="the task kind (algolens.tasks.registry)")
     function: str | None = Field(
         None, description="recursion: a built-in function (successor, ...) or FILE.py:NAME"
     )
@@ -207,41 +160,34 @@ class TrainConfig(BaseModel):
             )
         return args
 
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, task: str) -> str:
+        if find_task(task) is None:
+            raise ValueError(f"unknown task; use one of {', '.join(task_names())}")
+        return task
+
     @model_validator(mode="before")
     @classmethod
-    def _recursion_defaults(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("task") == "recursion":
-            data = {"model": "transformer", **data}
-            if data.get("recursion") is None:
-                data["recursion"] = {}
-        if isinstance(data, dict) and data.get("task") == "pathfinding":
-            from algolens.train.pathfinding_setup import with_pathfinding_defaults
-
-            data = with_pathfinding_defaults(data)
-        return data
+    def _task_defaults(cls, data: Any) -> Any:
+        spec = find_task(data.get("task", DEFAULT_TASK)) if isinstance(data, dict) else None
+        return data if spec is None else spec.defaults(dict(data))
 
     @model_validator(mode="after")
     def _check_combination(self) -> TrainConfig:
-        if self.task == "recursion":
-            if self.function is None:
-                raise ValueError("task 'recursion' needs a function (successor, ..., FILE.py:NAME)")
-            if self.model != "transformer":
-                raise ValueError("task 'recursion' trains a transformer, not an mlp")
-        elif self.task == "pathfinding":
-            if self.model != "transformer":
-                raise ValueError("task 'pathfinding' trains a transformer, not an mlp")
-            if self.function is not None or self.recursion is not None:
-                raise ValueError("function and recursion only apply to task 'recursion'")
-        else:
-            given = [
-                n
-                for n in ("function", "recursion", "dataset_sha256")
-                if getattr(self, n) is not None
-            ]
-            if given:
-                raise ValueError(f"{', '.join(given)} only apply to task 'recursion'")
-        if self.task != "pathfinding" and self.pathfinding is not None:
-            raise ValueError("pathfinding only applies to task 'pathfinding'")
+        spec = find_task(self.task)
+        assert spec is not None  # checked by _known_task
+        spec.check(self)
+        given = [
+            n
+            for n in OPTIONAL_TASK_FIELDS + ("group_sha256",)
+            if getattr(self, n) is not None and n not in spec.fields
+        ]
+        if given:  # the first field and the others of the same task(s)
+            given = [n for n in given if tasks_of(n) == tasks_of(given[0])]
+            owners = " or ".join(repr(t) for t in tasks_of(given[0]))
+            verb = "applies" if len(given) == 1 else "apply"
+            raise ValueError(f"{', '.join(given)} only {verb} to task {owners}")
         if self.schedule == "warmup" and self.warmup_epochs == 0:
             raise ValueError("schedule 'warmup' needs warmup_epochs >= 1")
         if self.warmup_epochs > self.epochs:
@@ -269,7 +215,7 @@ class TrainConfig(BaseModel):
         d.pop("recipe")
         if d["group_sha256"] is None:  # an unpinned config hashes as before the field existed
             d.pop("group_sha256")
-        for name in ("function", "recursion", "pathfinding", "dataset_sha256"):  # unused: absent
+        for name in OPTIONAL_TASK_FIELDS:  # unused: absent
             if d[name] is None:
                 d.pop(name)
         if self.schedule != "cosine":

@@ -2,15 +2,17 @@
 
 One function for the run list (`algolens runs list`), the summary `algolens train` prints, the
 store's index page and the run report, so a task's runs are described the same way everywhere:
-a composition run by its group, a recursion run by its function, a path-finding run by its tree
-size. A field a task does not use (the ``group`` a path-finding config still carries) never
-appears.
+each task's :class:`~algolens.tasks.registry.TaskSpec` says how (``describe``): a composition run
+by its group, a recursion run by its function, a path-finding run by its tree size. A field a
+task does not use (the ``group`` a path-finding config still carries) never appears.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from algolens.tasks.registry import find_task, task_of
 
 if TYPE_CHECKING:
     from algolens.train.config import TrainConfig
@@ -28,13 +30,5 @@ def describe_run(config: TrainConfig | Mapping[str, Any]) -> str:
         ('composition C5', 'recursion add')
     """
     data: Mapping[str, Any] = config if isinstance(config, Mapping) else config.to_dict()
-    task = data.get("task") or "composition"
-    if task == "composition":
-        return f"composition {data.get('group') or '?'}"
-    if task == "recursion":
-        return f"recursion {data.get('function') or '?'}"
-    if task == "pathfinding":
-        args = data.get("pathfinding")
-        nodes = args.get("nodes") if isinstance(args, Mapping) else None
-        return f"pathfinding {nodes if nodes is not None else '?'} nodes"
-    return str(task)
+    spec = find_task(task_of(data))
+    return spec.describe(data) if spec is not None else str(task_of(data))

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from algolens.errors import CheckpointError, ConfigError
 from algolens.groups import FiniteGroup
 from algolens.models import BatchedModel, build_model
 from algolens.store import RunStore
 from algolens.store.runs import RunPaths
+from algolens.tasks.registry import get_task
+from algolens.tasks.traits import has_trait
 from algolens.train.checkpoint import (
     FORMAT,
     WEIGHTS_FORMAT,
@@ -28,10 +30,7 @@ from algolens.train.checkpoint import (
 )
 from algolens.train.config import TrainConfig, validate_config
 from algolens.train.run_group import read_group_file
-from algolens.train.trainer import build_task, model_config_dict
-
-if TYPE_CHECKING:
-    from algolens.tasks.recursion.dataset import RecursionDataset
+from algolens.train.trainer import model_config_dict
 
 
 def run_config(store: RunStore, run: str) -> TrainConfig:
@@ -101,7 +100,7 @@ def load_run_group(store: RunStore, run: str) -> FiniteGroup:
     """
     record = store.get(run)
     config = run_config(store, record.id)
-    if config.task != "composition":
+    if not has_trait(config.task, "group"):
         raise CheckpointError(
             f"run {record.id} is a {config.task} run ({config.function or 'trees'}): it has a "
             f"stored dataset, not a group"
@@ -109,55 +108,40 @@ def load_run_group(store: RunStore, run: str) -> FiniteGroup:
     return read_group_file(store.paths(record.id).root, config.group_sha256)
 
 
-DATASET_FILE = "dataset.json"
-"""A recursion run's sampled inputs and answers (:mod:`algolens.tasks.recursion.dataset`)."""
-
-
-def load_run_dataset(store: RunStore, run: str) -> RecursionDataset:
-    """The stored dataset of recursion run ``run``, checked against the config's
-    ``dataset_sha256``; nothing is executed.
+def load_run_dataset(store: RunStore, run: str) -> Any:
+    """The stored dataset of run ``run`` (a recursion run's
+    :class:`~algolens.tasks.recursion.dataset.RecursionDataset`, a path-finding run's rows), read
+    by its task's ``load_data`` and checked against the config's ``dataset_sha256``; nothing is
+    executed.
 
     Raises:
-        StoreError: unknown run. CheckpointError: a missing, malformed or changed dataset.
+        StoreError: unknown run. CheckpointError: a missing, malformed or changed dataset, or a
+            run whose task stores none.
     """
-    from algolens.tasks.recursion.dataset import dataset_sha256, load_dataset
-
     record = store.get(run)
     config = run_config(store, record.id)
-    ds = load_dataset(store.paths(record.id).root / DATASET_FILE)
-    if config.dataset_sha256 is not None and dataset_sha256(ds) != config.dataset_sha256:
-        raise CheckpointError(
-            f"run {record.id}: {DATASET_FILE} differs from the dataset the run was trained on "
-            f"(SHA-256 {config.dataset_sha256[:12]}...); restore it or retrain"
-        )
-    return ds
+    spec = get_task(config.task)
+    if spec.load_data is None:
+        raise CheckpointError(f"run {record.id} is a {config.task} run: it stores no dataset")
+    return spec.load_data(config, store.paths(record.id).root)
 
 
 def load_run_pathfinding(store: RunStore, run: str) -> Any:
     """The stored :class:`~algolens.tasks.pathfinding.dataset.PathfindingDataset` of a
     path-finding run, checked against the config's ``dataset_sha256``."""
-    from algolens.train.pathfinding_setup import load_pathfinding_dataset
-
     record = store.get(run)
     config = run_config(store, record.id)
-    if config.task != "pathfinding":
+    if not has_trait(config.task, "tree-paths"):
         raise CheckpointError(f"run {record.id} is a {config.task} run, not a pathfinding run")
-    return load_pathfinding_dataset(store.paths(record.id).root, config)
+    return load_run_dataset(store, record.id)
 
 
 def run_task(store: RunStore, run: str) -> Any:
-    """The task of run ``run`` from its folder: a :class:`CompositionTask` on its stored group,
-    or a :class:`~algolens.tasks.recursion.task.RecursionTask` on its stored dataset."""
-    config = run_config(store, run)
-    if config.task == "recursion":
-        from algolens.tasks.recursion.task import RecursionTask
-
-        return RecursionTask(load_run_dataset(store, run))
-    if config.task == "pathfinding":
-        from algolens.tasks.pathfinding.task import PathfindingTask
-
-        return PathfindingTask(load_run_pathfinding(store, run))
-    return build_task(config, load_run_group(store, run))
+    """The task of run ``run`` from its folder (its task's ``load_task``): a
+    :class:`CompositionTask` on its stored group, a sequence task on its stored dataset."""
+    record = store.get(run)
+    config = run_config(store, record.id)
+    return get_task(config.task).load_task(store, record.id, config)
 
 
 def checkpoint_epochs_of(store: RunStore, run: str) -> list[int]:

@@ -21,8 +21,9 @@ from typing import Any
 
 from algolens.errors import CheckpointError, StoreError
 from algolens.fileio import write_text_atomic
-from algolens.groups import FiniteGroup, parse_group
+from algolens.groups import FiniteGroup
 from algolens.store import RunPaths, RunStore
+from algolens.tasks.registry import get_task
 from algolens.train.checkpoint import (
     WEIGHTS_FORMAT,
     checkpoint_name,
@@ -34,8 +35,7 @@ from algolens.train.checkpoint import (
 )
 from algolens.train.config import TrainConfig
 from algolens.train.describe import describe_run
-from algolens.train.load import load_run_dataset, load_run_group, run_config
-from algolens.train.run_group import pin_group, write_group_file
+from algolens.train.load import run_config
 from algolens.train.trainer import EvalResult, Trainer
 
 ProgressFn = Callable[[int, EvalResult | None], None]
@@ -77,7 +77,9 @@ def start_run(
 ) -> dict[str, Any]:  # fmt: skip
     """Train a new run in ``store``; returns its summary (see :func:`summarize`).
 
-    The group is resolved once (``group``, if the caller already resolved ``config.group``, else
+    The task's :class:`~algolens.tasks.registry.TaskSpec` builds the trainer (``start``): a
+    sequence task draws its dataset here, once, and pins its hash in the config. A composition
+    run's group is resolved once (``group``, if the caller already resolved ``config.group``, else
     now), pinned in the stored config (``group_sha256``) and written to ``<run>/group.json``
     before training starts; everything later reads it from there (:mod:`.run_group`). The trainer
     is built (which validates group, fraction and model config) before the run folder exists, so
@@ -86,47 +88,13 @@ def start_run(
     Raises:
         ConfigError: the config pins another group than ``config.group`` resolves to.
     """
-    if config.task == "recursion":
-        trainer, prepare = _start_sequence(config)
-        config = trainer.config
-    elif config.task == "pathfinding":
-        from algolens.train.pathfinding_setup import start_pathfinding
-
-        trainer, prepare = start_pathfinding(config)
-        config = trainer.config
-    else:
-        if group is None:
-            group = parse_group(config.group)
-        config = pin_group(config, group)
-        trainer = Trainer(config, group=group)
-
-        def prepare(folder: Path) -> None:
-            write_group_file(folder, group, config.group)
-
+    trainer, prepare = get_task(config.task).start(config, group)
+    config = trainer.config  # the group or dataset pinned
     run_id = store.create("train", config.to_dict(), prepare=prepare)
     if on_start is not None:
         on_start(run_id)
     with store.lock(run_id):
         return _fit(trainer, store, run_id, progress=progress, resumed_from=None)
-
-
-def _start_sequence(config: TrainConfig) -> tuple[Trainer, Callable[[Path], None]]:
-    """The trainer of a new recursion run and the step that stores its dataset: the function (a
-    user's file included) runs here, once; the config pins the dataset's SHA-256."""
-    from algolens.tasks.recursion.dataset import build_dataset, dataset_sha256, save_dataset
-    from algolens.tasks.recursion.user import resolve_function, source_sha256
-    from algolens.train.config import validate_config
-    from algolens.train.load import DATASET_FILE
-    from algolens.train.sequence_trainer import SequenceTrainer
-
-    assert config.function is not None and config.recursion is not None
-    f = resolve_function(config.function)
-    path = config.function.rpartition(":")[0]
-    sha = source_sha256(Path(path)) if path else None
-    args = config.recursion
-    ds = build_dataset(f, args.split_spec(), args.data_seed, source_sha256=sha)
-    config = validate_config({**config.to_dict(), "dataset_sha256": dataset_sha256(ds)})
-    return SequenceTrainer(config, ds), lambda folder: save_dataset(ds, folder / DATASET_FILE)
 
 
 def resume_run(
@@ -138,7 +106,8 @@ def resume_run(
     removed once it has loaded (training from it writes them again, bit for bit) — the way
     past a damaged last checkpoint.
 
-    The group comes from the run folder (``group.json``, hash-checked), never from the spec.
+    The task's data come from the run folder (``group.json``, a stored dataset; hash-checked by the
+    task's ``resume``), never from the spec.
 
     Raises:
         StoreError: unknown run, or a run being trained right now.
@@ -151,7 +120,6 @@ def resume_run(
     paths = store.paths(record.id)
     config = run_config(store, record.id)
     with store.lock(record.id):
-        group = None if config.task != "composition" else load_run_group(store, record.id)
         latest = latest_checkpoint(paths.checkpoints)
         if latest is None:
             raise CheckpointError(f"run {record.id} has no checkpoint to resume from")
@@ -161,18 +129,7 @@ def resume_run(
         tensors, meta = load_checkpoint(path, fingerprint=config.fingerprint())
         if meta.get("epoch") != epoch:
             raise CheckpointError(f"{path}: its epoch {meta.get('epoch')} does not match its name")
-        if config.task == "pathfinding":
-            from algolens.train.pathfinding_setup import load_pathfinding_dataset
-            from algolens.train.pathfinding_trainer import PathfindingTrainer
-
-            ds = load_pathfinding_dataset(paths.root, config)
-            trainer: Trainer = PathfindingTrainer(config, ds)
-        elif group is None:
-            from algolens.train.sequence_trainer import SequenceTrainer
-
-            trainer = SequenceTrainer(config, load_run_dataset(store, record.id))
-        else:
-            trainer = Trainer(config, group=group)
+        trainer = get_task(config.task).resume(config, paths.root)
         trainer.load_state_tensors(tensors, epoch)
         for tmp in paths.checkpoints.glob(".*.tmp"):  # left by a kill during a write
             tmp.unlink()
@@ -244,7 +201,8 @@ def summarize(
     trainer: Trainer, run_id: str, last: EvalResult | None, wall_s: float,
     resumed_from: int | None, stopped_early: bool,
 ) -> dict[str, Any]:  # fmt: skip
-    """The run summary: per seed its grokking epoch (None if never) and final metrics."""
+    """The run summary: per seed its grokking epoch (None if never) and final metrics, then the
+    task's own fields (its spec's ``summary``: a sequence task's accuracy per split)."""
     cfg = trainer.config
     per_seed = []
     for k, seed in enumerate(cfg.seeds):
@@ -259,18 +217,12 @@ def summarize(
                 row[key] = float(getattr(last, key)[k])
         per_seed.append(row)
     grokked = [r["grok_epoch"] for r in per_seed if r["grok_epoch"] is not None]
-    extra: dict[str, Any] = {}
-    if cfg.task == "recursion":  # every named split, teacher-forced and greedy
-        extra["function"] = cfg.function
-        extra["splits"] = trainer.split_metrics()  # type: ignore[attr-defined]
-    if cfg.task == "pathfinding":  # test split: teacher-forced, greedy, greedy by path length
-        assert cfg.pathfinding is not None
-        extra["nodes"] = cfg.pathfinding.nodes
-        extra["splits"] = trainer.split_metrics()  # type: ignore[attr-defined]
+    spec = get_task(cfg.task)
+    extra = spec.summary(cfg, trainer) if spec.summary is not None else {}
     return {
         "run_id": run_id,
         "task": cfg.task,
-        "group": cfg.group if cfg.task == "composition" else None,
+        "group": cfg.group if "group" in spec.traits else None,
         "model": cfg.model,
         "recipe": cfg.recipe,
         "epochs": trainer.epoch,

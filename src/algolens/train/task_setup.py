@@ -1,7 +1,7 @@
 """The task and the model config of a :class:`~algolens.train.config.TrainConfig`.
 
 :func:`build_task` turns a composition config (and, for a stored run, its resolved group) into
-its :class:`~algolens.tasks.composition.CompositionTask`; :func:`model_config_dict` adds the
+its :class:`~algolens.tasks.composition.task.CompositionTask`; :func:`model_config_dict` adds the
 sizes that the task and the seeds fix to ``config.model_args``. Both are re-exported from
 :mod:`algolens.train.trainer`.
 """
@@ -12,7 +12,8 @@ from typing import Any
 
 from algolens.errors import ConfigError
 from algolens.groups import FiniteGroup
-from algolens.tasks.composition import CompositionTask
+from algolens.tasks.composition.task import CompositionTask
+from algolens.tasks.traits import has_trait
 from algolens.train.config import TrainConfig
 from algolens.train.run_group import group_sha256
 
@@ -29,7 +30,7 @@ def build_task(config: TrainConfig, group: FiniteGroup | None = None) -> Composi
             recursion config (its task comes from its stored dataset; see
             :class:`~algolens.train.sequence_trainer.SequenceTrainer`).
     """
-    if config.task != "composition":
+    if not has_trait(config.task, "group"):
         raise ConfigError(f"a {config.task} task is built from its dataset, not from a group")
     spec = config.group if group is None else group
     task = CompositionTask(spec, config.train_frac, fmt=config.model)

@@ -78,17 +78,17 @@ def with_pathfinding_defaults(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def start_pathfinding(config: Any) -> tuple[Any, Callable[[Path], None]]:
+def start_pathfinding(config: Any, group: Any = None) -> tuple[Any, Callable[[Path], None]]:
     """The trainer of a new pathfinding run and the step that stores its dataset (drawn here,
-    once); the returned trainer's config pins the dataset's SHA-256."""
+    once); the returned trainer's config pins the dataset's SHA-256 (``group`` is unused)."""
     from algolens.tasks.pathfinding.dataset import (
         DATASET_FILE,
         build_dataset,
         dataset_sha256,
         save_dataset,
     )
+    from algolens.tasks.pathfinding.trainer import PathfindingTrainer
     from algolens.train.config import validate_config
-    from algolens.train.pathfinding_trainer import PathfindingTrainer
 
     assert config.pathfinding is not None
     ds = build_dataset(config.pathfinding)
@@ -96,7 +96,7 @@ def start_pathfinding(config: Any) -> tuple[Any, Callable[[Path], None]]:
     return PathfindingTrainer(config, ds), lambda folder: save_dataset(ds, folder / DATASET_FILE)
 
 
-def load_pathfinding_dataset(root: Path, config: Any) -> Any:
+def load_pathfinding_dataset(config: Any, root: Path) -> Any:
     """The stored dataset of the run in folder ``root``, checked against ``config``.
 
     Raises:
@@ -114,20 +114,8 @@ def load_pathfinding_dataset(root: Path, config: Any) -> Any:
     return ds
 
 
-def pathfinding_overrides(recipe: str, nodes: int | None) -> dict[str, Any]:
-    """Config overrides for ``algolens train --task pathfinding [--nodes N] --recipe NAME``:
-    the recipe's data settings with ``nodes`` replaced.
+def resume_pathfinding(config: Any, root: Path) -> Any:
+    """The :class:`~algolens.tasks.pathfinding.trainer.PathfindingTrainer` of a stored run."""
+    from algolens.tasks.pathfinding.trainer import PathfindingTrainer
 
-    Raises:
-        ConfigError: a recipe that is not a pathfinding recipe.
-    """
-    from algolens.errors import ConfigError
-
-    if recipe not in PATHFINDING_RECIPES:
-        raise ConfigError(
-            f"recipe {recipe!r} is not a pathfinding recipe; use {' or '.join(PATHFINDING_RECIPES)}"
-        )
-    data = dict(PATHFINDING_RECIPES[recipe]["pathfinding"])
-    if nodes is not None:
-        data["nodes"] = nodes
-    return {"task": "pathfinding", "pathfinding": data}
+    return PathfindingTrainer(config, load_pathfinding_dataset(config, root))
