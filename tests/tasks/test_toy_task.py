@@ -3,7 +3,8 @@
 Nothing in ``src/`` knows this task. Its :class:`TaskSpec` (below) declares a recipe, its stored
 dataset (``reverse.json``, pinned by ``dataset_sha256``), a trainer reusing the sequence trainer
 the way recursion does, its summary metrics, a description, ``predict`` and a report section (this
-module's :func:`section`). The tests train it, predict and report it through the library calls
+module's :func:`section`) and its settings, the ``args`` table of the config (:class:`ReverseArgs`).
+The tests train it, predict and report it through the library calls
 and through the ``algolens`` CLI in-process; docs/architecture.md ("Add a task") walks through it.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 import torch
+from pydantic import BaseModel, ConfigDict, Field
 
 from algolens.errors import CheckpointError, ConfigError, SpecError
 from algolens.report.html import HtmlReport
@@ -28,13 +30,19 @@ from algolens.train.sequence_trainer import SequenceTrainer
 
 VOCAB = ["<pad>", "<sep>", "<eos>", "A", "B", "C", "D"]
 PAD, SEP, EOS = 0, 1, 2
-LENGTH = 3
 DATA_FILE = "reverse.json"
 
 
-def make_dataset() -> dict[str, list[list[str]]]:
-    """Every word of LENGTH letters over A..D; every fourth one held out."""
-    words = [list(w) for w in itertools.product("ABCD", repeat=LENGTH)]
+class ReverseArgs(BaseModel):
+    """The task's settings, stored as the config's ``args`` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    length: int = Field(3, ge=2, le=5, description="letters per word")
+
+
+def make_dataset(length: int) -> dict[str, list[list[str]]]:
+    """Every word of ``length`` letters over A..D; every fourth one held out."""
+    words = [list(w) for w in itertools.product("ABCD", repeat=length)]
     return {
         "train": [w for i, w in enumerate(words) if i % 4],
         "test": [w for i, w in enumerate(words) if not i % 4],
@@ -51,7 +59,7 @@ class ReverseTask:
     def __init__(self, dataset: dict[str, list[list[str]]]) -> None:
         self.dataset = dataset
         self.n_vocab_in = self.n_vocab = len(VOCAB)
-        width = 2 * LENGTH + 2
+        width = 2 * len(dataset["train"][0]) + 2
         self.splits = {
             name: pack(
                 [ids(w) for w in words],
@@ -100,7 +108,7 @@ def load_data(config: Any, root: Path) -> dict[str, list[list[str]]]:
 def start(config: Any, group: Any) -> tuple[ReverseTrainer, Any]:
     from algolens.train.config import validate_config
 
-    ds = make_dataset()
+    ds = make_dataset(config.args["length"])
     config = validate_config({**config.to_dict(), "dataset_sha256": data_sha256(ds)})
     return ReverseTrainer(config, ds), lambda folder: (folder / DATA_FILE).write_text(
         json.dumps(ds, sort_keys=True)
@@ -110,13 +118,14 @@ def start(config: Any, group: Any) -> tuple[ReverseTrainer, Any]:
 def predict(store: RunStore, run: str, text: str, instance: int, epoch: int | None) -> dict:
     from algolens.train.load import load_run_model
 
-    word = text.split()
-    if len(word) != LENGTH or any(t not in VOCAB[3:] for t in word):
-        raise SpecError(f"write {LENGTH} letters of A B C D separated by spaces")
     config, model = load_run_model(store, run, epoch)
-    row = pack([ids(word)], [[]], sep=SEP, eos=EOS, pad=PAD, width=2 * LENGTH + 2)
-    written = greedy_decode(model, row, config.n_inst, steps=LENGTH + 1)
-    got = [VOCAB[int(t)] for t in written[instance, 0, :LENGTH]]
+    n = config.args["length"]
+    word = text.split()
+    if len(word) != n or any(t not in VOCAB[3:] for t in word):
+        raise SpecError(f"write {n} letters of A B C D separated by spaces")
+    row = pack([ids(word)], [[]], sep=SEP, eos=EOS, pad=PAD, width=2 * n + 2)
+    written = greedy_decode(model, row, config.n_inst, steps=n + 1)
+    got = [VOCAB[int(t)] for t in written[instance, 0, :n]]
     return {"input": " ".join(word), "prediction": " ".join(got),
             "expected": " ".join(word[::-1]), "correct": got == word[::-1]}  # fmt: skip
 
@@ -138,7 +147,9 @@ RECIPE = {"lr": 1e-2, "weight_decay": 0.01, "beta2": 0.98, "loss_dtype": "float3
 SPEC = TaskSpec(
     name="reverse",
     traits=frozenset({"sequence"}),
-    fields=("dataset_sha256",),
+    fields=("args", "dataset_sha256"),
+    section="args",
+    args_model=ReverseArgs,
     recipes={"reverse-tiny": RECIPE},
     default_recipe="reverse-tiny",
     defaults=lambda data: {
@@ -153,7 +164,7 @@ SPEC = TaskSpec(
         load_data(config, store.paths(run_id).root)
     ),
     summary=lambda config, trainer: {"splits": trainer.split_metrics()},
-    describe=lambda config: f"reverse {LENGTH} letters",
+    describe=lambda config: f"reverse {(config.get('args') or {}).get('length', '?')} letters",
     predict=predict,
     report_section=__name__,
 )
@@ -174,14 +185,22 @@ def test_a_registered_task_trains_predicts_and_reports(reverse_task, tmp_path):
 
     store = RunStore(tmp_path)
     config = make_config(None, task="reverse", seeds=[0, 1], epochs=2)
-    assert config.recipe is None and config.model == "transformer"
+    assert config.recipe is None and config.model == "transformer" and config.args == {"length": 3}
+    assert make_config(None, task="reverse", args={"length": 2}).fingerprint() != (
+        config.fingerprint()
+    )
+    with pytest.raises(ConfigError, match="args.length: Input should be less than or equal to 5"):
+        make_config(None, task="reverse", args={"length": 9})
+    with pytest.raises(ConfigError, match="args only applies to task 'reverse', not 'composition'"):
+        make_config(None, task="composition", args={"length": 2})
     summary = start_run(make_config("reverse-tiny", task="reverse", seeds=[0, 1]), store)
     run = summary["run_id"]
     assert summary["task"] == "reverse" and summary["epochs"] == 4
     assert summary["splits"]["test"]["n"] == 16 and len(summary["splits"]["test"]["tf_acc"]) == 2
     record = store.get(run)
     assert (store.paths(run).root / DATA_FILE).is_file()
-    assert record.config["dataset_sha256"] == data_sha256(make_dataset())
+    assert record.config["dataset_sha256"] == data_sha256(make_dataset(3))
+    assert record.config["args"] == {"length": 3}
 
     answer = run_predict(store, run, "A B C", 1)
     assert answer["expected"] == "C B A" and answer["correct"] == (answer["prediction"] == "C B A")
@@ -215,12 +234,18 @@ def test_the_cli_trains_predicts_and_reports_a_registered_task(reverse_task, run
     run = json.loads(out)["run_id"]
     assert json.loads(out)["splits"]["test"]["n"] == 16
     code, out, err = run_cli("predict", run, "D A B", "--store", str(tmp_path), "--json")
-    assert code == 0, err and json.loads(out)["expected"] == "B A D"
+    assert code == 0, err
+    assert json.loads(out)["expected"] == "B A D"
     code, out, err = run_cli("runs", "list", "--store", str(tmp_path))
     assert code == 0 and "reverse 3 letters" in out
     code, out, err = run_cli("report", run, "--store", str(tmp_path))
     assert code == 0, err
     assert "List reversal" in (tmp_path / "runs" / run / "report.html").read_text()
+    toml = tmp_path / "reverse.toml"
+    toml.write_text('task = "reverse"\nrecipe = "reverse-tiny"\nepochs = 2\n[args]\nlength = 2\n')
+    code, out, err = run_cli("train", "--config", str(toml), "--store", str(tmp_path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["splits"]["test"]["n"] == 4  # 16 words of 2 letters, every 4th held out
     code, out, err = run_cli("train", "--task", "reverse", "--group", "S5", "--store",
                              str(tmp_path))  # fmt: skip
     assert code == 2 and "--group only applies to task 'composition', not 'reverse'" in err

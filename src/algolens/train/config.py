@@ -75,6 +75,11 @@ class TrainConfig(BaseModel):
     pathfinding: PathfindingArgs | None = Field(
         None, description="pathfinding: node count, dataset size and split (docs/pathfinding.md)"
     )
+    args: dict[str, Any] | None = Field(
+        None,
+        description="settings of a task whose TaskSpec keeps them in this generic table "
+        "(section 'args', validated by its args_model); absent from config.json when None",
+    )
     dataset_sha256: str | None = Field(
         None,
         pattern="^[0-9a-f]{64}$",
@@ -171,7 +176,12 @@ class TrainConfig(BaseModel):
     @classmethod
     def _task_defaults(cls, data: Any) -> Any:
         spec = find_task(data.get("task", DEFAULT_TASK)) if isinstance(data, dict) else None
-        return data if spec is None else spec.defaults(dict(data))
+        if spec is None:
+            return data
+        data = spec.defaults(dict(data))
+        if spec.section == "args" and spec.args_model is not None:
+            data["args"] = _task_args(spec.args_model, data.get("args"))
+        return data
 
     @model_validator(mode="after")
     def _check_combination(self) -> TrainConfig:
@@ -180,12 +190,12 @@ class TrainConfig(BaseModel):
         spec.check(self)
         given = [
             n
-            for n in OPTIONAL_TASK_FIELDS + ("group_sha256",)
+            for n in (*OPTIONAL_TASK_FIELDS, "args", "group_sha256")
             if getattr(self, n) is not None and n not in spec.fields
         ]
         if given:  # the first field and the others of the same task(s)
             given = [n for n in given if tasks_of(n) == tasks_of(given[0])]
-            owners = " or ".join(repr(t) for t in tasks_of(given[0]))
+            owners = " or ".join(repr(t) for t in tasks_of(given[0])) or "that declares it"
             verb = "applies" if len(given) == 1 else "apply"
             raise ValueError(f"{', '.join(given)} only {verb} to task {owners}")
         if self.schedule == "warmup" and self.warmup_epochs == 0:
@@ -200,8 +210,9 @@ class TrainConfig(BaseModel):
         return len(self.seeds)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable dict (the content of ``config.json``)."""
-        return self.model_dump(mode="json")
+        """Plain JSON-serialisable dict (the content of ``config.json``; ``args`` only when set,
+        so configs of tasks without it read as before the field existed)."""
+        return self.model_dump(mode="json", exclude=None if self.args is not None else {"args"})
 
     def fingerprint(self) -> str:
         """SHA-256 of the fields that fix the trajectory: all but ``recipe``, and ``epochs`` too
@@ -222,6 +233,17 @@ class TrainConfig(BaseModel):
             d.pop("epochs")
         blob = json.dumps(d, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
+
+
+def _task_args(model: type, value: Any) -> dict[str, Any]:
+    """``value`` (None: all defaults) validated by a task's ``args_model``, as plain JSON."""
+    try:
+        return model.model_validate({} if value is None else value).model_dump(mode="json")
+    except ValidationError as exc:
+        problems = [
+            f"args.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        ]
+        raise ValueError(listed(problems, 3, "; ")) from None
 
 
 def resolve_task(task: Any, recipe: str | None) -> tuple[Any, str]:
