@@ -29,7 +29,9 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("stored, digest, made, pinned", CASES, ids=["composition", "recursion", "pathfinding"])
+@pytest.mark.parametrize(
+    "stored, digest, made, pinned", CASES, ids=["composition", "recursion", "pathfinding"]
+)
 def test_a_stored_config_loads_to_the_same_json_and_fingerprint(stored, digest, made, pinned):
     config = validate_config(json.loads(json.dumps(stored)))
     assert json.dumps(config.to_dict()) == json.dumps(stored)  # byte-identical config.json

@@ -32,9 +32,7 @@ def task_name_uses(source: str, names: frozenset[str]) -> list[int]:
 
     lines = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Compare) and any(
-            named(n) for n in (node.left, *node.comparators)
-        ):
+        if isinstance(node, ast.Compare) and any(named(n) for n in (node.left, *node.comparators)):
             lines.append(node.lineno)
         elif isinstance(node, ast.MatchValue) and named(node.value):
             lines.append(node.lineno)

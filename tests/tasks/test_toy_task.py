@@ -10,6 +10,7 @@ and through the ``algolens`` CLI in-process; docs/architecture.md ("Add a task")
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -256,8 +257,8 @@ def test_registering_checks_the_spec_and_unknown_tasks_name_the_known_ones(rever
     with pytest.raises(ConfigError, match="already registered"):
         register_task(SPEC)
     with pytest.raises(ConfigError, match="recipe 'fast' differs"):
-        register_task(TaskSpec(**{**SPEC.__dict__, "name": "rev2", "recipes": {"fast": RECIPE},
-                                  "default_recipe": "fast"}))  # fmt: skip
+        register_task(dataclasses.replace(SPEC, name="rev2", recipes={"fast": RECIPE},
+                                          default_recipe="fast"))  # fmt: skip
     with pytest.raises(ConfigError, match="unknown task 'nope'; known tasks: .*reverse"):
         get_task("nope")
     with pytest.raises(ConfigError, match="built in"):

@@ -26,6 +26,7 @@ recursion
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,7 @@ def _no_check(config: Any) -> None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TaskSpec:
     """A task kind, declared as data and callables (see the module docstring and
     docs/architecture.md, "Add a task").
@@ -120,17 +121,18 @@ class TaskSpec:
 
 _REGISTRY: dict[str, TaskSpec] = {}
 _loaded = False
+_lock = threading.Lock()
 
 
 def _ensure_built_ins() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    for module in BUILT_IN:
-        spec = importlib.import_module(module).SPEC
-        if spec.name not in _REGISTRY:
-            _add(spec)
+    with _lock:  # the spec modules import nothing that reads the registry
+        if not _loaded:
+            for spec in [importlib.import_module(m).SPEC for m in BUILT_IN]:
+                _add(spec)
+            _loaded = True
 
 
 def register_task(spec: TaskSpec) -> TaskSpec:
