@@ -119,7 +119,7 @@ def test_run_method_refuses_bad_input_before_work(tiny_runs):
     store, run_id, tf_id = tiny_runs
     with pytest.raises(ConfigError, match="needs a group composition MLP"):
         run_method(store, tf_id, "cosets")
-    with pytest.raises(ConfigError, match="out of range"):
+    with pytest.raises(ConfigError, match="--instance must lie in 0..1, got 2"):
         run_method(store, run_id, "verdict", instance=2)
     with pytest.raises(ConfigError, match="unknown coset method 'coset'"):
         run_method(store, run_id, "coset")

@@ -3,18 +3,20 @@
 The causal toolkit (:mod:`algolens.analysis.causal`, :mod:`algolens.analysis.probes`) on every
 instance of a recursion or path-finding run, stored as ``analyses/<method>.json``
 (:func:`algolens.analysis.store.cached`) and reused until the weights, the settings or the code
-change. Inputs come from a per-task *data function* (:data:`DATA`): it returns a fit set and a
-test set of :class:`~algolens.analysis.causal.Examples` with the task's features, and which
+change. Inputs come from a *data function* per task trait (:data:`DATA`): it returns a fit set
+and a test set of :class:`~algolens.analysis.causal.Examples` with the task's features, and which
 features to probe where:
 
-* **recursion**: built-in functions draw ``2n`` held-out inputs like the test split (no training
-  input; :func:`~algolens.analysis.failures_run.held_out_examples`), halved into fit and test;
-  user functions use the stored train (fit) and test splits. Features: the structural input
+* **recursive-function** (recursion runs): built-in functions draw ``2n`` held-out inputs like
+  the test split (no training input;
+  :func:`~algolens.analysis.failures_run.held_out_examples`), halved into fit and test; user
+  functions use the stored train (fit) and test splits. Features: the structural input
   features (:mod:`algolens.tasks.recursion.features`), each probed at the first token (a
   number's least significant bit, a tree's root) and at ``<sep>``;
-* **pathfinding**: the first ``2n`` rows of the stored test split, halved; features from
-  :func:`algolens.analysis.mechanism_features.pathfinding_examples`; ``edge_source`` probed at
-  every edge's target position, the goal's parent ``anc1`` at the root position.
+* **tree-paths** (path-finding runs): the first ``2n`` rows of the stored test split, halved;
+  features from :func:`algolens.analysis.mechanism_features.pathfinding_examples`;
+  ``edge_source`` probed at every edge's target position, the goal's parent ``anc1`` at the root
+  position.
 
 Every task also has the per-position feature ``token`` (the token at each position).
 
@@ -56,16 +58,17 @@ from algolens.analysis.causal import (
     resid_hook,
     scrub,
 )
+from algolens.analysis.methods import Options, check_method_run, family, not_applicable
 from algolens.analysis.probes import probe_grid
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
-from algolens.errors import ConfigError, SpecError
+from algolens.errors import ConfigError
 from algolens.jsonread import JSONTooDeepError, loads_json
 from algolens.store import RunStore
+from algolens.tasks.traits import task_traits
 from algolens.train.config import TrainConfig
-from algolens.train.load import load_run_model, run_config
+from algolens.train.load import load_run_model
 
-METHODS: tuple[str, ...] = ("probes", "patching", "lens", "scrub")
 MAX_HYPOTHESIS_BYTES = 1_000_000
 DESIGN = 3
 """Bumped whenever the inputs or the probed features/positions change (part of the stored
@@ -147,11 +150,20 @@ def _pathfinding_data(
 
 
 DATA: dict[str, Callable[[RunStore, str, TrainConfig, int, int, int], RunData]] = {
-    "recursion": _recursion_data,
-    "pathfinding": _pathfinding_data,
+    "recursive-function": _recursion_data,
+    "tree-paths": _pathfinding_data,
 }
-"""Task -> data function ``(store, run_id, config, n_ctx, n, seed) -> RunData`` (``n_ctx``: the
-model's context; ``n`` inputs per set; ``seed`` for any sampling)."""
+"""Task trait (:mod:`algolens.tasks.traits`) -> data function ``(store, run_id, config, n_ctx,
+n, seed) -> RunData`` (``n_ctx``: the model's context; ``n`` inputs per set; ``seed`` for any
+sampling). A run's inputs come from the first trait of its task found here."""
+
+
+def data_function(
+    config: TrainConfig,
+) -> Callable[[RunStore, str, TrainConfig, int, int, int], RunData] | None:
+    """The data function of the run's task (by its traits), or None when it has none."""
+    traits = task_traits(config.task)
+    return next((fn for trait, fn in DATA.items() if trait in traits), None)
 
 
 def check_causal_run(
@@ -162,29 +174,41 @@ def check_causal_run(
     hypotheses: Sequence[str] = (),
 ) -> tuple[str, TrainConfig]:
     """``(run_id, config)`` of a sequence-task run with weights, before any work; hypothesis
-    files are read and parsed.
+    files are read and parsed (:func:`algolens.analysis.methods.check_method_run`, then
+    :func:`check_causal`).
 
     Raises:
-        StoreError: unknown run. SpecError: a task without causal inputs. ConfigError: unknown
-        method, ``instance`` out of range, hypotheses for another method or a bad hypothesis
-        file. CheckpointError: no weights.
+        StoreError: unknown run. ConfigError: unknown method, a run the method does not apply to,
+        ``instance`` out of range, hypotheses for another method or a bad hypothesis file.
+        CheckpointError: no weights.
     """
-    if method not in METHODS:
-        raise ConfigError(f"unknown causal method {method!r}; use one of {', '.join(METHODS)}")
-    run_id = store.get(run).id
-    config = run_config(store, run_id)
-    if config.task not in DATA:
-        raise SpecError(
-            f"--method {method} needs a sequence-task run ({', '.join(DATA)}); "
-            f"run {run_id} is a {config.task} run"
-        )
-    if instance is not None and not 0 <= instance < config.n_inst:
-        raise ConfigError(f"--instance must lie in 0..{config.n_inst - 1}, got {instance}")
-    if hypotheses and method != "scrub":
+    names = family("causal")
+    if method not in names:
+        raise ConfigError(f"unknown causal method {method!r}; use one of {', '.join(names)}")
+    opts = Options(instance=instance, hypotheses=tuple(hypotheses))
+    return check_method_run(store, run, method, opts)
+
+
+def check_causal(
+    method: str, store: RunStore, run_id: str, config: TrainConfig, opts: Options
+) -> None:
+    """A causal method's own check (``Method.check``): the run's task has causal inputs
+    (:data:`DATA`), ``--hypothesis`` only for ``scrub``, every hypothesis file parses.
+
+    Raises:
+        ConfigError: a task without causal inputs, hypotheses for another method, a bad file.
+    """
+    if data_function(config) is None:
+        needs = f"--method {method} needs a run of a task with causal inputs ({', '.join(DATA)})"
+        raise not_applicable(run_id, config, needs)
+    if opts.hypotheses and method != "scrub":
         raise ConfigError(f"--hypothesis FILE.json belongs to --method scrub, not {method}")
-    load_hypotheses(hypotheses)
-    weights_source(store, run_id)
-    return run_id, config
+    load_hypotheses(opts.hypotheses)
+
+
+def compute_causal(method: str, store: RunStore, run_id: str, opts: Options) -> dict[str, Any]:
+    """A causal method's ``compute``: :func:`run_causal` with ``opts``' hypotheses."""
+    return run_causal(store, run_id, method, hypotheses=opts.hypotheses, force=opts.force)
 
 
 def load_hypotheses(paths: Sequence[str]) -> list[Hypothesis]:
@@ -303,7 +327,7 @@ def run_causal(
 
     def compute() -> dict[str, Any]:
         _, model = load_run_model(store, run_id)
-        data = DATA[config.task](store, run_id, config, model.cfg.n_ctx, n, seed)
+        data = data_function(config)(store, run_id, config, model.cfg.n_ctx, n, seed)
         instances = []
         for k, s in enumerate(config.seeds):
             one = model.instance(k).eval()

@@ -32,9 +32,10 @@ import numpy as np
 import torch
 
 from algolens.analysis.failures import fit_and_score
+from algolens.analysis.methods import Options, check_method_run
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
-from algolens.errors import ConfigError, SpecError
+from algolens.errors import ConfigError
 from algolens.store import RunStore
 from algolens.tasks.recursion.features import input_features
 from algolens.tasks.recursion.functions import FUNCTIONS
@@ -43,7 +44,7 @@ from algolens.tasks.recursion.settings import RecursionArgs
 from algolens.tasks.recursion.tokens import EOS_ID, PAD_ID, SEP_ID, encode, encode_args, ids, parse
 from algolens.tasks.sequence import greedy_correct, greedy_decode, pack
 from algolens.train.config import TrainConfig
-from algolens.train.load import load_run_dataset, load_run_model, run_config
+from algolens.train.load import load_run_dataset, load_run_model
 
 METHOD = "failures"
 INPUTS: tuple[str, ...] = ("test", "rare", "ood")
@@ -61,14 +62,25 @@ def check_failures_run(
     inputs: str | None = None,
     method: str = "failures",
 ) -> tuple[str, TrainConfig]:
-    """``(run_id, config)`` of a recursion run with weights, before any work.
+    """``(run_id, config)`` of a recursion run with weights, before any work (the shared check
+    :func:`algolens.analysis.methods.check_method_run` of ``method``).
 
     Raises:
-        StoreError: unknown run. SpecError: not a recursion run. ConfigError: ``instance`` out of
-        range, ``inputs`` not in :data:`INPUTS`, or ``inputs`` for a user-function run.
+        StoreError: unknown run. ConfigError: not a run of a recursive function, ``instance`` out
+        of range, ``inputs`` not in :data:`INPUTS`, or ``inputs`` for a user-function run.
         CheckpointError: no weights.
     """
-    run_id, config = check_recursion_run(store, run, method, instance)
+    return check_method_run(store, run, method, Options(instance=instance, inputs=inputs))
+
+
+def check_failures(store: RunStore, run_id: str, config: TrainConfig, opts: Options) -> None:
+    """The failures method's own check (``Method.check``): ``--inputs`` names a split of
+    :data:`INPUTS`, and only for a built-in function.
+
+    Raises:
+        ConfigError: ``inputs`` unknown or given for a user-function run.
+    """
+    inputs = opts.inputs
     if inputs is not None and inputs not in INPUTS:
         raise ConfigError(f"--inputs {inputs!r} is unknown; use one of {', '.join(INPUTS)}")
     if inputs is not None and config.function not in FUNCTIONS:
@@ -76,28 +88,24 @@ def check_failures_run(
             f"run {run_id} learns a user function, which a stored run never re-runs: it is scored "
             f"on its stored train and test splits only; leave out --inputs"
         )
-    return run_id, config
+
+
+def compute_failures(store: RunStore, run_id: str, opts: Options) -> dict[str, Any]:
+    """The failures method's ``compute``: :func:`run_failures` on the inputs ``opts`` name."""
+    return run_failures(store, run_id, inputs=opts.inputs, force=opts.force)
 
 
 def check_recursion_run(
     store: RunStore, run: str, method: str, instance: int | None = None
 ) -> tuple[str, TrainConfig]:
-    """``(run_id, config)`` of a recursion run with weights, for analysis ``method``.
+    """``(run_id, config)`` of a run registered analysis ``method`` applies to (a recursion run
+    for ``failures`` and ``shortcuts``), with weights.
 
     Raises:
-        StoreError: unknown run. SpecError: not a recursion run. ConfigError: ``instance`` out of
-        range. CheckpointError: no weights.
+        StoreError: unknown run. ConfigError: a run ``method`` does not apply to, ``instance``
+        out of range. CheckpointError: no weights.
     """
-    run_id = store.get(run).id
-    config = run_config(store, run_id)
-    if config.task != "recursion":
-        raise SpecError(
-            f"--method {method} needs a recursion run; run {run_id} is a {config.task} run"
-        )
-    if instance is not None and not 0 <= instance < config.n_inst:
-        raise ConfigError(f"--instance must lie in 0..{config.n_inst - 1}, got {instance}")
-    weights_source(store, run_id)
-    return run_id, config
+    return check_method_run(store, run, method, Options(instance=instance))
 
 
 def sampled_examples(

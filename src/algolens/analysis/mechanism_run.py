@@ -11,33 +11,33 @@ from __future__ import annotations
 from typing import Any
 
 from algolens.analysis.mechanism import find_mechanism
+from algolens.analysis.methods import Options, check_method_run
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
-from algolens.errors import ConfigError, SpecError
+from algolens.errors import ConfigError
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig
-from algolens.train.load import load_run_model, load_run_pathfinding, run_config
+from algolens.train.load import load_run_model, load_run_pathfinding
 
 METHOD = "mechanism"
 
 
 def check_pathfinding_run(
-    store: RunStore, run: str, method: str, instance: int | None = None
+    store: RunStore, run: str, method: str = METHOD, instance: int | None = None
 ) -> tuple[str, TrainConfig]:
-    """``(run_id, config)`` of a path-finding run with weights, before any work.
+    """``(run_id, config)`` of a run registered analysis ``method`` applies to (for
+    ``mechanism``: a task with tree paths, i.e. path-finding), with weights, before any work.
 
     Raises:
-        StoreError: unknown run. SpecError: another task. ConfigError: ``instance`` out of range.
-        CheckpointError: no weights.
+        StoreError: unknown run. ConfigError: a run ``method`` does not apply to, ``instance``
+        out of range. CheckpointError: no weights.
     """
-    run_id = store.get(run).id
-    config = run_config(store, run_id)
-    if config.task != "pathfinding":
-        raise SpecError(f"--method {method} needs a pathfinding run; run {run_id} is {config.task}")
-    if instance is not None and not 0 <= instance < config.n_inst:
-        raise ConfigError(f"--instance must lie in 0..{config.n_inst - 1}, got {instance}")
-    weights_source(store, run_id)
-    return run_id, config
+    return check_method_run(store, run, method, Options(instance=instance))
+
+
+def compute_mechanism(store: RunStore, run_id: str, opts: Options) -> dict[str, Any]:
+    """The mechanism method's ``compute``: :func:`run_mechanism`."""
+    return run_mechanism(store, run_id, force=opts.force)
 
 
 def run_mechanism(

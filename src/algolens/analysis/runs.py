@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from algolens.analysis.irreps import analyse_model
+from algolens.analysis.methods import Options, check_method_run, family
 from algolens.analysis.progress import progress_measures
 from algolens.analysis.store import cached
 from algolens.errors import CheckpointError, ConfigError
@@ -46,11 +47,12 @@ def check_run(
     checkpoints: bool = False,
     method: str = METHOD,
 ) -> tuple[str, TrainConfig]:
-    """``(run id, config)`` of a run the irrep analysis can read; raises before any work.
+    """``(run id, config)`` of a run the irrep analysis (or ``method``) can read; raises before
+    any work (:func:`algolens.analysis.methods.check_method_run`).
 
     Args:
         checkpoints: also require saved checkpoints (for :func:`run_progress`).
-        method: the ``--method`` asked for, named in the message about a run of another task.
+        method: the registered method whose runs are accepted and named in the refusal.
 
     Raises:
         StoreError: unknown run. ConfigError: a run of another task or model, or an instance out
@@ -58,27 +60,26 @@ def check_run(
         CheckpointError: a run without a stored group, without weights, or (``checkpoints``)
             without checkpoints.
     """
-    run_id = store.get(run).id
-    config = run_config(store, run_id)
-    if method == METHOD:
-        needs, models = "the irreps analysis needs", "MLP or transformer"
-    else:
-        needs, models = f"--method {method} needs", "MLP"
-    if config.task != "composition" or config.model not in ("mlp", "transformer"):
-        raise ConfigError(
-            f"run {run_id} is a {config.task} {config.model} run; {needs} a group composition "
-            f"{models} run (e.g. `algolens train --group S5`)"
-        )
-    k = len(config.seeds)
-    if instance is not None and not 0 <= instance < k:
-        raise ConfigError(
-            f"instance {instance} is out of range: run {run_id} has {k} instance(s), 0..{k - 1}"
-        )
-    weights_source(store, run_id)
-    if checkpoints and not checkpoint_epochs_of(store, run_id):
+    opts = Options(instance=instance, checkpoints=checkpoints)
+    return check_method_run(store, run, method, opts)
+
+
+def check_irreps(store: RunStore, run_id: str, config: TrainConfig, opts: Options) -> None:
+    """The irreps method's own checks (``Method.check``): saved checkpoints for
+    ``--checkpoints``, and the group's irreps within the size limit, before any weights are read.
+
+    Raises:
+        CheckpointError: ``--checkpoints`` on a run without checkpoints. SizeLimitError: a group
+            above the irreps size limit.
+    """
+    if opts.checkpoints and not checkpoint_epochs_of(store, run_id):
         raise CheckpointError(f"run {run_id} has no checkpoints to follow over training")
     irreps(load_run_group(store, run_id))  # SizeLimitError now, not after loading weights
-    return run_id, config
+
+
+def compute_irreps(store: RunStore, run_id: str, opts: Options) -> dict[str, Any]:
+    """The irreps method's ``compute``: :func:`run_irreps` at the weights ``opts`` name."""
+    return run_irreps(store, run_id, force=opts.force, epoch=opts.epoch)
 
 
 def weights_source(store: RunStore, run_id: str) -> dict[str, Any]:
@@ -260,18 +261,23 @@ def run_coset_method(
 def check_coset_run(
     store: RunStore, run: str, method: str, instance: int | None = None
 ) -> tuple[str, TrainConfig]:
-    """:func:`check_run` plus what the coset methods need: a known method, an MLP, and a group
-    up to :data:`algolens.analysis.cosets.MAX_COSET_ORDER` (all before any work)."""
-    from algolens.analysis.cosets import check_order
-    from algolens.analysis.verdict import METHODS as COSET_METHODS
+    """The shared check (:func:`algolens.analysis.methods.check_method_run`) of a coset method:
+    a known method, a group composition MLP, and a group up to
+    :data:`algolens.analysis.cosets.MAX_COSET_ORDER` (all before any work)."""
+    coset_methods = family("cosets")
+    if method not in coset_methods:
+        raise ConfigError(f"unknown coset method {method!r}; use one of {', '.join(coset_methods)}")
+    return check_method_run(store, run, method, Options(instance=instance))
 
-    if method not in COSET_METHODS:
-        raise ConfigError(f"unknown coset method {method!r}; use one of {', '.join(COSET_METHODS)}")
-    run_id, config = check_run(store, run, instance, method=method)
-    if config.model != "mlp":
-        raise ConfigError(
-            f"run {run_id} is a {config.model} run; --method {method} needs a group composition "
-            "MLP (separate left and right pre-activations)"
-        )
+
+def check_coset(store: RunStore, run_id: str, config: TrainConfig, opts: Options) -> None:
+    """A coset method's own check (``Method.check``): the group within
+    :data:`algolens.analysis.cosets.MAX_COSET_ORDER`."""
+    from algolens.analysis.cosets import check_order
+
     check_order(load_run_group(store, run_id))
-    return run_id, config
+
+
+def compute_coset(method: str, store: RunStore, run_id: str, opts: Options) -> dict[str, Any]:
+    """A coset method's ``compute``: :func:`run_coset_method` at the weights ``opts`` name."""
+    return run_coset_method(store, run_id, method, force=opts.force, epoch=opts.epoch)

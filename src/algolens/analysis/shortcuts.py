@@ -32,11 +32,12 @@ import torch
 from algolens.analysis.failures_run import (
     INPUTS,
     Example,
-    check_failures_run,
+    check_failures,
     fitting_examples,
     sampled_examples,
     stored_examples,
 )
+from algolens.analysis.methods import Options, check_method_run
 from algolens.analysis.runs import weights_source
 from algolens.analysis.shortcut_hypotheses import (  # noqa: F401  (carry_limited: re-exported)
     Hypothesis,
@@ -238,18 +239,34 @@ def check_shortcuts_run(
     hypotheses: Sequence[str] = (),
     inputs: str | None = None,
 ) -> tuple[str, TrainConfig]:
-    """``(run_id, config)`` of a recursion run with weights, before any work; the hypothesis
-    files are loaded (under the user-function guards) and checked against the run's arguments.
+    """``(run_id, config)`` of a recursion run with weights, before any work (the shared check
+    :func:`algolens.analysis.methods.check_method_run`, then :func:`check_shortcuts`).
 
     Raises:
-        StoreError: unknown run. SpecError: not a recursion run. ConfigError: ``instance`` out of
-        range, ``inputs`` unknown or given for a user-function run. CheckpointError: no weights.
-        UserFunctionError: a bad hypothesis file.
+        StoreError: unknown run. ConfigError: not a run of a recursive function, ``instance``
+        out of range, ``inputs`` unknown or given for a user-function run. CheckpointError: no
+        weights. UserFunctionError: a bad hypothesis file.
     """
-    run_id, config = check_failures_run(store, run, instance, inputs, method="shortcuts")
-    if hypotheses:
-        load_user_hypotheses(hypotheses, load_run_dataset(store, run_id).arg_kinds)
-    return run_id, config
+    opts = Options(instance=instance, inputs=inputs, hypotheses=tuple(hypotheses))
+    return check_method_run(store, run, "shortcuts", opts)
+
+
+def check_shortcuts(store: RunStore, run_id: str, config: TrainConfig, opts: Options) -> None:
+    """The shortcuts method's own check (``Method.check``): ``--inputs`` as for ``failures``;
+    the hypothesis files loaded (under the user-function guards) and checked against the run's
+    arguments."""
+    check_failures(store, run_id, config, opts)
+    if opts.hypotheses:
+        load_user_hypotheses(opts.hypotheses, load_run_dataset(store, run_id).arg_kinds)
+
+
+def compute_shortcuts(store: RunStore, run_id: str, opts: Options) -> dict[str, Any]:
+    """The shortcuts method's ``compute``: :func:`run_shortcuts` with ``opts``' inputs and
+    hypotheses."""
+    return run_shortcuts(
+        store, run_id, hypotheses=list(opts.hypotheses), inputs=opts.inputs or "test",
+        force=opts.force,
+    )  # fmt: skip
 
 
 def _examples(

@@ -34,35 +34,42 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from algolens import __version__
+from algolens.analysis.methods import find_method, schemas
 from algolens.analysis.store_schema import schema_problem
 from algolens.errors import StoreError
 from algolens.fileio import write_json_atomic
 from algolens.store import RunStore
 
 ANALYSES_DIR = "analyses"
-SCHEMAS: dict[str, int] = {
-    "irreps": 2,
-    "cosets": 1,
-    "interventions": 1,
-    "verdict": 1,
-    "failures": 1,
-    "shortcuts": 1,
-    "logic": 2,  # 2: requantisation proofs of transformers
-    "mechanism": 3,  # 2: register_probes; 3: per-prompt goal/probe data, lookahead, patching
-    "probes": 1,
-    "patching": 1,
-    "lens": 1,
-    "scrub": 1,
-}
-"""Output schema of each analysis method (irreps version 1: the unstored MLP-only metrics; the
-coset methods are :data:`algolens.analysis.verdict.METHODS`; failures:
-:mod:`algolens.analysis.failures_run`; shortcuts: :mod:`algolens.analysis.shortcuts`)."""
+
+
+class _Schemas(Mapping[str, int]):
+    """Method name -> stored schema version, read from the method registry
+    (:attr:`algolens.analysis.methods.Method.schema`) whenever it is looked up, so a method
+    registered later (:func:`~algolens.analysis.methods.register_method`) is known."""
+
+    def __getitem__(self, name: str) -> int:
+        return schemas()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(schemas())
+
+    def __len__(self) -> int:
+        return len(schemas())
+
+    def __repr__(self) -> str:
+        return repr(schemas())
+
+
+SCHEMAS: Mapping[str, int] = _Schemas()
+"""Output schema of each analysis method, from the registry (:mod:`algolens.analysis.methods`;
+e.g. ``SCHEMAS["irreps"] == 2``)."""
 
 
 def analysis_path(store: RunStore, run_id: str, method: str, instance: int | None = None) -> Path:
@@ -96,16 +103,13 @@ def run_fingerprint(run_root: Path) -> str:
     return folder_config(run_root).fingerprint()
 
 
-NOT_ANALYZE = {"logic": "delete it: the next `algolens reproduce merrill2023` recomputes it"}
-"""Stored methods that ``algolens analyze`` does not compute: how to recompute a refused file."""
-
-
 def _refuse(path: Path, method: str, why: str) -> StoreError:
     """The one-line refusal of a stored analysis file, saying how to recompute it."""
     run = path.parent.parent.name
     over = " --checkpoints" if "-progress-" in path.name else ""
-    fix = NOT_ANALYZE.get(
-        method, f"recompute it with `algolens analyze {run} --method {method}{over} --force`"
+    known = find_method(method)
+    fix = (known.recompute if known is not None else None) or (
+        f"recompute it with `algolens analyze {run} --method {method}{over} --force`"
     )
     return StoreError(f"stored analysis {path} {why}; {fix}")
 

@@ -272,7 +272,9 @@ def interventions_json(model: MLP, group: FiniteGroup) -> dict[str, Any]:
 
 
 METHODS = {"cosets": cosets_json, "interventions": interventions_json, "verdict": verdict}
-"""The coset methods of ``algolens analyze``: ``fn(one-instance MLP, group) -> JSON dict``."""
+"""Each coset method's per-instance function ``fn(one-instance MLP, group) -> JSON dict``; which
+methods exist, their runs and checks are the registry's (the ``cosets`` family of
+:mod:`algolens.analysis.builtin_methods`)."""
 
 
 def run_method(
@@ -289,25 +291,13 @@ def run_method(
             of range. StoreError: unknown run. CheckpointError: no stored group or weights.
         SizeLimitError: a group above :data:`algolens.analysis.cosets.MAX_COSET_ORDER`.
     """
-    from algolens.analysis.cosets import check_order
     from algolens.analysis.interventions import Outcome, mean_table
-    from algolens.errors import ConfigError
-    from algolens.train import load_run_group, load_run_model, run_config
+    from algolens.analysis.runs import check_coset_run
+    from algolens.train import load_run_group, load_run_model
 
-    if method not in METHODS:
-        raise ConfigError(f"unknown coset method {method!r}; use one of {', '.join(METHODS)}")
-    run_id = store.get(run).id
-    config = run_config(store, run_id)
-    if config.task != "composition" or config.model != "mlp":
-        raise ConfigError(
-            f"run {run_id} is a {config.task} {config.model} run; --method {method} needs a "
-            "group composition MLP (separate left and right pre-activations)"
-        )
+    run_id, config = check_coset_run(store, run, method, instance)  # the registry's check
     n = len(config.seeds)
-    if instance is not None and not 0 <= instance < n:
-        raise ConfigError(f"instance {instance} is out of range: run {run_id} has 0..{n - 1}")
     group = load_run_group(store, run_id)
-    check_order(group)
     _, model = load_run_model(store, run_id, epoch)
     ks = [instance] if instance is not None else list(range(n))
     results = [

@@ -1,13 +1,12 @@
 """`algolens analyze RUN... --method M`: analyse runs, store the results in the run folders.
 
-The general entry point for analyses of trained runs: ``irreps`` (Chughtai et al.; with
-``--checkpoints`` and ``--tally``) and the coset methods ``cosets``, ``interventions``,
-``verdict`` (Stander et al., :mod:`algolens.analysis.verdict`), ``failures`` (recursion runs:
-a readable predictor of wrong answers, :mod:`algolens.analysis.failures_run`), ``shortcuts``
-(recursion runs: attention rules and shortcut hypotheses, :mod:`algolens.analysis.shortcuts`); the
-path-finding and logic analyses join as further methods. Results are stored as JSON in each run
-folder (``analyses/``, :mod:`algolens.analysis.store`) and reused until the weights or the code
-change; ``--force`` recomputes.
+The one entry point for every analysis method of the registry (:mod:`algolens.analysis.methods`):
+the ``--method`` list, ``--help`` and the check of the method-specific options derive from the
+methods' records; each run is checked by the registry's shared check, then the method computes
+(or reuses) its stored result (``analyses/``, :mod:`algolens.analysis.store`; reused until the
+weights or the code change, ``--force`` recomputes) and prints it (this module: the coset
+methods, ``failures``, ``shortcuts``; :mod:`algolens.cli.analyze_irreps`,
+:mod:`algolens.cli.analyze_causal`, :mod:`algolens.cli.analyze_mechanism`).
 """
 
 from __future__ import annotations
@@ -17,22 +16,46 @@ from typing import Annotated, Any
 
 import typer
 
-from algolens.cli.analyze_each import Request
+from algolens.analysis.methods import Method, Options, analyze_methods, family, method_named
+from algolens.cli.analyze_each import Request, check_options, print_rows, run_method, scalars
+from algolens.cli.analyze_each import takers as _takers
 from algolens.cli.app import app
-from algolens.cli.output import print_json, print_table, print_text, status
+from algolens.cli.output import print_table, print_text
 from algolens.cli.runs import StoreOpt, writes_to_store
 from algolens.cli.weights import CheckpointOpt, chosen_epoch, note_weights
 from algolens.errors import ConfigError
 from algolens.store import RunStore
 
-COSET_METHODS = ("cosets", "interventions", "verdict")
-"""Names of :data:`algolens.analysis.verdict.METHODS` (kept here so --help needs no import)."""
-CAUSAL_METHODS = ("probes", "patching", "lens", "scrub")
-"""The causal toolkit's methods (:mod:`algolens.analysis.causal_run`; sequence-task runs)."""
-METHODS = ("irreps", *COSET_METHODS, "failures", "shortcuts", "mechanism", *CAUSAL_METHODS)
+METHODS: tuple[str, ...] = tuple(m.name for m in analyze_methods())
+"""The built-in methods ``analyze`` offers, from the registry (:mod:`algolens.analysis.methods`;
+a method registered later is accepted too)."""
+COSET_METHODS = family("cosets")
+"""Stander et al.'s coset methods (the registry's ``cosets`` family)."""
+CAUSAL_METHODS = family("causal")
+"""The causal toolkit's methods (the registry's ``causal`` family; sequence-task runs)."""
 
 
-@app.command("analyze")
+def _methods_help(ms: list[Method]) -> str:
+    """Each family of methods with what it computes, in registry order (``Method.help``)."""
+    parts, i = [], 0
+    while i < len(ms):
+        j = i
+        while j < len(ms) and ms[j].family == ms[i].family:
+            j += 1
+        parts.append(", ".join(m.name for m in ms[i:j]) + ms[i].help)
+        i = j
+    return " ".join(parts)
+
+
+HELP = (
+    f"Analyse every instance of a run. {_methods_help(analyze_methods())} A run without final "
+    "weights is analysed at its latest checkpoint, said on stderr; --checkpoint EPOCH|FILE "
+    "analyses that checkpoint instead (irreps and the coset methods; computed, never stored, so "
+    "it cannot pass for the final analysis)."
+)
+
+
+@app.command("analyze", help=HELP)
 @writes_to_store
 def analyze(
     runs: Annotated[
@@ -73,8 +96,8 @@ def analyze(
     inputs: Annotated[
         str | None,
         typer.Option(
-            help="failures, shortcuts: draw the inputs like this split of the run: test "
-            "(default), rare or ood (built-in functions only)."
+            help=f"{', '.join(_takers('--inputs'))}: draw the inputs like this split of the "
+            "run: test (default), rare or ood (built-in functions only)."
         ),
     ] = None,
     hypothesis: Annotated[
@@ -86,136 +109,45 @@ def analyze(
         ),
     ] = None,
 ) -> None:
-    """Analyse every instance of a run. irreps: Chughtai et al.'s metrics (key irreps,
-    logit/weight/neuron FVE, restricted and excluded loss), over checkpoints with --checkpoints,
-    tallied over seeds and runs with --tally. cosets, interventions, verdict: Stander et al.'s
-    coset concentration, interventions, and the joint irreps/cosets verdict (MLP runs).
-    failures (recursion runs): rules predicting the inputs each seed answers wrong, fitted on one
-    input set and scored (recall, precision) on a fresh one. shortcuts (recursion runs): the best
-    attention rule per answer token and head, and how well shortcut hypotheses predict each
-    seed's greedy answers, right and wrong. mechanism (path-finding runs): edge concatenation,
-    goal mover, deduction heads, tuned-lens depth, registers and causal scrubbing per layer.
-    probes, patching, lens, scrub (recursion and path-finding runs): linear probes per layer and
-    position with a control task, activation patching, logit and tuned lens, causal scrubbing
-    (docs/causal.md). A run without final weights is analysed at its latest checkpoint, said
-    on stderr; --checkpoint EPOCH|FILE analyses that checkpoint instead (irreps and the coset
-    methods; computed, never stored, so it cannot pass for the final analysis)."""
-    from algolens.analysis.runs import check_run, run_irreps, run_progress
-    from algolens.analysis.universality import compare_with_paper
-    from algolens.analysis.universality import tally as make_tally
-    from algolens.recipes.chughtai2023 import MAINLINE, PAPER_S5_MLP
-
-    if method not in METHODS:
-        raise ConfigError(f"unknown analysis method {method!r}; use one of {', '.join(METHODS)}")
+    """Analyse every instance of the runs with one registered method (:data:`HELP`)."""
+    m = method_named(method)
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
     st = RunStore(store)
-    if inputs is not None and method not in ("failures", "shortcuts"):
-        raise ConfigError(f"--inputs belongs to --method failures or shortcuts, not {method}")
-    if hypothesis and method not in ("shortcuts", "scrub"):
-        raise ConfigError(f"--hypothesis belongs to --method shortcuts or scrub, not {method}")
-    if (checkpoints or tally) and method != "irreps":
-        raise ConfigError(f"--checkpoints and --tally belong to --method irreps, not {method}")
-    if checkpoint is not None and (method not in ("irreps", *COSET_METHODS) or checkpoints):
-        raise ConfigError(
-            "--checkpoint belongs to --method irreps (without --checkpoints), cosets, "
-            f"interventions or verdict, not {method}{' --checkpoints' if checkpoints else ''}"
-        )
+    hyps = tuple(hypothesis or ())
+    check_options(m, Options(inputs=inputs, hypotheses=hyps, checkpoints=checkpoints, tally=tally),
+                  checkpoint=checkpoint is not None)  # fmt: skip
     if checkpoint is not None and len(runs) != 1:
         raise ConfigError("--checkpoint names a checkpoint of one run; give exactly one run")
     epoch = chosen_epoch(st, runs[0], checkpoint)
     req = Request(
-        st, runs, method, instance, force, json, inputs, tuple(hypothesis or ()), epoch,
+        st, runs, method, instance, force, json, inputs, hyps, epoch,
         weights=lambda run_id: note_weights(st, run_id, epoch),
+        checkpoints=checkpoints, tally=tally,
     )  # fmt: skip
-    if method in COSET_METHODS:
-        _coset_method(req)
-        return
-    if method == "failures":
-        _failures_method(req)
-        return
-    if method == "shortcuts":
-        _shortcuts_method(req)
-        return
-    if method in CAUSAL_METHODS:  # sequence-task runs (cli/analyze_causal.py)
-        from algolens.cli.analyze_causal import causal_method
-
-        causal_method(req)
-        return
-    if method == "mechanism":  # path-finding runs (cli/analyze_mechanism.py)
-        from algolens.cli.analyze_mechanism import mechanism_method
-
-        mechanism_method(req)
-        return
-    # every input error before any work or any file written
-    checked = [check_run(st, run, instance, checkpoints=checkpoints) for run in runs]
-    results: list[dict[str, Any]] = []
-    for run_id, config in checked:
-        ks = [instance] if instance is not None else list(range(len(config.seeds)))
-        with status(f"analysing run {run_id}"):
-            final = run_irreps(st, run_id, force=force, epoch=epoch)
-            progress = (
-                {k: run_progress(st, run_id, k, force=force) for k in ks} if checkpoints else {}
-            )
-        used = note_weights(st, run_id, epoch)
-        for k in ks:
-            inst = dict(final["instances"][k], run=run_id, group=config.group, model=config.model)
-            inst["weights"] = used
-            if k in progress:
-                inst["learning_order"] = progress[k]["measures"]["learning_order"]
-                inst["progress"] = progress[k]
-            results.append(inst)
-    summary = make_tally(results) if tally else None
-    comparison = None
-    if summary is not None and all(c.group == MAINLINE and c.model == "mlp" for _, c in checked):
-        comparison = compare_with_paper(summary, PAPER_S5_MLP)
-    if json:
-        out: dict[str, Any] = {"method": method, "instances": results}
-        if summary is not None:
-            out["tally"] = summary
-            out["paper_comparison"] = comparison
-        print_json(out)
-        return
-    _print_instances(results)
-    for inst in results:
-        if "progress" in inst:
-            _print_progress(inst)
-    if summary is not None:
-        _print_tally(summary, comparison)
+    run_method(req, m)
 
 
-def _coset_method(req: Request) -> None:
-    from algolens.analysis.runs import check_coset_run, run_coset_method
-
-    st, method, instance = req.store, req.method, req.instance
-    outputs = req.each(
-        lambda run: check_coset_run(st, run, method, instance),
-        lambda run_id: run_coset_method(st, run_id, method, force=req.force, epoch=req.epoch),
-    )
-    if outputs is None:
-        return
+def show_coset(outputs: list[dict[str, Any]], opts: Options) -> None:
+    """The text of a coset method: per run, one row per instance (``interventions``: one row per
+    intervention, the mean over seeds or the one instance asked for)."""
+    instance = opts.instance
     for out in outputs:
+        method = out["method"]
         title = f"{method}: run {out['run']} ({out['group']})"
         if method == "interventions":  # one row per intervention: the mean, or the one instance
             rows = out["instances"][0]["interventions"] if instance is not None else out["mean"]
             title += f", instance {instance}" if instance is not None else ", mean over seeds"
         else:
             rows = out["instances"]
-        _print_rows(title, [_scalars(row) for row in rows])
+        print_rows(title, [scalars(row) for row in rows])
 
 
-def _failures_method(req: Request) -> None:
-    from algolens.analysis.failures_run import check_failures_run, run_failures
-
-    st, inputs = req.store, req.inputs
-    outputs = req.each(
-        lambda run: check_failures_run(st, run, req.instance, inputs),
-        lambda run_id: run_failures(st, run_id, inputs=inputs, force=req.force),
-    )
-    if outputs is None:
-        return
+def show_failures(outputs: list[dict[str, Any]], opts: Options) -> None:
+    """The text of ``failures``: per run, each seed's failure rates, recall and precision on the
+    fresh inputs, and its rules."""
     for out in outputs:
         print_text(
             f"failures: run {out['run']} ({out['function']}); inputs: {out['inputs']}; "
@@ -238,18 +170,9 @@ def _failures_method(req: Request) -> None:
             print_text(f"instance {inst['instance']} rules: " + "; ".join(inst["rules"]))
 
 
-def _shortcuts_method(req: Request) -> None:
-    from algolens.analysis.shortcuts import check_shortcuts_run, run_shortcuts
-
-    st, inputs, hyps = req.store, req.inputs, list(req.hypotheses)
-    outputs = req.each(
-        lambda run: check_shortcuts_run(st, run, req.instance, hyps, inputs),
-        lambda run_id: run_shortcuts(
-            st, run_id, hypotheses=hyps, inputs=inputs or "test", force=req.force
-        ),
-    )
-    if outputs is None:
-        return
+def show_shortcuts(outputs: list[dict[str, Any]], opts: Options) -> None:
+    """The text of ``shortcuts``: per run and seed, the attention rules and the hypotheses
+    scored against the model's greedy answers."""
     for out in outputs:
         print_text(f"shortcuts: run {out['run']} ({out['function']}); inputs: {out['inputs']}")
         for inst in out["instances"]:
@@ -273,101 +196,3 @@ def _shortcuts_method(req: Request) -> None:
 
 def _pct(x: float | None) -> str:
     return "undefined" if x is None else f"{x:.1%}"
-
-
-def _print_rows(title: str, rows: list[dict[str, Any]]) -> None:
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    print_table(title, columns, [[row.get(c, "-") for c in columns] for row in rows])
-
-
-def _scalars(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Numbers and strings of a result, one level of nested dicts flattened (``a.b``), lists as
-    their length (``#name``): a table row for any method's per-instance JSON."""
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        name = prefix + k
-        if isinstance(v, float):
-            out[name] = f"{v:.4g}"
-        elif isinstance(v, (int, str)) or v is None:
-            out[name] = v
-        elif isinstance(v, list):
-            out["#" + name] = len(v)
-        elif isinstance(v, dict) and not prefix:
-            out.update(_scalars(v, name + "."))
-    return out
-
-
-def _print_instances(results: list[dict[str, Any]]) -> None:
-    rows = []
-    for r in results:
-        losses, w = r["losses"], r["weight_fve"]
-        rows.append(
-            [
-                r["run"],
-                r["instance"],
-                r["seed"],
-                ", ".join(r["key_irreps"]) or "none",
-                f"{r['logit_fve']:.3f}",
-                f"{w['W_a']:.3f}/{w['W_b']:.3f}/{w['W_U']:.3f}",
-                f"{losses.get('test_loss', losses['loss']):.3g}",
-                f"{losses['restricted_loss']:.3g}",
-                f"{losses['excluded_loss']:.3g}",
-                f"{r['neurons']['mean_share']:.2f}",
-            ]
-        )
-    print_table(
-        "irreps (Chughtai et al. 2023)",
-        ["run", "inst", "seed", "key irreps", "logit FVE", "W_a/W_b/W_U FVE", "test loss",
-         "restricted", "excluded", "neuron share"],
-        rows,
-    )  # fmt: skip
-
-
-def _print_progress(inst: dict[str, Any]) -> None:
-    from algolens.analysis.progress import followed_irreps, progress_rows
-
-    prog = inst["progress"]
-    labels = followed_irreps(prog["series"])  # similarity columns: irreps ever key
-    print_table(
-        f"run {inst['run']} instance {inst['instance']} (seed {inst['seed']}) over checkpoints",
-        ["epoch", "train loss", "test loss", "restricted", "excluded", "Σθ²", "logit FVE",
-         "#key", *labels],
-        progress_rows(prog["series"], labels, key_count=True),
-    )  # fmt: skip
-    m = prog["measures"]
-    order = ", ".join(f"{lab} @{m['learned_at'][lab]}" for lab in m["learning_order"]) or "none"
-    print_text(
-        f"learning order: {order}; memorised @{m['memorised']}, circuit @{m['circuit']}, "
-        f"generalised @{m['generalised']}, peak Σθ² @{m['peak_weights']}, "
-        f"grok epoch {m['grok_epoch']}"
-    )
-
-
-def _print_tally(summary: dict[str, Any], comparison: list[dict] | None) -> None:
-    n = summary["instances"]
-    print_table(
-        f"key irreps over {n} instance(s)",
-        ["irrep", "key in", "fraction"],
-        [[lab, c, f"{c / n:.0%}"] for lab, c in summary["key_frequency"].items()],
-    )
-    print_table(
-        "distinct key-irrep sets",
-        ["set", "count"],
-        [[", ".join(s["set"]) or "none", s["count"]] for s in summary["key_sets"]],
-    )
-    n_key = ", ".join(f"{k}: {c}" for k, c in summary["n_key"].items())
-    fve, wu = summary["logit_fve"], summary["W_U_fve"]
-    print_text(
-        f"number of key irreps: {n_key}; logit FVE {fve['min']:.2f}–{fve['max']:.2f} "
-        f"(median {fve['median']:.2f}); W_U FVE {wu['min']:.2f}–{wu['max']:.2f} "
-        f"(median {wu['median']:.2f})"
-    )
-    if summary["first_learned"]:
-        first = ", ".join(f"{lab}: {c}" for lab, c in summary["first_learned"].items())
-        print_text(f"first irrep learned: {first}")
-    if comparison:
-        print_table(
-            "against the paper's 50 S5 MLP seeds",
-            ["quantity", "paper", "ours"],
-            [[r["quantity"], r["paper"], r["ours"]] for r in comparison],
-        )

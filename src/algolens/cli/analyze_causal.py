@@ -1,29 +1,21 @@
 """`algolens analyze RUN --method probes|patching|lens|scrub`: the causal toolkit's output.
 
-The analyses are :func:`algolens.analysis.causal_run.run_causal` (stored per run and method);
-this module checks every run first, then prints each result as tables or JSON.
+The analyses are :func:`algolens.analysis.causal_run.run_causal` (stored per run and method,
+run through the registry's shared flow, :func:`algolens.cli.analyze_each.run_method`); this
+module prints each result as tables.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from algolens.cli.analyze_each import Request
+from algolens.analysis.methods import Options
 from algolens.cli.output import print_table, print_text
 
 
-def causal_method(req: Request) -> None:
-    """Check every run (and hypothesis file), then analyse (or reuse) and print each."""
-    from algolens.analysis.causal_run import check_causal_run, run_causal
-
-    st, method, hyps = req.store, req.method, list(req.hypotheses)
-    outputs = req.each(
-        lambda run: check_causal_run(st, run, method, req.instance, hyps),
-        lambda run_id: run_causal(st, run_id, method, hypotheses=hyps, force=req.force),
-    )
-    if outputs is None:
-        return
-    show = {"probes": _probes, "patching": _patching, "lens": _lens, "scrub": _scrub}[method]
+def show(method: str, outputs: list[dict[str, Any]], opts: Options) -> None:
+    """Each run's ``method`` result as tables (``Method.show`` of the causal methods)."""
+    part = {"probes": _probes, "patching": _patching, "lens": _lens, "scrub": _scrub}[method]
     for out in outputs:
         print_text(
             f"{method}: run {out['run']} ({out['task']}); inputs: {out['inputs']} "
@@ -31,7 +23,7 @@ def causal_method(req: Request) -> None:
         )
         for inst in out["instances"]:
             print_text(f"instance {inst['instance']} (seed {inst['seed']}):")
-            show(inst)
+            part(inst)
 
 
 def _f(x: float | None, fmt: str = ".3f") -> str:
