@@ -31,9 +31,7 @@ def irreps_method(req: Request) -> None:
         with status(f"analysing run {run_id}"):
             final = run_irreps(st, run_id, force=force, epoch=req.epoch)
             progress = (
-                {k: run_progress(st, run_id, k, force=force) for k in ks}
-                if req.checkpoints
-                else {}
+                {k: run_progress(st, run_id, k, force=force) for k in ks} if req.checkpoints else {}
             )
         used = req.weights(run_id) if req.weights is not None else None
         for k in ks:

@@ -110,12 +110,12 @@ def _coset_analyses(store: RunStore, run_id: str, config, order: int) -> None:
     shown: groups up to :data:`algolens.analysis.cosets.MAX_COSET_ORDER` that have a proper
     non-trivial subgroup (by Lagrange and Cauchy: exactly the groups of composite order)."""
     from algolens.analysis.cosets import MAX_COSET_ORDER
+    from algolens.analysis.methods import family
     from algolens.analysis.runs import run_coset_method
-    from algolens.analysis.verdict import METHODS
 
     composite = any(order % p == 0 for p in range(2, int(order**0.5) + 1))
     if config.model == "mlp" and composite and order <= MAX_COSET_ORDER:
-        for method in METHODS:
+        for method in family("cosets"):
             run_coset_method(store, run_id, method)
 
 
