@@ -235,3 +235,16 @@ def test_methods_follow_traits_not_task_names(monkeypatch):
         "a recursion run (e.g. `algolens train --task recursion --function successor`)"
     )
     assert data_function(config) is _pathfinding_data
+
+
+def test_coset_method_on_a_prime_order_group_is_refused_before_any_work(tmp_path, run_cli):
+    from algolens.train import make_config, start_run
+
+    store = RunStore(tmp_path)
+    run_id = start_run(make_config("fast", group="C5", seeds=[0], epochs=2), store)["run_id"]
+    for method in ("cosets", "interventions", "verdict"):
+        code, out, err = run_cli("analyze", run_id, "--method", method, "--store", str(tmp_path))
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert f"is a composition mlp run; --method {method} needs a group of composite" in err
+        assert "C5 has order 5" in err
+    assert not (store.paths(run_id).root / "analyses").exists()

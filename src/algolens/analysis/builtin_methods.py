@@ -28,7 +28,7 @@ def _coset(name: str, help_: str = "") -> Method:
         needs="a group composition MLP run (separate left and right pre-activations) "
         + _COMPOSITION,
         options=frozenset({"--checkpoint"}),
-        check=lazy("algolens.analysis.runs:check_coset"),
+        check=partial(lazy("algolens.analysis.runs:check_coset"), name),
         compute=partial(lazy("algolens.analysis.runs:compute_coset"), name),
         show=lazy("algolens.cli.analyze:show_coset"),
         section="algolens.report.cosets" if name == "cosets" else None,

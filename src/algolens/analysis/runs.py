@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from algolens.analysis.irreps import analyse_model
-from algolens.analysis.methods import Options, check_method_run, family
+from algolens.analysis.methods import Options, check_method_run, family, not_applicable
 from algolens.analysis.progress import progress_measures
 from algolens.analysis.store import cached
 from algolens.errors import CheckpointError, ConfigError
@@ -270,12 +270,27 @@ def check_coset_run(
     return check_method_run(store, run, method, Options(instance=instance))
 
 
-def check_coset(store: RunStore, run_id: str, config: TrainConfig, opts: Options) -> None:
+def check_coset(
+    method: str, store: RunStore, run_id: str, config: TrainConfig, opts: Options
+) -> None:
     """A coset method's own check (``Method.check``): the group within
-    :data:`algolens.analysis.cosets.MAX_COSET_ORDER`."""
+    :data:`algolens.analysis.cosets.MAX_COSET_ORDER` and of composite order (by Lagrange and
+    Cauchy, exactly the groups with a proper non-trivial subgroup to take cosets of).
+
+    Raises:
+        SizeLimitError: a group above the limit. ConfigError: a group of prime order (or C1).
+    """
     from algolens.analysis.cosets import check_order
 
-    check_order(load_run_group(store, run_id))
+    group = load_run_group(store, run_id)
+    check_order(group)
+    n = group.order
+    if not any(n % p == 0 for p in range(2, int(n**0.5) + 1)):
+        raise not_applicable(
+            run_id, config,
+            f"--method {method} needs a group of composite order, with a "
+            f"proper non-trivial subgroup; {group.name} has order {n}",
+        )  # fmt: skip
 
 
 def compute_coset(method: str, store: RunStore, run_id: str, opts: Options) -> dict[str, Any]:
