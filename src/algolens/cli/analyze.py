@@ -17,8 +17,14 @@ from typing import Annotated, Any
 import typer
 
 from algolens.analysis.methods import Method, Options, analyze_methods, family, method_named
-from algolens.cli.analyze_each import Request, check_options, print_rows, run_method, scalars
-from algolens.cli.analyze_each import takers as _takers
+from algolens.cli.analyze_each import (
+    Request,
+    check_options,
+    print_rows,
+    run_method,
+    scalars,
+    takers,
+)
 from algolens.cli.app import app
 from algolens.cli.output import print_table, print_text
 from algolens.cli.runs import StoreOpt, writes_to_store
@@ -96,7 +102,7 @@ def analyze(
     inputs: Annotated[
         str | None,
         typer.Option(
-            help=f"{', '.join(_takers('--inputs'))}: draw the inputs like this split of the "
+            help=f"{', '.join(takers('--inputs'))}: draw the inputs like this split of the "
             "run: test (default), rare or ood (built-in functions only)."
         ),
     ] = None,
