@@ -1,14 +1,14 @@
 """Registry of run-report sections: one module per analysis area, imported lazily.
 
-The sections are the task sections (:data:`TASK_SECTIONS`: what a task's run summary shows,
-whatever was analysed) followed by the section of every registered analysis method that has one
-(:attr:`algolens.analysis.methods.Method.section`, in registry order), so a method registered
-with :func:`~algolens.analysis.methods.register_method` shows in every run report. Each
-registered module exposes ``section(report: HtmlReport, store: RunStore, run_id: str) ->
-bool``, which appends that area's section to ``report`` from the run's STORED analyses (never
-computing one) and returns True, or adds nothing and returns False when the run has none. A
-module that does not exist yet (its analysis has not landed) is skipped; any other import error,
-including a missing module that the section module itself imports, is raised.
+The sections are the task sections (each task's ``report_section`` in the task registry: what a
+task's run summary shows, whatever was analysed) followed by the section of every registered
+analysis method that has one (:attr:`algolens.analysis.methods.Method.section`, in registry
+order), so a method registered with :func:`~algolens.analysis.methods.register_method` shows in
+every run report. Each registered module exposes ``section(report: HtmlReport, store: RunStore,
+run_id: str) -> bool``, which appends that area's section to ``report`` from the run's STORED
+analyses (never computing one) and returns True, or adds nothing and returns False when the run
+has none. A module that does not exist yet (its analysis has not landed) is skipped; any other
+import error, including a missing module that the section module itself imports, is raised.
 
 Examples:
     >>> list(SECTIONS)
@@ -23,21 +23,17 @@ from collections.abc import Callable, Iterator, Mapping
 from algolens.analysis.methods import methods
 from algolens.report.html import HtmlReport
 from algolens.store import RunStore
+from algolens.tasks.registry import report_sections
 
 SectionFn = Callable[[HtmlReport, RunStore, str], bool]
 
-TASK_SECTIONS: dict[str, str] = {
-    "recursion": "algolens.report.recursion",
-    "pathfinding": "algolens.report.pathfinding",
-}
-"""Section name -> module of the sections a task's runs get from their summary."""
-
 
 def section_registry() -> dict[str, str | SectionFn]:
-    """Section name -> module (or function), in the order the run report shows them: the task
-    sections, then each registered method's (:attr:`~algolens.analysis.methods.Method.section`)
+    """Section name -> module (or function), in the order the run report shows them: each task's
+    (:func:`algolens.tasks.registry.report_sections`, under the task's name), then each
+    registered method's (:attr:`~algolens.analysis.methods.Method.section`)
     under the method's name (a module shared by several methods once)."""
-    out: dict[str, str | SectionFn] = dict(TASK_SECTIONS)
+    out: dict[str, str | SectionFn] = dict(report_sections())
     for m in methods():
         if m.section is not None and m.section not in out.values():
             out[m.name] = m.section
