@@ -130,8 +130,9 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
 def fom_check(store: RunStore, run_id: str, log: Callable[[str], None]) -> dict[str, Any]:
     """The FO(M) program of ``run_id``'s instance 0 at :data:`FOM_BITS` bits, evaluated by the
     formula evaluator against the circuit on every input, gate by gate."""
+    from algolens.logic.circuit_to_fom import circuit_to_fom
     from algolens.logic.compile import compile_run
-    from algolens.logic.fom import circuit_to_fom, fom_size
+    from algolens.logic.fom import fom_size
     from algolens.logic.verify import InputDomain, fom_reference, verify
 
     compiled = compile_run(store, run_id, 0, FOM_BITS)
