@@ -121,9 +121,7 @@ def block_tail(c: Compiler, blk: QBlock, resid: LinVec, z: LinVec, at: str) -> L
     attn = _bits(c, c.lut(c.matmul(z, blk.w_o, blk.b_o), blk.rq_o, at + ".attn", True))
     r = c.add(resid, _shifted(c, c.value(attn), blk.shift_o))
     hid = _bits(c, c.lut(c.matmul(r, blk.w_in, blk.b_in), blk.act, at + ".act", True))
-    mlp = _bits(
-        c, c.lut(c.matmul(c.value(hid), blk.w_out, blk.b_out), blk.rq_m, at + ".mlp", True)
-    )
+    mlp = _bits(c, c.lut(c.matmul(c.value(hid), blk.w_out, blk.b_out), blk.rq_m, at + ".mlp", True))
     return c.add(r, _shifted(c, c.value(mlp), blk.shift_m))
 
 
