@@ -54,6 +54,7 @@ from algolens.recipes.zhang2023_claims import (
     PAPER_CLUSTER_FUNCTIONS,
     PAPER_RECALL,
     SPLITS,
+    TRAVERSALS,
     FunctionResult,
     accuracy_claims,
     all_ones_claim,
@@ -64,6 +65,7 @@ from algolens.recipes.zhang2023_claims import (
     pct,
     recall_agrees,
     recall_pvalue,
+    recursion_claim,
     shortcut_claims,
     significant_from,
 )
@@ -182,14 +184,18 @@ def analyse_function(
     acc, sizes = split_accuracy(store, run_id)
     failures = pooled_failures(run_failures(store, run_id, inputs="rare", n=n))
     shortcut = shortcut_summary(run_shortcuts(store, run_id, n=n, inputs="rare"))
-    paper = ones = None
+    paper = ones = dependence = None
+    if function in TRAVERSALS:
+        from algolens.analysis.feature_dependence import feature_dependence
+
+        dependence = feature_dependence(store, run_id, n)
     if function == "successor":
         fit, fresh = held_out_failures(store, run_id, n)
         paper = paper_shortcut_scores(fit, fresh)
         ones = all_ones_counts(fit[0] + fresh[0], [a + b for a, b in zip(fit[1], fresh[1])])
     log(f"{function}: " + ", ".join(f"{s} {pct(a)}" for s, a in acc.items())
         + f"; failure recall {pct(failures['recall'])}")  # fmt: skip
-    return FunctionResult(function, acc, sizes, failures, shortcut, paper, ones)
+    return FunctionResult(function, acc, sizes, failures, shortcut, paper, ones, dependence)
 
 
 Scored = tuple[list[dict[str, Any]], list[list[bool]]]
@@ -312,6 +318,7 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
         claims += accuracy_claims(r, len(p.seeds))
     claims += [failure_claim(r) for r in results]
     claims += [c for r in results for c in (paper_shortcut_claim(r), all_ones_claim(r)) if c]
+    claims += [c for c in map(recursion_claim, results) if c]
     for r in results:
         claims += shortcut_claims(r)
     claims.append(oversampling_claim(effect))
@@ -342,5 +349,5 @@ __all__: Sequence[str] = (
     "ALPHA", "MIN_FAILURES", "OVERSAMPLE", "PAPER", "PAPER_CLUSTER_FUNCTIONS", "PAPER_RECALL",
     "SPLITS", "FunctionResult", "accuracy_claims", "all_ones_claim", "failure_claim",
     "fewer_correct", "oversampling_claim", "paper_shortcut_claim", "recall_agrees",
-    "recall_pvalue", "reproduce", "shortcut_claims", "significant_from",
+    "recall_pvalue", "recursion_claim", "reproduce", "shortcut_claims", "significant_from",
 )  # fmt: skip

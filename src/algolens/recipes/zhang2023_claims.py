@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from algolens.analysis.feature_dependence import FeatureDependence
 from algolens.recipes.claims import Claim
 
 PAPER_RECALL = 0.91
@@ -40,6 +41,7 @@ class FunctionResult:
     shortcut: dict[str, Any] | None = None  # successor: best hypothesis and attention rules
     paper_shortcut: dict[str, Any] | None = None  # successor: the paper's shortcut as predictor
     all_ones: dict[str, Any] | None = None  # successor: all-ones held-out inputs vs the others
+    dependence: FeatureDependence | None = None  # traversals: failure vs feature at fixed size
 
 
 def pct(x: float | None) -> str:
@@ -247,3 +249,51 @@ def oversampling_claim(effect: dict[str, Any]) -> Claim:
     return Claim("successor: oversampling rare structures raises accuracy on rare inputs (agree: "
                  f"one-sided Fisher p < {ALPHA:g} over seeds × distinct inputs)",
                  "abstract: oversampling rare structures helps", ours, agree)  # fmt: skip
+
+
+TRAVERSALS = ("preorder", "inorder", "postorder")
+COPY_EXACT = frozenset({"preorder"})
+"""Traversals whose answer is the prompt's labels in order (trees are serialised in prefix
+order): a copy shortcut is exact, so no test on the answers separates it from recursion."""
+
+
+def recursion_claim(r: FunctionResult) -> Claim | None:
+    """Traversals: "shortcut, not recursion" read directly. At equal tree size a recursive rule
+    does not care how the nodes are arranged; a depth-limited shortcut fails more the deeper the
+    structure. Agrees when held-out inputs whose feature (the function's rare-structure feature)
+    is above the median of their size fail significantly more often than the others of that size
+    (exact stratified one-sided test, strata seed × size, p < :data:`ALPHA`); disagrees when the
+    test could reach that level and did not; n/a without reach, and for :data:`COPY_EXACT`."""
+    d = r.dependence
+    if d is None:
+        return None
+    t = d.test
+    high = d.high_correct / d.high_n if d.high_n else None
+    low = d.low_correct / d.low_n if d.low_n else None
+    top = d.top_correct / d.top_n if d.top_n else None
+    ours = (
+        f"{d.inputs} distinct held-out trees × {d.seeds} seed(s); {d.feature} above its size's "
+        f"median: {pct(high)} right ({d.high_correct} of {d.high_n}), the others {pct(low)} "
+        f"({d.low_correct} of {d.low_n}); at the largest {d.feature} drawn ({d.top_feature}): "
+        f"{pct(top)} ({d.top_correct} of {d.top_n}); failures among high-{d.feature} inputs "
+        f"{t.observed} vs {t.expected:.1f} expected within size, exact stratified p = {t.p:.2g} "
+        f"over {t.strata} informative strata (reach: smallest attainable p {t.p_min:.2g})"
+    )
+    agree: bool | None = t.p < ALPHA
+    if r.function in COPY_EXACT:
+        agree = None
+        ours += (
+            "; n/a: preorder of a prefix-serialised tree is its labels in prompt order, so a copy "
+            "shortcut is exact and no test on the answers separates it from recursion"
+        )
+    elif t.p_min >= ALPHA:
+        agree = None
+        ours += f"; n/a: these strata cannot reach p < {ALPHA:g} (too few failures to test)"
+    name = (
+        f"{r.function}: shortcut, not recursion — at equal size, trees with a larger {d.feature} "
+        f"fail more often (agree: exact stratified one-sided test, strata seed × node count, "
+        f"p < {ALPHA:g} over distinct held-out inputs; a recursive rule does not depend on the "
+        "arrangement at fixed size)"
+    )
+    paper = "abstract: the models learn shortcuts rather than the recursive algorithm"
+    return Claim(name, paper, ours, agree)
