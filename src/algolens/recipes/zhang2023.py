@@ -19,6 +19,10 @@ rare structures oversampled, and measures every run with algolens's own analyses
 * **the best shortcut hypothesis** (:mod:`algolens.analysis.shortcuts`): the built-in
   hypothesis that best matches the model's exact greedy answers on held-out rare-tail inputs,
   and the strongest attention rules;
+* **shortcut, not recursion, for the traversals**
+  (:mod:`algolens.analysis.feature_dependence`): on distinct held-out trees, whether inputs
+  whose rare-structure feature is above the median of their size fail more often than the
+  others of that size (exact stratified test over seeds × sizes);
 * **oversampling**: successor trained with and without ``oversample`` =
   :data:`OVERSAMPLE`, both scored on the same distinct rare-tail inputs that neither run trained
   on.

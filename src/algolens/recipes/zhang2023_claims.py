@@ -10,7 +10,10 @@ figure); the paper's shortcut agrees when a binomial test does not reject its re
 :data:`PAPER_RECALL` (with at least :data:`MIN_FAILURES` failures) *and* the inputs it predicts
 fail significantly more often than the others (so "every input fails" cannot agree); all-ones
 inputs agree when they are right significantly less often than the other rare inputs;
-oversampling agrees when it raises accuracy on the common rare inputs significantly. Accuracies
+oversampling agrees when it raises accuracy on the common rare inputs significantly; "shortcut,
+not recursion" for inorder and postorder agrees when, at equal size, high-feature trees fail
+significantly more often (exact stratified test; "no" when the test could reach significance
+and did not, n/a without reach and for preorder, whose answer a copy gives exactly). Accuracies
 per split, the learned rules, the best exact-answer hypothesis and every row of a function the
 paper does not study are context.
 """
