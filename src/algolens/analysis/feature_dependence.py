@@ -5,11 +5,12 @@ success should not depend on *how* the nodes are arranged. A shortcut that follo
 recursion only to some depth (``analysis.shortcut_hypotheses``) fails more often the deeper the
 structure. :func:`feature_dependence` draws distinct held-out inputs of a stored run (none in
 training), records each seed's greedy answers, and compares inputs whose feature (the
-function's own rare-structure feature: ``depth`` or ``left_spine`` for the traversals) is above
-the median of their size with the others of that size. :func:`stratified_excess` is the exact
-one-sided test: strata are (seed, size); under "failure does not depend on the feature within a
-stratum" the failures among high-feature inputs of a stratum are hypergeometric, and their sum
-over strata is the convolution of those laws.
+function's own rare-structure feature: ``depth`` or ``left_spine`` for the traversals) is in the
+upper half of their size (:func:`upper_cut`) with the others of that size.
+:func:`stratified_excess` is the exact one-sided test: strata are (seed, size); under
+"failure does not depend on the feature within a stratum" the failures among high-feature
+inputs of a stratum are hypergeometric, and their sum over strata is the convolution of those
+laws.
 """
 
 from __future__ import annotations
@@ -109,16 +110,30 @@ def feature_dependence(store: Any, run_id: str, n: int, seed: int = 11) -> Featu
     return summarise(feature, sizes, values, wrong)
 
 
+def upper_cut(values: Sequence[int]) -> float:
+    """The cut ``t`` (a value present, not the smallest) whose upper group ``v >= t`` is
+    nearest half of ``values`` (ties: the larger ``t``); infinity with one distinct value. The
+    median itself fails when more than half share the largest value (trees of depth n)."""
+    v = np.asarray(values)
+    options = np.unique(v)[1:]
+    if options.size == 0:
+        return float("inf")
+    gaps = [abs(int((v >= t).sum()) - v.size / 2) for t in options]
+    best = min(range(options.size), key=lambda k: (gaps[k], -k))
+    return float(options[best])
+
+
 def summarise(
     feature: str, sizes: Sequence[int], values: Sequence[int], wrong: np.ndarray
 ) -> FeatureDependence:
     """The :class:`FeatureDependence` of inputs with these sizes and feature values and each
-    seed's wrong answers ``[seeds, inputs]``: high = above the median feature of the size."""
+    seed's wrong answers ``[seeds, inputs]``: high = in the upper half of its size's feature
+    values (:func:`upper_cut`)."""
     by_size: dict[int, list[int]] = {}
     for s, v in zip(sizes, values, strict=True):
         by_size.setdefault(s, []).append(v)
-    median = {s: float(np.median(v)) for s, v in by_size.items()}
-    high = [v > median[s] for s, v in zip(sizes, values, strict=True)]
+    cut = {s: upper_cut(v) for s, v in by_size.items()}
+    high = [v >= cut[s] for s, v in zip(sizes, values, strict=True)]
     strata, flags, fails = [], [], []
     for k, row in enumerate(np.asarray(wrong, dtype=bool)):
         strata += [(k, s) for s in sizes]

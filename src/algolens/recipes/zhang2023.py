@@ -21,7 +21,7 @@ rare structures oversampled, and measures every run with algolens's own analyses
   and the strongest attention rules;
 * **shortcut, not recursion, for the traversals**
   (:mod:`algolens.analysis.feature_dependence`): on distinct held-out trees, whether inputs
-  whose rare-structure feature is above the median of their size fail more often than the
+  whose rare-structure feature is in the upper half of their size fail more often than the
   others of that size (exact stratified test over seeds × sizes);
 * **oversampling**: successor trained with and without ``oversample`` =
   :data:`OVERSAMPLE`, both scored on the same distinct rare-tail inputs that neither run trained

@@ -264,7 +264,7 @@ def recursion_claim(r: FunctionResult) -> Claim | None:
     """Traversals: "shortcut, not recursion" read directly. At equal tree size a recursive rule
     does not care how the nodes are arranged; a depth-limited shortcut fails more the deeper the
     structure. Agrees when held-out inputs whose feature (the function's rare-structure feature)
-    is above the median of their size fail significantly more often than the others of that size
+    is in the upper half of their size fail significantly more often than the others of that size
     (exact stratified one-sided test, strata seed × size, p < :data:`ALPHA`); disagrees when the
     test could reach that level and did not; n/a without reach, and for :data:`COPY_EXACT`."""
     d = r.dependence
@@ -275,8 +275,8 @@ def recursion_claim(r: FunctionResult) -> Claim | None:
     low = d.low_correct / d.low_n if d.low_n else None
     top = d.top_correct / d.top_n if d.top_n else None
     ours = (
-        f"{d.inputs} distinct held-out trees × {d.seeds} seed(s); {d.feature} above its size's "
-        f"median: {pct(high)} right ({d.high_correct} of {d.high_n}), the others {pct(low)} "
+        f"{d.inputs} distinct held-out trees × {d.seeds} seed(s); {d.feature} in the upper half "
+        f"of its size: {pct(high)} right ({d.high_correct} of {d.high_n}), the others {pct(low)} "
         f"({d.low_correct} of {d.low_n}); at the largest {d.feature} drawn ({d.top_feature}): "
         f"{pct(top)} ({d.top_correct} of {d.top_n}); failures among high-{d.feature} inputs "
         f"{t.observed} vs {t.expected:.1f} expected within size, exact stratified p = {t.p:.2g} "
