@@ -143,3 +143,13 @@ def test_outline_shows_exact_first_gates_of_each_layer():
     full_lines = set(full.text.splitlines())
     assert code and all(ln in full_lines for ln in code)  # every written line is exact
     assert sum(ln.startswith("let ") for ln in code) == len(c.layers)
+
+
+def test_circuit_to_fom_pass_module_and_old_import_are_one_function() -> None:
+    from algolens.logic import circuit_to_fom as pass_module
+    from algolens.logic import fom
+
+    assert fom.circuit_to_fom is pass_module.circuit_to_fom
+    assert fom.MAX_EXPANDED_GATES == pass_module.MAX_EXPANDED_GATES
+    with pytest.raises(AttributeError):
+        fom.no_such_name  # noqa: B018

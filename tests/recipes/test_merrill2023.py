@@ -75,7 +75,7 @@ def test_rules_all_agree_on_good_measurements():
     ]  # the theorem's consequences; timing, 8-bit accuracy, estimate, miter, FO(M) are checks
     assert kinds["issue target"] == kinds["SAT miter"] == kinds["size estimate"] == "check"
     uniform = next(c for c in claims if c.claim.startswith("one FO(M) sentence"))
-    assert uniform.agree is None and uniform.ours.startswith("not built")
+    assert uniform.agree is None and uniform.ours.startswith("not measured")
     poly = next(c for c in claims if c.claim.startswith("circuit size is polynomial"))
     assert "n^1.00" in poly.ours  # 30 000 + 700 n: the growing part is linear
     prec = next(c for c in claims if c.claim.startswith("precision O(log n)"))
@@ -111,6 +111,48 @@ def test_rules_disagree_where_the_measurements_say_so():
     assert _find(never, "precision O").agree is False and "> 16" in never[2].ours
 
 
+def _uniform(equal_16=512, checked_12=4096, share=1.0):
+    from types import SimpleNamespace
+
+    from algolens.logic.floor_quotient import QuotientFit
+
+    ns = (1, 2, 12, 16)
+    rows = [{"n": n, "inputs": 2**n if n <= 12 else 512, "all": n <= 12, "trained": n == 1,
+             "equal": (equal_16 if n == 16 else 2**n if n <= 12 else 512), "seconds": 0.1,
+             "q_vs_float": 1.0, "q_vs_task": 1.0} for n in ns]  # fmt: skip
+    checked = {n: (2**n if n <= 12 else 512, 2**n if n <= 12 else 512) for n in ns}
+    checked[12] = (checked_12, 4096)
+    return {
+        "rows": rows, "size": FomSize(100, 40, 300, 50, 9000),
+        "sentence": SimpleNamespace(classes=3), "built": 1.0, "n_max": 9,
+        "size_model": {"d_model": 8}, "fit": QuotientFit(0, 2, False, share, 254), "fit_n": 2,
+        "checked": checked, "forms": ["last Q2@any, max score 0: a = 1·#Q1, b = 2·#Q1"],
+    }  # fmt: skip
+
+
+def test_uniform_sentence_and_quotient_rules():
+    from algolens.recipes.merrill2023_uniform import uniform_claims
+
+    good = uniform_claims(_uniform())
+    sentence, context, quotient = good
+    assert sentence.agree is True and sentence.kind == "paper"
+    assert "2*: 4/4" in sentence.ours and "16*: 512/512 sampled" in sentence.ours
+    assert "lengths never trained on (2, 12, 16)" in sentence.claim
+    assert context.kind == "context" and context.agree is None
+    assert quotient.agree is True and "checked on longer n: 12: 4096/4096, 16: 512/512" in (
+        quotient.ours
+    )
+    one_off = uniform_claims(_uniform(equal_16=511))[0]
+    assert one_off.agree is False and "16*: 511/512 sampled" in one_off.ours
+    broken = uniform_claims(_uniform(checked_12=4000))[2]
+    assert broken.agree is None and "breaks at n = 12" in broken.ours
+    unfit = uniform_claims(_uniform(share=0.9))[2]
+    assert unfit.agree is None and "no single attention quotient bit fits" in unfit.ours
+    table = rec.make_claims(*_inputs(), _uniform())
+    assert [c.claim[:9] for c in table].count("corollary") == 1
+    assert not any(c.ours.startswith("not measured") for c in table)
+
+
 @pytest.fixture
 def tiny(monkeypatch):
     monkeypatch.setattr(rec, "CYCLIC", {"group": "C5", "train_frac": 0.5,
@@ -137,7 +179,10 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     assert sum(r["claim"].startswith("n-scaling, n = ") for r in rows) == 2  # n = 3, 5
     assert sum(r["claim"].startswith("precision at n = ") for r in rows) == 3  # n = 3, 5, 7
     uniform = next(r for r in rows if r["claim"].startswith("one FO(M) sentence"))
-    assert uniform["agree"] is None and uniform["kind"] == "paper"
+    assert uniform["agree"] is True and uniform["kind"] == "paper"  # exact for any weights
+    assert "8*: 256/256" in uniform["ours"]  # n = 8: never trained, longer than the context
+    corollary = next(r for r in rows if r["claim"].startswith("corollary"))
+    assert corollary["kind"] == "paper" and "bit 0 of ⌊A/B⌋" in corollary["ours"]
     assert "formula vs circuit" in err and "SAT miter" in err
     assert rows[-1]["claim"].startswith("SAT miter") and rows[-1]["agree"] is True
     assert "precision n = 7: exact from" in err

@@ -111,14 +111,18 @@ def _block(
                 bits=True,
             ),
         )
-        attn = _bits(c, c.lut(c.matmul(c.value(z), blk.w_o, blk.b_o), blk.rq_o, at + ".attn", True))
-        r = c.add(resid[i], _shifted(c, c.value(attn), blk.shift_o))
-        hid = _bits(c, c.lut(c.matmul(r, blk.w_in, blk.b_in), blk.act, at + ".act", True))
-        mlp = _bits(
-            c, c.lut(c.matmul(c.value(hid), blk.w_out, blk.b_out), blk.rq_m, at + ".mlp", True)
-        )
-        out.append(c.add(r, _shifted(c, c.value(mlp), blk.shift_m)))
+        out.append(block_tail(c, blk, resid[i], c.value(z), at))
     return out
+
+
+def block_tail(c: Compiler, blk: QBlock, resid: LinVec, z: LinVec, at: str) -> LinVec:
+    """The rest of a block after the attention's rounded means ``z [h·dh]`` at one position
+    whose residual stream is ``resid``: output projection, MLP, and the stream after both."""
+    attn = _bits(c, c.lut(c.matmul(z, blk.w_o, blk.b_o), blk.rq_o, at + ".attn", True))
+    r = c.add(resid, _shifted(c, c.value(attn), blk.shift_o))
+    hid = _bits(c, c.lut(c.matmul(r, blk.w_in, blk.b_in), blk.act, at + ".act", True))
+    mlp = _bits(c, c.lut(c.matmul(c.value(hid), blk.w_out, blk.b_out), blk.rq_m, at + ".mlp", True))
+    return c.add(r, _shifted(c, c.value(mlp), blk.shift_m))
 
 
 def _shifted(c: Compiler, x: LinVec, shift: int) -> LinVec:

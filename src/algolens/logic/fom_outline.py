@@ -15,15 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from algolens.logic.circuit import Circuit, layer_stats
-from algolens.logic.fom import (
+from algolens.logic.circuit_to_fom import (
     MAX_EXPANDED_GATES,
-    Definition,
-    Program,
     circuit_to_fom,
-    fom_size,
     gate_formula,
     node_formula,
 )
+from algolens.logic.fom import Definition, Program, fom_size
 
 CHARS_PER_WIRE = 12
 """Rough characters per weighted source in expanded text (``+ 3*g1234``): for the estimate."""

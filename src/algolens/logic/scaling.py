@@ -64,9 +64,12 @@ def majority_transformer(
     d_model: int = 32,
     d_mlp: int = 32,
     n_layers: int = 1,
+    positions: bool = True,
 ) -> Trained:
     """Train a 1-head transformer (ReLU, no LayerNorm; 1 layer by default) on majority of every
     odd length ``1..n_max`` (Adam on random batches of 256, one length per step, seeded).
+    With ``positions=False`` the positional embedding is zero and never trained: the network
+    sees no position, only the tokens (causal attention still orders them).
 
     Raises:
         ConfigError: ``n_max`` even or below 1.
@@ -81,7 +84,11 @@ def majority_transformer(
     )  # fmt: skip
     model = Transformer(cfg)
     model.init_weights([seed])
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    if not positions:
+        with torch.no_grad():
+            model.pos_embed.W_pos.zero_()
+        model.pos_embed.W_pos.requires_grad_(False)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3)
     rng = np.random.default_rng(seed)
     lengths = list(range(1, n_max + 1, 2))
     for step in range(steps):

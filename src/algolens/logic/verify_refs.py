@@ -36,7 +36,7 @@ def fom_reference(
 ) -> tuple[Reference, Reference]:
     """An FO(M) program (:mod:`algolens.logic.fom`) as a reference, evaluated by the formula
     evaluator; ``gate_names[k]`` is the definition that should equal gate ``k`` (default
-    ``g0, g1, ...`` as :func:`~algolens.logic.fom.circuit_to_fom` names them)."""
+    ``g0, g1, ...`` as :func:`~algolens.logic.circuit_to_fom.circuit_to_fom` names them)."""
     from algolens.logic.fom_eval import FomEvaluator
 
     def outputs(tokens: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ def instance_logic(compiled: Any, *, fom_limit: int | None = None) -> dict[str, 
         fom_limit: most gates for which the FO(M) program is written out (default the module's).
     """
     from algolens.logic.circuit import circuit_depth, layer_stats
-    from algolens.logic.fom import MAX_EXPANDED_GATES
+    from algolens.logic.circuit_to_fom import MAX_EXPANDED_GATES
     from algolens.logic.fom_outline import fom_text
     from algolens.logic.verify import InputDomain, verify
 

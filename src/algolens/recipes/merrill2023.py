@@ -27,7 +27,10 @@ Protocol (both modes; ``full`` only widens the n-scaling study to :data:`FULL_NS
   file (UNSAT expected) and against a copy with one threshold moved (a witness expected);
 * the float network against Q at every width 2..16 for lengths :data:`PRECISION_NS` (a 1-layer
   majority transformer trained to :data:`PRECISION_N_MAX`; :mod:`algolens.logic.precision`):
-  the smallest width at which Q equals the float network on every tested input, against log2 n.
+  the smallest width at which Q equals the float network on every tested input, against log2 n;
+* one FO(M) sentence for every length n from a one-block, position-free majority transformer,
+  evaluated against its Q at many lengths, and the ``⌊a/b⌋`` corollary
+  (:mod:`.merrill2023_uniform`).
 
 The rules of the judged rows are in :mod:`.merrill2023_claims`; the issue's targets (S5 Q
 accuracy ≥ 99 %, compile + verify ≤ 60 s) and the size estimate (within a factor
@@ -43,6 +46,7 @@ from typing import Any
 
 from algolens.recipes.claims import Claim, Mode
 from algolens.recipes.merrill2023_claims import make_claims
+from algolens.recipes.merrill2023_uniform import uniform_study
 from algolens.recipes.runs import ensure_run
 from algolens.store import RunStore
 
@@ -124,14 +128,16 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
     estimate = estimate_check(log)
     miter = miter_check(log)
     precision = precision_study(log)
-    return make_claims(models, fom, scaling, estimate, miter, precision)
+    uniform = uniform_study(log, small=SMALL)
+    return make_claims(models, fom, scaling, estimate, miter, precision, uniform)
 
 
 def fom_check(store: RunStore, run_id: str, log: Callable[[str], None]) -> dict[str, Any]:
     """The FO(M) program of ``run_id``'s instance 0 at :data:`FOM_BITS` bits, evaluated by the
     formula evaluator against the circuit on every input, gate by gate."""
+    from algolens.logic.circuit_to_fom import circuit_to_fom
     from algolens.logic.compile import compile_run
-    from algolens.logic.fom import circuit_to_fom, fom_size
+    from algolens.logic.fom import fom_size
     from algolens.logic.verify import InputDomain, fom_reference, verify
 
     compiled = compile_run(store, run_id, 0, FOM_BITS)

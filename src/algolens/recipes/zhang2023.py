@@ -19,6 +19,10 @@ rare structures oversampled, and measures every run with algolens's own analyses
 * **the best shortcut hypothesis** (:mod:`algolens.analysis.shortcuts`): the built-in
   hypothesis that best matches the model's exact greedy answers on held-out rare-tail inputs,
   and the strongest attention rules;
+* **shortcut, not recursion, for the traversals**
+  (:mod:`algolens.analysis.feature_dependence`): on distinct held-out trees, whether inputs
+  whose rare-structure feature is in the upper half of their size fail more often than the
+  others of that size (exact stratified test over seeds × sizes);
 * **oversampling**: successor trained with and without ``oversample`` =
   :data:`OVERSAMPLE`, both scored on the same distinct rare-tail inputs that neither run trained
   on.
@@ -33,17 +37,8 @@ short numbers and small trees, few epochs); ``full`` trains more seeds, more dat
 and adds ``add``. Runs already in the store with the same config are reused and interrupted ones
 resumed (:func:`algolens.recipes.runs.ensure_run`).
 
-Agreement rules (each row states its own; every inequality is a one-sided test over seeds ×
-distinct inputs): failures cluster on rare structures when the ``rare`` split's accuracy is
-significantly below the ``test`` split's (Fisher exact test; judged for successor and the
-traversals, the paper's functions; context for predecessor, mirror and add, which have no paper
-figure); the paper's shortcut agrees when a binomial test does not reject its recall of
-:data:`PAPER_RECALL` (with at least :data:`MIN_FAILURES` failures) *and* the inputs it predicts
-fail significantly more often than the others (so "every input fails" cannot agree); all-ones
-inputs agree when they are right significantly less often than the other rare inputs;
-oversampling agrees when it raises accuracy on the common rare inputs significantly. Accuracies
-per split, the learned rules, the best exact-answer hypothesis and every row of a function the
-paper does not study are context.
+Agreement rules and the paper's figures are in :mod:`algolens.recipes.zhang2023_claims`; this
+module trains the runs and measures each function (:func:`analyse_function`).
 """
 
 from __future__ import annotations
@@ -56,6 +51,28 @@ import numpy as np
 
 from algolens.recipes.claims import Claim, Mode
 from algolens.recipes.runs import ensure_run
+from algolens.recipes.zhang2023_claims import (
+    ALPHA,
+    MIN_FAILURES,
+    OVERSAMPLE,
+    PAPER_CLUSTER_FUNCTIONS,
+    PAPER_RECALL,
+    SPLITS,
+    TRAVERSALS,
+    FunctionResult,
+    accuracy_claims,
+    all_ones_claim,
+    failure_claim,
+    fewer_correct,
+    oversampling_claim,
+    paper_shortcut_claim,
+    pct,
+    recall_agrees,
+    recall_pvalue,
+    recursion_claim,
+    shortcut_claims,
+    significant_from,
+)
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig
 
@@ -63,15 +80,10 @@ PAPER = (
     "Zhang, Tigges, Biderman, Raginsky & Ringer (2023), Can Transformers Learn to Solve Problems "
     "Recursively?"
 )
-PAPER_RECALL = 0.91
-"""Share of successor's failures the paper's hand-reconstructed shortcut predicts."""
 QUICK_FUNCTIONS: tuple[str, ...] = (
     "successor", "predecessor", "preorder", "inorder", "postorder", "mirror",
 )  # fmt: skip
 FULL_FUNCTIONS: tuple[str, ...] = (*QUICK_FUNCTIONS, "add")
-OVERSAMPLE = 0.25
-"""Share of successor's training draws taken from the rare tail in the oversampled run."""
-SPLITS: tuple[str, ...] = ("train", "test", "rare", "ood")
 BIN_FUNCTIONS = frozenset({"successor", "predecessor", "add"})
 
 
@@ -135,19 +147,6 @@ def run_config(p: Protocol, function: str, oversample: float = 0.0) -> TrainConf
 # ---- measurements of one run ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FunctionResult:
-    """What one function's run contributes to the claims."""
-
-    function: str
-    accuracy: dict[str, float | None]  # split -> greedy exact match, mean over seeds
-    split_sizes: dict[str, int]
-    failures: dict[str, Any]  # pooled fresh scores and the first seed's rules
-    shortcut: dict[str, Any] | None = None  # successor: best hypothesis and attention rules
-    paper_shortcut: dict[str, Any] | None = None  # successor: the paper's shortcut as predictor
-    all_ones: dict[str, Any] | None = None  # successor: all-ones held-out inputs vs the others
-
-
 def split_accuracy(store: RunStore, run_id: str) -> tuple[dict[str, float | None], dict[str, int]]:
     """Greedy exact-match accuracy per split (mean over seeds) from the run's summary."""
     summary = store.get(run_id).summary or {}
@@ -189,14 +188,18 @@ def analyse_function(
     acc, sizes = split_accuracy(store, run_id)
     failures = pooled_failures(run_failures(store, run_id, inputs="rare", n=n))
     shortcut = shortcut_summary(run_shortcuts(store, run_id, n=n, inputs="rare"))
-    paper = ones = None
+    paper = ones = dependence = None
+    if function in TRAVERSALS:
+        from algolens.analysis.feature_dependence import feature_dependence
+
+        dependence = feature_dependence(store, run_id, n)
     if function == "successor":
         fit, fresh = held_out_failures(store, run_id, n)
         paper = paper_shortcut_scores(fit, fresh)
         ones = all_ones_counts(fit[0] + fresh[0], [a + b for a, b in zip(fit[1], fresh[1])])
-    log(f"{function}: " + ", ".join(f"{s} {_pct(a)}" for s, a in acc.items())
-        + f"; failure recall {_pct(failures['recall'])}")  # fmt: skip
-    return FunctionResult(function, acc, sizes, failures, shortcut, paper, ones)
+    log(f"{function}: " + ", ".join(f"{s} {pct(a)}" for s, a in acc.items())
+        + f"; failure recall {pct(failures['recall'])}")  # fmt: skip
+    return FunctionResult(function, acc, sizes, failures, shortcut, paper, ones, dependence)
 
 
 Scored = tuple[list[dict[str, Any]], list[list[bool]]]
@@ -296,216 +299,6 @@ def oversampling_effect(
     }  # fmt: skip
 
 
-# ---- claims ---------------------------------------------------------------------------------
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f} %"
-
-
-PAPER_CLUSTER_FUNCTIONS = frozenset({"successor", "preorder", "inorder", "postorder"})
-"""Functions the paper studies (successor and the traversals): their "failures cluster on rare
-structures" rows are judged; predecessor, mirror and add have no paper figure (context)."""
-ALPHA = 0.05
-
-
-def fewer_correct(
-    k_a: int, n_a: int, k_b: int, n_b: int, alpha: float = ALPHA
-) -> tuple[bool | None, str]:
-    """One-sided Fisher exact test that ``k_a`` of ``n_a`` correct is a lower rate than ``k_b``
-    of ``n_b``: ``(significant, text)``; None when either sample is empty."""
-    from scipy.stats import fisher_exact
-
-    if n_a == 0 or n_b == 0:
-        return None, "empty split"
-    p = float(fisher_exact([[k_a, n_a - k_a], [k_b, n_b - k_b]], alternative="less")[1])
-    return bool(p < alpha), f"one-sided Fisher p = {p:.2g}"
-
-
-def significant_from(k_a: int, n_a: int, n_b: int) -> int | None:
-    """The fewest correct of ``n_b`` that :func:`fewer_correct` finds significantly above ``k_a``
-    of ``n_a`` (the test's reach; None: not even ``n_b`` of ``n_b``)."""
-    if not n_a or not n_b or not fewer_correct(k_a, n_a, n_b, n_b)[0]:
-        return None
-    lo, hi = 0, n_b  # significance only grows with the count: the first significant count
-    while lo < hi:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if fewer_correct(k_a, n_a, mid, n_b)[0] else (mid + 1, hi)
-    return lo
-
-
-def _correct(acc: float | None, n: int) -> int:
-    """Correct answers out of ``n`` from an accuracy (the summary stores rates)."""
-    return 0 if acc is None else int(round(acc * n))
-
-
-def accuracy_claims(r: FunctionResult, n_seeds: int) -> list[Claim]:
-    """Accuracy per split (context), and whether failures cluster on rare structures: the rare
-    split's accuracy is significantly below the in-distribution test split's (one-sided Fisher
-    exact test at :data:`ALPHA` on the answers of all seeds to the splits' distinct inputs)."""
-    cells = ", ".join(f"{s} {_pct(r.accuracy[s])} (n={r.split_sizes[s]})" for s in SPLITS)
-    test, rare = r.accuracy["test"], r.accuracy["rare"]
-    n_t, n_r = (r.split_sizes[s] * n_seeds for s in ("test", "rare"))
-    agree, how = fewer_correct(_correct(rare, n_r), n_r, _correct(test, n_t), n_t)
-    if test is None or rare is None:
-        agree = None
-    judged = r.function in PAPER_CLUSTER_FUNCTIONS
-    claim = (
-        f"{r.function}: failures cluster on rare structures (agree: rare-split accuracy "
-        f"below the test split's, one-sided Fisher p < {ALPHA:g} over seeds × distinct inputs)"
-    )
-    paper = "abstract: failures on structural edge cases rare in training" if judged else "-"
-    return [
-        Claim(f"{r.function}: greedy exact-match accuracy per split (mean of {n_seeds} seeds; n: "
-              "distinct inputs)",
-              "-", cells, None, kind="context"),
-        Claim(claim, paper, f"rare {_pct(rare)} of {n_r} vs test {_pct(test)} of {n_t}; {how}",
-              agree if judged else None, kind="paper" if judged else "context"),
-    ]  # fmt: skip
-
-
-def failure_claim(r: FunctionResult) -> Claim:
-    """Recall and precision of the learned failure rules on fresh rare-tail inputs: context for
-    every function (the paper's 91 % is its hand-reconstructed shortcut's, judged in
-    :func:`paper_shortcut_claim`)."""
-    f = r.failures
-    ours = (
-        f"recall {_pct(f['recall'])} ({f['hits']} of {f['failures']} failures), precision "
-        f"{_pct(f['precision'])} ({f['predicted']} predicted), on {f['n_fresh']} fresh distinct "
-        f"inputs (fitted on {f['n_fit']}); rules: {'; '.join(f['rules'])}"
-    )
-    name = f"{r.function}: learned failure rules (depth-3 tree) on fresh rare-tail inputs"
-    return Claim(name, "-", ours, None, kind="context")
-
-
-def paper_shortcut_claim(r: FunctionResult) -> Claim | None:
-    """Successor: the paper's shortcut (:func:`shortcut_fails`, ``k`` fitted per seed on the fit
-    inputs) predicts *which* fresh inputs fail. Agrees when a one-sided binomial test does not
-    reject a recall of :data:`PAPER_RECALL` (with at least :data:`MIN_FAILURES` failures) and the
-    inputs it predicts fail significantly more often than the others (one-sided Fisher), so
-    predicting every input fails cannot agree."""
-    s = r.paper_shortcut
-    if s is None:
-        return None
-    fails, pred, hits, n = s["failures"], s["predicted"], s["hits"], s["n"]
-    agree = recall_agrees(hits, fails)
-    # inputs predicted to fail are right less often than the inputs predicted to pass
-    sep, how = fewer_correct(pred - hits, pred, (n - pred) - (fails - hits), n - pred)
-    ours = (
-        f"k = {', '.join(map(str, s['k']))} (per seed); recall {_pct(s['recall'])} ({hits} of "
-        f"{fails} failures), precision {_pct(s['precision'])} ({pred} predicted), on "
-        f"{s['n_fresh']} fresh distinct inputs × {len(s['k'])} seed(s); "
-    )
-    if fails < MIN_FAILURES:
-        ours += f"n/a: {fails} failures are too few (need {MIN_FAILURES}"
-        rejected = [h for h in range(fails + 1) if recall_pvalue(h, fails) < ALPHA]
-        if fails:
-            ours += (f"; at {fails} the test rejects 91 % only at ≤ {max(rejected)} hits"
-                     if rejected else f"; at {fails} the test could reject nothing")  # fmt: skip
-        ours += "); "
-    else:
-        ours += f"binomial p = {recall_pvalue(hits, fails):.2g}; "
-    ours += f"predicted vs other inputs: {how}"
-    if agree:  # a recall consistent with the paper's must also come from a real separation
-        agree = sep
-    criterion = (
-        f"agree: a one-sided binomial test does not reject recall ≥ {_pct(PAPER_RECALL)} at "
-        f"p < {ALPHA:g} with ≥ {MIN_FAILURES} failures, and predicted inputs fail more often "
-        f"than the others, one-sided Fisher p < {ALPHA:g}"
-    )
-    name = (
-        "successor: the paper's shortcut (fails on a trailing B1 run ≥ k or all ones) predicts "
-        f"which fresh rare-tail inputs fail ({criterion})"
-    )
-    paper = f"abstract: the reconstructed shortcut predicts {100 * PAPER_RECALL:.0f} % of failures"
-    return Claim(name, paper, ours, agree)
-
-
-def all_ones_claim(r: FunctionResult) -> Claim | None:
-    """Successor: held-out all-ones inputs (the output grows by a bit) are answered correctly
-    less often than the other held-out rare-tail inputs (one-sided Fisher over seeds × distinct
-    inputs; n/a without an all-ones input)."""
-    c = r.all_ones
-    if c is None:
-        return None
-    agree, how = fewer_correct(c["correct"], c["n"], c["other_correct"], c["other_n"])
-    ours = (
-        f"{c['correct']} of {c['n']} answers right on {c['inputs']} distinct all-ones inputs, "
-        f"{c['other_correct']} of {c['other_n']} on the other rare-tail inputs; {how}"
-    )
-    if c["n"] == 0:
-        ours += " (no held-out all-ones input: every one is in training)"
-    name = (
-        "successor: all-ones inputs (the output grows) fail more often than other rare-tail "
-        f"inputs (agree: one-sided Fisher p < {ALPHA:g} over seeds × distinct inputs)"
-    )
-    paper = "shortcut analysis: the shortcut fails on all-ones inputs, where the output grows"
-    return Claim(name, paper, ours, agree)
-
-
-def recall_pvalue(hits: int, failures: int) -> float:
-    """P(at most ``hits`` of ``failures`` predicted | the true recall is :data:`PAPER_RECALL`)."""
-    from scipy.stats import binomtest
-
-    return float(binomtest(hits, failures, PAPER_RECALL, alternative="less").pvalue)
-
-
-def recall_agrees(hits: int, failures: int) -> bool | None:
-    """Whether ``hits`` of ``failures`` is consistent with the paper's recall (None: too few)."""
-    if failures < MIN_FAILURES:
-        return None
-    return recall_pvalue(hits, failures) >= ALPHA
-
-
-MIN_FAILURES = 30
-"""Fewer fresh failures than this cannot separate the paper's 91 % recall from chance-level
-recall (with 30 failures the 95 % interval of a 91 % recall is about ±10 pp)."""
-
-
-def shortcut_claims(r: FunctionResult) -> list[Claim]:
-    """The best shortcut hypothesis for the model's exact answers, and the strongest attention
-    rules: context (the paper's figure is about which inputs fail, judged in
-    :func:`paper_shortcut_claim`, not about the exact wrong outputs)."""
-    s = r.shortcut
-    if s is None or s["best"] is None:
-        return []
-    b = s["best"]
-    ours = (
-        f"{b['name']}: matches {_pct(b['match'])} of answers, {_pct(b['match_wrong'])} of wrong "
-        f"ones, on {s['n']} inputs"
-    )
-    name = f"{r.function}: the best shortcut hypothesis reproduces the model's exact answers, "
-    name += "wrong ones included (held-out rare-tail inputs)"
-    rules = Claim(f"{r.function}: strongest attention rules (first seed)", "-",
-                  "; ".join(s["attention"]) or "none", None, kind="context")  # fmt: skip
-    return [Claim(name, "-", ours, None, kind="context"), rules]
-
-
-def oversampling_claim(effect: dict[str, Any]) -> Claim:
-    """Accuracy on common held-out distinct rare inputs with and without oversampling: agrees
-    when the plain run's answers are significantly less often right than the oversampled run's
-    (one-sided Fisher over seeds × distinct inputs)."""
-    n, seeds = effect["n"], effect.get("seeds", 1)
-    total = n * seeds
-    plain, over = effect.get("plain_correct", 0), effect.get("over_correct", 0)
-    agree, how = fewer_correct(plain, total, over, total)
-    ours = (
-        f"{_pct(effect['plain'])} ({plain} of {total}) without, {_pct(effect['oversampled'])} "
-        f"({over} of {total}) with oversample {OVERSAMPLE:g}, on {n} distinct rare-tail inputs "
-        f"× {seeds} seed(s) in neither training set; {how}"
-    )
-    reach = significant_from(plain, total, total)
-    if total and reach is None:
-        agree = None
-        ours += (f"; n/a: not even {total} of {total} right with oversampling would be "
-                 f"significant against {plain} of {total} (no power at this sample)")  # fmt: skip
-    elif reach is not None:
-        ours += f"; reach: significant from {reach} of {total} right with oversampling"
-    return Claim("successor: oversampling rare structures raises accuracy on rare inputs (agree: "
-                 f"one-sided Fisher p < {ALPHA:g} over seeds × distinct inputs)",
-                 "abstract: oversampling rare structures helps", ours, agree)  # fmt: skip
-
-
 def _ensure(store: RunStore, config: TrainConfig, log: Callable[[str], None]) -> str:
     """:func:`ensure_run` of a recursion run (its dataset hash is set at the start and follows
     from the config for a built-in function)."""
@@ -529,6 +322,7 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
         claims += accuracy_claims(r, len(p.seeds))
     claims += [failure_claim(r) for r in results]
     claims += [c for r in results for c in (paper_shortcut_claim(r), all_ones_claim(r)) if c]
+    claims += [c for c in map(recursion_claim, results) if c]
     for r in results:
         claims += shortcut_claims(r)
     claims.append(oversampling_claim(effect))
@@ -555,4 +349,9 @@ def protocol_claim(p: Protocol, mode: Mode) -> Claim:
     )
 
 
-__all__: Sequence[str] = ("PAPER", "reproduce")
+__all__: Sequence[str] = (
+    "ALPHA", "MIN_FAILURES", "OVERSAMPLE", "PAPER", "PAPER_CLUSTER_FUNCTIONS", "PAPER_RECALL",
+    "SPLITS", "FunctionResult", "accuracy_claims", "all_ones_claim", "failure_claim",
+    "fewer_correct", "oversampling_claim", "paper_shortcut_claim", "recall_agrees",
+    "recall_pvalue", "recursion_claim", "reproduce", "shortcut_claims", "significant_from",
+)  # fmt: skip
