@@ -218,9 +218,10 @@ class TrainConfig(BaseModel):
         return len(self.seeds)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable dict (the content of ``config.json``; ``args`` only when set,
-        so configs of tasks without it read as before the field existed)."""
-        return self.model_dump(mode="json", exclude=None if self.args is not None else {"args"})
+        """Plain JSON-serialisable dict (the content of ``config.json``; ``args`` and
+        ``exact_stop`` only when set, so configs without them read as before the fields existed)."""
+        unset = {name for name in ("args", "exact_stop") if getattr(self, name) is None}
+        return self.model_dump(mode="json", exclude=unset or None)
 
     def fingerprint(self) -> str:
         """SHA-256 of the fields that fix the trajectory: all but ``recipe``, and ``epochs`` too
@@ -234,7 +235,7 @@ class TrainConfig(BaseModel):
         d.pop("recipe")
         if d["group_sha256"] is None:  # an unpinned config hashes as before the field existed
             d.pop("group_sha256")
-        for name in (*OPTIONAL_TASK_FIELDS, "exact_stop"):  # unused: absent
+        for name in OPTIONAL_TASK_FIELDS:  # unused: absent
             if d[name] is None:
                 d.pop(name)
         if self.schedule != "cosine":
