@@ -49,10 +49,11 @@ OPTIMISER = ("lr", "weight_decay", "beta1", "beta2", "batch_size", "schedule", "
 BASE = {k: v for k, v in PRESET.items() if k in OPTIMISER}
 SETTINGS: dict[str, dict[str, Any]] = {
     "preset": BASE,
-    "lr1e-3": {**BASE, "lr": 1e-3},
-    "lr1e-2": {**BASE, "lr": 1e-2},
-    "batch32": {**BASE, "batch_size": 32},
+    "lr1e-3": {**BASE, "lr": 1e-3, "epochs": 60},
+    "lr1e-2": {**BASE, "lr": 1e-2, "epochs": 60},
+    "batch32": {**BASE, "batch_size": 32, "epochs": 60},
     "constant": {**BASE, "schedule": "constant"},
+    "cap60": {**BASE, "epochs": 60},  # the preset as the sweep first ran it
     "cap120": {**BASE, "epochs": 120},
     "2layer64": {
         **BASE,
