@@ -235,7 +235,9 @@ def test_cli_trains_a_recursion_run(run_cli, tmp_path):
         assert len(held) == len(set(held)) == summary["splits"][split]["n"] < 500
     n_test = summary["splits"]["test"]["n"]
     warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
-    assert len(warnings) == 1 and f"test holds {n_test} of 500" in warnings[0]
+    assert len(warnings) == 2 and f"test holds {n_test} of 500" in warnings[0]
+    # two epochs do not learn predecessor: the second warning says so (train/learned.py)
+    assert "did not learn" in warnings[1] and summary["learned"]["learned"] is False
 
 
 def test_cli_refuses_a_recursion_run_with_an_empty_rare_split(run_cli, tmp_path):

@@ -16,6 +16,7 @@ from algolens.cli.output import console, print_json, print_table
 from algolens.store import STATUSES, RunStore, default_store_root, reindex
 from algolens.store.runs import read_only_error
 from algolens.train.describe import describe_run
+from algolens.train.learned import learned_status
 
 runs_app = typer.Typer(
     help="List, inspect and delete training runs in the run store; rebuild its index.",
@@ -85,8 +86,10 @@ def list_runs(
     for r in records:
         s = r.summary
         grok = f"{s['n_grokked']}/{len(s['seeds'])}" if "seeds" in s else "-"
+        mark = learned_status(s)  # "did not learn" (train/learned.py)
         rows.append(
-            [r.id, r.status, describe_run(r.config), r.config.get("model", "-"),
+            [r.id, f"{r.status}, {mark}" if mark else r.status, describe_run(r.config),
+             r.config.get("model", "-"),
              len(r.config.get("seeds", [])), s.get("epochs", "-"), grok, r.updated[:19]]
         )  # fmt: skip
     table = Table(title="runs")

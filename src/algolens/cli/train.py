@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from algolens.cli.app import MAX_THREADS, app
 from algolens.cli.output import console, print_json, print_table, progress_console
@@ -80,9 +87,11 @@ def train(
         typer.Option(
             help="Recipe giving the defaults: fast (groks S5 to 99.9 % test accuracy in seconds "
             "to a minute; see docs/training.md) or "
-            "paper (the papers' AdamW settings, float64 loss); default fast. Pathfinding: "
-            "brinkmann (the paper's model and optimiser) or brinkmann-cpu (default; "
-            "docs/pathfinding.md). A recipe of another task than --task is refused."
+            "paper (the papers' AdamW settings, float64 loss); default fast. Recursion: "
+            "recursion (default: the task's preset, early stopping on validation exact match; "
+            "docs/recursion.md). Pathfinding: pathfinding (default: brinkmann-cpu with that "
+            "early stopping), brinkmann (the paper's model and optimiser) or brinkmann-cpu "
+            "(docs/pathfinding.md). A recipe of another task than --task is refused."
         ),
     ] = None,
     train_frac: Annotated[float | None, typer.Option(help="Fraction of pairs to train on.")] = None,
@@ -124,11 +133,13 @@ def train(
 
     `--task recursion --function NAME` trains a transformer on a recursive function of binary
     numbers or trees instead (docs/recursion.md); its summary adds exact-match accuracy per split.
+    A sequence run that ends below 95 % greedy exact match on its test split prints one
+    `warning:` line saying it did not learn and what to try.
     `--task pathfinding [--nodes N]` trains Brinkmann et al.'s tree path-finding transformer
     (docs/pathfinding.md); its summary adds exact-path test accuracy by path length.
 
     Examples: `algolens train --group S5 --seeds 0-3 --recipe fast`;
-    `algolens train --task recursion --function successor --lr 3e-3 --weight-decay 0.01`;
+    `algolens train --task recursion --function successor`;
     `algolens train --config s5.toml --json`; `algolens train --resume 20261122-0427`.
     """
     import torch
@@ -208,6 +219,7 @@ def train(
         print_json(summary)
     else:
         print_summary(summary, describe_run(run_store.get(summary["run_id"]).config))
+    warn_not_learned(summary)
 
 
 def task_overrides(spec: TaskSpec, values: dict[str, Any], recipe: str | None) -> dict[str, Any]:
@@ -241,6 +253,16 @@ def warn_on_start(store: RunStore, run_id: str) -> None:
 def _and(items: list[str]) -> str:
     """``a, b and c``."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def warn_not_learned(summary: dict[str, Any]) -> None:
+    """One ``warning:`` line on stderr when a sequence run did not learn
+    (:func:`algolens.train.learned.not_learned_line`)."""
+    from algolens.train.learned import not_learned_line
+
+    line = not_learned_line(summary)
+    if line is not None:
+        print(line, file=sys.stderr)
 
 
 def _interrupted_message(run_id: str | None, store: RunStore) -> str:
@@ -283,11 +305,12 @@ def _run_with_bar(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
         return job(None)
     columns = (
         TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.fields[stats]}"),
+        TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[stats]}"),
     )  # fmt: skip
     # started at the first epoch: an error before training (a bad checkpoint) is its one line
     bar = Progress(*columns, console=progress_console, transient=False)
     task = bar.add_task("train", total=total, stats="")
+    last_val = [""]  # the latest validation exact match (worst seed), kept between checks
 
     def update(epoch: int, result: EvalResult | None) -> None:
         if not bar.live.is_started:
@@ -297,7 +320,10 @@ def _run_with_bar(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
             return
         tr, te, acc = result.train_loss.mean(), result.test_loss.mean(), result.test_acc.mean()
         stats = f"train loss {tr:.3g}  test loss {te:.3g}  test acc {acc:.3f}"
-        bar.update(task, completed=epoch, stats=stats)
+        val = getattr(result, "val_exact", None)  # sequence runs with early stopping
+        if val is not None:
+            last_val[0] = f"  val exact {val.min():.3f}"
+        bar.update(task, completed=epoch, stats=stats + last_val[0])
 
     try:
         return job(update)

@@ -22,6 +22,7 @@ from algolens.report.common import (
     training_section,
 )
 from algolens.report.html import HtmlReport
+from algolens.report.outcome import outcome_section
 from algolens.report.sections import SECTIONS, add_sections
 from algolens.store import RunStore
 from algolens.tasks.registry import get_task, report_sections
@@ -76,6 +77,7 @@ def general_report(store: RunStore, run_id: str, *, note: str | None = None) -> 
     )
     if note:
         report.paragraph(note, note=True)
+    outcome_section(report, summary)  # early stop, "did not learn" (report/outcome.py)
     rows, skipped = read_metrics_counted(paths.metrics)
     training_section(report, summary, rows, list(config.seeds), skipped)
     splits_section(report, summary.get("splits") or {}, list(config.seeds))

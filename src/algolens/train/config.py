@@ -31,6 +31,7 @@ from algolens.tasks.recursion.settings import RecursionArgs
 from algolens.tasks.registry import DEFAULT_RECIPES as DEFAULT_RECIPES
 from algolens.tasks.registry import DEFAULT_TASK, RECIPE_TASKS, RECIPES, find_task, task_names
 from algolens.textfile import read_text_file
+from algolens.train.early_stop import ExactStop
 from algolens.train.recipes import FAST_RECIPE as FAST_RECIPE
 from algolens.train.recipes import PAPER_RECIPE as PAPER_RECIPE
 
@@ -120,6 +121,11 @@ class TrainConfig(BaseModel):
     log_checkpoints: int = Field(
         20, ge=0, le=MAX_LOG_CHECKPOINTS, description="number of log-spaced checkpoints"
     )
+    exact_stop: ExactStop | None = Field(
+        None,
+        description="sequence tasks: stop on greedy exact match of a validation split carved "
+        "from train, checked every eval_every epochs (train/early_stop.py); None: off",
+    )
 
     @field_validator("train_frac", mode="before")
     @classmethod
@@ -198,6 +204,8 @@ class TrainConfig(BaseModel):
             owners = " or ".join(repr(t) for t in tasks_of(given[0])) or "that declares it"
             verb = "applies" if len(given) == 1 else "apply"
             raise ValueError(f"{', '.join(given)} only {verb} to task {owners}")
+        if self.exact_stop is not None and "sequence" not in spec.traits:
+            raise ValueError("exact_stop applies to sequence tasks (recursion, pathfinding)")
         if self.schedule == "warmup" and self.warmup_epochs == 0:
             raise ValueError("schedule 'warmup' needs warmup_epochs >= 1")
         if self.warmup_epochs > self.epochs:
@@ -210,9 +218,10 @@ class TrainConfig(BaseModel):
         return len(self.seeds)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable dict (the content of ``config.json``; ``args`` only when set,
-        so configs of tasks without it read as before the field existed)."""
-        return self.model_dump(mode="json", exclude=None if self.args is not None else {"args"})
+        """Plain JSON-serialisable dict (the content of ``config.json``; ``args`` and
+        ``exact_stop`` only when set, so configs without them read as before the fields existed)."""
+        unset = {name for name in ("args", "exact_stop") if getattr(self, name) is None}
+        return self.model_dump(mode="json", exclude=unset or None)
 
     def fingerprint(self) -> str:
         """SHA-256 of the fields that fix the trajectory: all but ``recipe``, and ``epochs`` too

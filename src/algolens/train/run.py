@@ -35,6 +35,7 @@ from algolens.train.checkpoint import (
 )
 from algolens.train.config import TrainConfig
 from algolens.train.describe import describe_run
+from algolens.train.learned import outcome
 from algolens.train.load import run_config
 from algolens.train.trainer import EvalResult, Trainer
 
@@ -219,6 +220,7 @@ def summarize(
     grokked = [r["grok_epoch"] for r in per_seed if r["grok_epoch"] is not None]
     spec = get_task(cfg.task)
     extra = spec.summary(cfg, trainer) if spec.summary is not None else {}
+    extra.update(outcome(trainer, extra.get("splits")))  # early stop, learned (train/learned.py)
     return {
         "run_id": run_id,
         "task": cfg.task,

@@ -15,6 +15,7 @@ split, the next ``n_test`` rows the test split.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -30,7 +31,22 @@ from algolens.tasks.sequence import (
     teacher_forced_correct,
 )
 from algolens.train.config import TrainConfig
+from algolens.train.early_stop import ExactStopper, carve_validation
 from algolens.train.trainer import EVAL_CHUNK_ELEMENTS, EvalResult, Trainer, model_config_dict
+
+
+@dataclass(frozen=True)
+class ValidatedEval(EvalResult):
+    """An :class:`EvalResult` with the check of the validation split: ``val_exact`` ``[inst]``,
+    greedy exact match (a ``metrics.jsonl`` row gets it as ``val_exact``)."""
+
+    val_exact: torch.Tensor | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.val_exact is not None:
+            out["val_exact"] = self.val_exact.tolist()
+        return out
 
 
 class SequenceTrainer(Trainer):
@@ -62,6 +78,12 @@ class SequenceTrainer(Trainer):
         self.task = task = self.make_task(dataset)
         self.model_args = model_config_dict(config, task)
         train, test = task.splits["train"], task.splits["test"]
+        self.stopper: ExactStopper | None = None
+        if config.exact_stop is not None:  # hold back a validation split (train/early_stop.py)
+            rows, val_rows = carve_validation(train.tokens, config.exact_stop, _data_seed(config))
+            self.val_split = train.subset(val_rows)
+            self.stopper = ExactStopper(config.exact_stop, config.n_inst, len(val_rows))
+            train = train.subset(rows)
         k, n_tr, n_te = config.n_inst, len(train), len(test)
         tokens = torch.cat([train.tokens, test.tokens])  # [n_train + n_test, T]
         self.train_width = self.train_width_of(task)
@@ -128,7 +150,37 @@ class SequenceTrainer(Trainer):
             return loss.cpu(), correct.gather(1, idx).to(self.loss_dtype).mean(1).cpu()
 
         (tr_loss, tr_acc), (te_loss, te_acc) = part(self.train_idx), part(self.test_idx)
-        return self._record(EvalResult(self.epoch, tr_loss, tr_acc, te_loss, te_acc))
+        result = EvalResult(self.epoch, tr_loss, tr_acc, te_loss, te_acc)
+        return self._record(self._check_validation(result))
+
+    def _check_validation(self, result: EvalResult) -> EvalResult:
+        """With ``exact_stop``: on every ``eval_every``-th epoch not checked yet, the greedy
+        exact match of every instance on the validation split, recorded by the stopper and
+        returned with ``result`` (:class:`ValidatedEval`)."""
+        st = self.stopper
+        if st is None or self.epoch % self.config.eval_every or st.checked == self.epoch:
+            return result
+        exact = self.exact_match(self.val_split, 512)[1].double().mean(1)  # [inst] greedy
+        st.update(self.epoch, exact, self.alive)
+        return ValidatedEval(**vars(result), val_exact=exact)
+
+    def done(self) -> bool:
+        """With ``exact_stop``: the stopper's decision (:mod:`algolens.train.early_stop`);
+        otherwise :meth:`Trainer.done`."""
+        return super().done() if self.stopper is None else self.stopper.done
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """:meth:`Trainer.state_tensors` plus the stopper's state (with ``exact_stop``)."""
+        out = super().state_tensors()
+        if self.stopper is not None:
+            out.update(self.stopper.state_tensors())
+        return out
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor], epoch: int) -> None:
+        """:meth:`Trainer.load_state_tensors` plus the stopper's state."""
+        super().load_state_tensors(tensors, epoch)
+        if self.stopper is not None:
+            self.stopper.load_state_tensors(tensors)
 
     @torch.no_grad()
     def split_metrics(self, batch: int = 512) -> dict[str, dict[str, Any]]:
@@ -170,6 +222,12 @@ class SequenceTrainer(Trainer):
             written = greedy_decode(lambda t: self.model(t.to(self.device)).cpu(), part, k)
             gr[:, start : start + len(part)] = greedy_correct(written, part)
         return tf, gr
+
+
+def _data_seed(config: TrainConfig) -> int:
+    """The data seed of a sequence-task config (draws its validation split too)."""
+    args = config.recursion if config.recursion is not None else config.pathfinding
+    return int(getattr(args, "data_seed", 0))
 
 
 def distinct_rows(inputs: list[list[str]]) -> list[int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from algolens.tasks.pathfinding.preset import PRESET
 from algolens.tasks.pathfinding.settings import PATHFINDING_FIELDS, PathfindingArgs
 from algolens.tasks.pathfinding.setup import (
     PATHFINDING_RECIPES,
@@ -58,8 +59,8 @@ SPEC = TaskSpec(
     section="pathfinding",
     args_model=PathfindingArgs,
     flags={"--nodes": "pathfinding"},
-    recipes=PATHFINDING_RECIPES,
-    default_recipe="brinkmann-cpu",
+    recipes={"pathfinding": PRESET, **PATHFINDING_RECIPES},  # its own preset (issue 22)
+    default_recipe="pathfinding",
     defaults=with_pathfinding_defaults,
     check=check,
     start=start_pathfinding,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from algolens.tasks.recursion.preset import PRESET
 from algolens.tasks.recursion.settings import RECURSION_FIELDS, RecursionArgs
 from algolens.tasks.recursion.setup import (
     load_recursion_dataset,
@@ -72,8 +73,8 @@ SPEC = TaskSpec(
         "--oversample": "recursion",
         "--n-train": "recursion",
     },  # fmt: skip
-    recipes=SHARED_RECIPES,
-    default_recipe="fast",
+    recipes={**SHARED_RECIPES, "recursion": PRESET},  # the task's own preset (issue 22)
+    default_recipe="recursion",
     defaults=defaults,
     check=check,
     start=start_recursion,

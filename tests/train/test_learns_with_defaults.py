@@ -1,0 +1,59 @@
+"""Issue 22: a user's own recursive function learns with `algolens train`'s defaults only.
+
+The function (``complement`` in tests/tasks/functions/learn_functions.py, written with ``match``
+on ``Z``/``B0``/``B1``) is none of the built-ins and none the preset sweep tuned on alone; the
+command gives sizes only (--max-size, --n-train) and no optimiser flag. Before the recursion
+preset the defaults were the group recipe ``fast`` (full batch, lr 2.5e-2, weight decay 3), which
+does not learn it (checked below on the same data, capped at the same epochs).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from algolens.train.learned import LEARNED_THRESHOLD
+
+FUNCTION = f"{Path(__file__).parents[1] / 'tasks/functions/learn_functions.py'}:complement"
+SIZES = ("--max-size", "8", "--n-train", "1000")
+
+
+@pytest.mark.slow
+def test_a_user_function_learns_with_the_defaults(run_cli, tmp_path):
+    code, out, err = run_cli(
+        "train", "--task", "recursion", "--function", FUNCTION, "--seeds", "0", *SIZES,
+        "--store", str(tmp_path / "s"), "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    s = json.loads(out)
+    test = s["splits"]["test"]
+    assert test["n"] > 100 and min(test["greedy_acc"]) >= LEARNED_THRESHOLD
+    assert s["learned"]["learned"] is True and "did not learn" not in err
+    # it stopped early, on its validation split, before the preset's epoch cap
+    stop = s["early_stop"]
+    assert s["stopped_early"] and stop["reason"] == "reached" and s["epochs"] < s["max_epochs"]
+    assert min(stop["val_exact"]) >= stop["threshold"] and stop["stopped_epoch"] == s["epochs"]
+
+
+@pytest.mark.slow
+def test_the_old_default_recipe_does_not_learn_it(run_cli, tmp_path):
+    """The group recipe that recursion runs used to get, on the same data and epoch budget."""
+    code, out, err = run_cli(
+        "train", "--task", "recursion", "--function", FUNCTION, "--seeds", "0", *SIZES,
+        "--recipe", "fast", "--epochs", "60", "--store", str(tmp_path / "s"), "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    s = json.loads(out)
+    assert min(s["splits"]["test"]["greedy_acc"]) < LEARNED_THRESHOLD
+    assert s["learned"]["learned"] is False
+    warnings = [ln for ln in err.splitlines() if "did not learn" in ln]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: run ")
+    # marked in `runs list` and in the run's report
+    code, listing, _ = run_cli("runs", "list", "--store", str(tmp_path / "s"))
+    assert code == 0 and "did not learn" in listing
+    code, _, err = run_cli("report", s["run_id"], "--store", str(tmp_path / "s"))
+    assert code == 0, err
+    page = next((tmp_path / "s" / "runs").glob("*/report.html")).read_text()
+    assert "Did not learn: greedy exact match on the in-distribution test split" in page
