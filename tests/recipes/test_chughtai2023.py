@@ -466,3 +466,16 @@ def test_standard_protocol_is_quick_trained_through_the_cleanup_phase():
     assert cfg.early_stop and cfg.cleanup_stop is not None and standard[0].follow == 4
     assert cfg.cleanup_stop.test_loss == 1e-3 and cfg.cleanup_stop.train_loss == 1e-4
     assert standard[0].config(7).epochs == 7  # a test's cap
+
+
+def test_standard_protocol_runs_end_to_end_at_tiny_scale(tiny, tmp_path):
+    """The standard runs carry the clean-up rule into their stored configs, and a run that ran
+    to its (test) cap judges the 99.99 % row that quick's grokking stop leaves n/a."""
+    store = RunStore(tmp_path)
+    claims = c.reproduce(Scale("standard", epochs_cap=4), store, log=lambda _msg: None)
+    runs = store.list()
+    assert len(runs) == 4 and all(r.config["cleanup_stop"]["test_loss"] == 1e-3 for r in runs)
+    assert {r.config["weight_decay"] for r in runs} == {1.0}
+    assert all(r.summary["epochs"] == 4 and not r.summary["stopped_early"] for r in runs)
+    acc = claim(claims, "every S4 MLP seed reaches ≥ 99.99 % test accuracy")
+    assert acc.agree is False and "n/a" not in acc.ours
