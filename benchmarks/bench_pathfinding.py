@@ -15,9 +15,9 @@ import argparse
 import time
 
 import torch
+from algolens.train.pathfinding_setup import start_pathfinding
 
 from algolens.train.config import make_config
-from algolens.train.pathfinding_setup import start_pathfinding
 
 SAMPLE_ROWS = 3000
 

@@ -14,7 +14,12 @@ from tests.train.test_pathfinding_training import tiny
 
 
 def test_protocol_configs():
-    full, quick = b.settings("full"), b.settings("quick")
+    full, quick, standard = b.settings("full"), b.settings("quick"), b.settings("standard")
+    # standard: the paper's trees and width, its schedule run to the end
+    assert standard.pathfinding.nodes == 16 and standard.model_args == full.model_args
+    assert standard.pathfinding.nodes - 1 > standard.model_args["n_layers"]
+    assert not standard.early_stop and standard.schedule == "cosine"
+    assert standard.lr * standard.min_lr_frac == pytest.approx(2e-6)
     assert full.pathfinding.nodes == 16 and full.model_args["d_model"] == 128
     assert full.lr == 3e-4 and full.batch_size == 64 and full.schedule == "cosine"
     assert quick.model_args["n_layers"] == 6 and quick.model_args["n_heads"] == 1
@@ -228,6 +233,36 @@ def test_quick_mechanics_on_a_tiny_stand_in(monkeypatch, run_cli, tmp_path):
     assert code == 0 and "reusing run" in err and json.loads(out2) == rows
 
 
-@pytest.mark.parametrize("mode", ["quick", "full"])
+@pytest.mark.parametrize("mode", ["quick", "standard", "full"])
 def test_settings_are_valid_configs(mode):
     assert b.settings(mode).task == "pathfinding"
+
+
+def test_rows_na_on_6_node_trees_are_judged_on_the_standard_16_node_protocol():
+    """The same measurements: quick's 6-node config leaves the depth rows n/a, the standard
+    protocol's 16-node config (no early stop) judges them, here to a verdict that can fail."""
+    m = mech([3, 0, 1, 2, 3, 4], b.PAPER_LENS, [1.0] * 3, long={"7": 0.1})
+    depth = ("exact-path", "tuned-lens", "the backward-chaining", "path merging")
+
+    def verdicts(cfg):
+        rows = b.claims(SUMMARY, m, cfg)
+        return {w: next(r.agree for r in rows if r.claim.startswith(w)) for w in depth}
+
+    quick = b.settings("quick")
+    quick_rows = verdicts(quick)
+    assert [quick_rows[w] for w in depth[1:]] == [None] * 3
+    assert verdicts(b.settings("standard")) == dict.fromkeys(depth, True)
+    late = mech([3, 0, 1, 2, 3, 4], (0.9,) * 6, [1.0] * 3, long={"7": 0.95}, merge=(2, 0))
+    rows = b.claims({"splits": {"test": {"n": 1000, "greedy_acc": [0.99]}}}, late,
+                    b.settings("standard"))  # fmt: skip
+    assert [next(r.agree for r in rows if r.claim.startswith(w)) for w in depth] == [False] * 4
+
+
+def test_a_scale_caps_the_epochs_of_the_trained_run(monkeypatch, tmp_path):
+    from algolens.recipes.claims import Scale
+    from algolens.store import RunStore
+
+    monkeypatch.setattr(b, "settings", lambda mode: tiny(epochs=5, seeds=[0]))
+    b.reproduce(Scale("quick", epochs_cap=2), RunStore(tmp_path), log=lambda _m: None)
+    (run,) = RunStore(tmp_path).list()
+    assert run.config["epochs"] == 2 and run.summary["epochs"] == 2

@@ -8,8 +8,10 @@ from math import comb
 
 import pytest
 
+from algolens.cli import reproduce as reproduce_cli
 from algolens.recipes import chughtai2023 as c
 from algolens.recipes import chughtai2023_rows as r
+from algolens.recipes.claims import Scale
 from algolens.store import RunStore
 
 S5_DIMS = {"trivial": 1, "sign": 1, "standard": 4, "standard⊗sign": 4, "(3,2)": 5,
@@ -33,9 +35,12 @@ def inst(keys, *, acc=1.0, logit=0.6, wa=0.999, wb=0.999, wu=0.95, restricted=1e
     }  # fmt: skip
 
 
-def measured(group, instances, dims=S5_DIMS, model="mlp", progress=(), series=()):
-    setting = c.Setting(group, model, tuple(range(len(instances))), "fast")
-    return c.Measured(setting, instances, dims, list(progress), list(series))
+def measured(group, instances, dims=S5_DIMS, model="mlp", progress=(), series=(), recipe="fast",
+             stopped_early=False, **overrides):  # fmt: skip
+    setting = c.Setting(group, model, tuple(range(len(instances))), recipe,
+                        overrides=tuple(overrides.items()))  # fmt: skip
+    return c.Measured(setting, instances, dims, list(progress), list(series),
+                      stopped_early=stopped_early)  # fmt: skip
 
 
 def claim(claims, words):
@@ -166,13 +171,13 @@ def test_a5_claim_reads_the_dimensions_of_the_key_irreps(sets, agree):
     assert got.agree is agree
 
 
-def test_transformer_claim_is_not_compared_in_quick_mode():
-    assert r.transformer_claim(None, "quick").agree is None
-    assert "needs --full" in r.transformer_claim(None, "quick").ours
+def test_transformer_claim_is_not_compared_without_a_transformer():
+    assert r.transformer_claim(None).agree is None
+    assert "trains no transformer (--full does)" in r.transformer_claim(None).ours
     tf = [inst(["sign", "standard"]), inst(["sign", "standard⊗sign"])]
-    assert r.transformer_claim(measured("S5", tf, model="transformer"), "full").agree is True
+    assert r.transformer_claim(measured("S5", tf, model="transformer")).agree is True
     tf.append(inst(["sign", "standard", "(3,2)"]))
-    assert r.transformer_claim(measured("S5", tf, model="transformer"), "full").agree is False
+    assert r.transformer_claim(measured("S5", tf, model="transformer")).agree is False
 
 
 def test_learning_order_claim_compares_circuit_and_generalisation_epochs():
@@ -200,13 +205,14 @@ def test_printed_interval_is_half_a_unit_of_the_last_digit(printed, interval):
     assert r.printed_interval(printed) == pytest.approx(interval, rel=1e-12)
 
 
-def mainline(**kw):
+def mainline(recipe="fast", **kw):
     """S5 seeds 0-3 where seed 2 carries the paper's mainline figures, overridden by ``kw``."""
     fig = {"keys": ["sign", "standard"], "sims": {"sign": 0.509, "standard": 0.767},
            "logit": 0.848, "wa": 1.0, "wb": 1.0, "wu": 0.94, "test_loss": 2.9e-6,
            "restricted": 7.1e-7, "excluded": 7.59, **kw}  # fmt: skip
     others = [inst(["sign"], seed=s, neurons=0.5) for s in (0, 1, 3)]
-    return measured("S5", [*others[:2], inst(fig.pop("keys"), seed=2, **fig), others[2]])
+    return measured("S5", [*others[:2], inst(fig.pop("keys"), seed=2, **fig), others[2]],
+                    recipe=recipe)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -224,7 +230,7 @@ def mainline(**kw):
 )  # fmt: skip
 def test_mainline_seed_figures_flip_at_the_papers_printed_precision(words, inside, outside):
     def row(**kw):
-        return claim(r.mainline_seed_claims(mainline(**kw), "quick"), words)
+        return claim(r.mainline_seed_claims(mainline(**kw)), words)
 
     exact = row()
     assert exact.agree is True and exact.kind == "paper" and "seed 2" in exact.paper
@@ -232,16 +238,16 @@ def test_mainline_seed_figures_flip_at_the_papers_printed_precision(words, insid
 
 
 def test_mainline_seed_is_found_by_its_seed_and_its_key_set_must_match():
-    rows = r.mainline_seed_claims(mainline(), "quick")
+    rows = r.mainline_seed_claims(mainline())
     keys = claim(rows, "key irreps of the mainline seed")
     assert keys.agree is True and keys.ours == "sign, standard"
-    other = claim(r.mainline_seed_claims(mainline(keys=["sign"]), "quick"), "key irreps of")
+    other = claim(r.mainline_seed_claims(mainline(keys=["sign"])), "key irreps of")
     assert other.agree is False and other.ours == "sign"
     neurons = claim(rows, "neuron FVE")  # no paper figure: context, seed 2's value first
     assert neurons.kind == "context" and neurons.agree is None
     assert neurons.ours.startswith("mainline seed 80.0% (a 10.0%, b 10.0%, ab 60.0%); 4 seeds")
     assert "50.0%–80.0%" in neurons.ours
-    (missing,) = r.mainline_seed_claims(measured("S5", [inst([], seed=5)]), "quick")
+    (missing,) = r.mainline_seed_claims(measured("S5", [inst([], seed=5)]))
     assert missing.agree is None and "seed 2 is not among" in missing.ours
 
 
@@ -251,13 +257,15 @@ def ckpt(epoch, train_acc, test_acc, sq=100.0, restricted=4.0, excluded=0.5):
     return {"epoch": epoch, "losses": losses, "sum_sq_weights": sq}
 
 
-def test_mainline_epochs_are_bracketed_by_checkpoints_in_full_mode():
-    def rows(mem_at, gen_at, mode="full"):
+def test_mainline_epochs_are_judged_only_at_the_papers_optimiser():
+    def rows(mem_at, gen_at, recipe="paper", **overrides):
         series = [ckpt(e, 1.0 if e >= mem_at else 0.5, 0.995 if e >= gen_at else 0.1)
                   for e in (0, 300, 400, 500, 90_000, 100_000, 110_000)]  # fmt: skip
-        m = mainline()
+        m = mainline(recipe)
+        if overrides:
+            m = measured("S5", m.instances, recipe=recipe, **overrides)
         m.series = [[], [], series]
-        got = r.mainline_seed_claims(m, mode)
+        got = r.mainline_seed_claims(m)
         return claim(got, "reaches train accuracy 1.0"), claim(got, "reaches test accuracy")
 
     mem, gen = rows(400, 100_000)
@@ -265,8 +273,30 @@ def test_mainline_epochs_are_bracketed_by_checkpoints_in_full_mode():
     assert gen.agree is True and gen.ours == "between epochs 90000 and 100000"
     mem, gen = rows(500, 110_000)
     assert mem.agree is False and gen.agree is False
-    mem, gen = rows(400, 100_000, "quick")  # the fast recipe's epochs say nothing of the paper's
-    assert mem.agree is None and gen.agree is None and "fast recipe" in mem.ours
+    mem, gen = rows(400, 100_000, "fast")  # the fast recipe's epochs say nothing of the paper's
+    assert mem.agree is None and gen.agree is None and "lr 0.025 (paper 0.001)" in mem.ours
+    # the standard protocol's weight decay is the paper's, its learning rate is not
+    mem, _ = rows(400, 100_000, "fast", weight_decay=1.0, cleanup_stop={})
+    assert mem.agree is None and "weight decay" not in mem.ours and "lr 0.025" in mem.ours
+    mem, _ = rows(400, 100_000, "paper", weight_decay=3.0)
+    assert mem.agree is None and mem.ours == (
+        "n/a: trained with weight decay 3 (paper 1), which changes epochs"
+    )
+
+
+def test_accuracy_claim_is_na_only_for_a_run_stopped_below_the_papers_figure():
+    """A run stopped by the grokking rule at 99.9 % cannot test 99.99 %; the same seeds judged
+    when the run reached its epoch cap or stopped by the clean-up rule."""
+    seeds = [inst(["sign", "standard"], acc=0.9992)] * 3
+    judged = claim(c.mainline_claims(measured("S5", seeds)), "99.99 % test accuracy")
+    assert judged.agree is False
+    stopped = measured("S5", seeds, stopped_early=True)  # fast recipe: threshold 0.999
+    got = claim(c.mainline_claims(stopped), "99.99 % test accuracy")
+    assert got.agree is None and "stopped once every seed had 99.9 % test accuracy" in got.ours
+    cleaned = measured("S5", seeds, stopped_early=True, weight_decay=1.0, cleanup_stop={})
+    assert claim(c.mainline_claims(cleaned), "99.99 % test accuracy").agree is False
+    strict = measured("S5", seeds, stopped_early=True, grok_threshold=0.99995)
+    assert claim(c.mainline_claims(strict), "99.99 % test accuracy").agree is False
 
 
 def cleanup(*seeds):
@@ -340,7 +370,7 @@ def tiny(monkeypatch):
     monkeypatch.setattr(c, "FULL_GROUPS", ("C5", "S4"))
     monkeypatch.setattr(c, "FULL_SEEDS", (1, 2))
     monkeypatch.setattr(c, "FULL_S5_MLP_SEEDS", (1, 2, 3))
-    monkeypatch.setattr(c, "EPOCHS_OVERRIDE", 4)
+    monkeypatch.setattr(reproduce_cli, "Scale", lambda mode: Scale(mode, epochs_cap=4))
     monkeypatch.setattr(c, "MODEL_ARGS", {
         "mlp": {"d_embed": 8, "d_mlp": 8},
         "transformer": {"d_model": 8, "n_heads": 2, "d_head": 4, "d_mlp": 8},
@@ -373,7 +403,7 @@ def test_quick_protocol_trains_analyses_and_reuses(tiny, tmp_path, run_cli):
     analyses = store.paths(s4.id).root / "analyses"
     assert sorted(p.name for p in analyses.iterdir()) == [
         "irreps-progress-0.json", "irreps-progress-1.json", "irreps.json"]  # fmt: skip
-    assert "needs --full" in next(x for x in rows if "transformer" in x["claim"])["ours"]
+    assert "--full does" in next(x for x in rows if "transformer" in x["claim"])["ours"]
     # the mainline rows read the instance trained with seed 2 (the third of seeds 0, 1, 2)
     seed2 = next(i for i in json.loads((analyses / "irreps.json").read_text())["instances"]
                  if i["seed"] == 2)  # fmt: skip
@@ -399,9 +429,9 @@ def test_full_protocol_resumes_an_interrupted_run_and_trains_the_rest(tiny, tmp_
             raise Stop
 
     with pytest.raises(Stop):
-        start_run(cut.config(), store, progress=stop_at_2)
+        start_run(cut.config(4), store, progress=stop_at_2)
     (interrupted,) = store.list()
-    claims = c.reproduce("full", store, log=lambda _msg: None)
+    claims = c.reproduce(Scale("full", epochs_cap=4), store, log=lambda _msg: None)
     runs = store.list()
     assert len(runs) == 4 and {r.status for r in runs} == {"completed"}
     assert {r.config["recipe"] for r in runs} == {"paper"}
@@ -426,3 +456,26 @@ def test_settings_follow_the_paper_protocol():
     quick = c.settings("quick")
     assert [(s.group, len(s.seeds)) for s in quick] == [("S5", 32), ("C113", 4), ("D59", 4),
                                                          ("A5", 4)]  # fmt: skip
+
+
+def test_standard_protocol_is_quick_trained_through_the_cleanup_phase():
+    quick, standard = c.settings("quick"), c.settings("standard")
+    assert [(s.group, s.seeds) for s in standard] == [(s.group, s.seeds) for s in quick]
+    cfg = standard[0].config()
+    assert (cfg.lr, cfg.weight_decay, cfg.epochs) == (2.5e-2, 1.0, c.STANDARD_EPOCHS)
+    assert cfg.early_stop and cfg.cleanup_stop is not None and standard[0].follow == 4
+    assert cfg.cleanup_stop.test_loss == 1e-3 and cfg.cleanup_stop.train_loss == 1e-4
+    assert standard[0].config(7).epochs == 7  # a test's cap
+
+
+def test_standard_protocol_runs_end_to_end_at_tiny_scale(tiny, tmp_path):
+    """The standard runs carry the clean-up rule into their stored configs, and a run that ran
+    to its (test) cap judges the 99.99 % row that quick's grokking stop leaves n/a."""
+    store = RunStore(tmp_path)
+    claims = c.reproduce(Scale("standard", epochs_cap=4), store, log=lambda _msg: None)
+    runs = store.list()
+    assert len(runs) == 4 and all(r.config["cleanup_stop"]["test_loss"] == 1e-3 for r in runs)
+    assert {r.config["weight_decay"] for r in runs} == {1.0}
+    assert all(r.summary["epochs"] == 4 and not r.summary["stopped_early"] for r in runs)
+    acc = claim(claims, "every S4 MLP seed reaches ≥ 99.99 % test accuracy")
+    assert acc.agree is False and "n/a" not in acc.ours

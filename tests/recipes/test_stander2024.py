@@ -9,8 +9,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from algolens.cli import reproduce as reproduce_cli
 from algolens.groups import parse_group
 from algolens.recipes import stander2024 as rec
+from algolens.recipes.claims import Scale
 from algolens.store import RunStore
 from tests.analysis.coset_nets import coset_tables, find_subgroup, table_net
 
@@ -186,7 +188,7 @@ def tiny(monkeypatch):
     even for a tiny model)."""
     monkeypatch.setattr(rec, "MODELS", {"S5": {"d_embed": 8, "d_mlp": 6},
                                         "S4": {"d_embed": 4, "d_mlp": 3}})  # fmt: skip
-    monkeypatch.setattr(rec, "EPOCHS_OVERRIDE", 3)
+    monkeypatch.setattr(reproduce_cli, "Scale", lambda mode: Scale(mode, epochs_cap=3))
     monkeypatch.setattr(rec, "QUICK_SEEDS", (0, 1))
     monkeypatch.setattr(rec, "FULL", {"S5": (2, 250_000), "S4": (1, 50_000)})
 
@@ -217,6 +219,9 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     assert any(r["kind"] == "check" and r["ours"] == "156" for r in rows)  # S5's subgroups
     assert sum(n.startswith("indicator spectrum") for n in names) == 4
     assert rows[-1]["claim"] == "protocol" and rows[-1]["agree"] is None
+    assert rows[-1]["ours"] == (
+        "S5: fast recipe (lr 0.025, weight decay 3), 2 seeds, 3 epochs, ran to its epoch cap"
+    )
     assert rows[-1]["kind"] == "context"
     assert "S5 seed 1:" in err  # progress on stderr
     assert "Grokking Group Multiplication with Cosets" in doc.read_text()
@@ -225,7 +230,7 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
 def test_full_runs_both_groups_and_reuses_them(tiny, tmp_path):
     store = RunStore(tmp_path / "s")
     logs: list[str] = []
-    claims = rec.reproduce("full", store, log=logs.append)
+    claims = rec.reproduce(Scale("full", epochs_cap=3), store, log=logs.append)
     assert any("(S4) (agree:" in c.claim for c in claims)
     runs = store.list()
     assert sorted(r.config["group"] for r in runs) == ["S4", "S5"]
@@ -234,7 +239,7 @@ def test_full_runs_both_groups_and_reuses_them(tiny, tmp_path):
         {"d_embed": 4, "d_mlp": 3}
     ]
     logs.clear()
-    again = rec.reproduce("full", store, log=logs.append)
+    again = rec.reproduce(Scale("full", epochs_cap=3), store, log=logs.append)
     assert len(store.list()) == 2 and sum("reusing run" in m for m in logs) == 2
     assert [c.to_dict() for c in again] == [c.to_dict() for c in claims]
 
@@ -245,7 +250,7 @@ def test_held_out_figures_are_the_runs_test_split(tiny, tmp_path):
     from algolens.recipes.runs import ensure_run
 
     store = RunStore(tmp_path / "s")
-    run_id = ensure_run(store, rec.settings("quick")[0].config(), lambda m: None)
+    run_id = ensure_run(store, rec.settings("quick")[0].config(3), lambda m: None)
     results = rec.analyse_run(store, run_id, lambda m: None)
     recorded = store.get(run_id).summary["seeds"]
     for r, s in zip(results, recorded, strict=True):
@@ -253,3 +258,28 @@ def test_held_out_figures_are_the_runs_test_split(tiny, tmp_path):
         assert acc == pytest.approx(s["test_acc"], abs=1e-9)
         assert loss == pytest.approx(s["test_loss"], rel=1e-4)
         assert r.outcomes["base"] != r.held_out["base"]
+
+
+def test_standard_protocol_trains_quicks_model_through_the_cleanup_phase():
+    (s5,) = rec.settings("standard")
+    cfg, quick = s5.config(), rec.settings("quick")[0].config()
+    assert len(cfg.seeds) >= 4 * len(quick.seeds) and cfg.model_args == quick.model_args
+    assert (cfg.lr, cfg.weight_decay, cfg.epochs, cfg.train_frac) == (2.5e-2, 1.0, 6000, 0.4)
+    assert cfg.early_stop and cfg.cleanup_stop is not None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "summary", "end"),
+    [({}, {"epochs": 700, "stopped_early": True},
+      "700 epochs, stopped at grokking (every seed ≥ 99.9 % test accuracy)"),
+     ({"weight_decay": 1.0, "cleanup_stop": {}, "epochs": 6000},
+      {"epochs": 2710, "stopped_early": True},
+      "2710 epochs, stopped by the clean-up rule (cap 6000)"),
+     ({"early_stop": False, "epochs": 40}, {"epochs": 40, "stopped_early": False},
+      "40 epochs, ran to its epoch cap")],
+)  # fmt: skip
+def test_protocol_row_says_how_the_run_ended(overrides, summary, end):
+    from algolens.train.config import make_config
+
+    cfg = make_config("fast", group="S5", seeds=[0, 1], **overrides)
+    assert rec.protocol_text(cfg, summary).endswith(end)

@@ -7,7 +7,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -15,8 +15,10 @@ from algolens.cli.app import app
 from algolens.cli.output import console, print_json, print_table, progress_console
 from algolens.cli.runs import StoreOpt
 from algolens.destination import check_destination
+from algolens.errors import SpecError
 from algolens.recipes import REPRODUCTIONS, claims_markdown, load_reproduction, machine_description
-from algolens.recipes.claims import KINDS, tally_line, verdict
+from algolens.recipes.claims import KINDS, Mode, Scale, tally_line, verdict
+from algolens.recipes.registry import check_mode, run_reproduction
 from algolens.store import RunStore
 
 
@@ -28,11 +30,27 @@ def reproduce(
     quick: Annotated[
         bool,
         typer.Option(
-            "--quick/--full",
-            help="--quick fits the issue's time budget on 2 CPU cores; --full runs the paper's "
-            "protocol (long; resumes runs already in the store).",
+            "--quick",
+            help="The default: the smallest protocol, minutes on 2 CPU cores (each paper's "
+            "record says what it can and cannot test).",
         ),
-    ] = True,
+    ] = False,
+    standard: Annotated[
+        bool,
+        typer.Option(
+            "--standard",
+            help="The smallest protocol at which the paper's effect can exist, designed for at "
+            "most 3 hours on 2 CPU cores (chughtai2023, stander2024, brinkmann2024; resumes "
+            "runs already in the store).",
+        ),
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="The paper's protocol (long; resumes runs already in the store).",
+        ),
+    ] = False,
     store: StoreOpt = None,
     doc: Annotated[
         Path | None,
@@ -60,8 +78,13 @@ def reproduce(
     n/a, with the reason, when the protocol cannot test it); our own checks and context figures
     are listed apart and never counted as agreement.
     """
+    chosen = [m for m, on in (("quick", quick), ("standard", standard), ("full", full)) if on]
+    if len(chosen) > 1:
+        given = " and ".join("--" + m for m in chosen)
+        raise SpecError(f"give one of --quick, --standard, --full, not {given}")
+    mode = cast(Mode, chosen[0] if chosen else "quick")
     module = load_reproduction(paper)  # unknown or unbuilt paper: one line, nothing created
-    mode = "quick" if quick else "full"
+    check_mode(paper, module, mode)  # a protocol the paper does not offer: the same
     if doc is None and mode == "full":
         doc = Path("docs") / "reproductions" / f"{paper}.md"
     run_store = RunStore(store)
@@ -69,7 +92,7 @@ def reproduce(
         check_destination(doc, what="--doc", store=run_store.root)  # before any training
     log = (lambda msg: print(msg, file=sys.stderr)) if json_out else progress_console.print
     t0 = time.perf_counter()
-    claims = module.reproduce(mode, run_store, log=log)
+    claims = run_reproduction(module, Scale(mode), run_store, log=log)
     wall = time.perf_counter() - t0
     if doc is not None:
         from algolens.fileio import write_text_atomic

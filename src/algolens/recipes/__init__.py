@@ -4,11 +4,17 @@ Generic tools (tasks, models, analyses) stay generic; a paper's recipe, the runs
 claims it checks live in ``algolens.recipes.<paper>``. Each such module defines::
 
     PAPER: str            # full citation, e.g. "Chughtai, Chan & Nanda (ICML 2023), ..."
-    def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]
+    MODES: tuple[Mode, ...]  # the protocols it offers, e.g. ("quick", "standard", "full")
+    def reproduce(scale: Scale, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]
 
-``mode`` is ``"quick"`` (fits the issue's time budget on 2 CPU cores) or ``"full"`` (the paper's
-protocol; reuses and resumes runs already in ``store``). ``algolens reproduce PAPER`` looks the
-module up in :data:`REPRODUCTIONS`, prints the claims, and writes the markdown record.
+``scale.mode`` is ``"quick"`` (fits the issue's time budget on 2 CPU cores), ``"standard"`` (the
+smallest protocol at which the paper's effect can exist, at most about 3 hours on 2 cores) or
+``"full"`` (the paper's protocol); the last two reuse and resume runs already in ``store``;
+``scale.epochs_cap`` caps every run's epochs (tests). A module without ``MODES`` offers quick and
+full and takes the mode's name instead of a :class:`~algolens.recipes.claims.Scale` (zhang2023
+and merrill2023 until they are converted). ``algolens reproduce PAPER`` looks the module up in
+:data:`REPRODUCTIONS`, refuses a protocol it does not offer, prints the claims, and writes the
+markdown record.
 """
 
 from algolens.recipes.claims import Claim, Reproduction, claims_markdown, machine_description

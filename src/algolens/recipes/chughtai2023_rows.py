@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from algolens.analysis.progress import ACCURACY
-from algolens.recipes.claims import Claim, Mode
+from algolens.recipes.claims import Claim
+from algolens.train.recipes import PAPER_RECIPE
 
 if TYPE_CHECKING:
     from algolens.recipes.chughtai2023 import Measured
@@ -85,7 +86,7 @@ def _printed_claim(what: str, printed: str, value: float, fmt: str) -> Claim:
     )
 
 
-def mainline_seed_claims(m: Measured | None, mode: Mode) -> list[Claim]:
+def mainline_seed_claims(m: Measured | None) -> list[Claim]:
     """The mainline seed's figures (:data:`PAPER_MAINLINE`) against our instance of seed
     :data:`MAINLINE_SEED`, each judged at the paper's printed precision; its train loss and
     neuron FVE as context (no paper figure)."""
@@ -112,7 +113,7 @@ def mainline_seed_claims(m: Measured | None, mode: Mode) -> list[Claim]:
     losses = inst["losses"]
     for name in ("test_loss", "restricted_loss", "excluded_loss"):
         out.append(_printed_claim(name.replace("_", " "), p[name], losses[name], ".3g"))
-    out += _epoch_claims(m, k, mode)
+    out += _epoch_claims(m, k)
     out.append(
         Claim(
             "train loss of the mainline seed",
@@ -127,10 +128,24 @@ def mainline_seed_claims(m: Measured | None, mode: Mode) -> list[Claim]:
     return out
 
 
-def _epoch_claims(m: Measured, k: int, mode: Mode) -> list[Claim]:
+def other_optimiser(m: Measured) -> str | None:
+    """How ``m``'s run differs from the paper's learning rate and weight decay (which set the
+    epochs of every event), or None when it has the paper's."""
+    cfg = m.trained()
+    diffs = [f"{name} {got:g} (paper {want:g})"
+             for name, got, want in (("lr", cfg.lr, PAPER_RECIPE["lr"]),
+                                     ("weight decay", cfg.weight_decay,
+                                      PAPER_RECIPE["weight_decay"]))
+             if got != want]  # fmt: skip
+    return ", ".join(diffs) or None
+
+
+def _epoch_claims(m: Measured, k: int) -> list[Claim]:
     """When the mainline seed memorises (train accuracy 1.0) and generalises (test accuracy
-    > 0.99): the checkpoints bracketing the event must overlap the paper's printed epoch."""
+    > 0.99): the checkpoints bracketing the event must overlap the paper's printed epoch (n/a
+    for a run at another learning rate or weight decay than the paper's)."""
     series = m.series[k] if k < len(m.series) else []
+    other = other_optimiser(m)
     rows = []
     for name, event, key, ok in (
         ("memorised", "train accuracy 1.0", "train_acc", lambda a: a >= 1.0),
@@ -143,9 +158,9 @@ def _epoch_claims(m: Measured, k: int, mode: Mode) -> list[Claim]:
             f"bracketing it overlap {lo:g}–{hi:g})"
         )
         paper = f"{printed} epochs ({WHERE})"
-        if mode == "quick":
-            why = "n/a: the quick protocol's fast recipe (lr 25×, weight decay 3×) changes epochs"
-            rows.append(Claim(claim, paper, why, None))
+        if other is not None:
+            rows.append(Claim(claim, paper, f"n/a: trained with {other}, which changes epochs",
+                              None))  # fmt: skip
             continue
         hit = next((i for i, r in enumerate(series) if ok(r["losses"].get(key, 0.0))), None)
         if hit is None:
@@ -268,12 +283,14 @@ def a5_claim(m: Measured | None) -> Claim:
     return Claim(claim, paper, f"{_frac(ok, len(m.instances))}: {sets}", ok == len(m.instances))
 
 
-def transformer_claim(m: Measured | None, mode: Mode, group: str = "S5") -> Claim:
+def transformer_claim(m: Measured | None, group: str = "S5") -> Claim:
     """S5 transformers: the sign irrep plus one 4-dim irrep each."""
     claim, paper = f"{group} transformer seeds: sign plus one 4-dim irrep", "4/4 seeds"
-    if m is None or not m.instances:
-        why = "not measured: needs --full" if mode == "quick" else "not measured"
-        return Claim(claim, paper, why, None)
+    if m is None:
+        return Claim(claim, paper, "not measured: this protocol trains no transformer (--full "
+                     "does)", None)  # fmt: skip
+    if not m.instances:
+        return Claim(claim, paper, "not measured", None)
 
     def fits(keys: list[str]) -> bool:
         return "sign" in keys and sorted(m.dims[k] for k in keys) == [1, 4]

@@ -10,7 +10,10 @@ from typing import Any, Literal, Protocol
 
 from algolens.store import RunStore
 
-Mode = Literal["quick", "full"]
+Mode = Literal["quick", "standard", "full"]
+MODES: tuple[Mode, ...] = ("quick", "standard", "full")
+"""Every protocol size ``algolens reproduce`` knows, smallest first; a paper module offers those
+of its own ``MODES`` (:func:`algolens.recipes.registry.modes_of`)."""
 Kind = Literal["paper", "check", "context"]
 KINDS: tuple[Kind, ...] = ("paper", "check", "context")
 """The three kinds of row, in the order the markdown record lists them."""
@@ -78,13 +81,51 @@ def tally_line(claims: Sequence[Claim]) -> str:
     return line
 
 
+@dataclass(frozen=True)
+class Scale:
+    """The size of a protocol run: which protocol, and (for tests) a cap on every run's epochs.
+
+    Attributes:
+        mode: ``quick``, ``standard`` or ``full`` (each paper module's docstring says what its
+            protocols train).
+        epochs_cap: None: the protocol's epochs; else every run trains at most this many
+            (tests train a few; the claims read what was actually trained, never the mode).
+    """
+
+    mode: Mode = "quick"
+    epochs_cap: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+        if self.epochs_cap is not None and self.epochs_cap < 1:
+            raise ValueError(f"epochs_cap must be at least 1, not {self.epochs_cap}")
+
+    def epochs(self, epochs: int | None) -> int | None:
+        """A run's epochs under the cap (None, the recipe's, becomes the cap when there is one)."""
+        if self.epochs_cap is None:
+            return epochs
+        return self.epochs_cap if epochs is None else min(epochs, self.epochs_cap)
+
+
+def as_scale(scale: Scale | Mode) -> Scale:
+    """``scale``, or the :class:`Scale` of a protocol's name."""
+    return scale if isinstance(scale, Scale) else Scale(scale)
+
+
 class Reproduction(Protocol):
-    """What a paper module provides (see :mod:`algolens.recipes`)."""
+    """What a paper module provides (see :mod:`algolens.recipes`).
+
+    A module that declares ``MODES`` (the protocols it offers, a subset of :data:`MODES`) takes a
+    :class:`Scale`; a module without it (zhang2023 and merrill2023 until they are converted)
+    offers quick and full and takes the mode's name;
+    :func:`algolens.recipes.registry.run_reproduction` calls either kind.
+    """
 
     PAPER: str
 
     def reproduce(
-        self, mode: Mode, store: RunStore, *, log: Callable[[str], None]
+        self, scale: Scale | Mode, store: RunStore, *, log: Callable[[str], None]
     ) -> list[Claim]: ...
 
 

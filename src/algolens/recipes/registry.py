@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import cast
 
 from algolens.errors import SpecError
-from algolens.recipes.claims import Reproduction
+from algolens.recipes.claims import Claim, Mode, Reproduction, Scale
+from algolens.store import RunStore
+
+LEGACY_MODES: tuple[Mode, ...] = ("quick", "full")
+"""The protocols of a module that declares no ``MODES`` (it takes the mode's name, not a Scale)."""
 
 REPRODUCTIONS: dict[str, str] = {
     "chughtai2023": "algolens.recipes.chughtai2023",
@@ -36,3 +41,30 @@ def load_reproduction(paper: str) -> Reproduction:
             f"the reproduction of {paper} is not built yet; see README.md for each paper's status"
         ) from None
     return cast(Reproduction, module)
+
+
+def modes_of(module: Reproduction) -> tuple[Mode, ...]:
+    """The protocols ``module`` offers: its ``MODES``, else :data:`LEGACY_MODES`."""
+    return tuple(getattr(module, "MODES", LEGACY_MODES))
+
+
+def check_mode(paper: str, module: Reproduction, mode: Mode) -> None:
+    """Refuse a protocol ``module`` does not offer, before anything is created.
+
+    Raises:
+        SpecError: ``"zhang2023 has no --standard protocol yet; use --quick or --full"``.
+    """
+    offered = modes_of(module)
+    if mode not in offered:
+        use = " or ".join(f"--{m}" for m in offered)
+        raise SpecError(f"{paper} has no --{mode} protocol yet; use {use}")
+
+
+def run_reproduction(
+    module: Reproduction, scale: Scale, store: RunStore, *, log: Callable[[str], None]
+) -> list[Claim]:
+    """``module.reproduce`` at ``scale``: a module with ``MODES`` gets the :class:`Scale`, one
+    without it (not converted yet) the mode's name (it has no epochs cap to honour)."""
+    if hasattr(module, "MODES"):
+        return module.reproduce(scale, store, log=log)
+    return module.reproduce(scale.mode, store, log=log)

@@ -31,6 +31,7 @@ from algolens.tasks.recursion.settings import RecursionArgs
 from algolens.tasks.registry import DEFAULT_RECIPES as DEFAULT_RECIPES
 from algolens.tasks.registry import DEFAULT_TASK, RECIPE_TASKS, RECIPES, find_task, task_names
 from algolens.textfile import read_text_file
+from algolens.train.cleanup_stop import CleanupStop
 from algolens.train.early_stop import ExactStop
 from algolens.train.recipes import FAST_RECIPE as FAST_RECIPE
 from algolens.train.recipes import PAPER_RECIPE as PAPER_RECIPE
@@ -115,7 +116,15 @@ class TrainConfig(BaseModel):
         0.0, ge=0.0, allow_inf_nan=False, description="gain of the slow gradient component"
     )
     grok_threshold: float = Field(0.99, gt=0.0, le=1.0, description="test accuracy that counts")
-    early_stop: bool = Field(True, description="stop once every live instance has grokked")
+    early_stop: bool = Field(
+        True, description="stop once every live instance has grokked (or by cleanup_stop's rule)"
+    )
+    cleanup_stop: CleanupStop | None = Field(
+        None,
+        description="with early_stop: stop once every live instance is cleaned up or has "
+        "plateaued instead of once it has grokked (algolens.train.cleanup_stop); absent from "
+        "config.json when None",
+    )
     eval_every: int = Field(10, ge=1)
     checkpoint_every: int = Field(1000, ge=1, description="regular checkpoint interval (epochs)")
     log_checkpoints: int = Field(
@@ -206,6 +215,12 @@ class TrainConfig(BaseModel):
             raise ValueError(f"{', '.join(given)} only {verb} to task {owners}")
         if self.exact_stop is not None and "sequence" not in spec.traits:
             raise ValueError("exact_stop applies to sequence tasks (recursion, pathfinding)")
+        if self.cleanup_stop is not None and not self.early_stop:
+            raise ValueError("cleanup_stop needs early_stop = true (it is early_stop's rule)")
+        if self.cleanup_stop is not None and "sequence" in spec.traits:
+            raise ValueError(
+                "cleanup_stop applies to group composition (sequence tasks stop on exact_stop)"
+            )
         if self.schedule == "warmup" and self.warmup_epochs == 0:
             raise ValueError("schedule 'warmup' needs warmup_epochs >= 1")
         if self.warmup_epochs > self.epochs:
@@ -219,8 +234,9 @@ class TrainConfig(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable dict (the content of ``config.json``; ``args`` and
-        ``exact_stop`` only when set, so configs without them read as before the fields existed)."""
-        unset = {name for name in ("args", "exact_stop") if getattr(self, name) is None}
+        ``exact_stop`` and ``cleanup_stop`` only when set, so configs without them read, and
+        hash, as before the fields existed)."""
+        unset = {n for n in ("args", "exact_stop", "cleanup_stop") if getattr(self, n) is None}
         return self.model_dump(mode="json", exclude=unset or None)
 
     def fingerprint(self) -> str:

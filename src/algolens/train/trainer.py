@@ -29,6 +29,7 @@ from algolens.models import BatchedModel, build_model
 from algolens.models.hooks import model_has_hooks
 from algolens.models.mlp_fused import Workspace, flat_ids, fused_ok, loss_and_grads
 from algolens.train.chunks import chunk_size, gather_chunk_grads, instance_chunks, run_chunks
+from algolens.train.cleanup_stop import CleanupHistory, Reason, stop_reasons, sum_squares
 from algolens.train.config import TrainConfig
 from algolens.train.optim import BatchedAdamW
 from algolens.train.schedules import lr_factor
@@ -158,6 +159,8 @@ class Trainer:
         self.alive = torch.ones(k, dtype=torch.bool)
         self.grok_epoch = torch.full((k,), -1, dtype=torch.int64)
         self.last_eval: EvalResult | None = None  # the latest evaluate()
+        rule = config.cleanup_stop
+        self.cleanup = None if rule is None else CleanupHistory(rule.window, k)
         self.batch_gens: list[torch.Generator] | None = None
         if config.batch_size is not None:
             # Minibatch order of instance k: its own generator, derived from its seed.
@@ -348,18 +351,43 @@ class Trainer:
         evaluation."""
         grokked = (result.test_acc >= self.config.grok_threshold) & (self.grok_epoch < 0)
         self.grok_epoch[grokked & self.alive] = self.epoch
+        if self.cleanup is not None:
+            sum_sq = sum_squares(self.params, self.config.n_inst)
+            self.cleanup.add(result.epoch, result.train_loss, sum_sq)
         self.last_eval = result
         return result
 
     def done(self) -> bool:
         """True when at least one instance is alive and every live one has, at the current epoch,
         test accuracy at least ``grok_threshold`` (a seed that grokked and fell back below it
-        keeps the run going). Evaluates first if the current epoch was not evaluated."""
+        keeps the run going) — or, with ``config.cleanup_stop``, a reason to stop by the clean-up
+        rule (:meth:`stop_reasons`). Evaluates first if the current epoch was not evaluated."""
+        if self.cleanup is not None:
+            reasons = self.stop_reasons()
+            live = [r for r, a in zip(reasons, self.alive.tolist()) if a]
+            return bool(live) and all(r is not None for r in live)
+        last = self._current_eval()
+        now = last.test_acc >= self.config.grok_threshold
+        return bool(self.alive.any()) and bool(now[self.alive].all())
+
+    def stop_reasons(self) -> list[Reason | None]:
+        """Per instance, why the clean-up rule (:mod:`algolens.train.cleanup_stop`) would stop it
+        at the current epoch: ``"cleaned"``, ``"plateau"`` or None (all None without the rule).
+        Evaluates first if the current epoch was not evaluated."""
+        rule = self.config.cleanup_stop
+        if rule is None or self.cleanup is None:
+            return [None] * self.config.n_inst
+        last = self._current_eval()
+        return stop_reasons(
+            rule, self.cleanup, train_loss=last.train_loss, test_loss=last.test_loss,
+            test_acc=last.test_acc, grok_threshold=self.config.grok_threshold,
+        )  # fmt: skip
+
+    def _current_eval(self) -> EvalResult:
         last = self.last_eval
         if last is None or last.epoch != self.epoch:
             last = self.evaluate()
-        now = last.test_acc >= self.config.grok_threshold
-        return bool(self.alive.any()) and bool(now[self.alive].all())
+        return last
 
     # -- state -----------------------------------------------------------------------------
 
@@ -375,6 +403,8 @@ class Trainer:
         out["state.grok_epoch"] = self.grok_epoch.clone()
         if self.batch_gens is not None:
             out["state.rng"] = torch.stack([g.get_state() for g in self.batch_gens])
+        if self.cleanup is not None:
+            out.update(self.cleanup.tensors())
         return out
 
     @torch.no_grad()
@@ -400,6 +430,8 @@ class Trainer:
         self.alive = tensors["state.alive"].bool().clone()
         self.grok_epoch = tensors["state.grok_epoch"].clone()
         self.last_eval = None
+        if self.cleanup is not None:
+            self.cleanup.load(tensors)
         if self.batch_gens is not None:
             for g, s in zip(self.batch_gens, tensors["state.rng"]):
                 g.set_state(s.clone())
