@@ -102,18 +102,15 @@ def _autocorrelation(table: np.ndarray, f: np.ndarray, chunk_bytes: int = 1 << 2
 
 def _membership(group: FiniteGroup) -> scipy.sparse.csr_matrix:
     """``[n_subgroups, n]`` sparse, ``1/|H|²`` at the elements of each subgroup (cached)."""
-    cached = group.__dict__.get(_CACHE_KEY)
-    if cached is None:
+
+    def build() -> scipy.sparse.csr_matrix:
         subs = group.subgroup_lattice.subgroups
         rows = np.repeat(np.arange(len(subs)), [s.order for s in subs])
         cols = np.concatenate([s.elements for s in subs])
         data = np.concatenate([np.full(s.order, 1.0 / s.order**2) for s in subs])
-        cached = scipy.sparse.csr_matrix((data, (rows, cols)), shape=(len(subs), group.order))
-        group.__dict__[_CACHE_KEY] = cached
-    return cached
+        return scipy.sparse.csr_matrix((data, (rows, cols)), shape=(len(subs), group.order))
 
-
-_CACHE_KEY = "_algolens_subgroup_membership"
+    return group.derived("subgroup_membership", build)
 
 
 def concentration_table(group: FiniteGroup, f: np.ndarray) -> np.ndarray:

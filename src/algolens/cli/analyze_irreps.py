@@ -21,7 +21,7 @@ def irreps_method(req: Request) -> None:
     from algolens.analysis.runs import run_irreps, run_progress
     from algolens.analysis.universality import compare_with_paper
     from algolens.analysis.universality import tally as make_tally
-    from algolens.recipes.chughtai2023 import MAINLINE, PAPER_S5_MLP
+    from algolens.papers.chughtai2023 import MAINLINE, PAPER_S5_MLP
 
     st, instance, force, opts = req.store, req.instance, req.force, req.options
     checked = [check_method_run(st, run, "irreps", opts) for run in req.runs]

@@ -100,7 +100,7 @@ def _families(report: HtmlReport, instances: list[dict[str, Any]]) -> None:
 
 
 def _interventions(report: HtmlReport, rows: list[dict[str, Any]], group: str) -> None:
-    from algolens.recipes.stander2024 import PAPER_INTERVENTIONS
+    from algolens.papers.stander2024 import PAPER_INTERVENTIONS
 
     paper = PAPER_INTERVENTIONS if group == "S5" else {}
     report.heading("Interventions (mean over seeds, all |G|² pairs)", level=3)

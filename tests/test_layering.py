@@ -1,0 +1,73 @@
+"""Which packages may import which: the foundations never reach up, and only the top reaches
+the paper recipes. Every ``import algolens.X`` / ``from algolens.X`` in the source is read with
+``ast`` (function-local imports included), so a lazy import cannot hide an upward arrow."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "algolens"
+
+MAY_IMPORT: dict[str, set[str]] = {
+    # package -> the algolens packages it may import (modules at the top level are shared helpers)
+    "papers": set(),
+    "store": set(),
+    "models": set(),
+    "groups": set(),
+    "train": {"groups", "models", "store", "tasks"},
+    "analysis": {"groups", "models", "store", "tasks", "train"},
+    "logic": {"analysis", "models", "store", "tasks", "train"},
+    "report": {"analysis", "groups", "logic", "models", "papers", "store", "tasks", "train"},
+}
+"""Packages with a rule; ``recipes``, ``sweep``, ``tasks`` and ``cli`` are above or beside them."""
+
+TOP_LEVEL_HELPERS = {p.stem for p in SRC.glob("*.py")}
+
+
+def algolens_imports(package: str, src: Path = SRC) -> set[tuple[str, str]]:
+    """``(file, imported package)`` for every algolens package ``package``'s files import."""
+    found = set()
+    for path in (src / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "algolens" and len(parts) > 1 and parts[1] != package:
+                    found.add((str(path.relative_to(src)), parts[1]))
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(MAY_IMPORT))
+def test_package_imports_only_what_lies_below_it(package):
+    allowed = MAY_IMPORT[package] | TOP_LEVEL_HELPERS
+    upward = sorted(
+        f"{f} imports algolens.{t}" for f, t in algolens_imports(package) if t not in allowed
+    )
+    assert not upward, "\n".join(upward)
+
+
+def test_only_the_cli_and_sweeps_reach_the_recipes():
+    packages = [p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
+    reaching = sorted(
+        f"{f} imports algolens.recipes"
+        for p in packages
+        if p not in {"recipes", "cli", "sweep"}
+        for f, t in algolens_imports(p)
+        if t == "recipes"
+    )
+    assert not reaching, "\n".join(reaching)
+
+
+def test_the_rule_catches_an_upward_import(tmp_path):
+    bad = tmp_path / "algolens" / "models"
+    bad.mkdir(parents=True)
+    (bad / "x.py").write_text("def f():\n    from algolens.report.html import HtmlReport\n")
+    assert algolens_imports("models", tmp_path / "algolens") == {("models/x.py", "report")}
