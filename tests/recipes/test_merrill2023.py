@@ -7,12 +7,14 @@ import json
 
 import pytest
 
+from algolens.cli import reproduce as reproduce_cli
 from algolens.logic.fom import FomSize
 from algolens.logic.miter import MiterResult
 from algolens.logic.precision import PrecisionRow, judge_log_precision
 from algolens.logic.scaling import ScalingRow, exponent_interval, fit_affine_power, fit_exponent
 from algolens.logic.verify import Mismatch, Verdict
 from algolens.recipes import merrill2023 as rec
+from algolens.recipes.claims import Scale
 from algolens.store import RunStore
 
 
@@ -144,10 +146,11 @@ def test_uniform_sentence_and_quotient_rules():
     )
     one_off = uniform_claims(_uniform(equal_16=511))[0]
     assert one_off.agree is False and "16*: 511/512 sampled" in one_off.ours
+    assert quotient.kind == "check"  # our reading of the corollary, never counted
     broken = uniform_claims(_uniform(checked_12=4000))[2]
-    assert broken.agree is None and "breaks at n = 12" in broken.ours
+    assert broken.agree is False and "breaks at n = 12" in broken.ours
     unfit = uniform_claims(_uniform(share=0.9))[2]
-    assert unfit.agree is None and "no single attention quotient bit fits" in unfit.ours
+    assert unfit.agree is False and "no single attention quotient bit fits" in unfit.ours
     table = rec.make_claims(*_inputs(), _uniform())
     assert [c.claim[:9] for c in table].count("corollary") == 1
     assert not any(c.ours.startswith("not measured") for c in table)
@@ -165,7 +168,7 @@ def tiny(monkeypatch):
         "GROUP_TRANSFORMER",
         {"group": "C3", "model": "transformer", "train_frac": 0.5, "model_args": small},
     )
-    monkeypatch.setattr(rec, "EPOCHS_OVERRIDE", 3)
+    monkeypatch.setattr(reproduce_cli, "Scale", lambda mode: Scale(mode, epochs_cap=3))
     monkeypatch.setattr(rec, "SMALL", True)
 
 
@@ -182,7 +185,7 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     assert uniform["agree"] is True and uniform["kind"] == "paper"  # exact for any weights
     assert "8*: 256/256" in uniform["ours"]  # n = 8: never trained, longer than the context
     corollary = next(r for r in rows if r["claim"].startswith("corollary"))
-    assert corollary["kind"] == "paper" and "bit 0 of ⌊A/B⌋" in corollary["ours"]
+    assert corollary["kind"] == "check" and "bit 0 of ⌊A/B⌋" in corollary["ours"]
     assert "formula vs circuit" in err and "SAT miter" in err
     assert rows[-1]["claim"].startswith("SAT miter") and rows[-1]["agree"] is True
     assert "precision n = 7: exact from" in err

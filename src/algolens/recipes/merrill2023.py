@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from algolens.recipes.claims import Claim, Mode
+from algolens.recipes.claims import Claim, Mode, Scale, as_scale
 from algolens.recipes.merrill2023_claims import make_claims
 from algolens.recipes.merrill2023_uniform import uniform_study
 from algolens.recipes.runs import ensure_run
@@ -81,18 +81,18 @@ PRECISION_MODEL: dict[str, int] = {"n_layers": 1, "d_model": 16, "d_mlp": 16, "s
 :data:`PRECISION_N_MAX`; no circuit is compiled, so it can be longer than the n-scaling's)."""
 S5_MIN_ACC = 0.99
 S5_MAX_SECONDS = 60.0
-EPOCHS_OVERRIDE: int | None = None
-"""Cap on every run's epochs (None: the recipe's; tests set a few)."""
+MODES: tuple[Mode, ...] = ("quick", "full")
+"""The protocols this module offers (it takes a :class:`~algolens.recipes.claims.Scale`)."""
 SMALL = False
 """Tests shrink the sequence models and lengths (never set by the CLI)."""
 
 
-def _config(spec: dict[str, Any]) -> Any:
+def _config(spec: dict[str, Any], scale: Scale) -> Any:
     from algolens.train import make_config
 
     kw = {k: v for k, v in spec.items() if k != "model_args"}
-    if EPOCHS_OVERRIDE is not None:
-        kw["epochs"] = EPOCHS_OVERRIDE
+    if scale.epochs_cap is not None:  # tests: a few epochs
+        kw["epochs"] = scale.epochs(kw.get("epochs"))
     return make_config("fast", seeds=list(SEEDS), model_args=dict(spec["model_args"]), **kw)
 
 
@@ -103,18 +103,19 @@ def _pct(x: float) -> str:
 __all__ = ["PAPER", "make_claims", "reproduce"]
 
 
-def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
-    """Run the protocol (module docstring) and return the claims."""
+def reproduce(scale: Scale | Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
+    """Run the protocol of ``scale`` (module docstring) and return the claims."""
     from algolens.logic.precision import run_exact_bits
     from algolens.logic.verify_run import run_logic
 
+    scale = as_scale(scale)
     models, cyclic_id = {}, ""
     for name, spec in (
         ("cyclic MLP", CYCLIC),
         ("S5 MLP", S5),
         ("group transformer", GROUP_TRANSFORMER),
     ):
-        run_id = ensure_run(store, _config(spec), log)
+        run_id = ensure_run(store, _config(spec, scale), log)
         row = dict(run_logic(store, run_id, bits=BITS)["instances"][0])
         row["exact_bits"] = run_exact_bits(store, run_id)[0]
         models[f"{name} ({spec['group']})"] = row
@@ -123,7 +124,7 @@ def reproduce(mode: Mode, store: RunStore, *, log: Callable[[str], None]) -> lis
         if name == "cyclic MLP":
             cyclic_id = run_id
     fom = fom_check(store, cyclic_id, log)
-    ns = FULL_NS if mode == "full" else QUICK_NS
+    ns = FULL_NS if scale.mode == "full" else QUICK_NS
     scaling = scaling_study(ns, log)
     estimate = estimate_check(log)
     miter = miter_check(log)

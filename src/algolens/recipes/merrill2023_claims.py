@@ -18,9 +18,9 @@ Rules of the judged (``paper``) rows, each stated in its claim text:
   the third power leaves a whole power for the polylog factor over this range);
 * one FO(M) sentence for all n: the sentence written from a one-block, position-free
   majority transformer's weights equals its integer model Q on every tested input of every
-  length, untrained lengths included; the ``⌊a/b⌋`` corollary read as one bit of the network's
-  own attention quotient (yes, or n/a where that reading breaks)
-  (:mod:`.merrill2023_uniform`).
+  length, untrained lengths included (:mod:`.merrill2023_uniform`). Our reading of the
+  ``⌊a/b⌋`` corollary (one bit of the network's own attention quotient) is a check: where it
+  fails, only the reading fails, so it could never be a "no" against the paper.
 """
 
 from __future__ import annotations
