@@ -8,7 +8,6 @@ from math import comb
 
 import pytest
 
-from algolens.cli import reproduce as reproduce_cli
 from algolens.recipes import chughtai2023 as c
 from algolens.recipes import chughtai2023_rows as r
 from algolens.recipes.claims import Scale
@@ -354,30 +353,7 @@ def test_cyclic_and_dihedral_key_irreps_are_context():
 # -- plumbing on a tiny scale ------------------------------------------------------------------
 
 
-@pytest.fixture
-def tiny(monkeypatch):
-    """Shrink both protocols: S4 stands for S5, groups of order ≤ 12, 16-wide models, 4 epochs."""
-    monkeypatch.setattr(c, "MAINLINE", "S4")
-    monkeypatch.setitem(c.TRAIN_FRAC["mlp"], "S4", 0.5)
-    monkeypatch.setitem(c.TRAIN_FRAC["transformer"], "S4", 0.5)
-    monkeypatch.setitem(c.PAPER_EPOCHS["mlp"], "S4", 250_000)
-    monkeypatch.setitem(c.PAPER_EPOCHS["transformer"], "S4", 50_000)
-    monkeypatch.setitem(c.TRAIN_FRAC["mlp"], "A4", 0.5)
-    monkeypatch.setattr(c, "QUICK_S5_SEEDS", (0, 1, 2))
-    monkeypatch.setattr(c, "QUICK_SEEDS", (0, 1))
-    monkeypatch.setattr(c, "QUICK_GROUPS", ("C5", "D4", "A4"))
-    monkeypatch.setattr(c, "QUICK_PROGRESS", 2)
-    monkeypatch.setattr(c, "FULL_GROUPS", ("C5", "S4"))
-    monkeypatch.setattr(c, "FULL_SEEDS", (1, 2))
-    monkeypatch.setattr(c, "FULL_S5_MLP_SEEDS", (1, 2, 3))
-    monkeypatch.setattr(reproduce_cli, "Scale", lambda mode: Scale(mode, epochs_cap=4))
-    monkeypatch.setattr(c, "MODEL_ARGS", {
-        "mlp": {"d_embed": 8, "d_mlp": 8},
-        "transformer": {"d_model": 8, "n_heads": 2, "d_head": 4, "d_mlp": 8},
-    })  # fmt: skip
-
-
-def test_quick_protocol_trains_analyses_and_reuses(tiny, tmp_path, run_cli):
+def test_quick_protocol_trains_analyses_and_reuses(tiny_chughtai, tmp_path, run_cli):
     code, out, err = run_cli("reproduce", "chughtai2023", "--store", str(tmp_path), "--json")
     assert code == 0, err
     rows = json.loads(out)
@@ -415,7 +391,7 @@ def test_quick_protocol_trains_analyses_and_reuses(tiny, tmp_path, run_cli):
     assert json.loads(out2) == rows
 
 
-def test_full_protocol_resumes_an_interrupted_run_and_trains_the_rest(tiny, tmp_path):
+def test_full_protocol_resumes_an_interrupted_run_and_trains_the_rest(tiny_chughtai, tmp_path):
     from algolens.train import start_run
 
     store = RunStore(tmp_path)
@@ -468,7 +444,7 @@ def test_standard_protocol_is_quick_trained_through_the_cleanup_phase():
     assert standard[0].config(7).epochs == 7  # a test's cap
 
 
-def test_standard_protocol_runs_end_to_end_at_tiny_scale(tiny, tmp_path):
+def test_standard_protocol_runs_end_to_end_at_tiny_scale(tiny_chughtai, tmp_path):
     """The standard runs carry the clean-up rule into their stored configs, and a run that ran
     to its (test) cap judges the 99.99 % row that quick's grokking stop leaves n/a."""
     store = RunStore(tmp_path)

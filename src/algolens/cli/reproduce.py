@@ -12,12 +12,21 @@ from typing import Annotated, cast
 import typer
 
 from algolens.cli.app import app
+from algolens.cli.executor_options import (
+    AddressOpt,
+    CpusOpt,
+    MaxRetriesOpt,
+    ThreadsOpt,
+    WorkersOpt,
+    executor_settings,
+)
 from algolens.cli.output import console, print_json, print_table, progress_console
 from algolens.cli.runs import StoreOpt
 from algolens.destination import check_destination
-from algolens.errors import SpecError
+from algolens.errors import ConfigError, SpecError
 from algolens.recipes import REPRODUCTIONS, claims_markdown, load_reproduction, machine_description
 from algolens.recipes.claims import KINDS, Mode, Scale, tally_line, verdict
+from algolens.recipes.fanout import check_fan_out, train_in_parallel
 from algolens.recipes.registry import check_mode, run_reproduction
 from algolens.store import RunStore
 
@@ -70,6 +79,21 @@ def reproduce(
             "paper value).",
         ),
     ] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            help="Train the protocol's runs in parallel first, as one resumable sweep: local "
+            "(this machine's cores) or ray (a Ray cluster); then measure as usual. Papers whose "
+            "runs are independent (chughtai2023, stander2024). Default: one run after another "
+            "in this process.",
+            show_default=False,
+        ),
+    ] = None,
+    workers: WorkersOpt = None,
+    threads: ThreadsOpt = None,
+    cpus: CpusOpt = 1,
+    max_retries: MaxRetriesOpt = 3,
+    address: AddressOpt = None,
 ) -> None:
     """Reproduce a paper's claims: train what it trains, measure, compare with its figures.
 
@@ -77,6 +101,10 @@ def reproduce(
     paper claim says whether our figure agrees with the paper's by the criterion it states (or
     n/a, with the reason, when the protocol cannot test it); our own checks and context figures
     are listed apart and never counted as agreement.
+
+    Examples: `algolens reproduce chughtai2023 --standard`; `algolens reproduce chughtai2023
+    --full --executor ray --address auto` (the 50 S5 seeds and the other groups' runs on a
+    cluster; run the same command again to resume).
     """
     chosen = [m for m, on in (("quick", quick), ("standard", standard), ("full", full)) if on]
     if len(chosen) > 1:
@@ -85,6 +113,12 @@ def reproduce(
     mode = cast(Mode, chosen[0] if chosen else "quick")
     module = load_reproduction(paper)  # unknown or unbuilt paper: one line, nothing created
     check_mode(paper, module, mode)  # a protocol the paper does not offer: the same
+    settings = None
+    if executor is not None:
+        settings = executor_settings(executor, workers, threads, cpus, max_retries, address)
+        check_fan_out(paper, module)
+    elif workers is not None or threads is not None or address is not None:
+        raise ConfigError("--workers, --threads and --address need --executor local or ray")
     if doc is None and mode == "full":
         doc = Path("docs") / "reproductions" / f"{paper}.md"
     run_store = RunStore(store)
@@ -92,7 +126,10 @@ def reproduce(
         check_destination(doc, what="--doc", store=run_store.root)  # before any training
     log = (lambda msg: print(msg, file=sys.stderr)) if json_out else progress_console.print
     t0 = time.perf_counter()
-    claims = run_reproduction(module, Scale(mode), run_store, log=log)
+    scale = Scale(mode)
+    if settings is not None:
+        train_in_parallel(paper, module, scale, run_store, settings, log=log)
+    claims = run_reproduction(module, scale, run_store, log=log)
     wall = time.perf_counter() - t0
     if doc is not None:
         from algolens.fileio import write_text_atomic

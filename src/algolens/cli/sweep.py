@@ -13,10 +13,16 @@ import typer
 from rich.markup import escape
 
 from algolens.cli.app import app
+from algolens.cli.executor_options import (
+    AddressOpt,
+    CpusOpt,
+    MaxRetriesOpt,
+    ThreadsOpt,
+    WorkersOpt,
+    executor_settings,
+)
 from algolens.cli.output import print_json, print_table
 from algolens.cli.runs import StoreOpt
-from algolens.cli.train import MAX_THREADS
-from algolens.errors import ConfigError
 
 EXIT_FAILED = 1
 """Exit code when a configuration failed or is busy (bad input exits with 2)."""
@@ -32,36 +38,11 @@ def sweep(
         str, typer.Option(help="Where runs train: local (this machine's cores) or ray.")
     ] = "local",
     store: StoreOpt = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            max=MAX_THREADS,
-            help="local: worker processes (default: one per core, at most one per run).",
-        ),  # fmt: skip
-    ] = None,
-    threads: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            max=MAX_THREADS,
-            help="local: torch threads per worker (default: "
-            "the cores shared out among the workers).",
-        ),  # fmt: skip
-    ] = None,
-    cpus: Annotated[
-        int, typer.Option(min=1, help="ray: CPUs each run declares (and its torch threads).")
-    ] = 1,
-    max_retries: Annotated[
-        int, typer.Option(min=0, help="ray: retries of a run whose worker died.")
-    ] = 3,
-    address: Annotated[
-        str | None,
-        typer.Option(
-            help="ray: cluster address (auto, HOST:PORT); default: a local Ray "
-            "runtime on 127.0.0.1."
-        ),  # fmt: skip
-    ] = None,
+    workers: WorkersOpt = None,
+    threads: ThreadsOpt = None,
+    cpus: CpusOpt = 1,
+    max_retries: MaxRetriesOpt = 3,
+    address: AddressOpt = None,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Resume failed runs too (default: report).")
     ] = False,
@@ -89,16 +70,9 @@ def sweep(
     `algolens sweep s5.toml --executor ray --address auto` (an existing cluster).
     """
     from algolens.store import RunStore
-    from algolens.sweep import ExecutorSettings, load_sweep, run_sweep, sweep_status
+    from algolens.sweep import load_sweep, run_sweep, sweep_status
 
-    if executor not in ("local", "ray"):
-        raise ConfigError(f"unknown executor {executor!r}; use local or ray")
-    local_only = {"--workers": workers, "--threads": threads}
-    ray_only = {"--address": address}
-    wrong = local_only if executor == "ray" else ray_only
-    given = [name for name, v in wrong.items() if v is not None]
-    if given:
-        raise ConfigError(f"{', '.join(given)} do not apply to --executor {executor}; drop them")
+    settings = executor_settings(executor, workers, threads, cpus, max_retries, address)
     plan = load_sweep(config)
     run_store = RunStore(store)
     if plan_only:
@@ -117,7 +91,6 @@ def sweep(
         else:
             _print_summary(summary)
         return
-    settings = ExecutorSettings(executor, workers, threads, cpus, max_retries, address)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops it like Ctrl-C
     try:
         summary = run_sweep(plan, run_store, settings, retry_failed=retry_failed, log=_log)

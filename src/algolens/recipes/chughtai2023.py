@@ -158,6 +158,12 @@ def settings(mode: Mode) -> list[Setting]:
     return out
 
 
+def planned_configs(scale: Scale) -> list[TrainConfig]:
+    """The configs of every run ``scale``'s protocol trains, in order; they are independent, so
+    ``reproduce --executor`` trains them in parallel before the claims are measured."""
+    return [setting.config(scale.epochs_cap) for setting in settings(scale.mode)]
+
+
 @dataclass
 class Measured:
     """What one setting gave: per-instance metric dicts and the group's irrep dimensions."""

@@ -122,6 +122,12 @@ def settings(mode: Mode) -> list[Setting]:
     return [Setting(g, tuple(range(1, n + 1)), "paper", e) for g, (n, e) in FULL.items()]
 
 
+def planned_configs(scale: Scale) -> list[TrainConfig]:
+    """The configs of every run ``scale``'s protocol trains, in order; they are independent, so
+    ``reproduce --executor`` trains them in parallel before the claims are measured."""
+    return [setting.config(scale.epochs_cap) for setting in settings(scale.mode)]
+
+
 def analyse_instance(
     group: FiniteGroup, model: MLP, *, seed: int = 0, test_mask: np.ndarray | None = None
 ) -> SeedResult:
