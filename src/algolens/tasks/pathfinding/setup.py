@@ -102,16 +102,10 @@ def load_pathfinding_dataset(config: Any, root: Path) -> Any:
     Raises:
         CheckpointError: a missing, malformed or changed dataset.
     """
-    from algolens.errors import CheckpointError
     from algolens.tasks.pathfinding.dataset import DATASET_FILE, dataset_sha256, load_dataset
+    from algolens.tasks.stored_dataset import load_pinned_dataset
 
-    ds = load_dataset(root / DATASET_FILE)
-    if config.dataset_sha256 is not None and dataset_sha256(ds) != config.dataset_sha256:
-        raise CheckpointError(
-            f"run {root.name}: {DATASET_FILE} differs from the dataset the run was trained on "
-            f"(SHA-256 {config.dataset_sha256[:12]}...); restore it or retrain"
-        )
-    return ds
+    return load_pinned_dataset(config, root, DATASET_FILE, load_dataset, dataset_sha256)
 
 
 def resume_pathfinding(config: Any, root: Path) -> Any:

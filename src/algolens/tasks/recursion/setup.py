@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from algolens.errors import CheckpointError
 from algolens.tasks.registry import Prepare
 
 DATASET_FILE = "dataset.json"
@@ -40,14 +39,9 @@ def load_recursion_dataset(config: Any, root: Path) -> Any:
         CheckpointError: a missing, malformed or changed dataset.
     """
     from algolens.tasks.recursion.dataset import dataset_sha256, load_dataset
+    from algolens.tasks.stored_dataset import load_pinned_dataset
 
-    ds = load_dataset(root / DATASET_FILE)
-    if config.dataset_sha256 is not None and dataset_sha256(ds) != config.dataset_sha256:
-        raise CheckpointError(
-            f"run {root.name}: {DATASET_FILE} differs from the dataset the run was trained on "
-            f"(SHA-256 {config.dataset_sha256[:12]}...); restore it or retrain"
-        )
-    return ds
+    return load_pinned_dataset(config, root, DATASET_FILE, load_dataset, dataset_sha256)
 
 
 def resume_recursion(config: Any, root: Path) -> Any:
