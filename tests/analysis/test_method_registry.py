@@ -248,3 +248,45 @@ def test_coset_method_on_a_prime_order_group_is_refused_before_any_work(tmp_path
         assert f"is a composition mlp run; --method {method} needs a group of composite" in err
         assert "C5 has order 5" in err
     assert not (store.paths(run_id).root / "analyses").exists()
+
+
+def _largest_left(model, group) -> dict:
+    """The toy coset method's per-instance function: the largest |entry| of the left
+    pre-activation table and the group's order."""
+    w_a, _ = model.folded_weights()
+    return {"largest_left": float(w_a[0].detach().abs().max()), "order": group.order}
+
+
+def _overall(results: list[dict]) -> dict:
+    """The toy coset method's ``combine``: the largest entry over the instances."""
+    return {"overall": max(r["largest_left"] for r in results)}
+
+
+@pytest.fixture
+def toy_coset():
+    from algolens.analysis.builtin_methods import coset_method
+
+    method = register_method(coset_method("toy-coset", _largest_left, combine=_overall))
+    yield method
+    unregister_method(method.name)
+
+
+def test_a_coset_method_registered_once_reaches_run_method_and_analyze(toy_coset, s3_run, run_cli):
+    from algolens.analysis.verdict import METHODS, run_method
+    from algolens.train.load import load_run_model
+
+    root, run_id = s3_run
+    store = RunStore(root)
+    assert METHODS["toy-coset"] is _largest_left
+    _, model = load_run_model(store, run_id)
+    w_a, _ = model.folded_weights()
+    expected = [float(w_a[k].detach().abs().max()) for k in range(2)]
+    got = run_method(store, run_id, "toy-coset")
+    assert [r["largest_left"] for r in got["instances"]] == expected
+    assert [r["order"] for r in got["instances"]] == [6, 6] and got["overall"] == max(expected)
+    code, out, err = run_cli("analyze", run_id, "--method", "toy-coset", "--json",
+                             "--store", str(root))  # fmt: skip
+    assert code == 0, err
+    stored = json.loads(analysis_path(store, run_id, "toy-coset").read_text())
+    assert stored["overall"] == max(expected) and stored["schema"] == 1
+    assert [r["largest_left"] for r in stored["instances"]] == expected

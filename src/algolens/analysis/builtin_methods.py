@@ -8,16 +8,32 @@ written so far: bump one only when that method's stored output changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
-from algolens.analysis.methods import Method, lazy
+from algolens.analysis.methods import InstanceFn, Method, lazy
 
 _COMPOSITION = "(e.g. `algolens train --group S5`)"
 _RECURSION = "(e.g. `algolens train --task recursion --function successor`)"
 _PATHFINDING = "(e.g. `algolens train --task pathfinding`)"
 
 
-def _coset(name: str, help_: str = "") -> Method:
+def coset_method(
+    name: str,
+    per_instance: str | InstanceFn,
+    help_: str = "",
+    *,
+    combine: str | Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
+    section: str | None = None,
+) -> Method:
+    """A method of the ``cosets`` family: on a group composition MLP run, ``per_instance``
+    (``fn(one-instance MLP, group) -> JSON dict``, or its ``module:function``) on every instance,
+    stored under ``name`` (:func:`algolens.analysis.runs.run_coset_method`); ``combine`` adds
+    entries computed from the per-instance results. Registered once
+    (:func:`~algolens.analysis.methods.register_method`), it is an ``analyze`` method, a stored
+    schema, a coset method of :func:`algolens.analysis.verdict.run_method` and an analysis the
+    composition report computes when missing."""
     return Method(
         name=name,
         schema=1,
@@ -31,7 +47,9 @@ def _coset(name: str, help_: str = "") -> Method:
         check=partial(lazy("algolens.analysis.runs:check_coset"), name),
         compute=partial(lazy("algolens.analysis.runs:compute_coset"), name),
         show=lazy("algolens.cli.analyze:show_coset"),
-        section="algolens.report.cosets" if name == "cosets" else None,
+        section=section,
+        per_instance=lazy(per_instance) if isinstance(per_instance, str) else per_instance,
+        combine=lazy(combine) if isinstance(combine, str) else combine,
     )
 
 
@@ -66,13 +84,19 @@ BUILT_IN: tuple[Method, ...] = (
         compute=lazy("algolens.analysis.runs:compute_irreps"),
         cli=lazy("algolens.cli.analyze_irreps:irreps_method"),
     ),
-    _coset(
+    coset_method(
         "cosets",
+        "algolens.analysis.verdict:cosets_json",
         ": Stander et al.'s coset concentration, interventions, and the joint irreps/cosets "
         "verdict (MLP runs).",
+        section="algolens.report.cosets",
     ),
-    _coset("interventions"),
-    _coset("verdict"),
+    coset_method(
+        "interventions",
+        "algolens.analysis.verdict:interventions_json",
+        combine="algolens.analysis.verdict:interventions_mean",
+    ),
+    coset_method("verdict", "algolens.analysis.verdict:verdict"),
     Method(
         name="failures",
         schema=1,

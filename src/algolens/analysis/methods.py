@@ -56,6 +56,8 @@ class Options:
 
 CheckFn = Callable[["RunStore", str, "TrainConfig", Options], None]
 ComputeFn = Callable[["RunStore", str, Options], dict[str, Any]]
+InstanceFn = Callable[[Any, Any], dict[str, Any]]
+"""``fn(one-instance model, group) -> JSON dict``: a coset-family method on one instance."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,11 @@ class Method:
         called: how messages name it (default ``--method <name>``).
         recompute: how to recompute a refused stored file when ``algolens analyze`` does not
             compute the method (default: ``algolens analyze RUN --method <name> --force``).
+        per_instance: a coset-family method's function of one instance,
+            ``fn(one-instance MLP, group) -> JSON dict``
+            (:func:`algolens.analysis.verdict.run_method` runs it on every instance of a run).
+        combine: ``combine(per-instance results) -> dict`` of entries added to the run's
+            result beside ``"instances"`` (``interventions``: ``"mean"``); None: none.
     """
 
     name: str
@@ -109,6 +116,8 @@ class Method:
     family: str = ""
     called: str = ""
     recompute: str | None = None
+    per_instance: InstanceFn | None = None
+    combine: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():

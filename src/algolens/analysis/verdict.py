@@ -28,7 +28,7 @@ For the network (faithfulness, measured by replacing activations through hooks, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,8 @@ from algolens.analysis.cosets import (
     coset_means,
 )
 from algolens.analysis.interventions import check_mlp, evaluate
+from algolens.analysis.methods import InstanceFn, find_method, methods
+from algolens.errors import ConfigError
 from algolens.groups.fourier import isotypic_projections, power_spectrum
 from algolens.groups.group import FiniteGroup
 from algolens.groups.reps import irreps
@@ -271,47 +273,81 @@ def interventions_json(model: MLP, group: FiniteGroup) -> dict[str, Any]:
     }
 
 
-METHODS = {"cosets": cosets_json, "interventions": interventions_json, "verdict": verdict}
-"""Each coset method's per-instance function ``fn(one-instance MLP, group) -> JSON dict``; which
-methods exist, their runs and checks are the registry's (the ``cosets`` family of
-:mod:`algolens.analysis.builtin_methods`)."""
+def interventions_mean(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``interventions`` method's ``combine``: ``{"mean": the table averaged over the
+    instances}`` (:func:`algolens.analysis.interventions.mean_table`)."""
+    from algolens.analysis.interventions import Outcome, mean_table
+
+    per_seed = [
+        [Outcome(r["intervention"], r["accuracy"], r["loss"], r.get("n_ablated"))
+         for r in res["interventions"]]
+        for res in results
+    ]  # fmt: skip
+    return {"mean": mean_table(per_seed)}
+
+
+class _CosetFunctions(Mapping[str, InstanceFn]):
+    """Coset method name -> its per-instance function, read from the method registry (every
+    method of the ``cosets`` family, :attr:`algolens.analysis.methods.Method.per_instance`)
+    whenever it is looked up, so a coset method registered later is known."""
+
+    @staticmethod
+    def _table() -> dict[str, InstanceFn]:
+        return {
+            m.name: m.per_instance
+            for m in methods()
+            if m.family == "cosets" and m.per_instance is not None
+        }
+
+    def __getitem__(self, name: str) -> InstanceFn:
+        return self._table()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+METHODS: Mapping[str, InstanceFn] = _CosetFunctions()
+"""Each coset method's per-instance function ``fn(one-instance MLP, group) -> JSON dict``, from
+the registry (the ``cosets`` family of :mod:`algolens.analysis.methods`; the built-in ones are
+:func:`cosets_json`, :func:`interventions_json` and :func:`verdict`)."""
 
 
 def run_method(
     store: Any, run: str, method: str, instance: int | None = None, *, epoch: int | None = None
 ) -> dict[str, Any]:
-    """A coset method (:data:`METHODS`) on every instance of a stored run (or one), at its final
-    weights or (``epoch``) at that checkpoint.
+    """A coset method (:data:`METHODS`: its registered ``per_instance``) on every instance of a
+    stored run (or one), at its final weights or (``epoch``) at that checkpoint.
 
     Returns ``{"method", "run", "group", "instances": [per-instance JSON with run, instance,
-    seed]}``, plus ``"mean"`` (the table averaged over the instances) for ``interventions``.
+    seed]}``, plus the method's ``combine`` of them (``interventions``: ``"mean"``, the table
+    averaged over the instances).
 
     Raises (all before any weights are read):
         ConfigError: unknown method, a run that is not a group composition MLP, an instance out
             of range. StoreError: unknown run. CheckpointError: no stored group or weights.
         SizeLimitError: a group above :data:`algolens.analysis.cosets.MAX_COSET_ORDER`.
     """
-    from algolens.analysis.interventions import Outcome, mean_table
     from algolens.analysis.runs import check_coset_run
     from algolens.train import load_run_group, load_run_model
 
     run_id, config = check_coset_run(store, run, method, instance)  # the registry's check
+    m = find_method(method)
+    if m is None or m.per_instance is None:  # registered in the family without a function
+        raise ConfigError(f"coset method {method!r} has no per-instance function to run")
     n = len(config.seeds)
     group = load_run_group(store, run_id)
     _, model = load_run_model(store, run_id, epoch)
     ks = [instance] if instance is not None else list(range(n))
     results = [
         {"run": run_id, "instance": k, "seed": config.seeds[k]}
-        | METHODS[method](model.instance(k), group)
+        | m.per_instance(model.instance(k), group)
         for k in ks
     ]
     out: dict[str, Any] = {"method": method, "run": run_id, "group": group.name}
     out["instances"] = results
-    if method == "interventions":
-        per_seed = [
-            [Outcome(r["intervention"], r["accuracy"], r["loss"], r.get("n_ablated"))
-             for r in res["interventions"]]
-            for res in results
-        ]  # fmt: skip
-        out["mean"] = mean_table(per_seed)
+    if m.combine is not None:
+        out |= m.combine(results)
     return out
