@@ -31,17 +31,18 @@ def artifacts(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def pages(tmp_path_factory):
     """The shared tiny store with every page written: ``(TinyStore, {page kind: path})``."""
+    from algolens.analysis.ensure import ensure_sweep_irreps
+    from algolens.cli.report import write_run_report
     from algolens.report.index import store_index
-    from algolens.report.run import run_report
     from algolens.report.sweep import sweep_report
 
     s = tiny_store(tmp_path_factory)
     written = {
-        "composition": run_report(s.store, s.composition)[0],
-        "recursion": run_report(s.store, s.recursion)[0],
-        "pathfinding": run_report(s.store, s.pathfinding)[0],
+        "composition": write_run_report(s.store, s.composition)[0],
+        "recursion": write_run_report(s.store, s.recursion)[0],
+        "pathfinding": write_run_report(s.store, s.pathfinding)[0],
     }
-    run_report(s.store, s.sweep_runs[0])  # the sweep page links this run's report
-    written["sweep"] = sweep_report(s.store, s.sweep)
+    write_run_report(s.store, s.sweep_runs[0])  # the sweep page links this run's report
+    written["sweep"] = sweep_report(s.store, s.sweep, why=ensure_sweep_irreps(s.store, s.sweep))
     written["index"] = store_index(s.store)
     return s, written

@@ -36,9 +36,9 @@ def run(tmp_path):
 
 
 def _report(store, run_id):
-    from algolens.report.composition import composition_report
+    from algolens.cli.report import write_run_report
 
-    path, analyses = composition_report(store, run_id)
+    path, analyses = write_run_report(store, run_id)
     return path.read_text(), analyses
 
 

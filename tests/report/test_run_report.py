@@ -126,6 +126,7 @@ def test_index_of_a_missing_store_is_exit_2_and_creates_nothing(run_cli, tmp_pat
 
 def test_group_too_large_for_irreps_gets_the_general_page(tiny, monkeypatch):
     import algolens.report.composition as composition
+    from algolens.cli.report import write_run_report
     from algolens.errors import SizeLimitError
     from algolens.report.run import run_report
 
@@ -139,4 +140,4 @@ def test_group_too_large_for_irreps_gets_the_general_page(tiny, monkeypatch):
     assert_report_reflects_run(path, path.parent)  # curves and final figures still shown
     assert "Irreducible representations learned" not in text
     monkeypatch.undo()
-    run_report(tiny.store, tiny.composition)  # the shared run's own report back in place
+    write_run_report(tiny.store, tiny.composition)  # the shared run's own report back in place

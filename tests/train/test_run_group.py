@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from safetensors.torch import load_file
 
+from algolens.analysis.ensure import ensure_defaults
 from algolens.errors import CheckpointError, ConfigError
 from algolens.groups import FiniteGroup, parse_group
 from algolens.report.composition import composition_report
@@ -105,6 +106,7 @@ def test_resume_load_and_report_use_the_stored_group_not_the_spec(two_dirs, tmp_
     assert group.table.tolist() == C4_TABLE and group.labels == LABELS and group.name == "g"
     config, model = load_run_model(store, stopped)
     assert config.group == "g.json" and model.cfg.d_vocab == 4
+    ensure_defaults(store, stopped)
     path, _ = composition_report(store, stopped)
     assert "Group g (order 4)" in path.read_text()
 

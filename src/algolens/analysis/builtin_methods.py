@@ -32,8 +32,9 @@ def coset_method(
     stored under ``name`` (:func:`algolens.analysis.runs.run_coset_method`); ``combine`` adds
     entries computed from the per-instance results. Registered once
     (:func:`~algolens.analysis.methods.register_method`), it is an ``analyze`` method, a stored
-    schema, a coset method of :func:`algolens.analysis.verdict.run_method` and an analysis the
-    composition report computes when missing."""
+    schema, a coset method of :func:`algolens.analysis.verdict.run_method` and an analysis
+    computed before a run's report when missing
+    (:func:`algolens.analysis.ensure.ensure_defaults`)."""
     return Method(
         name=name,
         schema=1,
@@ -50,6 +51,7 @@ def coset_method(
         section=section,
         per_instance=lazy(per_instance) if isinstance(per_instance, str) else per_instance,
         combine=lazy(combine) if isinstance(combine, str) else combine,
+        ensure=partial(lazy("algolens.analysis.runs:ensure_coset"), name),
     )
 
 
@@ -83,6 +85,7 @@ BUILT_IN: tuple[Method, ...] = (
         check=lazy("algolens.analysis.runs:check_irreps"),
         compute=lazy("algolens.analysis.runs:compute_irreps"),
         cli=lazy("algolens.cli.analyze_irreps:irreps_method"),
+        ensure=lazy("algolens.analysis.runs:ensure_irreps"),
     ),
     coset_method(
         "cosets",

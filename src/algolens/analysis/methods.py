@@ -99,6 +99,11 @@ class Method:
             (:func:`algolens.analysis.verdict.run_method` runs it on every instance of a run).
         combine: ``combine(per-instance results) -> dict`` of entries added to the run's
             result beside ``"instances"`` (``interventions``: ``"mean"``); None: none.
+        ensure: ``ensure(store, run_id)``: compute and store what a run's report shows of the
+            method by default, when missing or stale
+            (:func:`algolens.analysis.ensure.ensure_defaults` calls it, on the runs the method
+            applies to and whose check passes, before ``algolens report`` renders); None: the
+            report shows the method only when it is stored already.
     """
 
     name: str
@@ -118,6 +123,7 @@ class Method:
     recompute: str | None = None
     per_instance: InstanceFn | None = None
     combine: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None
+    ensure: Callable[[RunStore, str], Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():

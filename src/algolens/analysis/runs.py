@@ -5,7 +5,10 @@ This is the API that sweeps and reproductions call:
 * :func:`run_irreps` — every instance of a run at its final weights, stored in the run folder;
 * :func:`run_progress` — one instance over the run's saved checkpoints (progress measures);
 * :func:`analyse_run_instances` — the same metric dicts without the store (any epoch);
-* :func:`run_coset_method` — a coset method of :mod:`algolens.analysis.verdict`, stored likewise.
+* :func:`run_coset_method` — a coset method of :mod:`algolens.analysis.verdict`, stored likewise;
+* :func:`ensure_irreps`, :func:`ensure_coset` — what a run's report shows of them, computed and
+  stored when missing (the methods' ``ensure``); :func:`stored_irreps`,
+  :func:`stored_progress` — the stored analyses, read and never computed (for reports).
 
 Each instance's dict is :meth:`IrrepAnalysis.to_dict` plus ``instance``, ``seed`` and ``epoch``.
 Every check that can fail on user input (task, model, instance, group size, checkpoints) runs
@@ -21,7 +24,7 @@ import numpy as np
 from algolens.analysis.irreps import analyse_model
 from algolens.analysis.methods import Options, check_method_run, family, not_applicable
 from algolens.analysis.progress import progress_measures
-from algolens.analysis.store import cached
+from algolens.analysis.store import analysis_path, cached, read_analysis
 from algolens.errors import CheckpointError, ConfigError
 from algolens.groups.group import FiniteGroup
 from algolens.groups.reps import irreps
@@ -37,6 +40,10 @@ from algolens.train.load import (
 from algolens.train.trainer import build_task
 
 METHOD = "irreps"
+
+FOLLOW = 4
+"""Instances whose progress over checkpoints a run's report computes when not stored
+(:func:`ensure_irreps`; the report shows every instance whose progress is stored)."""
 
 
 def check_run(
@@ -235,6 +242,46 @@ def run_progress(
     )  # fmt: skip
 
 
+def ensure_irreps(store: RunStore, run_id: str) -> None:
+    """The irreps method's ``ensure``: the final irreps analysis and, when the run has
+    checkpoints, the progress of its first :data:`FOLLOW` instances, computed and stored when
+    missing or stale (what a composition run's report shows)."""
+    n = len(run_irreps(store, run_id)["instances"])
+    if checkpoint_epochs_of(store, run_id):
+        for k in range(min(FOLLOW, n)):
+            run_progress(store, run_id, k)
+
+
+def stored_irreps(store: RunStore, run_id: str) -> dict[str, Any] | None:
+    """The run's stored final irreps analysis when it is current (as :func:`run_irreps` would
+    reuse it), else None; never computes one.
+
+    Raises:
+        StoreError: a tampered or malformed file. CheckpointError: no weights.
+    """
+    path = analysis_path(store, run_id, METHOD)
+    found = read_analysis(
+        path, METHOD, weights_source(store, run_id), irreps=irrep_labels(store, run_id)
+    )
+    return None if found is None else {**found, "reused": True}
+
+
+def stored_progress(store: RunStore, run_id: str, instance: int) -> dict[str, Any] | None:
+    """Instance ``instance``'s stored progress analysis when it is current (as
+    :func:`run_progress` would reuse it), else None (also when the run has no checkpoints);
+    never computes one.
+
+    Raises:
+        StoreError: a tampered or malformed file.
+    """
+    epochs = checkpoint_epochs_of(store, run_id)
+    if not epochs:
+        return None
+    path = analysis_path(store, run_id, METHOD, instance)
+    found = read_analysis(path, METHOD, {"epochs": epochs}, irreps=irrep_labels(store, run_id))
+    return None if found is None else {**found, "reused": True}
+
+
 def run_coset_method(
     store: RunStore, run: str, method: str, *, force: bool = False, epoch: int | None = None
 ) -> dict[str, Any]:
@@ -291,6 +338,12 @@ def check_coset(
             f"--method {method} needs a group of composite order, with a "
             f"proper non-trivial subgroup; {group.name} has order {n}",
         )  # fmt: skip
+
+
+def ensure_coset(method: str, store: RunStore, run_id: str) -> None:
+    """A coset method's ``ensure``: its stored analysis of the run's final weights, computed and
+    stored when missing or stale (what a composition MLP run's report shows)."""
+    run_coset_method(store, run_id, method)
 
 
 def compute_coset(method: str, store: RunStore, run_id: str, opts: Options) -> dict[str, Any]:

@@ -59,11 +59,15 @@ def step_train(state: dict[str, Any]) -> None:
 
 def step_report(state: dict[str, Any]) -> None:
     """Analyse each seed's irreps (Chughtai et al.) and write the run's HTML report (the group
-    is read back from the run folder, as for any stored run)."""
+    is read back from the run folder, as for any stored run): the default analyses computed and
+    stored first, then rendered."""
+    from algolens.analysis.ensure import ensure_defaults
     from algolens.report.composition import composition_report
     from algolens.store import RunStore
 
-    path, analyses = composition_report(RunStore(state.get("store")), state["run_id"])
+    store = RunStore(state.get("store"))
+    ensure_defaults(store, state["run_id"])
+    path, analyses = composition_report(store, state["run_id"])
     state["analyses"] = [
         {"seed": seed["seed"], "key_irreps": list(a.key), "logit_fve": float(a.logit_fve),
          "weight_fve": {k: float(v) for k, v in a.weight_fve.items()}}

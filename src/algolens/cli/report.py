@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -56,16 +57,16 @@ def report(
         _done({"index": str(store_index(st))}, json)
         return
     if sweep is not None:
+        from algolens.analysis.ensure import ensure_sweep_irreps
         from algolens.report.sweep import sweep_report
 
-        _done({"sweep": str(sweep_report(st, sweep))}, json)
+        why = ensure_sweep_irreps(st, sweep)
+        _done({"sweep": str(sweep_report(st, sweep, why=why))}, json)
         return
-    from algolens.report.run import run_report
-
     assert run is not None
     epoch = chosen_epoch(st, run, checkpoint)
     with status(f"analysing run {run}"):
-        path, analyses = run_report(st, run, epoch=epoch)
+        path, analyses = write_run_report(st, run, epoch)
     used = note_weights(st, run, epoch) if analyses else None
     if json:
         out = {"report": str(path), "seeds": [a.to_dict() for a in analyses]}
@@ -78,6 +79,20 @@ def report(
             f"{a.weight_fve['W_U']:.3f}"
         )
     console.print(f"wrote {path}")
+
+
+def write_run_report(store: RunStore, run: str, epoch: int | None = None) -> tuple[Path, list[Any]]:
+    """The run's report as ``algolens report RUN`` writes it: the default analyses computed and
+    stored where missing (:func:`algolens.analysis.ensure.ensure_defaults`), then rendered from
+    the store (:func:`algolens.report.run.run_report`); with ``epoch``, the irreps of that
+    checkpoint (computed, not stored) rendered in its own file."""
+    from algolens.analysis.ensure import checkpoint_irreps, ensure_defaults
+    from algolens.report.run import run_report
+
+    if epoch is not None:
+        return run_report(store, run, checkpoint=checkpoint_irreps(store, run, epoch))
+    ensure_defaults(store, run)
+    return run_report(store, run)
 
 
 def _done(written: dict[str, str], json: bool) -> None:

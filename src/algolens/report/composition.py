@@ -1,17 +1,18 @@
 """HTML report of a group-composition run: training, irreps learned, universality, progress.
 
 Usage: ``composition_report(store, run_id)`` writes ``<run folder>/report.html`` and returns its
-path with the per-seed analyses. Every analysis comes from the run store
-(:mod:`algolens.analysis.store`): a stored, current analysis is rendered as it is; a missing or
-stale one is computed and stored first. Sections, in order:
+path with the per-seed analyses. It renders only: every analysis comes from the run store
+(:mod:`algolens.analysis.store`), read and never computed; ``algolens report`` first computes
+and stores the missing ones (:func:`algolens.analysis.ensure.ensure_defaults`). Sections, in
+order:
 
 1. training: per-seed summary and curves (grokking epochs marked);
 2. irreps learned (Chughtai et al.'s metrics per seed, :mod:`algolens.analysis.irreps`);
 3. universality over the seeds (:mod:`algolens.report.universality_view`);
 4. progress measures over checkpoints (:mod:`algolens.report.progress_view`): every instance
-   with a stored progress analysis, and the first :data:`FOLLOW` instances computed if missing;
-5. the coset analyses of MLP runs (computed and stored when missing), then every registered
-   section (:mod:`algolens.report.sections`) that finds stored analyses of the run;
+   with a stored progress analysis;
+5. every registered section (:mod:`algolens.report.sections`) that finds stored analyses of the
+   run (the coset analyses of MLP runs among them);
 6. the config and the group's element labels (:mod:`algolens.report.common`).
 """
 
@@ -24,8 +25,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from algolens.analysis.irreps import KEY_SIMILARITY, IrrepAnalysis
-from algolens.analysis.runs import check_run, irrep_labels, run_irreps, run_progress
-from algolens.analysis.store import analysis_path, read_analysis
+from algolens.analysis.runs import check_run, stored_irreps, stored_progress
+from algolens.errors import StoreError
 from algolens.groups.reps import irreps
 from algolens.report.common import (
     config_section,
@@ -38,31 +39,33 @@ from algolens.report.progress_view import progress_section
 from algolens.report.sections import add_sections
 from algolens.report.universality_view import universality_section
 from algolens.store import RunStore
-from algolens.train.load import checkpoint_epochs_of, load_run_group
-
-FOLLOW = 4
-"""Instances whose progress over checkpoints is computed when not stored (others: if stored)."""
+from algolens.train.load import load_run_group
 
 
 def composition_report(
-    store: RunStore, run: str, *, epoch: int | None = None
+    store: RunStore, run: str, *, checkpoint: dict[str, Any] | None = None
 ) -> tuple[Path, list[IrrepAnalysis]]:
-    """Write ``report.html`` into the run folder; return its path and the per-seed analyses.
+    """Write ``report.html`` into the run folder from the run's stored analyses; return its path
+    and the per-seed analyses.
 
-    With ``epoch``: the irreps of that checkpoint (computed, not stored), without the progress,
-    coset and registered sections (those are of the final weights), written to
+    With ``checkpoint`` (the irreps analysis of one checkpoint,
+    :func:`algolens.analysis.ensure.checkpoint_irreps`): the irreps of that checkpoint, without
+    the progress, coset and registered sections (those are of the final weights), written to
     ``report-epoch_NNNNNNNN.html`` so it never passes for the final report.
 
     Raises:
         StoreError, ConfigError, CheckpointError, SizeLimitError: as
             :func:`algolens.analysis.runs.check_run` (before anything is written).
+        StoreError: no current final irreps analysis stored (``algolens report RUN`` computes
+            it first).
     """
     run_id, config = check_run(store, run)
     record = store.get(run_id)
     paths = store.paths(run_id)
     group = load_run_group(store, run_id)
     seeds = list(config.seeds)
-    final = run_irreps(store, run_id, epoch=epoch)["instances"]
+    epoch = None if checkpoint is None else checkpoint["checkpoint_epoch"]
+    final = _final(store, run_id) if checkpoint is None else checkpoint["instances"]
     progress = _progress(store, run_id, len(seeds)) if epoch is None else {}
     for k, p in progress.items():
         final[k] = {**final[k], "learning_order": p["measures"]["learning_order"]}
@@ -97,7 +100,6 @@ def composition_report(
         for k in sorted(progress):
             progress_section(report, progress[k])
     if epoch is None:
-        _coset_analyses(store, run_id, config, group.order)
         add_sections(report, store, run_id)
     config_section(report, config.to_dict())
     group_section(report, group.name, group.order, list(group.labels))
@@ -105,38 +107,25 @@ def composition_report(
     return report.write(paths.root / name), analyses
 
 
-def _coset_analyses(store: RunStore, run_id: str, config, order: int) -> None:
-    """Compute and store the coset methods of an MLP run when missing, so its coset section is
-    shown: groups up to :data:`algolens.analysis.cosets.MAX_COSET_ORDER` that have a proper
-    non-trivial subgroup (by Lagrange and Cauchy: exactly the groups of composite order)."""
-    from algolens.analysis.cosets import MAX_COSET_ORDER
-    from algolens.analysis.methods import family
-    from algolens.analysis.runs import run_coset_method
+def _final(store: RunStore, run_id: str) -> list[dict[str, Any]]:
+    """The per-instance dicts of the run's stored final irreps analysis.
 
-    composite = any(order % p == 0 for p in range(2, int(order**0.5) + 1))
-    if config.model == "mlp" and composite and order <= MAX_COSET_ORDER:
-        for method in family("cosets"):
-            run_coset_method(store, run_id, method)
+    Raises:
+        StoreError: none stored for the current weights.
+    """
+    found = stored_irreps(store, run_id)
+    if found is None:
+        raise StoreError(
+            f"run {run_id} has no current irreps analysis stored; `algolens report {run_id}` "
+            f"(or `algolens analyze {run_id}`) computes it"
+        )
+    return found["instances"]
 
 
 def _progress(store: RunStore, run_id: str, k: int) -> dict[int, dict[str, Any]]:
-    """Stored progress analyses of every instance; the first :data:`FOLLOW` computed if missing
-    (none when the run has no checkpoints)."""
-    epochs = checkpoint_epochs_of(store, run_id)
-    if not epochs:
-        return {}
-    out = {}
-    labels = irrep_labels(store, run_id)
-    for i in range(k):
-        if i < FOLLOW:
-            out[i] = run_progress(store, run_id, i)
-            continue
-        source = {"epochs": epochs}
-        path = analysis_path(store, run_id, "irreps", i)
-        stored = read_analysis(path, "irreps", source, irreps=labels)
-        if stored is not None:
-            out[i] = stored
-    return out
+    """The stored progress analyses of the run's instances (none when it has no checkpoints)."""
+    found = {i: stored_progress(store, run_id, i) for i in range(k)}
+    return {i: p for i, p in found.items() if p is not None}
 
 
 def _from_stored(d: dict[str, Any]) -> IrrepAnalysis:

@@ -1,10 +1,12 @@
 """The report of any run: ``run_report(store, run)`` writes ``<run folder>/report.html``.
 
-Group composition runs get :func:`algolens.report.composition.composition_report` (irreps,
-universality, progress; missing analyses computed), or, when the group is too large for the
-irreps (``SizeLimitError``), the general page with a note saying so. Every other task
-(recursion, path-finding, tasks added later) gets the general page built here from what the run
-folder stores, computing nothing:
+Reports render only: they read the analyses the run stores and compute none
+(``algolens report`` first computes and stores the missing default ones,
+:func:`algolens.analysis.ensure.ensure_defaults`). Group composition runs get
+:func:`algolens.report.composition.composition_report` (irreps, universality, progress), or,
+when the group is too large for the irreps (``SizeLimitError``), the general page with a note
+saying so. Every other task (recursion, path-finding, tasks added later) gets the general page
+built here from what the run folder stores:
 config, the per-seed training table and curves (grokking epochs marked), accuracy on every
 named split (recursion runs: teacher-forced and greedy exact match per seed), then every
 registered section (:mod:`algolens.report.sections`) that finds stored analyses of the run.
@@ -31,32 +33,34 @@ from algolens.train.describe import describe_run
 from algolens.train.load import run_config
 
 
-def run_report(store: RunStore, run: str, *, epoch: int | None = None) -> tuple[Path, list[Any]]:
-    """Write the run's ``report.html``; return its path and the per-seed irrep analyses
-    (composition runs; an empty list for other tasks).
+def run_report(
+    store: RunStore, run: str, *, checkpoint: dict[str, Any] | None = None
+) -> tuple[Path, list[Any]]:
+    """Write the run's ``report.html`` from what it stores; return its path and the per-seed
+    irrep analyses (composition runs; an empty list for other tasks).
 
-    With ``epoch`` (composition runs only): the irreps at that checkpoint, written to
-    ``report-epoch_NNNNNNNN.html`` (:func:`algolens.report.composition.composition_report`).
+    With ``checkpoint`` (composition runs only; the irreps of one checkpoint,
+    :func:`algolens.analysis.ensure.checkpoint_irreps`): the irreps at that checkpoint, written
+    to ``report-epoch_NNNNNNNN.html``
+    (:func:`algolens.report.composition.composition_report`).
 
     Raises:
-        StoreError: unknown run. CheckpointError: unreadable config. ConfigError: ``epoch`` for
-            a run of another task. (Composition runs: see
+        StoreError: unknown run. CheckpointError: unreadable config. ConfigError: a
+            ``checkpoint`` for a run of another task. (Composition runs: see
             :func:`algolens.report.composition.composition_report`, except SizeLimitError.)
     """
     record = store.get(run)
     config = run_config(store, record.id)
-    if epoch is not None and not has_trait(config.task, "group"):
-        raise ConfigError(
-            f"--checkpoint applies to group composition runs; run {record.id} is a "
-            f"{config.task} run, whose report computes nothing from its weights"
-        )
+    if checkpoint is not None and not has_trait(config.task, "group"):
+        raise ConfigError(f"run {record.id} is a {config.task} run; only group composition "
+                          "runs have a checkpoint's report")  # fmt: skip
     if has_trait(config.task, "group"):
         from algolens.report.composition import composition_report
 
         try:
-            return composition_report(store, record.id, epoch=epoch)
+            return composition_report(store, record.id, checkpoint=checkpoint)
         except SizeLimitError as exc:  # raised before any work: irreps of a group too large
-            if epoch is not None:
+            if checkpoint is not None:
                 raise
             return general_report(store, record.id, note=f"No irreps analyses: {exc}."), []
     return general_report(store, record.id), []

@@ -10,15 +10,17 @@ A sweep's runs are the runs the index tags with its id (:mod:`algolens.sweep`); 
    accuracy per configuration (box plots with every seed drawn);
 3. universality across configurations, per group and model: how often each irrep is key in
    each configuration's seeds and over all of them, and the key-irrep sets per configuration.
-   The final irreps analysis of every completed composition run is read from the run folder,
-   computed and stored first where missing (:func:`algolens.analysis.runs.run_irreps`); a run it
-   cannot analyse is named in a note.
+   The final irreps analysis of every completed composition run is read from the run folder
+   (``algolens report --sweep`` computes and stores the missing ones first,
+   :func:`algolens.analysis.ensure.ensure_sweep_irreps`); a run without one is named in a
+   note, with why.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,6 @@ from algolens.report.common import split_accuracy
 from algolens.report.html import HtmlReport, Link, plot_text
 from algolens.store import RunStore
 from algolens.store.index import RunRecord
-from algolens.tasks.registry import task_of
-from algolens.tasks.traits import has_trait
 
 SWEEPS_DIR = "sweeps"
 
@@ -41,8 +41,13 @@ def resolve_sweep(store: RunStore, sweep: str) -> str:
     return store.resolve_sweep(sweep)
 
 
-def sweep_report(store: RunStore, sweep: str) -> Path:
-    """Write the sweep's page (see the module docstring); return its path.
+def sweep_report(store: RunStore, sweep: str, *, why: Mapping[str, str] | None = None) -> Path:
+    """Write the sweep's page (see the module docstring) from what the store holds; return its
+    path.
+
+    Args:
+        why: run id -> why its irreps analysis could not be computed
+            (:func:`algolens.analysis.ensure.ensure_sweep_irreps`), for the note.
 
     Raises:
         StoreError: unknown or ambiguous sweep (before anything is written).
@@ -52,7 +57,7 @@ def sweep_report(store: RunStore, sweep: str) -> Path:
     points = {r.id: _point(store, r.id) for r in records}
     axes = list(dict.fromkeys(k for p in points.values() for k in p))
     labels = {r.id: _label(points[r.id], r.id) for r in records}
-    analyses, skipped = _irreps(store, records)
+    analyses, skipped = _irreps(store, records, why or {})
     report = HtmlReport(f"algolens sweep {sweep_id}")
     statuses = Counter(r.status for r in records)
     report.paragraph(
@@ -92,20 +97,27 @@ def _text(v: Any) -> str:
 
 
 def _irreps(
-    store: RunStore, records: list[RunRecord]
+    store: RunStore, records: list[RunRecord], why: Mapping[str, str]
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
-    """Per completed composition run, its stored (or now computed) final irreps analysis; and
-    why each other completed composition run has none."""
-    from algolens.analysis.runs import run_irreps
+    """Per completed composition run, its stored final irreps analysis; and why each other
+    completed composition run has none (``why``, else the reading's error, else none stored)."""
+    from algolens.analysis.ensure import tallied_runs
+    from algolens.analysis.runs import stored_irreps
 
     found, skipped = {}, {}
-    for r in records:
-        if r.status != "completed" or not has_trait(task_of(r.config), "group"):
+    for r in tallied_runs(records):
+        if r.id in why:
+            skipped[r.id] = why[r.id]
             continue
         try:
-            found[r.id] = run_irreps(store, r.id)["instances"]
+            data = stored_irreps(store, r.id)
         except AlgolensError as exc:
             skipped[r.id] = str(exc)
+            continue
+        if data is None:
+            skipped[r.id] = f"no current irreps analysis stored (`algolens analyze {r.id}`)"
+        else:
+            found[r.id] = data["instances"]
     return found, skipped
 
 
