@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from algolens.cli.train import MAX_THREADS, _interrupted_message
+from algolens.errors import ConfigError
 from algolens.store import RunStore
 from algolens.train.checkpoint import latest_checkpoint
 
@@ -241,3 +242,32 @@ def test_interrupted_message_names_the_store_only_when_not_the_default(tmp_path,
     odd = tmp_path / "my store"
     assert _interrupted_message(run, RunStore(odd)).endswith(f"--resume {run} --store '{odd}'`")
     assert "nothing was saved" in _interrupted_message(None, RunStore(odd))
+
+
+def _flags(**given):
+    """``train``'s flag values with ``given`` set (``max_size=4`` is ``--max-size 4``)."""
+    from algolens.cli.train import _flag_values
+
+    names = ("config", "group", "task", "nodes", "function", "max_size", "sampling",
+             "oversample", "n_train", "model", "seeds", "epochs", "recipe", "train_frac", "lr",
+             "weight_decay", "batch_size", "eval_every")  # fmt: skip
+    return _flag_values({n: given.get(n) for n in names})
+
+
+def test_config_from_flags_is_the_recipe_with_the_flags_on_top(tmp_path):
+    from algolens.cli.train import config_from_flags
+    from algolens.train.config import make_config
+
+    got = config_from_flags(_flags(group="S4", seeds="0-2", epochs=7, lr=0.01, train_frac=0.5))
+    want = make_config("fast", group="S4", seeds=[0, 1, 2], epochs=7, lr=0.01, train_frac=0.5)
+    assert got.fingerprint() == want.fingerprint()
+    rec = config_from_flags(_flags(task="recursion", function="successor", max_size=5))
+    assert rec.recipe == "recursion" and rec.function == "successor"
+    assert rec.recursion.max_size == 5
+    with pytest.raises(ConfigError, match="--function only applies to task 'recursion'"):
+        config_from_flags(_flags(group="S4", function="successor"))
+    path = tmp_path / "r.toml"
+    path.write_text('task = "recursion"\n[recursion]\nfunction = "successor"\n')
+    with pytest.raises(ConfigError, match=r"cannot be combined with --config; set them in the "
+                       r"file's \[recursion\] table"):  # fmt: skip
+        config_from_flags(_flags(config=path, max_size=4))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,6 +39,7 @@ from algolens.train.config import (
 from algolens.train.describe import describe_run
 
 if TYPE_CHECKING:  # torch and the models load only when a command trains
+    from algolens.train.config import TrainConfig
     from algolens.train.trainer import EvalResult
 
 
@@ -144,72 +146,16 @@ def train(
     """
     import torch
 
-    from algolens.train.run import resume_run, start_run
-
     if threads is not None:
         torch.set_num_threads(threads)
     run_store = RunStore(store)
+    values = _flag_values(locals())
     if checkpoint is not None and resume is None:
         raise ConfigError("--checkpoint belongs to --resume RUN (the checkpoint to continue from)")
     if resume is not None:
-        given = [name for name, v in _flag_values(locals()).items() if v is not None]
-        if given:
-            raise ConfigError(
-                f"--resume continues a run with its saved config; drop {', '.join(given)}"
-            )
-        started = [run_store.get(resume).id]
-
-        def job(progress: Any) -> dict[str, Any]:
-            return resume_run(run_store, started[0], progress=progress, checkpoint=checkpoint)
-
-        total = None
+        job, started, total = _resume_job(run_store, resume, checkpoint, values)
     else:
-        values = _flag_values(locals())
-        given = {flag: field for flag, field in task_flags().items() if values[flag] is not None}
-        overrides: dict[str, Any] = {
-            "task": task, "model": model, "epochs": epochs, "lr": lr,
-            "weight_decay": weight_decay, "batch_size": batch_size, "eval_every": eval_every,
-            "seeds": parse_seeds(seeds) if seeds is not None else None,
-        }  # fmt: skip
-        if config is not None:
-            if recipe is not None:
-                raise ConfigError(
-                    "--recipe cannot be combined with --config; set recipe in the file"
-                )
-            file_data = read_toml_config(config)
-            chosen, why = resolve_task(task or file_data.get("task"), file_data.get("recipe"))
-            check_task_fields(chosen, given, why)
-            spec = get_task(chosen)
-            in_table = [f for f in spec.section_flags() if values[f] is not None]
-            if in_table:
-                raise ConfigError(
-                    f"{_and(list(spec.section_flags()))} cannot be combined with --config; set "
-                    f"{'them' if len(spec.section_flags()) > 1 else 'it'} in the file's "
-                    f"[{spec.section}] table"
-                )
-            overrides.update(task_overrides(spec, values, None))
-            cfg = load_toml_config(config, **overrides)
-        else:
-            chosen, why = resolve_task(task, recipe)
-            check_task_fields(chosen, given, why)
-            recipe = recipe or DEFAULT_RECIPES.get(chosen, "fast")
-            overrides.update(task_overrides(get_task(chosen), values, recipe))
-            cfg = make_config(recipe, **overrides)
-        from algolens.train.trainer import build_task
-
-        # a bad group or fraction fails here, before any progress bar (a recursion run's function
-        # runs inside start_run, before its run folder exists)
-        resolved = build_task(cfg).group if has_trait(cfg.task, "group") else None
-        started: list[str] = []
-
-        def on_start(run_id: str) -> None:
-            started.append(run_id)
-            warn_on_start(run_store, run_id)
-
-        def job(progress: Any) -> dict[str, Any]:
-            return start_run(cfg, run_store, progress=progress, on_start=on_start, group=resolved)
-
-        total = cfg.epochs
+        job, started, total = _start_job(run_store, config_from_flags(values))
     try:
         summary = with_progress(job, total, json_out)
     except KeyboardInterrupt:
@@ -220,6 +166,95 @@ def train(
     else:
         print_summary(summary, describe_run(run_store.get(summary["run_id"]).config))
     warn_not_learned(summary)
+
+
+Job = Callable[[Any], dict[str, Any]]
+"""``job(progress) -> summary``: the training a ``train`` call runs under its progress bar."""
+
+COMMON_FLAGS: dict[str, str] = {
+    "--task": "task", "--model": "model", "--epochs": "epochs", "--lr": "lr",
+    "--weight-decay": "weight_decay", "--batch-size": "batch_size", "--eval-every": "eval_every",
+}  # fmt: skip
+"""The ``train`` flags of every task that set a config field of that name (``--seeds`` is
+parsed first; the task's own flags are its :class:`~algolens.tasks.registry.TaskSpec`'s)."""
+
+
+def config_from_flags(values: dict[str, Any]) -> TrainConfig:
+    """The config of a new run from ``train``'s flags (``values``: flag -> value, None when not
+    given): the ``--config`` file with the flags on top, or else the ``--recipe`` (default: the
+    task's) with them. The task is resolved first (:func:`~algolens.train.config.resolve_task`)
+    and a flag of another task refused (:func:`~algolens.tasks.fields.check_task_fields`); the
+    task's own flags become overrides by its spec (:func:`task_overrides`).
+
+    Raises:
+        ConfigError: a flag of another task, ``--recipe`` or a task's table flag with
+            ``--config``, an invalid value. SpecError and others: as the config loaders.
+    """
+    given = {flag: field for flag, field in task_flags().items() if values[flag] is not None}
+    overrides: dict[str, Any] = {field: values[flag] for flag, field in COMMON_FLAGS.items()}
+    seeds = values["--seeds"]
+    overrides["seeds"] = parse_seeds(seeds) if seeds is not None else None
+    path, task, recipe = values["--config"], values["--task"], values["--recipe"]
+    if path is None:
+        chosen, why = resolve_task(task, recipe)
+        check_task_fields(chosen, given, why)
+        recipe = recipe or DEFAULT_RECIPES.get(chosen, "fast")
+        overrides.update(task_overrides(get_task(chosen), values, recipe))
+        return make_config(recipe, **overrides)
+    if recipe is not None:
+        raise ConfigError("--recipe cannot be combined with --config; set recipe in the file")
+    file_data = read_toml_config(path)
+    chosen, why = resolve_task(task or file_data.get("task"), file_data.get("recipe"))
+    check_task_fields(chosen, given, why)
+    spec = get_task(chosen)
+    section = list(spec.section_flags())
+    if any(values[f] is not None for f in section):
+        raise ConfigError(
+            f"{_and(section)} cannot be combined with --config; set "
+            f"{'them' if len(section) > 1 else 'it'} in the file's [{spec.section}] table"
+        )
+    overrides.update(task_overrides(spec, values, None))
+    return load_toml_config(path, **overrides)
+
+
+def _resume_job(
+    store: RunStore, resume: str, checkpoint: str | None, values: dict[str, Any]
+) -> tuple[Job, list[str], int | None]:
+    """``(job, [run id], total)`` continuing run ``resume`` with its saved config (from
+    ``checkpoint`` if given); any config flag in ``values`` is refused."""
+    from algolens.train.run import resume_run
+
+    given = [name for name, v in values.items() if v is not None]
+    if given:
+        raise ConfigError(
+            f"--resume continues a run with its saved config; drop {', '.join(given)}"
+        )
+    started = [store.get(resume).id]
+
+    def job(progress: Any) -> dict[str, Any]:
+        return resume_run(store, started[0], progress=progress, checkpoint=checkpoint)
+
+    return job, started, None
+
+
+def _start_job(store: RunStore, cfg: TrainConfig) -> tuple[Job, list[str], int | None]:
+    """``(job, run ids started, total epochs)`` of a new run of ``cfg``; a group task's group is
+    resolved now, so a bad group or fraction fails before any progress bar (a recursion run's
+    function runs inside ``start_run``, before its run folder exists)."""
+    from algolens.train.run import start_run
+    from algolens.train.trainer import build_task
+
+    resolved = build_task(cfg).group if has_trait(cfg.task, "group") else None
+    started: list[str] = []
+
+    def on_start(run_id: str) -> None:
+        started.append(run_id)
+        warn_on_start(store, run_id)
+
+    def job(progress: Any) -> dict[str, Any]:
+        return start_run(cfg, store, progress=progress, on_start=on_start, group=resolved)
+
+    return job, started, cfg.epochs
 
 
 def task_overrides(spec: TaskSpec, values: dict[str, Any], recipe: str | None) -> dict[str, Any]:
