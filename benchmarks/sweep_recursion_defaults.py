@@ -67,13 +67,18 @@ def function_name(name: str) -> str:
     return f"{USER_FILE}:{name}" if name in USER else name
 
 
-def run_cell(function: str, setting: str, target: float, seed: int) -> dict[str, Any]:
-    """Train one cell; returns its record."""
+def run_cell(
+    function: str, setting: str, target: float, seed: int, n_train: int | None = None
+) -> dict[str, Any]:
+    """Train one cell (``n_train``: training draws, None: the task's default); its record."""
     fn = function_name(function)
-    ds = build_dataset(resolve_function(fn), RecursionArgs().split_spec(), 0)
+    data = RecursionArgs() if n_train is None else RecursionArgs(n_train=n_train)
+    ds = build_dataset(resolve_function(fn), data.split_spec(), 0)
     recipe = "fast" if setting == "fast" else None
     overrides = dict(SETTINGS[setting])
     cap = overrides.get("epochs", 60) if setting != "fast" else 60
+    if n_train is not None:
+        overrides["recursion"] = {"n_train": n_train}
     cfg = make_config(recipe, task="recursion", function=fn, seeds=[seed], **overrides)
     trainer = SequenceTrainer(cfg, ds)
     test = trainer.task.splits["test"]
@@ -86,8 +91,9 @@ def run_cell(function: str, setting: str, target: float, seed: int) -> dict[str,
         if acc >= target:
             reached = trainer.epoch
             break
+    label = setting if n_train is None else f"{setting}, n_train {n_train}"
     return {
-        "function": function, "setting": setting, "seed": seed, "target": target,
+        "function": function, "setting": label, "seed": seed, "target": target,
         "exact": round(acc, 4), "best": round(best, 4), "epochs": trainer.epoch,
         "reached": reached, "cap": cap, "minutes": round((time.perf_counter() - t0) / 60, 2),
         "n_test": len(test),
@@ -122,6 +128,7 @@ def main() -> None:
     ap.add_argument("--settings", default="preset")
     ap.add_argument("--target", type=float, default=0.99)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n-train", type=int, default=None, help="training draws (default: task's)")
     ap.add_argument("--out", type=Path, default=Path("sweep_recursion_defaults.jsonl"))
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -132,9 +139,10 @@ def main() -> None:
     print(f"CPU: {cpu_name()}", flush=True)
     for setting in a.settings.split(","):
         for function in a.functions.split(","):
-            if (function, setting, a.seed) in have:
+            label = setting if a.n_train is None else f"{setting}, n_train {a.n_train}"
+            if (function, label, a.seed) in have:
                 continue
-            row = run_cell(function, setting, a.target, a.seed)
+            row = run_cell(function, setting, a.target, a.seed, a.n_train)
             print(json.dumps(row), flush=True)
             with open(a.out, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
