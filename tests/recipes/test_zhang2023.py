@@ -352,8 +352,8 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     # the protocol row reads what each stored run trained: 2 epochs of the fixed settings
     protocol = next(c for c in claims if c["claim"] == "protocol")["ours"]
     assert protocol.startswith(
-        "successor: 2 seed(s), 1-7 bits, 60 training draws, recipe "
-        "zhang2023 settings, 2 of 2 epochs; inorder: 2 seed(s), 1-4 nodes"
+        "successor: 2 seed(s), 1-7 bits, 60 training draws, fixed settings, no early stop, "
+        "2 of 2 epochs; inorder: 2 seed(s), 1-4 nodes"
     )
     # a second call reuses every run (nothing retrained)
     code, out2, err = run_cli(*args)
