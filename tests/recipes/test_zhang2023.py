@@ -371,8 +371,9 @@ def test_standard_protocol_configs():
     assert succ.early_stop and succ.exact_stop is not None and succ.exact_stop.threshold == 0.99
     r = succ.recursion
     assert (r.max_size, r.ood_max_size, r.n_train, r.oversample) == (20, 24, 10_000, 0.0)
-    tree = rec.run_config(rec.STANDARD, "postorder").recursion
-    assert (tree.max_size, tree.n_train) == (7, 6000)
+    tree = rec.run_config(rec.STANDARD, "postorder")
+    assert (tree.recursion.max_size, tree.recursion.n_train, tree.epochs) == (7, 6000, 40)
+    assert tree.recipe == "recursion" and tree.exact_stop is not None
     assert rec.run_config(rec.STANDARD, "successor", 0.25, epochs_cap=3).epochs == 3
     quick = rec.run_config(rec.QUICK, "successor")
     assert quick.recipe is None and not quick.early_stop and quick.exact_stop is None
