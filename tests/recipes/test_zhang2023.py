@@ -363,11 +363,13 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
 
 
 def test_standard_protocol_configs():
-    """Standard: 3 seeds, numbers of 1-20 bits, the recursion preset (AdamW, cosine, early stop
-    on validation exact match, cap 120 epochs); quick keeps its fixed settings."""
+    """Standard: the paper's functions, 3 seeds, numbers of 1-20 bits, the recursion preset
+    (AdamW, cosine, early stop on validation exact match) capped at 60 epochs for numbers and 40
+    for trees; quick keeps its fixed settings."""
     succ = rec.run_config(rec.STANDARD, "successor")
     assert (succ.recipe, succ.seeds, succ.epochs, succ.lr, succ.schedule) == (
-        "recursion", [0, 1, 2], 120, 3e-3, "cosine")  # fmt: skip
+        "recursion", [0, 1, 2], 60, 3e-3, "cosine")  # fmt: skip
+    assert rec.STANDARD.functions == ("successor", "preorder", "inorder", "postorder")
     assert succ.early_stop and succ.exact_stop is not None and succ.exact_stop.threshold == 0.99
     r = succ.recursion
     assert (r.max_size, r.ood_max_size, r.n_train, r.oversample) == (20, 24, 10_000, 0.0)

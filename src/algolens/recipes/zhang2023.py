@@ -40,29 +40,30 @@ Protocols (:data:`PROTOCOLS`; the module takes a :class:`~algolens.recipes.claim
   run fails on 8 fresh ones.
 * ``standard`` (:data:`STANDARD`) is the smallest protocol at which the paper's failure-prediction
   effect can be measured (not yet run; see docs/reproductions/zhang2023.md, "Standard protocol"):
-  the quick functions and model (2 layers, d_model 64), **3 seeds** per function, **numbers of 1-20
-  bits** (10 000 training draws) and trees of 1-7 nodes (6000 draws), trained with the recursion
-  task's default preset (recipe ``recursion``, :mod:`algolens.tasks.recursion.preset`: AdamW lr
-  3e-3, cosine schedule, minibatch 64, and early stopping once every seed answers 99 % of a
-  held-back tenth of the training inputs exactly), so a function is trained until it is learnt
-  rather than for a fixed number of epochs (quick left postorder at 97 % and mirror at 90 % train).
-  The preset's cap of 120 epochs is kept for numbers; trees get 40, the one change to the preset,
-  for a measured reason: inorder, postorder and mirror reached only 85 %, 81 % and 77 % on held-out
-  trees in quick, so their validation split is unlikely to reach 99 % and they would run to the
-  cap, and a tree epoch costs about 18 CPU-seconds (3 seeds, one thread), so four tree runs at 120
-  epochs would take about 2.4 hours of the budget; quick's 20-epoch cosine already fitted preorder
-  and inorder (≥ 99.3 % train), and 40 gives postorder and mirror twice that. Why these sizes: with
-  20 bits and 10 000 draws only 7 distinct training inputs end in a ``B1`` run of 9 or more and 3
-  in one of 10 or more, while the failure analysis's fresh half of 2000 rare-tail draws holds about
-  360 distinct inputs, 144 of them with a run of 9 or more and 87 of 11 or more (measured with
-  :mod:`algolens.tasks.recursion.sampling`): a model that fails from a run of 9-11 on gives the 50
-  distinct fresh failures the paper-shortcut row needs
+  the paper's functions (successor and the three traversals, :data:`STANDARD_FUNCTIONS`; every
+  judged row is theirs, so predecessor and mirror, context only, are left to quick and full),
+  quick's model (2 layers, d_model 64), **3 seeds** per function, **numbers of 1-20 bits** (10 000
+  training draws) and trees of 1-7 nodes (6000 draws), trained with the recursion task's default
+  preset (recipe ``recursion``, :mod:`algolens.tasks.recursion.preset`: AdamW lr 3e-3, cosine
+  schedule, minibatch 64, early stopping once every seed answers 99 % of a held-back tenth of the
+  training inputs exactly), so a function is trained until it is learnt rather than for a fixed
+  number of epochs (quick left postorder at 97 % and mirror at 90 % train). The one change to the
+  preset is its epoch cap, for measured reasons: 60 for numbers, the cap under which
+  docs/recursion.md's sweep measured every number function (≥ 98.4 % held-out; 99 % in 12-31 epochs
+  where reached); 40 for trees, because inorder and postorder reached only 85 % and 81 % on
+  held-out trees in quick, so their validation split is unlikely to reach 99 % before the cap, and
+  a tree epoch costs about 18 CPU-seconds (3 seeds, one thread), so three tree runs at the preset's
+  120 would take 1.8 hours; quick's 20-epoch cosine already fitted preorder and inorder (≥ 99.3 %
+  train). Why these sizes: with 20 bits and 10 000 draws only 7 distinct training inputs end in a
+  ``B1`` run of 9 or more and 3 in one of 10 or more, while the failure analysis's fresh half of
+  2000 rare-tail draws holds about 360 distinct inputs, 144 of them with a run of 9 or more and 87
+  of 11 or more (measured with :mod:`algolens.tasks.recursion.sampling`): a model that fails from a
+  run of 9-11 on gives the 50 distinct fresh failures the paper-shortcut row needs
   (:data:`~algolens.recipes.zhang2023_claims.MIN_FAILURES`); at 16 bits only 26-60 would. Eleven
   all-ones inputs (10-20 bits) stay out of training. Three seeds make every inequality row (rare <
   test, all-ones < other rare, oversampled > plain, high-feature trees fail more) a one-sided test
   over 3 × the distinct inputs (1500 answers per split); 7-node trees already give about 2000
-  distinct held-out rare-tail trees. The preset itself was chosen by the sweep in docs/recursion.md
-  (every number function measured there reached ≥ 98.4 % held-out exact match).
+  distinct held-out rare-tail trees.
 * ``full`` trains more seeds, more data and more epochs and adds ``add``.
 
 Which rows are judged follows from what was trained and measured, never from the protocol's name:
@@ -119,6 +120,8 @@ QUICK_FUNCTIONS: tuple[str, ...] = (
     "successor", "predecessor", "preorder", "inorder", "postorder", "mirror",
 )  # fmt: skip
 FULL_FUNCTIONS: tuple[str, ...] = (*QUICK_FUNCTIONS, "add")
+STANDARD_FUNCTIONS: tuple[str, ...] = ("successor", "preorder", "inorder", "postorder")
+"""The paper's functions: every judged row is theirs (predecessor and mirror give context only)."""
 BIN_FUNCTIONS = frozenset({"successor", "predecessor", "add"})
 
 
@@ -154,13 +157,13 @@ FULL = Protocol(
     tree_n_train=30_000, tree_epochs=60,
 )  # fmt: skip
 STANDARD = Protocol(
-    functions=QUICK_FUNCTIONS, seeds=(0, 1, 2), epochs=120, n_train=10_000, bin_max=20,
+    functions=STANDARD_FUNCTIONS, seeds=(0, 1, 2), epochs=60, n_train=10_000, bin_max=20,
     tree_max=7, n_analysis=1000, model_args=dict(QUICK.model_args), tree_n_train=6000,
     tree_epochs=40, recipe="recursion",
 )  # fmt: skip
 """The smallest protocol at which the paper's failure prediction can be measured (module
-docstring): 3 seeds, numbers of 1-20 bits, the recursion preset's early stop (cap 120 epochs for
-numbers, 40 for trees)."""
+docstring): the paper's functions, 3 seeds, numbers of 1-20 bits, the recursion preset's early
+stop (capped at 60 epochs for numbers, 40 for trees)."""
 PROTOCOLS: dict[Mode, Protocol] = {"quick": QUICK, "standard": STANDARD, "full": FULL}
 MODES: tuple[Mode, ...] = ("quick", "standard", "full")
 """The protocols this module offers (it takes a :class:`~algolens.recipes.claims.Scale`)."""
