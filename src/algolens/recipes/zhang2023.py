@@ -49,16 +49,19 @@ Protocols (:data:`PROTOCOLS`; the module takes a :class:`~algolens.recipes.claim
   training inputs exactly), so a function is trained until it is learnt rather than for a fixed
   number of epochs (quick left postorder at 97 % and mirror at 90 % train). The one change to the
   preset is its epoch cap, for measured reasons: 60 for numbers, the cap under which
-  docs/recursion.md's sweep measured every number function (≥ 98.4 % held-out; 99 % in 12-31 epochs
-  where reached); 40 for trees, because inorder and postorder reached only 85 % and 81 % on
-  held-out trees in quick, so their validation split is unlikely to reach 99 % before the cap, and
-  a tree epoch costs about 18 CPU-seconds (3 seeds, one thread), so three tree runs at the preset's
-  120 would take 1.8 hours; quick's 20-epoch cosine already fitted preorder and inorder (≥ 99.3 %
-  train). Why these sizes: with 20 bits and 10 000 draws only 7 distinct training inputs end in a
-  ``B1`` run of 9 or more and 3 in one of 10 or more, while the failure analysis's fresh half of
-  2000 rare-tail draws holds about 360 distinct inputs, 144 of them with a run of 9 or more and 87
-  of 11 or more (measured with :mod:`algolens.tasks.recursion.sampling`): a model that fails from a
-  run of 9-11 on gives the 50 distinct fresh failures the paper-shortcut row needs
+  docs/recursion.md's sweep measured every number function (numbers of up to 8 bits: ≥ 98.4 %
+  held-out, 99 % in 12-31 epochs where reached; a 20-epoch probe of the 20-bit successor run at the
+  preset's cap of 120 reached 89-94 % validation exact match, oscillating at the peak learning
+  rate, so the faster decay of a 60-epoch cosine is wanted too); 40 for trees, because inorder and
+  postorder reached only 85 % and 81 % on held-out trees in quick, so their validation split is
+  unlikely to reach 99 % before the cap, and a tree epoch costs about 18 CPU-seconds (3 seeds, one
+  thread), so three tree runs at the preset's 120 would take 1.8 hours; quick's 20-epoch cosine
+  already fitted preorder and inorder (≥ 99.3 % train). Why these sizes: with 20 bits and 10 000
+  draws only 7 distinct training inputs end in a ``B1`` run of 9 or more and 3 in one of 10 or
+  more, while the failure analysis's fresh half of 2000 rare-tail draws holds about 360 distinct
+  inputs, 144 of them with a run of 9 or more and 87 of 11 or more (measured with
+  :mod:`algolens.tasks.recursion.sampling`): a model that fails from a run of 9-11 on gives the 50
+  distinct fresh failures the paper-shortcut row needs
   (:data:`~algolens.recipes.zhang2023_claims.MIN_FAILURES`); at 16 bits only 26-60 would. Eleven
   all-ones inputs (10-20 bits) stay out of training. Three seeds make every inequality row (rare <
   test, all-ones < other rare, oversampled > plain, high-feature trees fail more) a one-sided test
