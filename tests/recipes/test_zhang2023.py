@@ -82,21 +82,24 @@ def test_paper_shortcut_predicts_which_inputs_fail_by_hand():
     fresh_wrong = [a or b for a, b in zip(limit, odd)]
     out = rec.paper_shortcut_scores((feats, [limit]), (feats, [fresh_wrong]))
     assert out["k"] == [5] and (out["failures"], out["predicted"], out["hits"]) == (3, 2, 2)
+    assert out["failing_inputs"] == 3
     assert out["recall"] == pytest.approx(2 / 3) and out["precision"] == 1.0 and out["n"] == 8
     # two seeds pool: a second model failing only on all ones gets k = 7 (only all ones)
     only_ones = [bool(f["all_ones"]) for f in feats]
     both = rec.paper_shortcut_scores((feats, [limit, only_ones]), (feats, [fresh_wrong, only_ones]))
     assert both["k"] == [5, 7] and (both["failures"], both["hits"], both["n"]) == (4, 3, 16)
+    assert both["failing_inputs"] == 3  # the all-ones input fails for both seeds: counted once
     # the shortcut always fails on all ones, whatever k
     assert rec.shortcut_fails({"all_ones": True, "trailing_ones": 0}, 99)
 
 
 def test_paper_shortcut_claim_needs_the_recall_and_a_real_separation():
-    def claim(fails, pred, hits, n=400):
+    def claim(fails, pred, hits, n=400, distinct=None):
         s = {
             "k": [5],
             "n": n,
             "n_fresh": n,
+            "failing_inputs": fails if distinct is None else distinct,
             "failures": fails,
             "predicted": pred,
             "hits": hits,
@@ -105,14 +108,17 @@ def test_paper_shortcut_claim_needs_the_recall_and_a_real_separation():
         }
         return rec.paper_shortcut_claim(result(shortcut=None, paper_shortcut=s))  # fmt: skip
 
-    good = claim(40, 40, 38)  # 95 % recall, the predicted inputs fail 38/40 vs 2/360
-    assert good.agree is True and good.kind == "paper" and "recall 95.0 % (38 of 40" in good.ours
-    assert claim(40, 40, 28).agree is False  # 70 % recall rejects 91 %
-    assert claim(40, 400, 40).agree is None  # "every input fails": nothing to separate
-    assert claim(40, 0, 0).agree is False  # predicts nothing: recall 0
+    good = claim(60, 60, 57)  # 95 % recall, the predicted inputs fail 57/60 vs 3/340
+    assert good.agree is True and good.kind == "paper" and "recall 95.0 % (57 of 60" in good.ours
+    assert claim(60, 60, 42).agree is False  # 70 % recall rejects 91 %
+    assert claim(60, 400, 60).agree is None  # "every input fails": nothing to separate
+    assert claim(60, 0, 0).agree is False  # predicts nothing: recall 0
     few = claim(8, 8, 8)
     # P(X <= 5 | n=8, p=0.91) = 0.029 < 0.05 <= P(X <= 6) = 0.16: the reach at 8 failures
     assert few.agree is None and "too few" in few.ours and "only at ≤ 5 hits" in few.ours
+    # 60 failing answers but only 20 distinct inputs (three seeds failing on the same ones): n/a
+    shared = claim(60, 60, 57, distinct=20)
+    assert shared.agree is None and "20 distinct failing inputs are too few (need 50" in shared.ours
     assert rec.paper_shortcut_claim(result()) is None  # not successor
 
 
@@ -136,8 +142,9 @@ def test_recall_test_matches_the_binomial_tail():
     def tail(k, n, p=0.91):
         return sum(comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
 
-    for hits in range(25, 41):
-        assert rec.recall_agrees(hits, 40) == (tail(hits, 40) >= 0.05)
+    for hits in range(40, 61):
+        assert rec.recall_agrees(hits, 60) == (tail(hits, 60) >= 0.05)
+    assert rec.recall_agrees(49, 49) is None  # below MIN_FAILURES: too few to test
 
 
 def test_shortcut_hypothesis_rows_are_context():
@@ -175,6 +182,56 @@ def test_oversampling_claim_counts_seeds_times_distinct_inputs():
     assert weak.agree is None and "no power" in weak.ours
     empty = {"n": 0, "seeds": 0, "plain": None, "oversampled": None}
     assert rec.oversampling_claim(empty).agree is None
+
+
+def rare_tail(n_bits):
+    """Every number of exactly ``n_bits`` bits ending in a ``B1`` run of 3 or more (LSB first)."""
+    xs = [from_bits([1, 1, 1, *bs]) for bs in itertools.product((0, 1), repeat=n_bits - 3)]
+    return [input_features((x,)) for x in xs]
+
+
+def test_paper_shortcut_row_is_judgeable_with_standard_numbers_not_quick_ones():
+    """The same model behaviour (three seeds failing exactly from a trailing run of 8) on every
+    rare-tail number of 10 bits (quick's longest) leaves 4 distinct failing inputs: n/a; on
+    14-bit numbers 64 fail (32 + 16 + 8 + 4 + 2 + 1 + the all-ones one): judged, and it agrees."""
+
+    def row(n_bits):
+        feats = rare_tail(n_bits)
+        wrong = [[f["trailing_ones"] >= 8 for f in feats]] * 3
+        scores = rec.paper_shortcut_scores((feats, wrong), (feats, wrong))
+        return scores, rec.paper_shortcut_claim(result(paper_shortcut=scores))
+
+    quick, quick_row = row(10)
+    assert (quick["failing_inputs"], quick["failures"], quick["k"]) == (4, 12, [8, 8, 8])
+    assert quick_row.agree is None and "4 distinct failing inputs are too few" in quick_row.ours
+    standard, standard_row = row(14)
+    assert (standard["failing_inputs"], standard["failures"], standard["hits"]) == (64, 192, 192)
+    assert standard_row.agree is True and "binomial p = 1" in standard_row.ours
+
+
+def test_oversampling_row_is_judgeable_at_standard_sample_not_quick():
+    """Quick's 81 vs 83 of 83 (one seed) cannot be significant; the same error rates on the
+    standard protocol's sample (about 358 fresh distinct inputs × 3 seeds) are."""
+
+    def eff(plain, over, n, seeds):
+        total = n * seeds
+        return {"n": n, "seeds": seeds, "plain_correct": plain, "over_correct": over,
+                "plain": plain / total, "oversampled": over / total}  # fmt: skip
+
+    assert rec.oversampling_claim(eff(81, 83, 83, 1)).agree is None
+    # 97.6 % vs 100 % of 1074 answers: one-sided Fisher p = 2^-26-ish, far below 0.05
+    row = rec.oversampling_claim(eff(1048, 1074, 358, 3))
+    assert row.agree is True and "(1048 of 1074) without" in row.ours
+
+
+def test_fitted_check_reads_each_runs_lowest_seed():
+    def t(train_min):
+        return {"train_min": train_min}
+
+    ok = rec.fitted_claim({"successor": t(1.0), "inorder": t(0.995)})
+    assert ok.kind == "check" and ok.agree is True and "all 2 runs" in ok.ours
+    low = rec.fitted_claim({"successor": t(1.0), "postorder": t(0.972), "mirror": t(None)})
+    assert low.agree is False and low.ours == "below target: postorder 97.2 %, mirror n/a"
 
 
 def test_pooled_failures_sum_over_instances():
@@ -258,7 +315,7 @@ def tiny(monkeypatch):
         tree_max=4, n_analysis=40,
         model_args={"n_layers": 1, "d_model": 16, "n_heads": 2, "d_head": 8, "d_mlp": 32},
     )  # fmt: skip
-    monkeypatch.setattr(rec, "PROTOCOLS", {"quick": small, "full": small})
+    monkeypatch.setattr(rec, "PROTOCOLS", {"quick": small, "standard": small, "full": small})
 
 
 def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
@@ -291,9 +348,70 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     assert f"test {100 * acc['test']:.1f} %" in first["ours"]
     text = doc.read_text()
     assert text.startswith("# Reproduction: Zhang") and "| claim | paper | ours | agree |" in text
-    assert {c["kind"] for c in claims} == {"paper", "context"}
+    assert {c["kind"] for c in claims} == {"paper", "check", "context"}
+    # the protocol row reads what each stored run trained: 2 epochs of the fixed settings
+    protocol = next(c for c in claims if c["claim"] == "protocol")["ours"]
+    assert protocol.startswith(
+        "successor: 2 seed(s), 1-7 bits, 60 training draws, fixed settings, no early stop, "
+        "2 of 2 epochs; inorder: 2 seed(s), 1-4 nodes"
+    )
     # a second call reuses every run (nothing retrained)
     code, out2, err = run_cli(*args)
     assert code == 0, err
     assert len(RunStore(store).list()) == 3 and "reusing run" in err
     assert json.loads(out2) == claims
+
+
+def test_standard_protocol_configs():
+    """Standard: the paper's functions, 3 seeds, numbers of 1-20 bits, the recursion preset
+    (AdamW, cosine, early stop on validation exact match) capped at 60 epochs for numbers and 40
+    for trees; quick keeps its fixed settings."""
+    succ = rec.run_config(rec.STANDARD, "successor")
+    assert (succ.recipe, succ.seeds, succ.epochs, succ.lr, succ.schedule) == (
+        "recursion", [0, 1, 2], 60, 3e-3, "cosine")  # fmt: skip
+    assert rec.STANDARD.functions == ("successor", "preorder", "inorder", "postorder")
+    assert succ.early_stop and succ.exact_stop is not None and succ.exact_stop.threshold == 0.99
+    r = succ.recursion
+    assert (r.max_size, r.ood_max_size, r.n_train, r.oversample) == (20, 24, 10_000, 0.0)
+    tree = rec.run_config(rec.STANDARD, "postorder")
+    assert (tree.recursion.max_size, tree.recursion.n_train, tree.epochs) == (7, 6000, 40)
+    assert tree.recipe == "recursion" and tree.exact_stop is not None
+    assert rec.run_config(rec.STANDARD, "successor", 0.25, epochs_cap=3).epochs == 3
+    quick = rec.run_config(rec.QUICK, "successor")
+    assert quick.recipe is None and not quick.early_stop and quick.exact_stop is None
+    assert quick.epochs == 40 and quick.seeds == [0]
+
+
+def test_standard_dispatch_trains_the_protocol(monkeypatch, tmp_path, run_cli):
+    """``--standard`` trains the standard protocol's runs (shrunk here, its preset kept) and the
+    claims read the runs: seeds, sizes, recipe and the epochs actually trained."""
+    from algolens.cli import reproduce as reproduce_cli
+    from algolens.recipes.claims import Scale
+
+    small = rec.Protocol(
+        functions=("successor",), seeds=(0, 1, 2), epochs=120, n_train=60, bin_max=7,
+        tree_max=4, n_analysis=20, recipe="recursion",
+        model_args={"n_layers": 1, "d_model": 16, "n_heads": 2, "d_head": 8, "d_mlp": 32},
+    )  # fmt: skip
+    monkeypatch.setitem(rec.PROTOCOLS, "standard", small)
+    monkeypatch.setattr(reproduce_cli, "Scale", lambda mode: Scale(mode, epochs_cap=2))
+    code, out, err = run_cli("reproduce", "zhang2023", "--standard", "--store", str(tmp_path),
+                             "--json")  # fmt: skip
+    assert code == 0, err
+    runs = RunStore(tmp_path).list()
+    got = sorted((r.config["function"], r.config["recursion"]["oversample"]) for r in runs)
+    assert got == [("successor", 0.0), ("successor", 0.25)]
+    for r in runs:
+        assert r.config["recipe"] == "recursion" and r.config["seeds"] == [0, 1, 2]
+        assert r.config["exact_stop"]["threshold"] == 0.99 and r.config["epochs"] == 2
+        assert r.summary["epochs"] <= 2
+    claims = json.loads(out)
+    acc = next(c for c in claims if c["claim"].startswith("successor: greedy exact-match"))
+    assert "mean of 3 seeds" in acc["claim"]
+    protocol = next(c for c in claims if c["claim"] == "protocol")["ours"]
+    succ = next(r for r in runs if r.config["function"] == "successor"
+                and r.config["recursion"]["oversample"] == 0)  # fmt: skip
+    assert protocol.startswith(
+        f"successor: 3 seed(s), 1-7 bits, 60 training draws, recipe recursion, "
+        f"{succ.summary['epochs']} of 2 epochs"
+    )

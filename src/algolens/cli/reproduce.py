@@ -49,8 +49,8 @@ def reproduce(
         typer.Option(
             "--standard",
             help="The smallest protocol at which the paper's effect can exist, designed for at "
-            "most 3 hours on 2 CPU cores (chughtai2023, stander2024, brinkmann2024; resumes "
-            "runs already in the store).",
+            "most 3 hours on 2 CPU cores (chughtai2023, stander2024, brinkmann2024, zhang2023; "
+            "resumes runs already in the store).",
         ),
     ] = False,
     full: Annotated[

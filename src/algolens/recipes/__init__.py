@@ -11,8 +11,8 @@ claims it checks live in ``algolens.recipes.<paper>``. Each such module defines:
 smallest protocol at which the paper's effect can exist, at most about 3 hours on 2 cores) or
 ``"full"`` (the paper's protocol); the last two reuse and resume runs already in ``store``;
 ``scale.epochs_cap`` caps every run's epochs (tests). A module without ``MODES`` offers quick and
-full and takes the mode's name instead of a :class:`~algolens.recipes.claims.Scale` (zhang2023
-and merrill2023 until they are converted). ``algolens reproduce PAPER`` looks the module up in
+full and takes the mode's name instead of a :class:`~algolens.recipes.claims.Scale` (every
+built-in paper module now declares ``MODES``). ``algolens reproduce PAPER`` looks the module up in
 :data:`REPRODUCTIONS`, refuses a protocol it does not offer, prints the claims, and writes the
 markdown record.
 """

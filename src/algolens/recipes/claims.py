@@ -117,8 +117,8 @@ class Reproduction(Protocol):
     """What a paper module provides (see :mod:`algolens.recipes`).
 
     A module that declares ``MODES`` (the protocols it offers, a subset of :data:`MODES`) takes a
-    :class:`Scale`; a module without it (zhang2023 and merrill2023 until they are converted)
-    offers quick and full and takes the mode's name;
+    :class:`Scale`; a module without it (none of the built-in papers now) offers quick and full
+    and takes the mode's name;
     :func:`algolens.recipes.registry.run_reproduction` calls either kind.
     """
 
