@@ -32,7 +32,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from algolens.analysis.irreps import all_pair_logits, analyse_model, character_similarity
+from algolens.analysis.composition.irreps import (
+    all_pair_logits,
+    analyse_model,
+    character_similarity,
+)
 from algolens.groups import parse_group
 from algolens.groups.reps import irreps
 from algolens.models import build_model

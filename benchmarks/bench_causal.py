@@ -4,7 +4,7 @@ The paper's architecture (6 layers, 1 head, d_model 128, d_head 128, d_mlp 512, 
 LayerNorm; 16 nodes: 35 tokens, rows of 63) with random weights (the cost does not depend on
 training) on path-finding rows from the task's generator, exactly as ``algolens analyze RUN
 --method probes|patching|lens|scrub`` runs them per instance (``n`` fit and ``n`` test rows; the
-per-task data of :mod:`algolens.analysis.causal_run`). Prints wall and process CPU seconds per
+per-task data of :mod:`algolens.analysis.causal.run`). Prints wall and process CPU seconds per
 method and the load average before and after (the machine may be shared).
 
 Usage: OMP_NUM_THREADS=1 taskset -c 1 .venv/bin/python benchmarks/bench_causal.py [--n 300]
@@ -20,8 +20,8 @@ import time
 
 import torch
 
-from algolens.analysis.causal_run import RunData, instance_result, token_hypotheses
-from algolens.analysis.mechanism_features import pathfinding_examples
+from algolens.analysis.causal.run import RunData, instance_result, token_hypotheses
+from algolens.analysis.pathfinding.mechanism_features import pathfinding_examples
 from algolens.models.transformer import Transformer, TransformerConfig
 from algolens.tasks.pathfinding.dataset import build_dataset
 from algolens.tasks.pathfinding.settings import PathfindingArgs

@@ -1,6 +1,7 @@
 """Coset concentration over the whole subgroup lattice: batched against a per-subgroup loop.
 
-Ours (:func:`algolens.analysis.cosets.coset_concentration`): one autocorrelation per side and one
+Ours (:func:`algolens.analysis.composition.cosets.coset_concentration`): one autocorrelation per
+side and one
 sparse segment sum over every subgroup's members. Baseline: the obvious vectorised group-by, a
 Python loop over subgroups and coset sides, each a ``bincount`` of coset sums per neuron. Both
 run on the same random pre-activations (left and right, k neurons) in the same process; the
@@ -20,7 +21,7 @@ import time
 import numpy as np
 import torch
 
-from algolens.analysis.cosets import coset_concentration
+from algolens.analysis.composition.cosets import coset_concentration
 from algolens.groups import parse_group
 
 

@@ -21,7 +21,7 @@ import json
 
 import numpy as np
 
-from algolens.analysis.irreps import analyse_model
+from algolens.analysis.composition.irreps import analyse_model
 from algolens.analysis.runs import train_masks
 from algolens.papers.chughtai2023 import PAPER_S5_MLP
 from algolens.store import RunStore

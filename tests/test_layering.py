@@ -71,3 +71,31 @@ def test_the_rule_catches_an_upward_import(tmp_path):
     bad.mkdir(parents=True)
     (bad / "x.py").write_text("def f():\n    from algolens.report.html import HtmlReport\n")
     assert algolens_imports("models", tmp_path / "algolens") == {("models/x.py", "report")}
+
+
+ANALYSIS_BY_TASK = ("composition", "recursion", "pathfinding")
+"""The analysis subpackages of one task kind each; they never import one another."""
+
+
+def _analysis_imports(path: Path) -> set[str]:
+    """The ``algolens.analysis`` subpackages ``path`` imports."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            parts = node.module.split(".")
+            if parts[:2] == ["algolens", "analysis"] and len(parts) > 2:
+                found.add(parts[2])
+    return found
+
+
+def test_task_analyses_do_not_import_each_other_and_the_causal_toolkit_imports_none():
+    wrong = []
+    for sub in ANALYSIS_BY_TASK:
+        for path in (SRC / "analysis" / sub).rglob("*.py"):
+            others = _analysis_imports(path) & (set(ANALYSIS_BY_TASK) - {sub})
+            wrong += [f"{path.relative_to(SRC)} imports analysis.{o}" for o in sorted(others)]
+    for path in (SRC / "analysis" / "causal").rglob("*.py"):
+        if path.name != "run.py":  # run.py: the causal methods on stored runs, by task trait
+            tasks = _analysis_imports(path) & set(ANALYSIS_BY_TASK)
+            wrong += [f"{path.relative_to(SRC)} imports analysis.{t}" for t in sorted(tasks)]
+    assert not wrong, "\n".join(wrong)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algolens.analysis.coset_sides import (
+from algolens.analysis.composition.coset_sides import (
     neuron_activations,
     shared_coset_silence,
     shared_cosets,
     side_fit,
     sign_amplitudes,
 )
-from algolens.analysis.cosets import coset_concentration
+from algolens.analysis.composition.cosets import coset_concentration
 from algolens.groups import parse_group
 from tests.analysis.coset_nets import coset_tables, find_subgroup
 

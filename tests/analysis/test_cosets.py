@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algolens.analysis.cosets import (
+from algolens.analysis.composition.cosets import (
     coset_concentration,
     coset_means,
     neuron_families,

@@ -1,4 +1,5 @@
-"""Failure prediction (`algolens.analysis.failures`): a "model" that is exactly a known shortcut
+"""Failure prediction (`algolens.analysis.recursion.failures`): a "model" that is exactly a known
+shortcut
 has its failures predicted perfectly on fresh inputs; irrelevant features stay unused; degenerate
 tables give one rule and honest (None) ratios; the run-level analysis and its CLI."""
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from algolens.analysis.failures import fit_and_score, fit_tree, score
+from algolens.analysis.recursion.failures import fit_and_score, fit_tree, score
 from algolens.errors import ConfigError
 from algolens.tasks.recursion.features import input_features
 from algolens.tasks.recursion.functions import FUNCTIONS
@@ -153,7 +154,7 @@ def _manual_wrong(model, k, prompt, answer):
 
 
 def test_wrong_answers_agree_with_token_by_token_decoding(runs):
-    from algolens.analysis.failures_run import sampled_examples, wrong_answers
+    from algolens.analysis.recursion.failures_run import sampled_examples, wrong_answers
     from algolens.train.load import load_run_model
 
     store, builtin, _, _ = runs
@@ -172,7 +173,7 @@ def decode_bin(tokens):
 
 
 def test_run_failures_scores_the_fresh_set_and_is_stored(runs):
-    from algolens.analysis.failures_run import held_out_examples, run_failures
+    from algolens.analysis.recursion.failures_run import held_out_examples, run_failures
     from algolens.train.load import load_run_dataset, load_run_model
 
     store, builtin, _, _ = runs
@@ -194,7 +195,7 @@ def test_run_failures_scores_the_fresh_set_and_is_stored(runs):
 
 @pytest.mark.parametrize("split", ["test", "rare", "ood"])
 def test_fresh_inputs_are_neither_training_nor_fit_inputs(runs, split):
-    from algolens.analysis.failures_run import held_out_examples, sampled_examples
+    from algolens.analysis.recursion.failures_run import held_out_examples, sampled_examples
     from algolens.train.load import load_run_dataset, load_run_model
 
     store, builtin, _, _ = runs
@@ -217,7 +218,7 @@ def test_fresh_inputs_are_neither_training_nor_fit_inputs(runs, split):
 def test_too_few_held_out_inputs_is_a_config_error():
     from types import SimpleNamespace
 
-    from algolens.analysis.failures_run import held_out_examples
+    from algolens.analysis.recursion.failures_run import held_out_examples
     from algolens.tasks.recursion.tokens import encode
     from algolens.tasks.recursion.values import from_int
     from tests.tasks.test_recursion_training import tiny
@@ -237,7 +238,7 @@ def test_too_few_held_out_inputs_is_a_config_error():
 
 
 def test_user_run_uses_the_stored_splits(runs):
-    from algolens.analysis.failures_run import run_failures
+    from algolens.analysis.recursion.failures_run import run_failures
     from algolens.train.load import load_run_dataset
 
     store, _, user, _ = runs

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from algolens.analysis.irreps import analyse_model
+from algolens.analysis.composition.irreps import analyse_model
 from algolens.groups import FiniteGroup, parse_group
 from algolens.groups.reps import irreps
 from algolens.models import build_model

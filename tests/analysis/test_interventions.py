@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from algolens.analysis.cosets import coset_concentration, neuron_families
-from algolens.analysis.interventions import (
+from algolens.analysis.composition.cosets import coset_concentration, neuron_families
+from algolens.analysis.composition.interventions import (
     Intervention,
     all_pairs,
     intervene,
@@ -141,7 +141,7 @@ def test_non_mlp_models_are_refused():
 
 
 def test_blocked_evaluation_equals_one_block(sign_network, monkeypatch):
-    import algolens.analysis.interventions as mod
+    import algolens.analysis.composition.interventions as mod
 
     g, model = sign_network
     whole = intervene(model, g)

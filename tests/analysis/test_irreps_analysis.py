@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algolens.analysis.irreps import (
+from algolens.analysis.composition.irreps import (
     all_pair_logits,
     analyse_mlp,
     character_similarity,

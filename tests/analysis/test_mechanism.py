@@ -8,8 +8,8 @@ import random
 import pytest
 import torch
 
-from algolens.analysis.mechanism import deduction_scores, find_mechanism, goal_heads
-from algolens.analysis.mechanism_features import row_facts
+from algolens.analysis.pathfinding.mechanism import deduction_scores, find_mechanism, goal_heads
+from algolens.analysis.pathfinding.mechanism_features import row_facts
 from algolens.tasks.pathfinding.generate import sample_tree
 from algolens.tasks.pathfinding.tokens import COMMA, Vocab, encode_path, encode_prompt
 from tests.analysis.pathfinding_handbuilt import deduction_model
@@ -110,7 +110,7 @@ def test_register_probes_find_the_handbuilt_registers_and_their_levels(found):
 
 
 def test_position_kinds_name_every_register_position():
-    from algolens.analysis.mechanism_registers import position_kind, register_positions
+    from algolens.analysis.pathfinding.mechanism_registers import position_kind, register_positions
 
     v = Vocab(4)  # "a>b,c>d,e>f|g:r": 0 1 2 3 4 5 6 7 8 9 10 11
     assert register_positions(v) == [0, 2, 3, 5, 6, 8, 9, 10]
@@ -120,8 +120,8 @@ def test_position_kinds_name_every_register_position():
 
 
 def test_register_knockout_reports_the_block_that_reads_a_position():
-    from algolens.analysis.mechanism_features import pathfinding_examples
-    from algolens.analysis.mechanism_registers import _knockout
+    from algolens.analysis.pathfinding.mechanism_features import pathfinding_examples
+    from algolens.analysis.pathfinding.mechanism_registers import _knockout
 
     v = Vocab(N)
     ex = pathfinding_examples(rows(60, 2, 3), v)
@@ -155,7 +155,7 @@ def test_the_level_a_head_reads_is_judged_by_its_rate_per_step_not_its_summed_at
 
 
 def test_the_goal_is_compared_with_uniform_attention_prompt_by_prompt():
-    from algolens.analysis.mechanism import goal_per_prompt
+    from algolens.analysis.pathfinding.mechanism import goal_per_prompt
 
     v = Vocab(N)
     t = v.width - 1
@@ -188,7 +188,7 @@ def test_uniform_attention_per_level_is_one_over_the_visible_positions():
 
 
 def test_lookahead_groups_the_wrong_childs_log_probability_by_whether_it_has_children():
-    from algolens.analysis.mechanism_lookahead import lookahead, sibling_logprobs
+    from algolens.analysis.pathfinding.mechanism_lookahead import lookahead, sibling_logprobs
     from algolens.tasks.pathfinding.tokens import decode_prompt
 
     v = Vocab(N)
@@ -218,7 +218,7 @@ def test_goal_patching_finds_the_goal_at_its_position_then_at_the_root(found):
 
 
 def test_goal_swaps_change_the_first_step():
-    from algolens.analysis.mechanism_patching import goal_swaps
+    from algolens.analysis.pathfinding.mechanism_patching import goal_swaps
     from algolens.tasks.pathfinding.tree import parse_prompt
 
     v = Vocab(5)

@@ -223,11 +223,11 @@ def test_methods_follow_traits_not_task_names(monkeypatch):
     from types import SimpleNamespace
 
     from algolens.analysis import methods
-    from algolens.analysis.causal_run import _pathfinding_data, data_function
+    from algolens.analysis.causal.run import _pathfinding_data, data_function
 
     monkeypatch.setattr(methods, "task_traits", lambda task: frozenset({"sequence", "tree-paths"}))
     monkeypatch.setattr(
-        "algolens.analysis.causal_run.task_traits", methods.task_traits, raising=True
+        "algolens.analysis.causal.run.task_traits", methods.task_traits, raising=True
     )
     config = SimpleNamespace(task="mazes", model="transformer")
     assert methods.find_method("mechanism").problem(config) is None
@@ -272,7 +272,7 @@ def toy_coset():
 
 
 def test_a_coset_method_registered_once_reaches_run_method_and_analyze(toy_coset, s3_run, run_cli):
-    from algolens.analysis.verdict import METHODS, run_method
+    from algolens.analysis.composition.verdict import METHODS, run_method
     from algolens.train.load import load_run_model
 
     root, run_id = s3_run

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from algolens.analysis.neurons import neuron_fve
-from algolens.analysis.streaming import PairSums
+from algolens.analysis.composition.neurons import neuron_fve
+from algolens.analysis.composition.streaming import PairSums
 from algolens.groups import parse_group
 from algolens.groups.reps import irreps, rho_basis
 

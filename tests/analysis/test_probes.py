@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algolens.analysis.probes import control_labels, probe_grid, probe_score
+from algolens.analysis.causal.probes import control_labels, probe_grid, probe_score
 from algolens.errors import ConfigError
 from tests.analysis.causal.handbuilt import T, V, chain_model, copy_examples, copy_model
 from tests.models.conftest import _one_thread  # noqa: F401  (autouse: one torch thread)

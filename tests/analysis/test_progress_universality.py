@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from algolens.analysis.progress import followed_irreps, progress_measures, progress_rows
-from algolens.analysis.universality import compare_with_paper, tally
+from algolens.analysis.composition.progress import followed_irreps, progress_measures, progress_rows
+from algolens.analysis.composition.universality import compare_with_paper, tally
 from algolens.recipes.chughtai2023 import PAPER_S5_MLP
 
 

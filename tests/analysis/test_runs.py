@@ -9,7 +9,7 @@ import os
 import pytest
 import torch
 
-from algolens.analysis.irreps import analyse_model
+from algolens.analysis.composition.irreps import analyse_model
 from algolens.analysis.runs import run_irreps, run_progress, train_masks
 from algolens.store import RunStore
 from algolens.train import make_config, start_run
@@ -163,8 +163,8 @@ def test_run_of_another_task(tmp_path, run_cli):
 
 
 def test_coset_methods_through_analyze(tiny, run_cli):
+    from algolens.analysis.composition.verdict import METHODS, run_method
     from algolens.analysis.store import finite_or_none
-    from algolens.analysis.verdict import METHODS, run_method
     from algolens.cli.analyze import COSET_METHODS
 
     assert COSET_METHODS == tuple(METHODS)

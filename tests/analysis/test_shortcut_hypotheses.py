@@ -10,13 +10,13 @@ import json
 import numpy as np
 import pytest
 
-from algolens.analysis.shortcut_hypotheses import (
+from algolens.analysis.recursion.shortcut_hypotheses import (
     borrow_limited,
     builtin_hypotheses,
     mirror_limited,
     traversal_limited,
 )
-from algolens.analysis.shortcuts import score_hypotheses
+from algolens.analysis.recursion.shortcuts import score_hypotheses
 from algolens.tasks.recursion.functions import FUNCTIONS
 from algolens.tasks.recursion.sampling import Sampling, sample_values
 from algolens.tasks.recursion.tokens import encode, ids
@@ -129,7 +129,7 @@ def run(tmp_path_factory):
 
 
 def test_carry3_file_is_the_builtin_carry_limited_3():
-    from algolens.analysis.shortcut_hypotheses import carry_limited
+    from algolens.analysis.recursion.shortcut_hypotheses import carry_limited
 
     ns: dict = {}
     exec(CARRY3, ns)  # noqa: S102  (our own test text)
@@ -211,7 +211,7 @@ def test_hypothesis_spec_and_method_errors(run, run_cli):
 
 
 def test_run_overcounted_by_hand():
-    from algolens.analysis.shortcut_hypotheses import run_overcounted
+    from algolens.analysis.recursion.shortcut_hypotheses import run_overcounted
     from algolens.tasks.recursion.tokens import parse
 
     def one(text):

@@ -1,4 +1,5 @@
-"""Shortcut reconstruction (`algolens.analysis.shortcuts`): hand-built attention patterns are
+"""Shortcut reconstruction (`algolens.analysis.recursion.shortcuts`): hand-built attention patterns
+are
 summarised with the rule they were built from; a "model" that is a hypothesis matches it on its
 right and its wrong answers; the run-level analysis reads real patterns; the CLI."""
 
@@ -9,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from algolens.analysis.shortcuts import (
+from algolens.analysis.recursion.shortcuts import (
     RULES,
     builtin_hypotheses,
     carry_limited,
@@ -153,8 +154,8 @@ def runs(tmp_path_factory):
 
 
 def test_run_patterns_are_the_model_hooks_and_the_analysis_is_stored(runs):
-    from algolens.analysis.failures_run import sampled_examples
-    from algolens.analysis.shortcuts import _packed, attention_patterns, run_shortcuts
+    from algolens.analysis.recursion.failures_run import sampled_examples
+    from algolens.analysis.recursion.shortcuts import _packed, attention_patterns, run_shortcuts
     from algolens.train.load import load_run_dataset, load_run_model
 
     store, builtin, _ = runs

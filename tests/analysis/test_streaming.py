@@ -10,9 +10,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from algolens.analysis.irreps import analyse_model
-from algolens.analysis.readout import readout
-from algolens.analysis.streaming import block_rows, logit_sums, pair_sums
+from algolens.analysis.composition.irreps import analyse_model
+from algolens.analysis.composition.readout import readout
+from algolens.analysis.composition.streaming import block_rows, logit_sums, pair_sums
 from algolens.errors import ConfigError
 from algolens.groups import parse_group
 from algolens.groups.reps import irreps

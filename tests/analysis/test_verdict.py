@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from algolens.analysis.cosets import coset_concentration
-from algolens.analysis.verdict import side_accounts, verdict
+from algolens.analysis.composition.cosets import coset_concentration
+from algolens.analysis.composition.verdict import side_accounts, verdict
 from algolens.groups import parse_group
 from algolens.groups.reps import irreps
 from tests.analysis.coset_nets import sign_net
@@ -94,7 +94,7 @@ def tiny_runs(tmp_path_factory):
 
 
 def test_run_method_on_a_stored_run(tiny_runs):
-    from algolens.analysis.verdict import cosets_json, run_method
+    from algolens.analysis.composition.verdict import cosets_json, run_method
     from algolens.train import load_run_group, load_run_model
 
     store, run_id, _ = tiny_runs
@@ -113,7 +113,7 @@ def test_run_method_on_a_stored_run(tiny_runs):
 
 
 def test_run_method_refuses_bad_input_before_work(tiny_runs):
-    from algolens.analysis.verdict import run_method
+    from algolens.analysis.composition.verdict import run_method
     from algolens.errors import ConfigError
 
     store, run_id, tf_id = tiny_runs

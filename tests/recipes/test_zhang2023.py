@@ -243,7 +243,7 @@ def test_pooled_failures_sum_over_instances():
 
 
 def test_stratified_excess_is_the_exact_hypergeometric_tail():
-    from algolens.analysis.feature_dependence import stratified_excess
+    from algolens.analysis.recursion.feature_dependence import stratified_excess
 
     # one stratum of 4 inputs, 2 high, 2 failures, both on high inputs: P = 1 / C(4, 2)
     one = stratified_excess(["a"] * 4, [1, 1, 0, 0], [1, 1, 0, 0])
@@ -262,7 +262,7 @@ def test_stratified_excess_is_the_exact_hypergeometric_tail():
 def test_feature_dependence_summary_by_hand():
     import numpy as np
 
-    from algolens.analysis.feature_dependence import summarise
+    from algolens.analysis.recursion.feature_dependence import summarise
 
     # size 3: depths 2, 3, 3 (upper half: the 3s); size 4: depths 3, 3, 4, 4 (the 4s)
     sizes, depths = [3, 3, 3, 4, 4, 4, 4], [2, 3, 3, 3, 3, 4, 4]
@@ -279,7 +279,7 @@ def test_feature_dependence_summary_by_hand():
 
 
 def test_upper_cut_splits_ties_at_the_top():
-    from algolens.analysis.feature_dependence import upper_cut
+    from algolens.analysis.recursion.feature_dependence import upper_cut
 
     # six paths of depth 7 and four shallower trees: the median (7) would leave nobody above
     assert upper_cut([7, 7, 7, 7, 7, 7, 4, 5, 5, 6]) == 7
@@ -287,7 +287,7 @@ def test_upper_cut_splits_ties_at_the_top():
 
 
 def _dependence(p, p_min, function="inorder"):
-    from algolens.analysis.feature_dependence import Excess, FeatureDependence
+    from algolens.analysis.recursion.feature_dependence import Excess, FeatureDependence
 
     dep = FeatureDependence("left_spine", 300, 2, 200, 40, 400, 380, 6, 20, 0,
                             Excess(150, 60.0, p, p_min, 12))  # fmt: skip

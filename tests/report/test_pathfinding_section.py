@@ -19,7 +19,7 @@ def run(tmp_path_factory):
 
 
 def test_section_without_and_with_the_mechanism_analysis(run):
-    from algolens.analysis.mechanism_run import run_mechanism
+    from algolens.analysis.pathfinding.mechanism_run import run_mechanism
 
     store, run_id = run
     page = HtmlReport("t")

@@ -62,8 +62,8 @@ def test_accuracy_by_feature_comes_from_the_summary(runs):
 
 
 def test_stored_analyses_are_shown(runs):
-    from algolens.analysis.failures_run import run_failures
-    from algolens.analysis.shortcuts import run_shortcuts
+    from algolens.analysis.recursion.failures_run import run_failures
+    from algolens.analysis.recursion.shortcuts import run_shortcuts
 
     store, rec, _ = runs
     sc = run_shortcuts(store, rec, n=30, n_attn=10)
@@ -90,7 +90,7 @@ def test_analyses_of_other_weights_are_not_shown(runs, tmp_path):
     store, rec, _ = runs
     path = store.paths(rec).root / "analyses" / "shortcuts.json"
     if not path.exists():
-        from algolens.analysis.shortcuts import run_shortcuts
+        from algolens.analysis.recursion.shortcuts import run_shortcuts
 
         run_shortcuts(store, rec, n=30, n_attn=10)
     backup = tmp_path / "s.json"

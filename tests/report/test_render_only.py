@@ -43,7 +43,7 @@ def _no_compute(monkeypatch, *, reuse: bool = False) -> None:
         raise AssertionError("a report computed an analysis")
 
     monkeypatch.setattr("algolens.analysis.runs._analyse", refuse)
-    monkeypatch.setattr("algolens.analysis.verdict.run_method", refuse)
+    monkeypatch.setattr("algolens.analysis.composition.verdict.run_method", refuse)
     if not reuse:
         monkeypatch.setattr("algolens.analysis.runs.cached", refuse)
 

@@ -46,9 +46,9 @@ def tiny_store(tmp_path_factory) -> TinyStore:
 
 
 def _build(root: Path) -> TinyStore:
-    from algolens.analysis.failures_run import run_failures
-    from algolens.analysis.mechanism_run import run_mechanism
-    from algolens.analysis.shortcuts import run_shortcuts
+    from algolens.analysis.pathfinding.mechanism_run import run_mechanism
+    from algolens.analysis.recursion.failures_run import run_failures
+    from algolens.analysis.recursion.shortcuts import run_shortcuts
     from algolens.logic.verify_run import run_logic
     from algolens.train import make_config, start_run
     from tests.tasks.test_recursion_training import tiny

@@ -32,7 +32,8 @@ def coset_method(
     stored under ``name`` (:func:`algolens.analysis.runs.run_coset_method`); ``combine`` adds
     entries computed from the per-instance results. Registered once
     (:func:`~algolens.analysis.methods.register_method`), it is an ``analyze`` method, a stored
-    schema, a coset method of :func:`algolens.analysis.verdict.run_method` and an analysis
+    schema, a coset method of :func:`algolens.analysis.composition.verdict.run_method` and an
+    analysis
     computed before a run's report when missing
     (:func:`algolens.analysis.ensure.ensure_defaults`)."""
     return Method(
@@ -64,8 +65,8 @@ def _causal(name: str, help_: str = "", options: frozenset[str] = frozenset()) -
         requires=frozenset({"sequence"}),
         needs=f"a sequence-task run (recursion or pathfinding) {_RECURSION}",
         options=options,
-        check=partial(lazy("algolens.analysis.causal_run:check_causal"), name),
-        compute=partial(lazy("algolens.analysis.causal_run:compute_causal"), name),
+        check=partial(lazy("algolens.analysis.causal.run:check_causal"), name),
+        compute=partial(lazy("algolens.analysis.causal.run:compute_causal"), name),
         show=partial(lazy("algolens.cli.analyze_causal:show"), name),
     )
 
@@ -89,17 +90,17 @@ BUILT_IN: tuple[Method, ...] = (
     ),
     coset_method(
         "cosets",
-        "algolens.analysis.verdict:cosets_json",
+        "algolens.analysis.composition.verdict:cosets_json",
         ": Stander et al.'s coset concentration, interventions, and the joint irreps/cosets "
         "verdict (MLP runs).",
         section="algolens.report.cosets",
     ),
     coset_method(
         "interventions",
-        "algolens.analysis.verdict:interventions_json",
-        combine="algolens.analysis.verdict:interventions_mean",
+        "algolens.analysis.composition.verdict:interventions_json",
+        combine="algolens.analysis.composition.verdict:interventions_mean",
     ),
-    coset_method("verdict", "algolens.analysis.verdict:verdict"),
+    coset_method("verdict", "algolens.analysis.composition.verdict:verdict"),
     Method(
         name="failures",
         schema=1,
@@ -108,8 +109,8 @@ BUILT_IN: tuple[Method, ...] = (
         requires=frozenset({"recursive-function"}),
         needs=f"a recursion run {_RECURSION}",
         options=frozenset({"--inputs"}),
-        check=lazy("algolens.analysis.failures_run:check_failures"),
-        compute=lazy("algolens.analysis.failures_run:compute_failures"),
+        check=lazy("algolens.analysis.recursion.failures_run:check_failures"),
+        compute=lazy("algolens.analysis.recursion.failures_run:compute_failures"),
         show=lazy("algolens.cli.analyze:show_failures"),
     ),
     Method(
@@ -120,8 +121,8 @@ BUILT_IN: tuple[Method, ...] = (
         requires=frozenset({"recursive-function"}),
         needs=f"a recursion run {_RECURSION}",
         options=frozenset({"--inputs", "--hypothesis"}),
-        check=lazy("algolens.analysis.shortcuts:check_shortcuts"),
-        compute=lazy("algolens.analysis.shortcuts:compute_shortcuts"),
+        check=lazy("algolens.analysis.recursion.shortcuts:check_shortcuts"),
+        compute=lazy("algolens.analysis.recursion.shortcuts:compute_shortcuts"),
         show=lazy("algolens.cli.analyze:show_shortcuts"),
     ),
     Method(
@@ -131,7 +132,7 @@ BUILT_IN: tuple[Method, ...] = (
         "depth, registers and causal scrubbing per layer.",
         requires=frozenset({"tree-paths"}),
         needs=f"a pathfinding run {_PATHFINDING}",
-        compute=lazy("algolens.analysis.mechanism_run:compute_mechanism"),
+        compute=lazy("algolens.analysis.pathfinding.mechanism_run:compute_mechanism"),
         show=lazy("algolens.cli.analyze_mechanism:show"),
     ),
     _causal(

@@ -96,7 +96,8 @@ class Method:
             compute the method (default: ``algolens analyze RUN --method <name> --force``).
         per_instance: a coset-family method's function of one instance,
             ``fn(one-instance MLP, group) -> JSON dict``
-            (:func:`algolens.analysis.verdict.run_method` runs it on every instance of a run).
+            (:func:`algolens.analysis.composition.verdict.run_method` runs it on every instance of
+            a run).
         combine: ``combine(per-instance results) -> dict`` of entries added to the run's
             result beside ``"instances"`` (``interventions``: ``"mean"``); None: none.
         ensure: ``ensure(store, run_id)``: compute and store what a run's report shows of the

@@ -5,7 +5,8 @@ This is the API that sweeps and reproductions call:
 * :func:`run_irreps` — every instance of a run at its final weights, stored in the run folder;
 * :func:`run_progress` — one instance over the run's saved checkpoints (progress measures);
 * :func:`analyse_run_instances` — the same metric dicts without the store (any epoch);
-* :func:`run_coset_method` — a coset method of :mod:`algolens.analysis.verdict`, stored likewise;
+* :func:`run_coset_method` — a coset method of :mod:`algolens.analysis.composition.verdict`, stored
+  likewise;
 * :func:`ensure_irreps`, :func:`ensure_coset` — what a run's report shows of them, computed and
   stored when missing (the methods' ``ensure``); :func:`stored_irreps`,
   :func:`stored_progress` — the stored analyses, read and never computed (for reports).
@@ -21,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from algolens.analysis.irreps import analyse_model
+from algolens.analysis.composition.irreps import analyse_model
+from algolens.analysis.composition.progress import progress_measures
 from algolens.analysis.methods import Options, check_method_run, family, not_applicable
-from algolens.analysis.progress import progress_measures
 from algolens.analysis.store import analysis_path, cached, read_analysis
 from algolens.errors import CheckpointError, ConfigError
 from algolens.groups.group import FiniteGroup
@@ -285,11 +286,13 @@ def stored_progress(store: RunStore, run_id: str, instance: int) -> dict[str, An
 def run_coset_method(
     store: RunStore, run: str, method: str, *, force: bool = False, epoch: int | None = None
 ) -> dict[str, Any]:
-    """The stored result of coset method ``method`` (:data:`algolens.analysis.verdict.METHODS`)
-    on every instance of a run, computed with :func:`algolens.analysis.verdict.run_method` when
+    """The stored result of coset method ``method``
+    (:data:`algolens.analysis.composition.verdict.METHODS`)
+    on every instance of a run, computed with
+    :func:`algolens.analysis.composition.verdict.run_method` when
     missing, stale or ``force``. With ``epoch``: that checkpoint's, computed and never stored
     (``"checkpoint_epoch"`` set)."""
-    from algolens.analysis.verdict import run_method
+    from algolens.analysis.composition.verdict import run_method
 
     run_id, _ = check_coset_run(store, run, method)
     if epoch is not None:
@@ -310,7 +313,7 @@ def check_coset_run(
 ) -> tuple[str, TrainConfig]:
     """The shared check (:func:`algolens.analysis.methods.check_method_run`) of a coset method:
     a known method, a group composition MLP, and a group up to
-    :data:`algolens.analysis.cosets.MAX_COSET_ORDER` (all before any work)."""
+    :data:`algolens.analysis.composition.cosets.MAX_COSET_ORDER` (all before any work)."""
     coset_methods = family("cosets")
     if method not in coset_methods:
         raise ConfigError(f"unknown coset method {method!r}; use one of {', '.join(coset_methods)}")
@@ -321,13 +324,14 @@ def check_coset(
     method: str, store: RunStore, run_id: str, config: TrainConfig, opts: Options
 ) -> None:
     """A coset method's own check (``Method.check``): the group within
-    :data:`algolens.analysis.cosets.MAX_COSET_ORDER` and of composite order (by Lagrange and
+    :data:`algolens.analysis.composition.cosets.MAX_COSET_ORDER` and of composite order (by
+    Lagrange and
     Cauchy, exactly the groups with a proper non-trivial subgroup to take cosets of).
 
     Raises:
         SizeLimitError: a group above the limit. ConfigError: a group of prime order (or C1).
     """
-    from algolens.analysis.cosets import check_order
+    from algolens.analysis.composition.cosets import check_order
 
     group = load_run_group(store, run_id)
     check_order(group)

@@ -1,6 +1,6 @@
 """`algolens analyze RUN --method probes|patching|lens|scrub`: the causal toolkit's output.
 
-The analyses are :func:`algolens.analysis.causal_run.run_causal` (stored per run and method,
+The analyses are :func:`algolens.analysis.causal.run.run_causal` (stored per run and method,
 run through the registry's shared flow, :func:`algolens.cli.analyze_each.run_method`); this
 module prints each result as tables.
 """

@@ -17,10 +17,10 @@ from algolens.cli.output import print_json, print_table, print_text, status
 def irreps_method(req: Request) -> None:
     """Check every run (every input error before any work or any file written), analyse each
     (stored and reused), then print."""
+    from algolens.analysis.composition.universality import compare_with_paper
+    from algolens.analysis.composition.universality import tally as make_tally
     from algolens.analysis.methods import check_method_run
     from algolens.analysis.runs import run_irreps, run_progress
-    from algolens.analysis.universality import compare_with_paper
-    from algolens.analysis.universality import tally as make_tally
     from algolens.papers.chughtai2023 import MAINLINE, PAPER_S5_MLP
 
     st, instance, force, opts = req.store, req.instance, req.force, req.options
@@ -87,7 +87,7 @@ def _print_instances(results: list[dict[str, Any]]) -> None:
 
 
 def _print_progress(inst: dict[str, Any]) -> None:
-    from algolens.analysis.progress import followed_irreps, progress_rows
+    from algolens.analysis.composition.progress import followed_irreps, progress_rows
 
     prog = inst["progress"]
     labels = followed_irreps(prog["series"])  # similarity columns: irreps ever key

@@ -10,7 +10,7 @@ from algolens.cli.output import print_text
 
 def show(outputs: list[dict[str, Any]], opts: Options) -> None:
     """Each run's mechanism, a few lines per instance (``Method.show`` of ``mechanism``)."""
-    from algolens.analysis.mechanism_run import summary_lines
+    from algolens.analysis.pathfinding.mechanism_run import summary_lines
 
     for out in outputs:
         print_text(f"mechanism: run {out['run']} ({out['nodes']} nodes, {out['n_rows']} test rows)")

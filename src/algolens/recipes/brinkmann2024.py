@@ -2,7 +2,8 @@
 of a Transformer Trained on a Symbolic Multi-Step Reasoning Task*.
 
 ``algolens reproduce brinkmann2024`` trains the path-finding transformer, finds its mechanism
-with :mod:`algolens.analysis.mechanism` (stored as the run's ``mechanism`` analysis) and sets the
+with :mod:`algolens.analysis.pathfinding.mechanism` (stored as the run's ``mechanism`` analysis)
+and sets the
 paper's figures (``../shared/papers.md``, "Seed 003", copied into the constants below) beside
 ours.
 
@@ -119,7 +120,7 @@ def settings(mode: Mode) -> TrainConfig:
 
 def reproduce(scale: Scale | Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
     """Train (or reuse), analyse, compare; see the module docstring."""
-    from algolens.analysis.mechanism_run import run_mechanism
+    from algolens.analysis.pathfinding.mechanism_run import run_mechanism
 
     scale = as_scale(scale)
     config = settings(scale.mode)

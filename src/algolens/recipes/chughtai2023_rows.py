@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from algolens.analysis.progress import ACCURACY
+from algolens.analysis.composition.progress import ACCURACY
 from algolens.recipes.claims import Claim
 from algolens.train.recipes import PAPER_RECIPE
 

@@ -1,8 +1,9 @@
 """Stander, Yu, Fan & Biderman (ICML 2024), *Grokking Group Multiplication with Cosets*.
 
 ``algolens reproduce stander2024`` trains the paper's MLPs, measures every seed with
-:mod:`algolens.analysis.cosets`, :mod:`algolens.analysis.coset_sides` and
-:mod:`algolens.analysis.interventions` (on all pairs and on the seed's held-out pairs), and sets
+:mod:`algolens.analysis.composition.cosets`, :mod:`algolens.analysis.composition.coset_sides` and
+:mod:`algolens.analysis.composition.interventions` (on all pairs and on the seed's held-out pairs),
+and sets
 each of the paper's figures (``../shared/papers.md``, "Seed 001", copied into the constants of
 :mod:`algolens.recipes.stander2024_claims`) beside ours.
 
@@ -137,13 +138,17 @@ def analyse_instance(
         seed: seeds the noise interventions.
         test_mask: ``[|G|²]`` bool, True on the instance's held-out pairs (row ``a·|G| + b``).
     """
-    from algolens.analysis.coset_sides import shared_coset_silence, side_fit, sign_amplitudes
-    from algolens.analysis.cosets import (
+    from algolens.analysis.composition.coset_sides import (
+        shared_coset_silence,
+        side_fit,
+        sign_amplitudes,
+    )
+    from algolens.analysis.composition.cosets import (
         coset_concentration,
         neuron_families,
         unembedding_correlation,
     )
-    from algolens.analysis.interventions import intervene
+    from algolens.analysis.composition.interventions import intervene
 
     w_a, w_b = (w[0].detach().double().numpy() for w in model.folded_weights())
     bias = None if model.mlp.b_in is None else model.mlp.b_in[0].detach().double().numpy()

@@ -12,7 +12,8 @@ Agreement rules (each claim's text states its own):
 * a count out of the paper's 128 models agrees when a two-sided Fisher exact test of our count
   against the paper's gives p ≥ :data:`FISHER_ALPHA`;
 * correlations within :data:`CORR_TOLERANCE`;
-* the side, shared-coset and sign-form claims (:mod:`algolens.analysis.coset_sides`) by the
+* the side, shared-coset and sign-form claims (:mod:`algolens.analysis.composition.coset_sides`) by
+  the
   thresholds :data:`SIDE_FVE`, :data:`SILENCE_MAX`, :data:`SIGN_RATIO_TOL` and
   :data:`SIGN_FORM_SHARE` (each claim's docstring says over which neurons).
 
@@ -209,7 +210,8 @@ def side_claims(group: str, results: Sequence[SeedResult]) -> list[Claim]:
 
 def silence_claims(group: str, results: Sequence[SeedResult]) -> list[Claim]:
     """Neurons fire only when the product leaves a shared coset
-    (:func:`~algolens.analysis.coset_sides.shared_coset_silence`), judged over all firing
+    (:func:`~algolens.analysis.composition.coset_sides.shared_coset_silence`), judged over all
+    firing
     neurons (the paper finds > 99.2 % to be coset neurons); the coset neurons' median is shown.
     """
     ratios = np.concatenate([r.silence for r in results])

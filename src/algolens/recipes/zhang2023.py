@@ -13,14 +13,16 @@ rare structures oversampled, and measures every run with algolens's own analyses
   fails where the trailing ``B1`` run is at least ``k`` or on all ones (the output grows), ``k``
   fitted per seed on the failure analysis's fit inputs and scored on its fresh ones, on *which*
   inputs fail (not the exact wrong output); and the all-ones inputs against the other rare ones;
-* **learned failure rules per function** (:mod:`algolens.analysis.failures_run`): a depth-3 rule
+* **learned failure rules per function** (:mod:`algolens.analysis.recursion.failures_run`): a
+  depth-3 rule
   tree fitted on held-out distinct rare-tail inputs and scored on fresh ones (never training or
   fit inputs); recall and precision pooled over seeds;
-* **the best shortcut hypothesis** (:mod:`algolens.analysis.shortcuts`): the built-in
+* **the best shortcut hypothesis** (:mod:`algolens.analysis.recursion.shortcuts`): the built-in
   hypothesis that best matches the model's exact greedy answers on held-out rare-tail inputs,
   and the strongest attention rules;
 * **shortcut, not recursion, for the traversals**
-  (:mod:`algolens.analysis.feature_dependence`): on distinct held-out trees, whether inputs
+  (:mod:`algolens.analysis.recursion.feature_dependence`): on distinct held-out trees, whether
+  inputs
   whose rare-structure feature is in the upper half of their size fail more often than the
   others of that size (exact stratified test over seeds × sizes);
 * **oversampling**: successor trained with and without ``oversample`` =
@@ -258,15 +260,15 @@ def analyse_function(
     """Accuracy per split, failure prediction on fresh rare-tail inputs, and the best shortcut
     hypothesis on held-out rare-tail inputs; for successor also the paper's shortcut as a failure
     predictor and the all-ones inputs (on the failure analysis's own fit and fresh inputs)."""
-    from algolens.analysis.failures_run import run_failures
-    from algolens.analysis.shortcuts import run_shortcuts
+    from algolens.analysis.recursion.failures_run import run_failures
+    from algolens.analysis.recursion.shortcuts import run_shortcuts
 
     acc, sizes = split_accuracy(store, run_id)
     failures = pooled_failures(run_failures(store, run_id, inputs="rare", n=n))
     shortcut = shortcut_summary(run_shortcuts(store, run_id, n=n, inputs="rare"))
     paper = ones = dependence = None
     if function in TRAVERSALS:
-        from algolens.analysis.feature_dependence import feature_dependence
+        from algolens.analysis.recursion.feature_dependence import feature_dependence
 
         dependence = feature_dependence(store, run_id, n)
     if function == "successor":
@@ -289,7 +291,7 @@ whether its greedy answer to each is wrong: ``(features[N], wrong[inst][N])``.""
 def held_out_failures(store: RunStore, run_id: str, n: int) -> tuple[Scored, Scored]:
     """The fit and fresh rare-tail inputs of the ``failures`` analysis (the same seeds and draws:
     distinct inputs, none in training, none in both) with each seed's wrong answers."""
-    from algolens.analysis.failures_run import held_out_examples, wrong_answers
+    from algolens.analysis.recursion.failures_run import held_out_examples, wrong_answers
     from algolens.tasks.recursion.features import input_features
     from algolens.train.load import load_run_dataset, load_run_model
 
@@ -327,7 +329,7 @@ def paper_shortcut_scores(fit: Scored, fresh: Scored) -> dict[str, Any]:
     (:func:`fit_shortcut_k`), then scored on the fresh ones; counts pooled over seeds
     (``failures``, ``predicted``, ``hits``: predicted and wrong, ``n``: seeds × fresh inputs;
     ``failing_inputs``: distinct fresh inputs some seed answers wrongly)."""
-    from algolens.analysis.failures import score
+    from algolens.analysis.recursion.failures import score
 
     ks, predicted, wrong = [], [], []
     for w_fit, w_fresh in zip(fit[1], fresh[1]):
@@ -360,7 +362,11 @@ def oversampling_effect(
     """Both runs' greedy answers on the same distinct rare-tail inputs that neither trained on,
     pooled over seeds × inputs: ``{"n": distinct inputs, "seeds", "plain", "oversampled"}``
     (accuracies) and ``plain_correct``/``over_correct`` of ``seeds * n`` answers each."""
-    from algolens.analysis.failures_run import fitting_examples, sampled_examples, wrong_answers
+    from algolens.analysis.recursion.failures_run import (
+        fitting_examples,
+        sampled_examples,
+        wrong_answers,
+    )
     from algolens.train.load import load_run_dataset, load_run_model
 
     plain_cfg, plain = load_run_model(store, plain_id)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from algolens.analysis.feature_dependence import FeatureDependence
+from algolens.analysis.recursion.feature_dependence import FeatureDependence
 from algolens.recipes.claims import Claim
 
 PAPER_RECALL = 0.91

@@ -7,7 +7,7 @@ and stores the missing ones (:func:`algolens.analysis.ensure.ensure_defaults`). 
 order:
 
 1. training: per-seed summary and curves (grokking epochs marked);
-2. irreps learned (Chughtai et al.'s metrics per seed, :mod:`algolens.analysis.irreps`);
+2. irreps learned (Chughtai et al.'s metrics per seed, :mod:`algolens.analysis.composition.irreps`);
 3. universality over the seeds (:mod:`algolens.report.universality_view`);
 4. progress measures over checkpoints (:mod:`algolens.report.progress_view`): every instance
    with a stored progress analysis;
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from algolens.analysis.irreps import KEY_SIMILARITY, IrrepAnalysis
+from algolens.analysis.composition.irreps import KEY_SIMILARITY, IrrepAnalysis
 from algolens.analysis.runs import check_run, stored_irreps, stored_progress
 from algolens.errors import StoreError
 from algolens.groups.reps import irreps

@@ -14,7 +14,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from algolens.analysis.progress import progress_rows
+from algolens.analysis.composition.progress import progress_rows
 from algolens.report.html import HtmlReport
 
 LOSSES = ("train_loss", "test_loss", "restricted_loss", "excluded_loss")

@@ -202,8 +202,8 @@ def _universality(
             rows.append([lab, *(_count(analyses[r.id], lab) for r in runs), _count(pooled, lab)])
         report.paragraph(
             "Key irreps: character similarity above the threshold of "
-            "algolens.analysis.irreps (Chughtai et al. 2023). Cells: seeds where the irrep is "
-            "key / seeds analysed."
+            "algolens.analysis.composition.irreps (Chughtai et al. 2023). Cells: seeds where the "
+            "irrep is key / seeds analysed."
         )
         report.table(cols, rows)
         title = plot_text(f"Fraction of seeds where each irrep is key ({group} {model})")

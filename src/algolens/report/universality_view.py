@@ -13,7 +13,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from algolens.analysis.universality import tally
+from algolens.analysis.composition.universality import tally
 from algolens.report.html import HtmlReport
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from algolens.analysis.causal import erase, fit_eraser
-from algolens.analysis.probes import probe_score
+from algolens.analysis.causal.probes import probe_score
 from algolens.errors import ConfigError
 from tests.analysis.causal.handbuilt import T, copy_examples, copy_model
 

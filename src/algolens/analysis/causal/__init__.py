@@ -4,7 +4,7 @@ Every function takes one single-instance :class:`~algolens.models.transformer.Tr
 (``model.instance(k)``) and :class:`Examples` (token rows, scored positions, named features):
 
 * :mod:`.examples`: the inputs, residual-stream collection, losses and patching metrics;
-* :mod:`algolens.analysis.probes`: linear probes per layer and position with a control task;
+* :mod:`algolens.analysis.causal.probes`: linear probes per layer and position with a control task;
 * :mod:`.erasure`: LEACE concept erasure through a hook;
 * :mod:`.patching`: activation patching (TransformerLens ``patching``), normalised effects;
 * :mod:`.knockout`: attention knockout from a query to a key position of one head;

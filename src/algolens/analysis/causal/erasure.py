@@ -84,7 +84,7 @@ def erase(
 ) -> ErasureEffect:
     """Erase feature ``label`` from residual layer ``layer`` at ``pos`` (fitted on ``fit``) and
     measure the effect on ``test`` (see the module docstring)."""
-    from algolens.analysis.probes import probe_score  # probes imports this package
+    from algolens.analysis.causal.probes import probe_score  # probes imports this package
 
     x_fit = resid_at(model, fit, [layer], pos)[0].double()  # [N, d_model]
     x_test = resid_at(model, test, [layer], pos)[0].double()

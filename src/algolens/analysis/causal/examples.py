@@ -1,6 +1,7 @@
 """Inputs of the causal toolkit: token rows, scored positions, features; activations and metrics.
 
-Every method of :mod:`algolens.analysis.causal` and :mod:`algolens.analysis.probes` works on one
+Every method of :mod:`algolens.analysis.causal` and :mod:`algolens.analysis.causal.probes` works on
+one
 single-instance :class:`~algolens.models.transformer.Transformer` (``model.instance(k)``, the
 TransformerLens ``[batch, pos]`` layout) and an :class:`Examples`:
 

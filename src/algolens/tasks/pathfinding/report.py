@@ -22,8 +22,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from algolens.analysis.mechanism_registers import MIN_GAIN, REGISTER_F1
-from algolens.analysis.mechanism_run import summary_lines
+from algolens.analysis.pathfinding.mechanism_registers import MIN_GAIN, REGISTER_F1
+from algolens.analysis.pathfinding.mechanism_run import summary_lines
 from algolens.errors import StoreError
 from algolens.report.html import HtmlReport
 from algolens.report.stored import stored_analysis

@@ -15,7 +15,8 @@ hypotheses of what a model computes.
   separately on the inputs the model gets right and wrong: a shortcut the model really uses also
   predicts its mistakes. Built-in families for every built-in function (successor: carries limited
   to the first ``k`` bits; traversals: followed down to depth ``k``, then prompt order; ...) and
-  user-written ``FILE.py:NAME`` hypotheses are in :mod:`algolens.analysis.shortcut_hypotheses`.
+  user-written ``FILE.py:NAME`` hypotheses are in
+  :mod:`algolens.analysis.recursion.shortcut_hypotheses`.
 * :func:`run_shortcuts` does both for every instance of a stored recursion run and stores the
   result as the ``shortcuts`` analysis (``analyses/shortcuts.json``).
 """
@@ -29,7 +30,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from algolens.analysis.failures_run import (
+from algolens.analysis.methods import Options, check_method_run
+from algolens.analysis.recursion.failures_run import (
     INPUTS,
     Example,
     check_failures,
@@ -37,15 +39,14 @@ from algolens.analysis.failures_run import (
     sampled_examples,
     stored_examples,
 )
-from algolens.analysis.methods import Options, check_method_run
-from algolens.analysis.runs import weights_source
-from algolens.analysis.shortcut_hypotheses import (  # noqa: F401  (carry_limited: re-exported)
+from algolens.analysis.recursion.shortcut_hypotheses import (  # noqa: F401  (carry_limited: re-exported)
     Hypothesis,
     builtin_hypotheses,
     carry_limited,
     load_user_hypotheses,
     table_hypothesis,
 )
+from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
 from algolens.errors import ConfigError
 from algolens.store import RunStore
@@ -296,7 +297,8 @@ def run_shortcuts(
     A built-in function's inputs are drawn like the run's ``inputs`` split (``test``, ``rare``
     or ``ood``), training inputs left out; a user function's are its stored ``test`` split.
     ``hypotheses`` (``FILE.py:NAME``) are scored beside the built-in ones
-    (:mod:`algolens.analysis.shortcut_hypotheses`); the stored result is recomputed when a file
+    (:mod:`algolens.analysis.recursion.shortcut_hypotheses`); the stored result is recomputed when
+    a file
     changes.
 
     Returns:

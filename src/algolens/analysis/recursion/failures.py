@@ -10,7 +10,8 @@ wrong" from interpretable input features, fitted on one input set and scored on 
   wrong``.
 * :func:`score` gives recall and precision of the predicted failures on any input set, with base
   rates; a ratio with a zero denominator is ``None``, never a made-up number.
-* :func:`algolens.analysis.failures_run.run_failures` does it for a stored recursion run (every
+* :func:`algolens.analysis.recursion.failures_run.run_failures` does it for a stored recursion run
+  (every
   instance, stored as the ``failures`` analysis).
 
 Examples:

@@ -1,5 +1,6 @@
 """`analyze --method mechanism` on a stored path-finding run: every instance's mechanism
-(:func:`algolens.analysis.mechanism.find_mechanism`) on the run's held-out test rows, stored as
+(:func:`algolens.analysis.pathfinding.mechanism.find_mechanism`) on the run's held-out test rows,
+stored as
 ``analyses/mechanism.json`` and reused until the weights or the code change.
 
 The first ``n`` rows of the stored test split are used (never training rows): the first half fit
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from algolens.analysis.mechanism import find_mechanism
 from algolens.analysis.methods import Options, check_method_run
+from algolens.analysis.pathfinding.mechanism import find_mechanism
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
 from algolens.errors import ConfigError

@@ -10,7 +10,8 @@ so ``H_R = g⁻¹H_Lg``). Why these sides: ``a·b ∈ H_L·g`` iff ``a ∈ H_L·
 computes (``group.table``), whatever the labelling of the permutations. Sign neurons are the
 index-2 case, ``H_L = H_R = A_n`` with ``L = sgn``, ``R = −sgn`` (equal amplitudes).
 
-Measures (each neuron's own subgroups are :class:`~algolens.analysis.cosets.CosetConcentration`'s
+Measures (each neuron's own subgroups are
+:class:`~algolens.analysis.composition.cosets.CosetConcentration`'s
 minimisers ``best_subgroup``):
 
 * :func:`side_fit` — the fraction of a side's variance explained by the partition of its operand
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from algolens.analysis.cosets import SIDES, TIE_ATOL, CosetConcentration
+from algolens.analysis.composition.cosets import SIDES, TIE_ATOL, CosetConcentration
 from algolens.groups.group import FiniteGroup
 
 OWN_COSET_SIDE: tuple[int, int] = (1, 0)

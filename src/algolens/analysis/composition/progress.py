@@ -7,7 +7,8 @@ between excluded and restricted loss grow while test accuracy is still low) and 
 follows). From a series of per-checkpoint metric dicts (:func:`algolens.analysis.runs.run_progress`)
 this module derives, each as the first *checkpoint* epoch where it holds (None if never):
 
-* ``learned_at[ρ]``: similarity of ρ > :data:`~algolens.analysis.irreps.LEARNED_SIMILARITY`
+* ``learned_at[ρ]``: similarity of ρ >
+  :data:`~algolens.analysis.composition.irreps.LEARNED_SIMILARITY`
   (0.05); ``learning_order``: the irreps sorted by it (ties by label order);
 * ``memorised``: train accuracy ≥ :data:`ACCURACY`;
 * ``circuit``: every irrep that is key at the last checkpoint has been learned;
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from algolens.analysis.irreps import LEARNED_SIMILARITY
+from algolens.analysis.composition.irreps import LEARNED_SIMILARITY
 
 ACCURACY = 0.99
 """Threshold of the ``memorised`` and ``generalised`` events."""

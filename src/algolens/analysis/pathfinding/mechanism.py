@@ -5,7 +5,8 @@ only positions used are those the task's format fixes for every tree of N nodes 
 and 3i+1, the goal at 3N-3, the root at 3N-1; :mod:`algolens.tasks.pathfinding.tokens`); which
 layer, head or position does what is found from the data:
 
-* **edge concatenation** (:func:`edge_concat`): a linear probe (:mod:`algolens.analysis.probes`,
+* **edge concatenation** (:func:`edge_concat`): a linear probe
+  (:mod:`algolens.analysis.causal.probes`,
   macro-F1 with a control task) for an edge's *source* from the residual stream at its *target*
   token ``>B``, per layer; the concatenation block is the first whose output reaches
   ``F1_THRESHOLD`` (the paper: chance before layer 0, 1.0 after it). Before and after block 0
@@ -37,12 +38,14 @@ layer, head or position does what is found from the data:
   ancestor" (backward chaining, written as data for :mod:`algolens.analysis.causal.scrubbing`),
   loss recovered overall and by path length.
 
-* **register sub-goals** (:func:`algolens.analysis.mechanism_registers.register_probes`):
+* **register sub-goals**
+  (:func:`algolens.analysis.pathfinding.mechanism_registers.register_probes`):
   per register position and residual layer, probes for each ancestor level of the goal; the
   (position, level) pairs that decode it, with a knockout of the root's attention to them.
-* **activation patching** (:func:`algolens.analysis.mechanism_patching.goal_patching`): the
+* **activation patching** (:func:`algolens.analysis.pathfinding.mechanism_patching.goal_patching`):
+  the
   clean residual stream patched into goal-swapped prompts, per block and position;
-* **one-step lookahead** (:func:`algolens.analysis.mechanism_lookahead.lookahead`): the
+* **one-step lookahead** (:func:`algolens.analysis.pathfinding.mechanism_lookahead.lookahead`): the
   log-probability of the wrong child at each step, by whether that child has children.
 """
 
@@ -66,15 +69,19 @@ from algolens.analysis.causal import (
     unembed,
 )
 from algolens.analysis.causal.examples import Position, collect, logits_of, resid_at_positions
-from algolens.analysis.mechanism_features import RowFacts, pathfinding_examples, row_facts
-from algolens.analysis.mechanism_lookahead import lookahead
-from algolens.analysis.mechanism_patching import goal_patching
-from algolens.analysis.mechanism_registers import (
+from algolens.analysis.causal.probes import probe_grid, probe_predict
+from algolens.analysis.pathfinding.mechanism_features import (
+    RowFacts,
+    pathfinding_examples,
+    row_facts,
+)
+from algolens.analysis.pathfinding.mechanism_lookahead import lookahead
+from algolens.analysis.pathfinding.mechanism_patching import goal_patching
+from algolens.analysis.pathfinding.mechanism_registers import (
     position_kind,
     register_positions,
     register_probes,
 )
-from algolens.analysis.probes import probe_grid, probe_predict
 from algolens.errors import ConfigError
 from algolens.models.transformer import Transformer
 from algolens.tasks.pathfinding.tokens import Vocab

@@ -3,7 +3,7 @@ from ``FILE.py:NAME``.
 
 A hypothesis is a plain function on input values with the run function's signature (``f(n)``
 for a number, ``f(t)`` for a tree) that returns what a shortcut would answer.
-:func:`algolens.analysis.shortcuts.score_hypotheses` scores it against the model's greedy
+:func:`algolens.analysis.recursion.shortcuts.score_hypotheses` scores it against the model's greedy
 answers, separately where the model is right and wrong.
 
 Built in (:func:`builtin_hypotheses`), each family with a depth or width ``k = 0..max_size`` and

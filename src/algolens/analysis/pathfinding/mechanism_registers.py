@@ -5,7 +5,7 @@ Brinkmann et al. find that prompt positions holding no edge target (late edge so
 path-merging layers read. Nothing here names a position in advance. For every such position (a
 *position class*, fixed by the task's format for every tree of N nodes: "',' after edge 7",
 "source of edge 3", "|", "goal", ":"), every residual layer and every ancestor level k of the goal
-(``a_0 = goal, a_1 = parent(goal), ...``), a linear probe (:func:`algolens.analysis.probes.
+(``a_0 = goal, a_1 = parent(goal), ...``), a linear probe (:func:`algolens.analysis.causal.probes.
 probe_grid`, macro-F1 with its control task) asks whether the residual stream there decodes
 ``a_k``. Only rows whose goal has an ancestor ``a_k`` below the root take part (levels with fewer
 than ``MIN_ROWS`` such fit or test rows are skipped).
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from algolens.analysis.causal import Examples, knockout
-from algolens.analysis.probes import probe_grid
+from algolens.analysis.causal.probes import probe_grid
 from algolens.models.transformer import Transformer
 from algolens.tasks.pathfinding.tokens import Vocab
 
@@ -57,7 +57,7 @@ def register_probes(
     """Probe every register position for every ancestor level ``0..max_level`` of the goal.
 
     Args:
-        fit, test: path-finding examples (:func:`~algolens.analysis.mechanism_features.
+        fit, test: path-finding examples (:func:`~algolens.analysis.pathfinding.mechanism_features.
             pathfinding_examples`), disjoint.
 
     Returns:

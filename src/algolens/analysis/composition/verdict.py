@@ -35,13 +35,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from algolens.analysis.cosets import (
+from algolens.analysis.composition.cosets import (
     SIDES,
     CosetConcentration,
     coset_concentration,
     coset_means,
 )
-from algolens.analysis.interventions import check_mlp, evaluate
+from algolens.analysis.composition.interventions import check_mlp, evaluate
 from algolens.analysis.methods import InstanceFn, find_method, methods
 from algolens.errors import ConfigError
 from algolens.groups.fourier import isotypic_projections, power_spectrum
@@ -225,7 +225,7 @@ def _summary(neurons: list[dict[str, Any]]) -> dict[str, Any]:
 def cosets_json(model: MLP, group: FiniteGroup) -> dict[str, Any]:
     """``algolens analyze --method cosets`` for one instance: each neuron's min C_H per side
     with its subgroup, the families, sign neurons and unembedding correlations."""
-    from algolens.analysis.cosets import neuron_families, unembedding_correlation
+    from algolens.analysis.composition.cosets import neuron_families, unembedding_correlation
 
     check_mlp(model)
     lattice = group.subgroup_lattice
@@ -261,7 +261,7 @@ def cosets_json(model: MLP, group: FiniteGroup) -> dict[str, Any]:
 
 def interventions_json(model: MLP, group: FiniteGroup) -> dict[str, Any]:
     """``algolens analyze --method interventions`` for one instance."""
-    from algolens.analysis.interventions import intervene
+    from algolens.analysis.composition.interventions import intervene
 
     rows = intervene(model, group)
     return {
@@ -275,8 +275,8 @@ def interventions_json(model: MLP, group: FiniteGroup) -> dict[str, Any]:
 
 def interventions_mean(results: list[dict[str, Any]]) -> dict[str, Any]:
     """The ``interventions`` method's ``combine``: ``{"mean": the table averaged over the
-    instances}`` (:func:`algolens.analysis.interventions.mean_table`)."""
-    from algolens.analysis.interventions import Outcome, mean_table
+    instances}`` (:func:`algolens.analysis.composition.interventions.mean_table`)."""
+    from algolens.analysis.composition.interventions import Outcome, mean_table
 
     per_seed = [
         [Outcome(r["intervention"], r["accuracy"], r["loss"], r.get("n_ablated"))
@@ -328,7 +328,7 @@ def run_method(
     Raises (all before any weights are read):
         ConfigError: unknown method, a run that is not a group composition MLP, an instance out
             of range. StoreError: unknown run. CheckpointError: no stored group or weights.
-        SizeLimitError: a group above :data:`algolens.analysis.cosets.MAX_COSET_ORDER`.
+        SizeLimitError: a group above :data:`algolens.analysis.composition.cosets.MAX_COSET_ORDER`.
     """
     from algolens.analysis.runs import check_coset_run
     from algolens.train import load_run_group, load_run_model

@@ -15,7 +15,7 @@ to each other and to the constants). The *ρ(ab) component of the key irreps* of
   the *training* pairs (all pairs without a split). High when the network depends on them.
 
 (For the transformer, h includes the stream that bypasses the MLP, so the projection applies to
-everything that reaches the unembedding; see :mod:`algolens.analysis.readout`.)
+everything that reaches the unembedding; see :mod:`algolens.analysis.composition.readout`.)
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from algolens.analysis.readout import Readout
-from algolens.analysis.streaming import PairSums
+from algolens.analysis.composition.readout import Readout
+from algolens.analysis.composition.streaming import PairSums
 from algolens.groups.reps import Irrep, rho_basis
 
 

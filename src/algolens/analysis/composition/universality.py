@@ -2,7 +2,7 @@
 
 Input: per-instance metric dicts (:func:`algolens.analysis.runs.run_irreps` ``["instances"]``,
 from one run of K seeds or several runs concatenated), optionally with the ``learning_order``
-of each (:mod:`algolens.analysis.progress`). Output of :func:`tally`:
+of each (:mod:`algolens.analysis.composition.progress`). Output of :func:`tally`:
 
 * ``key_frequency``: for every irrep label, the number of instances where it is key;
 * ``n_key``: the distribution of the number of key irreps (``{count: instances}``);

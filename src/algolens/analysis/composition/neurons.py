@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from algolens.analysis.streaming import PairSums
+from algolens.analysis.composition.streaming import PairSums
 from algolens.groups.reps import Irrep, rho_basis
 
 SPANS = ("a", "b", "ab")

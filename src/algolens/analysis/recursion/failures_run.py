@@ -1,5 +1,6 @@
 """The ``failures`` analysis of a stored recursion run: where each seed's greedy answers are wrong,
-and a readable predictor of it (:mod:`algolens.analysis.failures`) fitted on one input set and
+and a readable predictor of it (:mod:`algolens.analysis.recursion.failures`) fitted on one input
+set and
 scored on a fresh one.
 
 * **Built-in function**: ``2n`` inputs drawn from the distribution of one
@@ -31,8 +32,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from algolens.analysis.failures import fit_and_score
 from algolens.analysis.methods import Options, check_method_run
+from algolens.analysis.recursion.failures import fit_and_score
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
 from algolens.errors import ConfigError

@@ -14,17 +14,18 @@ how much of a trained network (MLP or 1-layer transformer, one instance) that ex
   the fraction of the centred logits' variance inside their span);
 * **key irreps**: ``sim_ρ >`` :data:`KEY_SIMILARITY` (0.005, as in the paper); over checkpoints
   an irrep is *learned* at the first checkpoint with ``sim_ρ >`` :data:`LEARNED_SIMILARITY`
-  (:mod:`algolens.analysis.progress`);
+  (:mod:`algolens.analysis.composition.progress`);
 * **weight FVE** of an embedding-like matrix E ``[|G|, k]`` by irrep ρ: ``‖Q_ρᵀE‖²/‖E‖²`` with
   ``Q_ρ`` the orthonormalised ρ-basis (:func:`algolens.groups.reps.rho_basis`), for every irrep
   (the trivial irrep's value is the share of E's rows' mean, reported with the others) and for
   the key set (the sum over key irreps, orthogonal by Schur). E is ``W_a``, ``W_b``, ``W_Uᵀ``
-  (see :mod:`algolens.analysis.readout` for the transformer's);
-* **neuron FVE** and the neuron → irrep assignment (:mod:`algolens.analysis.neurons`);
-* **restricted and excluded loss** (:mod:`algolens.analysis.losses`);
+  (see :mod:`algolens.analysis.composition.readout` for the transformer's);
+* **neuron FVE** and the neuron → irrep assignment (:mod:`algolens.analysis.composition.neurons`);
+* **restricted and excluded loss** (:mod:`algolens.analysis.composition.losses`);
 * **sum of squared weights** ``Σ θ²`` over the trainable parameters.
 
-**Streaming.** Nothing of size ``|G|³`` is held (:mod:`algolens.analysis.streaming`). The logits
+**Streaming.** Nothing of size ``|G|³`` is held (:mod:`algolens.analysis.composition.streaming`).
+The logits
 are ``L[a, b] = h[a, b]·U + u``, so the similarity only needs the product sums
 ``P[g] = Σ_{ab=g} h[a, b]`` ``[|G|, d_feat]``: with ``Ũ``, ``ũ`` centred over c,
 ``S[g, c] = Σ_{ab=g} L̃[a, b, c] = P[g]·Ũ[:, c] + |G|·ũ[c]``, and since ``T_ρ[a, b, c] =
@@ -32,7 +33,7 @@ M_ρ[ab, c]`` with ``M_ρ[g, c] = χ_ρ(g c⁻¹)``, ``Σ L̃ T̃_ρ = Σ_{g,c} 
 ``‖T̃_ρ‖² = |G|·‖M̃_ρ‖²`` (|G| pairs per product), and
 ``‖L̃‖² = tr(ŨᵀGŨ) + 2(Σh)·Ũũ + |G|²‖ũ‖²`` from the Gram matrix ``G = Σ_{a,b} hᵀh``. All of it
 in float64. The losses take a second pass over blocks of logits (float32 by default; see
-:func:`algolens.analysis.streaming.logit_sums`).
+:func:`algolens.analysis.composition.streaming.logit_sums`).
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from algolens.analysis.losses import key_component, restricted_loss
-from algolens.analysis.neurons import neuron_fve
-from algolens.analysis.readout import readout
-from algolens.analysis.streaming import (
+from algolens.analysis.composition.losses import key_component, restricted_loss
+from algolens.analysis.composition.neurons import neuron_fve
+from algolens.analysis.composition.readout import readout
+from algolens.analysis.composition.streaming import (
     BLOCK_ELEMENTS,
     ONE_THREAD_ORDER,
     logit_sums,
@@ -76,7 +77,8 @@ class IrrepAnalysis:
         weight_fve: FVE of ``W_a``, ``W_b``, ``W_U`` by the span of the key irreps' ρ-bases.
         weight_fve_by_irrep: ``{"W_a" | "W_b" | "W_U": [n_irreps]}`` FVE by each irrep
             (including the trivial irrep).
-        neurons: :meth:`~algolens.analysis.neurons.NeuronFVE.summary` plus the per-neuron
+        neurons: :meth:`~algolens.analysis.composition.neurons.NeuronFVE.summary` plus the
+        per-neuron
             assignment (``"irrep"``, ``"share"`` lists).
         losses: ``loss``/``accuracy`` on all pairs (and ``train_*``/``test_*`` with a split),
             ``restricted_loss``, ``excluded_loss`` and ``excluded_on`` (``"train"`` or ``"all"``).
@@ -196,7 +198,8 @@ def analyse_model(
         budget: logits per streamed block (peak memory is a few arrays of ``budget`` floats).
 
     Raises:
-        ConfigError: a model that has no read-out (:func:`algolens.analysis.readout.readout`) or
+        ConfigError: a model that has no read-out
+        (:func:`algolens.analysis.composition.readout.readout`) or
             whose vocabulary is not the group's.
         SizeLimitError: the group's irreps exceed the size limit.
     """

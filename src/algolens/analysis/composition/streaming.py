@@ -8,8 +8,8 @@ whatever the group.
 * :func:`pair_sums` (pass 1) accumulates the sums of the features ``h[a, b]`` over the pairs
   with the same product, the same left operand and the same right operand, and their Gram
   matrix ``Σ hᵀh`` (``d_feat²`` per pair, cheaper than the ``d_feat·|G|`` of the logits).
-  Everything in :mod:`~algolens.analysis.irreps` and
-  :mod:`~algolens.analysis.neurons` is a function of these sums.
+  Everything in :mod:`~algolens.analysis.composition.irreps` and
+  :mod:`~algolens.analysis.composition.neurons` is a function of these sums.
 * :func:`logit_sums` (pass 2) computes the logits block by block and accumulates cross-entropy
   (natural log, summed; callers divide), accuracy, and the loss of logits with a
   product-dependent component removed (the *excluded* loss).
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from algolens.analysis.readout import Readout
+from algolens.analysis.composition.readout import Readout
 
 BLOCK_ELEMENTS = 2**23
 """Target number of logits per block in pass 2 (pass 1 uses the same blocks)."""

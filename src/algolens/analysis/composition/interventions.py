@@ -216,7 +216,7 @@ def _check_mask(mask: np.ndarray | None, n_pairs: int) -> np.ndarray | None:
 
 def neuron_scores(model: MLP, group: FiniteGroup) -> np.ndarray:
     """``[d_mlp]`` each neuron's coset score from its folded pre-activation tables."""
-    from algolens.analysis.cosets import coset_concentration
+    from algolens.analysis.composition.cosets import coset_concentration
 
     w_a, w_b = (w[0].detach().double().numpy() for w in model.folded_weights())
     return coset_concentration(group, w_a, w_b).neuron_score

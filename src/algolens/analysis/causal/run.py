@@ -1,6 +1,7 @@
 """`analyze --method probes|patching|lens|scrub` on a stored sequence-task run.
 
-The causal toolkit (:mod:`algolens.analysis.causal`, :mod:`algolens.analysis.probes`) on every
+The causal toolkit (:mod:`algolens.analysis.causal`, :mod:`algolens.analysis.causal.probes`) on
+every
 instance of a recursion or path-finding run, stored as ``analyses/<method>.json``
 (:func:`algolens.analysis.store.cached`) and reused until the weights, the settings or the code
 change. Inputs come from a *data function* per task trait (:data:`DATA`): it returns a fit set
@@ -9,12 +10,13 @@ features to probe where:
 
 * **recursive-function** (recursion runs): built-in functions draw ``2n`` held-out inputs like
   the test split (no training input;
-  :func:`~algolens.analysis.failures_run.held_out_examples`), halved into fit and test; user
+  :func:`~algolens.analysis.recursion.failures_run.held_out_examples`), halved into fit and test;
+  user
   functions use the stored train (fit) and test splits. Features: the structural input
   features (:mod:`algolens.tasks.recursion.features`), each probed at the first token (a
   number's least significant bit, a tree's root) and at ``<sep>``;
 * **tree-paths** (path-finding runs): the first ``2n`` rows of the stored test split, halved;
-  features from :func:`algolens.analysis.mechanism_features.pathfinding_examples`;
+  features from :func:`algolens.analysis.pathfinding.mechanism_features.pathfinding_examples`;
   ``edge_source`` probed at every edge's target position, the goal's parent ``anc1`` at the root
   position.
 
@@ -22,7 +24,7 @@ Every task also has the per-position feature ``token`` (the token at each positi
 
 Methods (per instance):
 
-* ``probes``: :func:`~algolens.analysis.probes.probe_grid` of every probed feature (macro-F1,
+* ``probes``: :func:`~algolens.analysis.causal.probes.probe_grid` of every probed feature (macro-F1,
   control task, selectivity per layer × position);
 * ``patching``: test rows paired with another test row scored at the same positions (rows
   grouped by loss mask, each paired with the next in its group, at most ``n_patch`` pairs); the
@@ -58,8 +60,8 @@ from algolens.analysis.causal import (
     resid_hook,
     scrub,
 )
+from algolens.analysis.causal.probes import probe_grid
 from algolens.analysis.methods import Options, check_method_run, family, not_applicable
-from algolens.analysis.probes import probe_grid
 from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
 from algolens.errors import ConfigError
@@ -89,7 +91,11 @@ class RunData:
 def _recursion_data(
     store: RunStore, run_id: str, config: TrainConfig, n_ctx: int, n: int, seed: int
 ) -> RunData:
-    from algolens.analysis.failures_run import fitting_examples, held_out_examples, stored_examples
+    from algolens.analysis.recursion.failures_run import (
+        fitting_examples,
+        held_out_examples,
+        stored_examples,
+    )
     from algolens.tasks.recursion.features import input_features
     from algolens.tasks.recursion.functions import FUNCTIONS
     from algolens.tasks.recursion.tokens import EOS_ID, PAD_ID, SEP_ID, ids
@@ -132,7 +138,7 @@ def _recursion_data(
 def _pathfinding_data(
     store: RunStore, run_id: str, config: TrainConfig, n_ctx: int, n: int, seed: int
 ) -> RunData:
-    from algolens.analysis.mechanism_features import pathfinding_examples
+    from algolens.analysis.pathfinding.mechanism_features import pathfinding_examples
     from algolens.train.load import load_run_pathfinding
 
     ds = load_run_pathfinding(store, run_id)

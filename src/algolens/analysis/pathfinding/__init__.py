@@ -1,0 +1,1 @@
+"""Path-finding analyses: the mechanism finder (Brinkmann et al.)."""

@@ -1,0 +1,1 @@
+"""Recursion analyses: failure rules, shortcut hypotheses, feature dependence (Zhang et al.)."""
