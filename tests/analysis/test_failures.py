@@ -154,7 +154,8 @@ def _manual_wrong(model, k, prompt, answer):
 
 
 def test_wrong_answers_agree_with_token_by_token_decoding(runs):
-    from algolens.analysis.recursion.failures_run import sampled_examples, wrong_answers
+    from algolens.analysis.recursion.failures_run import wrong_answers
+    from algolens.tasks.recursion.examples import sampled_examples
     from algolens.train.load import load_run_model
 
     store, builtin, _, _ = runs
@@ -173,7 +174,8 @@ def decode_bin(tokens):
 
 
 def test_run_failures_scores_the_fresh_set_and_is_stored(runs):
-    from algolens.analysis.recursion.failures_run import held_out_examples, run_failures
+    from algolens.analysis.recursion.failures_run import run_failures
+    from algolens.tasks.recursion.examples import held_out_examples
     from algolens.train.load import load_run_dataset, load_run_model
 
     store, builtin, _, _ = runs
@@ -195,7 +197,7 @@ def test_run_failures_scores_the_fresh_set_and_is_stored(runs):
 
 @pytest.mark.parametrize("split", ["test", "rare", "ood"])
 def test_fresh_inputs_are_neither_training_nor_fit_inputs(runs, split):
-    from algolens.analysis.recursion.failures_run import held_out_examples, sampled_examples
+    from algolens.tasks.recursion.examples import held_out_examples, sampled_examples
     from algolens.train.load import load_run_dataset, load_run_model
 
     store, builtin, _, _ = runs
@@ -218,7 +220,7 @@ def test_fresh_inputs_are_neither_training_nor_fit_inputs(runs, split):
 def test_too_few_held_out_inputs_is_a_config_error():
     from types import SimpleNamespace
 
-    from algolens.analysis.recursion.failures_run import held_out_examples
+    from algolens.tasks.recursion.examples import held_out_examples
     from algolens.tasks.recursion.tokens import encode
     from algolens.tasks.recursion.values import from_int
     from tests.tasks.test_recursion_training import tiny

@@ -154,8 +154,8 @@ def runs(tmp_path_factory):
 
 
 def test_run_patterns_are_the_model_hooks_and_the_analysis_is_stored(runs):
-    from algolens.analysis.recursion.failures_run import sampled_examples
     from algolens.analysis.recursion.shortcuts import _packed, attention_patterns, run_shortcuts
+    from algolens.tasks.recursion.examples import sampled_examples
     from algolens.train.load import load_run_dataset, load_run_model
 
     store, builtin, _ = runs

@@ -291,7 +291,8 @@ whether its greedy answer to each is wrong: ``(features[N], wrong[inst][N])``.""
 def held_out_failures(store: RunStore, run_id: str, n: int) -> tuple[Scored, Scored]:
     """The fit and fresh rare-tail inputs of the ``failures`` analysis (the same seeds and draws:
     distinct inputs, none in training, none in both) with each seed's wrong answers."""
-    from algolens.analysis.recursion.failures_run import held_out_examples, wrong_answers
+    from algolens.analysis.recursion.failures_run import wrong_answers
+    from algolens.tasks.recursion.examples import held_out_examples
     from algolens.tasks.recursion.features import input_features
     from algolens.train.load import load_run_dataset, load_run_model
 
@@ -362,11 +363,8 @@ def oversampling_effect(
     """Both runs' greedy answers on the same distinct rare-tail inputs that neither trained on,
     pooled over seeds × inputs: ``{"n": distinct inputs, "seeds", "plain", "oversampled"}``
     (accuracies) and ``plain_correct``/``over_correct`` of ``seeds * n`` answers each."""
-    from algolens.analysis.recursion.failures_run import (
-        fitting_examples,
-        sampled_examples,
-        wrong_answers,
-    )
+    from algolens.analysis.recursion.failures_run import wrong_answers
+    from algolens.tasks.recursion.examples import fitting_examples, sampled_examples
     from algolens.train.load import load_run_dataset, load_run_model
 
     plain_cfg, plain = load_run_model(store, plain_id)

@@ -91,7 +91,7 @@ class RunData:
 def _recursion_data(
     store: RunStore, run_id: str, config: TrainConfig, n_ctx: int, n: int, seed: int
 ) -> RunData:
-    from algolens.analysis.recursion.failures_run import (
+    from algolens.tasks.recursion.examples import (
         fitting_examples,
         held_out_examples,
         stored_examples,

@@ -88,11 +88,8 @@ def feature_dependence(store: Any, run_id: str, n: int, seed: int = 11) -> Featu
     """Draw up to ``n`` inputs like the run's ``test`` split and ``n`` like its ``rare`` split
     (distinct, none in training, fitting the context), answer them with every seed, and test
     whether high-feature inputs fail more often than others of their size."""
-    from algolens.analysis.recursion.failures_run import (
-        fitting_examples,
-        sampled_examples,
-        wrong_answers,
-    )
+    from algolens.analysis.recursion.failures_run import wrong_answers
+    from algolens.tasks.recursion.examples import fitting_examples, sampled_examples
     from algolens.tasks.recursion.features import input_features
     from algolens.tasks.recursion.functions import FUNCTIONS
     from algolens.train.load import load_run_dataset, load_run_model

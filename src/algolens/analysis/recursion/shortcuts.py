@@ -31,14 +31,7 @@ import numpy as np
 import torch
 
 from algolens.analysis.methods import Options, check_method_run
-from algolens.analysis.recursion.failures_run import (
-    INPUTS,
-    Example,
-    check_failures,
-    fitting_examples,
-    sampled_examples,
-    stored_examples,
-)
+from algolens.analysis.recursion.failures_run import INPUTS, check_failures
 from algolens.analysis.recursion.shortcut_hypotheses import (  # noqa: F401  (carry_limited: re-exported)
     Hypothesis,
     builtin_hypotheses,
@@ -50,6 +43,12 @@ from algolens.analysis.runs import weights_source
 from algolens.analysis.store import cached
 from algolens.errors import ConfigError
 from algolens.store import RunStore
+from algolens.tasks.recursion.examples import (
+    Example,
+    fitting_examples,
+    sampled_examples,
+    stored_examples,
+)
 from algolens.tasks.recursion.functions import FUNCTIONS
 from algolens.tasks.recursion.settings import RecursionArgs
 from algolens.tasks.recursion.tokens import EOS_ID, PAD_ID, SEP_ID, TOKEN_ID, encode, ids
