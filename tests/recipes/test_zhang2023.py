@@ -10,6 +10,7 @@ import math
 import pytest
 
 from algolens.recipes import zhang2023 as rec
+from algolens.recipes import zhang2023_shortcut as sc
 from algolens.store import RunStore
 from algolens.tasks.recursion import from_bits
 from algolens.tasks.recursion.features import input_features
@@ -74,23 +75,23 @@ def test_paper_shortcut_predicts_which_inputs_fail_by_hand():
     assert len(feats) == 8
     # a model that fails exactly where the trailing run is >= 5: the fitted k is 5
     limit = [f["trailing_ones"] >= 5 for f in feats]
-    assert rec.fit_shortcut_k(feats, limit) == 5
+    assert sc.fit_shortcut_k(feats, limit) == 5
     # fresh: the same limit plus one failure the shortcut cannot see (B1 B1 B1 B0 B0 B0):
     # 3 failures, 2 predicted and both wrong -> recall 2/3, precision 1
     odd = [f["trailing_ones"] == 3 and f["ones"] == 3 for f in feats]
     assert sum(odd) == 1
     fresh_wrong = [a or b for a, b in zip(limit, odd)]
-    out = rec.paper_shortcut_scores((feats, [limit]), (feats, [fresh_wrong]))
+    out = sc.paper_shortcut_scores((feats, [limit]), (feats, [fresh_wrong]))
     assert out["k"] == [5] and (out["failures"], out["predicted"], out["hits"]) == (3, 2, 2)
     assert out["failing_inputs"] == 3
     assert out["recall"] == pytest.approx(2 / 3) and out["precision"] == 1.0 and out["n"] == 8
     # two seeds pool: a second model failing only on all ones gets k = 7 (only all ones)
     only_ones = [bool(f["all_ones"]) for f in feats]
-    both = rec.paper_shortcut_scores((feats, [limit, only_ones]), (feats, [fresh_wrong, only_ones]))
+    both = sc.paper_shortcut_scores((feats, [limit, only_ones]), (feats, [fresh_wrong, only_ones]))
     assert both["k"] == [5, 7] and (both["failures"], both["hits"], both["n"]) == (4, 3, 16)
     assert both["failing_inputs"] == 3  # the all-ones input fails for both seeds: counted once
     # the shortcut always fails on all ones, whatever k
-    assert rec.shortcut_fails({"all_ones": True, "trailing_ones": 0}, 99)
+    assert sc.shortcut_fails({"all_ones": True, "trailing_ones": 0}, 99)
 
 
 def test_paper_shortcut_claim_needs_the_recall_and_a_real_separation():
@@ -125,12 +126,12 @@ def test_paper_shortcut_claim_needs_the_recall_and_a_real_separation():
 def test_all_ones_claim_by_hand():
     feats = six_bit_rare_tail()  # one all-ones input among 8
     wrong = [[bool(f["all_ones"]) for f in feats]] * 3  # three seeds, each wrong only there
-    counts = rec.all_ones_counts(feats, wrong)
+    counts = sc.all_ones_counts(feats, wrong)
     assert counts == {"inputs": 1, "n": 3, "correct": 0, "other_n": 21, "other_correct": 21}
     c = rec.all_ones_claim(result(all_ones=counts))
     # one-sided Fisher: P(0 of the 3 all-ones answers right | 21 of 24 right) = 1 / C(24, 3)
     assert c.agree is True and f"p = {1 / math.comb(24, 3):.2g}" in c.ours
-    same = rec.all_ones_counts(feats, [[False] * 8])
+    same = sc.all_ones_counts(feats, [[False] * 8])
     assert rec.all_ones_claim(result(all_ones=same)).agree is False
     none = {"inputs": 0, "n": 0, "correct": 0, "other_n": 5, "other_correct": 5}
     assert rec.all_ones_claim(result(all_ones=none)).agree is None
@@ -198,7 +199,7 @@ def test_paper_shortcut_row_is_judgeable_with_standard_numbers_not_quick_ones():
     def row(n_bits):
         feats = rare_tail(n_bits)
         wrong = [[f["trailing_ones"] >= 8 for f in feats]] * 3
-        scores = rec.paper_shortcut_scores((feats, wrong), (feats, wrong))
+        scores = sc.paper_shortcut_scores((feats, wrong), (feats, wrong))
         return scores, rec.paper_shortcut_claim(result(paper_shortcut=scores))
 
     quick, quick_row = row(10)

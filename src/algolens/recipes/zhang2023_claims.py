@@ -128,7 +128,8 @@ def failure_claim(r: FunctionResult) -> Claim:
 
 
 def paper_shortcut_claim(r: FunctionResult) -> Claim | None:
-    """Successor: the paper's shortcut (:func:`shortcut_fails`, ``k`` fitted per seed on the fit
+    """Successor: the paper's shortcut (:func:`.zhang2023_shortcut.shortcut_fails`, ``k`` fitted
+    per seed on the fit
     inputs) predicts *which* fresh inputs fail. Agrees when a one-sided binomial test does not
     reject a recall of :data:`PAPER_RECALL` (pooled over seeds; with at least
     :data:`MIN_FAILURES` distinct fresh inputs failing, n/a with fewer) and the inputs it predicts
