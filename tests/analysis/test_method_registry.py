@@ -290,3 +290,19 @@ def test_a_coset_method_registered_once_reaches_run_method_and_analyze(toy_coset
     stored = json.loads(analysis_path(store, run_id, "toy-coset").read_text())
     assert stored["overall"] == max(expected) and stored["schema"] == 1
     assert [r["largest_left"] for r in stored["instances"]] == expected
+
+
+def test_a_method_registered_after_import_is_listed_in_analyze_help(run_cli):
+    import algolens.cli.analyze  # noqa: F401  (the command and its help exist before the method)
+
+    code, out, _ = run_cli("analyze", "--help")
+    assert code == 0 and "toy-norms" not in out
+    register_method(TOY)
+    try:
+        code, out, _ = run_cli("analyze", "--help")
+    finally:
+        unregister_method(TOY.name)
+    assert code == 0
+    flat = " ".join(out.split())
+    assert "toy-norms: each parameter's norm per instance" in flat
+    assert "toy-norms" in flat[flat.index("--method") :]  # the option's list too

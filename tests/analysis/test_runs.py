@@ -182,6 +182,10 @@ def test_coset_methods_through_analyze(tiny, run_cli):
         "analyze", mlp, "--store", str(root), "--method", "interventions", "--instance", "1"
     )
     assert code == 0 and "negate left" in out and "instance 1" in out
+    code, out, err = run_cli("analyze", mlp, "--store", str(root), "--method", "interventions")
+    assert code == 0 and "negate left" in out and "mean over seeds" in out
+    code, out, err = run_cli("analyze", mlp, "--store", str(root), "--method", "cosets")
+    assert code == 0 and "cosets: run" in out and "mean over seeds" not in out
     one_line_exit_2(run_cli("analyze", tf, "--store", str(root), "--method", "verdict"))
     assert not (analyses_dir(root, tf) / "verdict.json").exists()
     one_line_exit_2(run_cli("analyze", mlp, "--store", str(root), "--method", "cosets", "--tally"))

@@ -26,11 +26,13 @@ def coset_method(
     *,
     combine: str | Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
     section: str | None = None,
+    show: str | None = None,
 ) -> Method:
     """A method of the ``cosets`` family: on a group composition MLP run, ``per_instance``
     (``fn(one-instance MLP, group) -> JSON dict``, or its ``module:function``) on every instance,
     stored under ``name`` (:func:`algolens.analysis.runs.run_coset_method`); ``combine`` adds
-    entries computed from the per-instance results. Registered once
+    entries computed from the per-instance results; ``show`` (``module:function``) prints the
+    outputs (default: one row of numbers per instance). Registered once
     (:func:`~algolens.analysis.methods.register_method`), it is an ``analyze`` method, a stored
     schema, a coset method of :func:`algolens.analysis.composition.verdict.run_method` and an
     analysis
@@ -48,7 +50,7 @@ def coset_method(
         options=frozenset({"--checkpoint"}),
         check=partial(lazy("algolens.analysis.runs:check_coset"), name),
         compute=partial(lazy("algolens.analysis.runs:compute_coset"), name),
-        show=lazy("algolens.cli.analyze:show_coset"),
+        show=lazy(show or "algolens.cli.analyze:show_coset"),
         section=section,
         per_instance=lazy(per_instance) if isinstance(per_instance, str) else per_instance,
         combine=lazy(combine) if isinstance(combine, str) else combine,
@@ -99,6 +101,7 @@ BUILT_IN: tuple[Method, ...] = (
         "interventions",
         "algolens.analysis.composition.verdict:interventions_json",
         combine="algolens.analysis.composition.verdict:interventions_mean",
+        show="algolens.cli.analyze:show_interventions",
     ),
     coset_method("verdict", "algolens.analysis.composition.verdict:verdict"),
     Method(

@@ -15,6 +15,7 @@ import os
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from algolens.analysis.methods import Method, Options, analyze_methods, family, method_named
 from algolens.cli.analyze_each import (
@@ -53,22 +54,45 @@ def _methods_help(ms: list[Method]) -> str:
     return " ".join(parts)
 
 
-HELP = (
-    f"Analyse every instance of a run. {_methods_help(analyze_methods())} A run without final "
-    "weights is analysed at its latest checkpoint, said on stderr; --checkpoint EPOCH|FILE "
-    "analyses that checkpoint instead (irreps and the coset methods; computed, never stored, so "
-    "it cannot pass for the final analysis)."
-)
+def analyze_help() -> str:
+    """The help of ``algolens analyze``, from the methods registered now."""
+    return (
+        f"Analyse every instance of a run. {_methods_help(analyze_methods())} A run without "
+        "final weights is analysed at its latest checkpoint, said on stderr; --checkpoint "
+        "EPOCH|FILE analyses that checkpoint instead (irreps and the coset methods; computed, "
+        "never stored, so it cannot pass for the final analysis)."
+    )
 
 
-@app.command("analyze", help=HELP)
+def method_option_help() -> str:
+    """The help of ``--method``, from the methods registered now."""
+    return f"Analysis method: {', '.join(m.name for m in analyze_methods())}."
+
+
+HELP = analyze_help()
+"""The help of ``algolens analyze`` with the built-in methods (:func:`analyze_help`)."""
+
+
+class AnalyzeCommand(TyperCommand):
+    """The ``analyze`` command, whose help is rebuilt from the registry when it is shown, so a
+    method registered after this module was imported is listed too."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.help = analyze_help()
+        for param in self.params:
+            if param.name == "method":
+                param.help = method_option_help()  # type: ignore[attr-defined]
+        super().format_help(ctx, formatter)
+
+
+@app.command("analyze", help=HELP, cls=AnalyzeCommand)
 @writes_to_store
 def analyze(
     runs: Annotated[
         list[str],
         typer.Argument(help="Run id(s) (or unique prefixes), see `algolens runs list`."),
     ],
-    method: Annotated[str, typer.Option(help=f"Analysis method: {', '.join(METHODS)}.")] = "irreps",
+    method: Annotated[str, typer.Option(help=method_option_help())] = "irreps",
     instance: Annotated[
         int | None, typer.Option(help="Only this instance (seed index) of each run.")
     ] = None,
@@ -137,17 +161,22 @@ def analyze(
 
 
 def show_coset(outputs: list[dict[str, Any]], opts: Options) -> None:
-    """The text of a coset method: per run, one row per instance (``interventions``: one row per
-    intervention, the mean over seeds or the one instance asked for)."""
+    """The text of a coset method: per run, one row of numbers per instance."""
+    for out in outputs:
+        title = f"{out['method']}: run {out['run']} ({out['group']})"
+        print_rows(title, [scalars(row) for row in out["instances"]])
+
+
+def show_interventions(outputs: list[dict[str, Any]], opts: Options) -> None:
+    """The text of ``interventions``: per run, one row per intervention, the mean over seeds or
+    the one instance asked for (``--instance``)."""
     instance = opts.instance
     for out in outputs:
-        method = out["method"]
-        title = f"{method}: run {out['run']} ({out['group']})"
-        if method == "interventions":  # one row per intervention: the mean, or the one instance
-            rows = out["instances"][0]["interventions"] if instance is not None else out["mean"]
-            title += f", instance {instance}" if instance is not None else ", mean over seeds"
+        title = f"{out['method']}: run {out['run']} ({out['group']})"
+        if instance is None:
+            rows, title = out["mean"], title + ", mean over seeds"
         else:
-            rows = out["instances"]
+            rows, title = out["instances"][0]["interventions"], title + f", instance {instance}"
         print_rows(title, [scalars(row) for row in rows])
 
 
