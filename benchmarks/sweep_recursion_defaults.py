@@ -59,6 +59,14 @@ SETTINGS: dict[str, dict[str, Any]] = {
         **BASE,
         "model_args": {"n_layers": 2, "d_model": 64, "n_heads": 4, "d_head": 16, "d_mlp": 256},
     },
+    "2layer128": {
+        **BASE,
+        "model_args": {"n_layers": 2, "d_model": 128, "n_heads": 4, "d_head": 32, "d_mlp": 512},
+    },
+    "3layer128": {
+        **BASE,
+        "model_args": {"n_layers": 3, "d_model": 128, "n_heads": 4, "d_head": 32, "d_mlp": 512},
+    },
     "fast": {},  # the old default: the group recipe "fast" (given with recipe="fast")
 }
 
@@ -68,9 +76,15 @@ def function_name(name: str) -> str:
 
 
 def run_cell(
-    function: str, setting: str, target: float, seed: int, n_train: int | None = None
+    function: str,
+    setting: str,
+    target: float,
+    seed: int,
+    n_train: int | None = None,
+    minutes: float | None = None,
 ) -> dict[str, Any]:
-    """Train one cell (``n_train``: training draws, None: the task's default); its record."""
+    """Train one cell (``n_train``: training draws, None: the task's default; ``minutes``: stop
+    after the first epoch that ends past this wall time, None: no limit); its record."""
     fn = function_name(function)
     data = RecursionArgs() if n_train is None else RecursionArgs(n_train=n_train)
     ds = build_dataset(resolve_function(fn), data.split_spec(), 0)
@@ -90,6 +104,8 @@ def run_cell(
         best = max(best, acc)
         if acc >= target:
             reached = trainer.epoch
+            break
+        if minutes is not None and time.perf_counter() - t0 > 60 * minutes:
             break
     label = setting if n_train is None else f"{setting}, n_train {n_train}"
     return {
@@ -129,6 +145,7 @@ def main() -> None:
     ap.add_argument("--target", type=float, default=0.99)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n-train", type=int, default=None, help="training draws (default: task's)")
+    ap.add_argument("--minutes", type=float, default=None, help="wall limit per cell")
     ap.add_argument("--out", type=Path, default=Path("sweep_recursion_defaults.jsonl"))
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -142,7 +159,7 @@ def main() -> None:
             label = setting if a.n_train is None else f"{setting}, n_train {a.n_train}"
             if (function, label, a.seed) in have:
                 continue
-            row = run_cell(function, setting, a.target, a.seed, a.n_train)
+            row = run_cell(function, setting, a.target, a.seed, a.n_train, a.minutes)
             print(json.dumps(row), flush=True)
             with open(a.out, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
