@@ -5,12 +5,15 @@ sequential run of the same configs)."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
 from algolens.errors import ConfigError
 from algolens.recipes import chughtai2023 as c
+from algolens.recipes import zhang2023 as zhang
 from algolens.recipes.claims import Scale
+from algolens.recipes.fanout import fans_out
 from algolens.store import RunStore
 from algolens.sweep.planned import plan_configs
 from algolens.train import make_config
@@ -29,8 +32,9 @@ def test_refusals():
     s3 = make_config("fast", group="S3", seeds=[0])
     with pytest.raises(ConfigError, match="same train config as run 0"):
         plan_configs([s3, s3], "x")
-    with pytest.raises(ConfigError, match="only group composition runs"):
-        plan_configs([make_config(None, task="recursion", function="successor", seeds=[0])], "x")
+    seq = make_config(None, task="recursion", function="successor", seeds=[0])
+    with pytest.raises(ConfigError, match="same train config as run 0"):
+        plan_configs([seq, seq], "x")
     with pytest.raises(ConfigError, match="trains nothing"):
         plan_configs([], "x")
 
@@ -63,7 +67,6 @@ def test_local_executor_trains_every_run_then_the_recipe_reuses_them(
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["zhang2023", "--executor", "local"], "zhang2023 trains its runs in this process"),
         (["chughtai2023", "--workers", "2"], "need --executor local or ray"),
         (["chughtai2023", "--executor", "ray", "--threads", "2"], "--threads do not apply"),
         (["chughtai2023", "--executor", "mpi"], "unknown executor 'mpi'"),
@@ -95,3 +98,53 @@ def test_ray_executor_on_a_local_cluster(tiny_chughtai, tmp_path, run_cli):
     assert all(json.loads((RunStore(tmp_path).paths(r.id).root / "worker.json").read_text())
                ["attempt"] == 1 for r in runs)  # fmt: skip
     assert any(row["kind"] == "paper" for row in json.loads(out))
+
+
+def test_every_paper_declares_its_runs_and_a_recipe_without_them_is_refused(
+    tmp_path, run_cli, monkeypatch
+):
+    import types
+
+    from algolens.recipes import registry
+
+    for paper in registry.REPRODUCTIONS:
+        assert fans_out(registry.load_reproduction(paper)), paper
+    sequential = types.ModuleType("sequential_recipe")  # a user's recipe without planned_configs
+    sequential.MODES = ("quick",)  # type: ignore[attr-defined]
+    sequential.PAPER = "a protocol trained in order"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sequential_recipe", sequential)
+    monkeypatch.setitem(registry.REPRODUCTIONS, "seq", "sequential_recipe")
+    code, _out, err = run_cli("reproduce", "seq", "--executor", "local",
+                              "--store", str(tmp_path / "s"))  # fmt: skip
+    assert code == 2 and "seq trains its runs in this process" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "s").exists()
+
+
+@pytest.fixture
+def tiny_zhang(monkeypatch):
+    small = zhang.Protocol(
+        functions=("successor", "preorder"), seeds=(0,), epochs=2, n_train=60, bin_max=6,
+        tree_max=3, n_analysis=30,
+        model_args={"n_layers": 1, "d_model": 16, "n_heads": 2, "d_head": 8, "d_mlp": 32},
+    )  # fmt: skip
+    monkeypatch.setattr(zhang, "PROTOCOLS", {"quick": small, "standard": small, "full": small})
+
+
+def test_sequence_task_runs_fan_out_and_the_recipe_reuses_them(tiny_zhang, tmp_path, run_cli):
+    store = tmp_path / "fan"
+    code, out, err = run_cli("reproduce", "zhang2023", "--quick", "--store", str(store),
+                             "--json", "--executor", "local", "--workers", "2")  # fmt: skip
+    assert code == 0, err
+    runs = RunStore(store).list()
+    assert len(runs) == 3 and {r.status for r in runs} == {"completed"}
+    assert {r.config["task"] for r in runs} == {"recursion"} and len({r.sweep for r in runs}) == 1
+    assert err.count("reusing run") == 3  # trained once, by the sweep's workers
+    for r in runs:  # the dataset each worker built is the one the config names
+        assert r.config["dataset_sha256"]
+        assert not (RunStore(store).paths(r.id).root / "group.json").exists()
+    code, out_seq, err_seq = run_cli("reproduce", "zhang2023", "--quick", "--store",
+                                     str(tmp_path / "seq"), "--json")  # fmt: skip
+    assert code == 0, err_seq
+    got, want = json.loads(out), json.loads(out_seq)
+    assert [r["claim"] for r in got] == [r["claim"] for r in want]
+    assert [r["agree"] for r in got] == [r["agree"] for r in want]

@@ -118,14 +118,21 @@ def settings(mode: Mode) -> TrainConfig:
     return make_config("brinkmann-cpu" if mode == "quick" else "brinkmann", seeds=[0])
 
 
+def planned_configs(scale: Scale) -> list[TrainConfig]:
+    """The one run ``scale``'s protocol trains (``reproduce --executor`` trains it through the
+    sweep executors, e.g. on a Ray cluster, before it is analysed here)."""
+    config = settings(scale.mode)
+    if scale.epochs_cap is not None:  # tests: a few epochs (a cosine run of another length)
+        config = validate_config({**config.to_dict(), "epochs": scale.epochs(config.epochs)})
+    return [config]
+
+
 def reproduce(scale: Scale | Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
     """Train (or reuse), analyse, compare; see the module docstring."""
     from algolens.analysis.pathfinding.mechanism_run import run_mechanism
 
     scale = as_scale(scale)
-    config = settings(scale.mode)
-    if scale.epochs_cap is not None:  # tests: a few epochs (a cosine run of another length)
-        config = validate_config({**config.to_dict(), "epochs": scale.epochs(config.epochs)})
+    (config,) = planned_configs(scale)
     nodes = config.pathfinding.nodes if config.pathfinding else "?"
     run_id = ensure_run(store, config, log, what=f"pathfinding {nodes} nodes")
     summary = store.get(run_id).summary or {}

@@ -37,7 +37,7 @@ def check_fan_out(paper: str, module: Reproduction) -> None:
         able = [p for p in REPRODUCTIONS if fans_out(load_reproduction(p))]
         raise SpecError(
             f"{paper} trains its runs in this process, one after another (--executor applies to "
-            f"the protocols made of independent group composition runs: {', '.join(able)}); "
+            f"the protocols that declare their independent runs: {', '.join(able)}); "
             "drop --executor"
         )
 

@@ -103,6 +103,18 @@ def _pct(x: float) -> str:
 __all__ = ["PAPER", "make_claims", "reproduce"]
 
 
+def protocol_models() -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The protocol's three models (name, spec), in the order they are trained and compiled."""
+    return (("cyclic MLP", CYCLIC), ("S5 MLP", S5), ("group transformer", GROUP_TRANSFORMER))
+
+
+def planned_configs(scale: Scale) -> list[Any]:
+    """The configs (:class:`~algolens.train.config.TrainConfig`) of the protocol's three runs
+    (:func:`protocol_models`); they are independent, so ``reproduce --executor`` trains them in
+    parallel before they are compiled."""
+    return [_config(spec, scale) for _name, spec in protocol_models()]
+
+
 def reproduce(scale: Scale | Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
     """Run the protocol of ``scale`` (module docstring) and return the claims."""
     from algolens.logic.precision import run_exact_bits
@@ -110,12 +122,8 @@ def reproduce(scale: Scale | Mode, store: RunStore, *, log: Callable[[str], None
 
     scale = as_scale(scale)
     models, cyclic_id = {}, ""
-    for name, spec in (
-        ("cyclic MLP", CYCLIC),
-        ("S5 MLP", S5),
-        ("group transformer", GROUP_TRANSFORMER),
-    ):
-        run_id = ensure_run(store, _config(spec, scale), log)
+    for (name, spec), config in zip(protocol_models(), planned_configs(scale), strict=True):
+        run_id = ensure_run(store, config, log)
         row = dict(run_logic(store, run_id, bits=BITS)["instances"][0])
         row["exact_bits"] = run_exact_bits(store, run_id)[0]
         models[f"{name} ({spec['group']})"] = row

@@ -325,18 +325,29 @@ def _ensure(store: RunStore, config: TrainConfig, log: Callable[[str], None]) ->
     return ensure_run(store, config, log, what=what)
 
 
+def planned_configs(scale: Scale) -> list[TrainConfig]:
+    """The configs of every run ``scale``'s protocol trains, in order: one per function, then
+    successor with the rare tail oversampled. They are independent, so ``reproduce --executor``
+    trains them in parallel before they are analysed."""
+    p = PROTOCOLS[scale.mode]
+    cap = scale.epochs_cap
+    return [
+        *(run_config(p, function, epochs_cap=cap) for function in p.functions),
+        run_config(p, "successor", OVERSAMPLE, epochs_cap=cap),
+    ]
+
+
 def reproduce(scale: Scale | Mode, store: RunStore, *, log: Callable[[str], None]) -> list[Claim]:
     """Train (or reuse) the runs of ``scale``'s protocol, analyse them, return the claims (which
     rows are judged follows from what the runs trained and the analyses measured)."""
     scale = as_scale(scale)
     p = PROTOCOLS[scale.mode]
+    *configs, over_config = planned_configs(scale)
     results: list[FunctionResult] = []
     run_ids: dict[str, str] = {}
-    for function in p.functions:
-        config = run_config(p, function, epochs_cap=scale.epochs_cap)
+    for function, config in zip(p.functions, configs, strict=True):
         run_ids[function] = _ensure(store, config, log)
         results.append(analyse_function(store, run_ids[function], function, p.n_analysis, log))
-    over_config = run_config(p, "successor", OVERSAMPLE, epochs_cap=scale.epochs_cap)
     over_id = _ensure(store, over_config, log)
     effect = oversampling_effect(store, run_ids["successor"], over_id, p.n_analysis)
     trained = {r.function: r.trained for r in results}

@@ -221,7 +221,8 @@ def _create(conf: Configuration, plan: SweepPlan, store: RunStore) -> str:
            "file": str(plan.path)}  # fmt: skip
 
     def prepare(folder: Path) -> None:
-        write_group_file(folder, conf.group, conf.config.group)
+        if conf.group is not None:
+            write_group_file(folder, conf.group, conf.config.group)
         write_json_atomic(folder / "sweep.json", tag)
 
     return store.create("train", conf.config.to_dict(), prepare=prepare, sweep=plan.sweep_id)

@@ -71,14 +71,16 @@ class Configuration:
     Attributes:
         index: position in the grid's product order (0-based).
         point: the grid values of this configuration, by dotted key (``model_args.d_mlp``).
-        config: the validated train config, its group pinned (``group_sha256``).
-        group: the resolved group (written to the run's ``group.json``).
+        config: the validated train config, its group pinned (``group_sha256``) for a group
+            composition task.
+        group: the resolved group (written to the run's ``group.json``); None for a task without
+            a group (only planned configs, :mod:`algolens.sweep.planned`, have one).
     """
 
     index: int
     point: dict[str, Any]
     config: TrainConfig
-    group: FiniteGroup
+    group: FiniteGroup | None
 
     def label(self) -> str:
         """``group=S4 train_frac=0.3``: the point as one short line."""

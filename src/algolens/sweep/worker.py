@@ -91,6 +91,7 @@ def train_folder(run_dir: str | Path, threads: int) -> dict[str, Any]:
     """
     import torch
 
+    from algolens.tasks.traits import has_trait
     from algolens.train.checkpoint import latest_checkpoint
     from algolens.train.config import validate_config
     from algolens.train.run import resume_run, start_run
@@ -105,7 +106,9 @@ def train_folder(run_dir: str | Path, threads: int) -> dict[str, Any]:
     if latest_checkpoint(paths.checkpoints) is not None:
         return resume_run(store, store.run_id)
     config = validate_config(json.loads(paths.config.read_text()))
-    group = read_group_file(paths.root, config.group_sha256)
+    group = None
+    if has_trait(config.task, "group"):
+        group = read_group_file(paths.root, config.group_sha256)
     with store.lock(store.run_id):  # nobody else may be starting it; start_run locks again
         paths.metrics.unlink(missing_ok=True)  # rows of an attempt killed before its checkpoint
     return start_run(config, store, group=group)
