@@ -14,6 +14,7 @@ Tokens come in two layouts:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -141,6 +142,15 @@ class BatchedModel(HookedRootModule):
         states = [m.state_dict() for m in models]
         out.load_state_dict({name: torch.cat([s[name] for s in states]) for name in states[0]})
         return out
+
+    # -- training precision ------------------------------------------------------------
+
+    def training_precision(self) -> contextlib.AbstractContextManager[Any]:
+        """The context a trainer enters around a training forward (and its loss) for the
+        model's mixed precision: here none (every op in the parameters' dtype); a model with a
+        ``matmul_dtype`` option overrides it. Like autocast it is per thread: enter it in the
+        thread that runs the forward."""
+        return contextlib.nullcontext()
 
     # -- token layouts -----------------------------------------------------------------
 

@@ -36,6 +36,9 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -107,6 +110,21 @@ class Transformer(BatchedModel):
     def _n_live(self) -> int:
         return int(self.unembed.W_U.shape[0])
 
+    def training_precision(self) -> contextlib.AbstractContextManager[Any]:
+        """Mixed precision for a training forward: with ``cfg.matmul_dtype == "bfloat16"``,
+        ``torch.autocast`` (on the parameters' device type) to bfloat16, else a null context.
+
+        Inside it the weight matmuls (Q/K/V/O projections, both MLP matmuls, the unembedding)
+        and the long-context attention's two batched matmuls take bfloat16 inputs (the BLAS
+        accumulates in float32 and returns bfloat16). The residual stream, LayerNorm, the
+        attention scores and softmax, the logits, the loss and every gradient of a parameter
+        stay in the parameters' dtype (float32). Only a trainer enters it, around the training
+        forward; evaluation and analyses never do, so they compute in ``dtype``.
+        """
+        if self.cfg.matmul_dtype != "bfloat16":
+            return contextlib.nullcontext()
+        return torch.autocast(self.unembed.W_U.device.type, dtype=torch.bfloat16)
+
     def forward(
         self, tokens: torch.Tensor, *, last_only: bool = False, answer: bool = False
     ) -> torch.Tensor:
@@ -146,6 +164,7 @@ class Transformer(BatchedModel):
         n_pos = resid.shape[2]
         resid = resid.flatten(1, 2)  # [inst, batch·pos, d_model]
         logits = linear(resid, self.unembed.W_U, self.unembed.b_U)  # [inst, batch·pos, d_vocab]
+        logits = logits.to(self.unembed.W_U.dtype)  # bfloat16 under training_precision
         logits = self._out(logits.view(n_inst, batch, n_pos, -1))  # [inst, batch, pos, d_vocab]
         return logits[..., -1, :] if answer else logits  # [inst, batch, d_vocab] if answer
 

@@ -128,7 +128,9 @@ class Attention(_Hooked):
         q, k, v = self._h(self.hook_q, q), self._h(self.hook_k, k), self._h(self.hook_v, v)
         n_q = q.shape[2]
         causal = torch.ones(pos, pos, dtype=torch.bool, device=k.device).tril()[pos - n_q :]
+        dt = self.W_O.dtype  # scores and softmax in it (q, k, v are bfloat16 under autocast)
         if pos <= SHORT_CONTEXT:  # broadcast-and-sum beats batches of tiny matmuls
+            q, k, v = q.to(dt), k.to(dt), v.to(dt)  # elementwise work, not matmuls
             # work in [inst, batch, query_pos, key_pos, head]; hooks see permuted views
             to_hooks, from_hooks = (0, 1, 4, 2, 3), (0, 1, 3, 4, 2)
             scores = (q[:, :, :, None] * k[:, :, None]).sum(-1)  # [inst, batch, q, k, head]
@@ -140,7 +142,7 @@ class Attention(_Hooked):
         else:
             q_t = q.permute(0, 1, 3, 2, 4)  # [inst, batch, head, query_pos, d_head]
             k_t = k.permute(0, 1, 3, 4, 2)  # [inst, batch, head, d_head, key_pos]
-            scores = (q_t @ k_t) / math.sqrt(dh)  # [inst, batch, head, query_pos, key_pos]
+            scores = (q_t @ k_t).to(dt) / math.sqrt(dh)  # [inst, batch, head, q_pos, k_pos]
             scores = self._h(self.hook_attn_scores, scores.masked_fill(~causal, float("-inf")))
             pattern = self._h(self.hook_pattern, scores.softmax(dim=-1))
             z = pattern @ v.permute(0, 1, 3, 2, 4)  # [inst, batch, head, query_pos, d_head]

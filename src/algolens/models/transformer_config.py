@@ -17,6 +17,7 @@ from algolens.models.config import ModelConfig, check_choice, check_int, check_p
 
 ACTS: tuple[str, ...] = ("relu", "gelu")
 BIAS_MODES: tuple[str, ...] = ("frozen", "trainable", "none")
+MATMUL_DTYPES: tuple[str, ...] = ("float32", "bfloat16")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +39,10 @@ class TransformerConfig(ModelConfig):
     fold_embed: bool = True  # first-layer Q/K/V by table lookup when no hook needs the stream
     n_inst: int = 1  # seeds trained as one computation
     dtype: str = "float32"
+    # Training only: "bfloat16" runs the matmuls of a forward entered in
+    # Transformer.training_precision() in bfloat16 (mixed precision; see that method). None or
+    # "float32": every matmul in dtype. forward, evaluation and analyses always compute in dtype.
+    matmul_dtype: str | None = None
 
     # Read by transformer_lens.patching and ActivationCache helpers (not fields, not saved).
     n_key_value_heads: ClassVar[None] = None
@@ -64,6 +69,10 @@ class TransformerConfig(ModelConfig):
         if self.init_std is not None:
             check_positive(p, "init_std", self.init_std)
         check_choice(p, "dtype", self.dtype, ("float32", "float64"))
+        if self.matmul_dtype is not None:
+            check_choice(p, "matmul_dtype", self.matmul_dtype, MATMUL_DTYPES)
+            if self.dtype != "float32":
+                p.append(f"matmul_dtype needs dtype float32, got dtype {self.dtype!r}")
         return p
 
     @property
