@@ -15,8 +15,8 @@ import argparse
 import time
 
 import torch
-from algolens.train.pathfinding_setup import start_pathfinding
 
+from algolens.tasks.pathfinding.setup import start_pathfinding
 from algolens.train.config import make_config
 
 SAMPLE_ROWS = 3000
