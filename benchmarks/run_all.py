@@ -39,6 +39,7 @@ FULL = [
     ],
     ["bench_cosets.py"],
     ["bench_sequence.py", "--k", "8", "--rounds", "3"],
+    ["bench_sequence_speed.py"],
 ]
 QUICK = [
     ["bench_subgroups.py"],
@@ -49,6 +50,7 @@ QUICK = [
     ["bench_analysis.py", "--group", "S5", "--d-embed", "256", "--d-mlp", "128", "--rounds", "1"],
     ["bench_cosets.py", "--groups", "S4", "S5"],
     ["bench_sequence.py", "--k", "2", "--rounds", "1"],
+    ["bench_sequence_speed.py", "--shapes", "recursion", "--rounds", "1", "--steps", "2"],
 ]
 
 
