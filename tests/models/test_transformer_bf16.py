@@ -101,9 +101,15 @@ def test_other_matmul_dtypes_are_refused_in_one_line(bad):
     assert "\n" not in str(e.value)
 
 
-def test_bf16_on_a_float64_model_is_refused():
-    with pytest.raises(ConfigError, match="matmul_dtype needs dtype float32"):
-        TransformerConfig(d_vocab=5, d_vocab_out=4, dtype="float64", matmul_dtype="bfloat16")
+def test_a_float64_copy_of_a_bf16_model_computes_in_float64():
+    # analyses copy a model with cfg.replace(dtype="float64") (analysis/composition/readout.py)
+    shape = SHAPES["long, layernorm"]
+    x, _ = _tokens(12)
+    plain = _model(None, dtype="float64", **shape)
+    low = _model("bfloat16", dtype="float64", **shape)
+    with low.training_precision():
+        out = low(x)
+    assert out.dtype == torch.float64 and torch.equal(out, plain(x))
 
 
 def test_a_stored_config_without_the_field_loads():

@@ -111,8 +111,9 @@ class Transformer(BatchedModel):
         return int(self.unembed.W_U.shape[0])
 
     def training_precision(self) -> contextlib.AbstractContextManager[Any]:
-        """Mixed precision for a training forward: with ``cfg.matmul_dtype == "bfloat16"``,
-        ``torch.autocast`` (on the parameters' device type) to bfloat16, else a null context.
+        """Mixed precision for a training forward: with ``cfg.matmul_dtype == "bfloat16"`` on a
+        float32 model, ``torch.autocast`` (on the parameters' device type) to bfloat16, else a
+        null context (a float64 copy made for an analysis computes in float64).
 
         Inside it the weight matmuls (Q/K/V/O projections, both MLP matmuls, the unembedding)
         and the long-context attention's two batched matmuls take bfloat16 inputs (the BLAS
@@ -121,7 +122,7 @@ class Transformer(BatchedModel):
         stay in the parameters' dtype (float32). Only a trainer enters it, around the training
         forward; evaluation and analyses never do, so they compute in ``dtype``.
         """
-        if self.cfg.matmul_dtype != "bfloat16":
+        if self.cfg.matmul_dtype != "bfloat16" or self.cfg.dtype != "float32":
             return contextlib.nullcontext()
         return torch.autocast(self.unembed.W_U.device.type, dtype=torch.bfloat16)
 

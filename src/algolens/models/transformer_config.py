@@ -40,8 +40,9 @@ class TransformerConfig(ModelConfig):
     n_inst: int = 1  # seeds trained as one computation
     dtype: str = "float32"
     # Training only: "bfloat16" runs the matmuls of a forward entered in
-    # Transformer.training_precision() in bfloat16 (mixed precision; see that method). None or
-    # "float32": every matmul in dtype. forward, evaluation and analyses always compute in dtype.
+    # Transformer.training_precision() in bfloat16 (mixed precision; see that method) when dtype
+    # is float32. None or "float32", or a float64 copy (an analysis's): every matmul in dtype.
+    # forward, evaluation and analyses always compute in dtype.
     matmul_dtype: str | None = None
 
     # Read by transformer_lens.patching and ActivationCache helpers (not fields, not saved).
@@ -71,8 +72,6 @@ class TransformerConfig(ModelConfig):
         check_choice(p, "dtype", self.dtype, ("float32", "float64"))
         if self.matmul_dtype is not None:
             check_choice(p, "matmul_dtype", self.matmul_dtype, MATMUL_DTYPES)
-            if self.dtype != "float32":
-                p.append(f"matmul_dtype needs dtype float32, got dtype {self.dtype!r}")
         return p
 
     @property
