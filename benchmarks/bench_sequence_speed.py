@@ -25,7 +25,7 @@ and the masked half of causal attention are counted as if computed, so the fract
 model FLOP utilisation. tokens/s counts all positions a step reads and, separately, the scored
 (loss-masked) ones.
 
-Usage: .venv/bin/python benchmarks/bench_sequence_speed.py [--rounds 2] [--steps N]
+Usage: .venv/bin/python benchmarks/bench_sequence_speed.py [--rounds 3] [--steps N]
        [--shapes pathfinding,recursion] [--threads 1,2]
 """
 
@@ -297,7 +297,7 @@ def parse_threads(text: str) -> list[int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds (medians)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     ap.add_argument("--steps", type=int, default=None, help="steps per timing (default: per shape)")
     ap.add_argument("--shapes", default="pathfinding,recursion", help="comma-separated")
     ap.add_argument("--threads", default="1,2", help="comma-separated torch thread counts")
