@@ -43,13 +43,16 @@ AddressOpt = Annotated[
 
 def executor_settings(
     executor: str, workers: int | None, threads: int | None, cpus: int, max_retries: int,
-    address: str | None,
+    address: str | None, device: str = "cpu",
 ) -> ExecutorSettings:  # fmt: skip
-    """The settings of ``--executor`` and its options, refusing an option of the other executor.
+    """The settings of ``--executor`` and its options, refusing an option of the other executor;
+    ``device``, the ``--device`` name, becomes the name the workers train on
+    (:func:`algolens.cli.device_option.worker_device`).
 
     Raises:
         ConfigError: an unknown executor, or ``--workers``/``--threads`` with ray or
-            ``--address`` with local (one line naming the options to drop).
+            ``--address`` with local (one line naming the options to drop); a device the
+            executor's workers cannot be given.
     """
     if executor not in ("local", "ray"):
         raise ConfigError(f"unknown executor {executor!r}; use local or ray")
@@ -59,6 +62,8 @@ def executor_settings(
     given = [name for name, v in wrong.items() if v is not None]
     if given:
         raise ConfigError(f"{', '.join(given)} do not apply to --executor {executor}; drop them")
+    from algolens.cli.device_option import worker_device
     from algolens.sweep.driver import ExecutorSettings
 
-    return ExecutorSettings(executor, workers, threads, cpus, max_retries, address)
+    on = worker_device(device, executor)
+    return ExecutorSettings(executor, workers, threads, cpus, max_retries, address, on)

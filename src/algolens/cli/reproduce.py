@@ -12,6 +12,7 @@ from typing import Annotated, cast
 import typer
 
 from algolens.cli.app import app
+from algolens.cli.device_option import DeviceOpt, command_device
 from algolens.cli.executor_options import (
     AddressOpt,
     CpusOpt,
@@ -94,6 +95,7 @@ def reproduce(
     cpus: CpusOpt = 1,
     max_retries: MaxRetriesOpt = 3,
     address: AddressOpt = None,
+    device: DeviceOpt = "cpu",
 ) -> None:
     """Reproduce a paper's claims: train what it trains, measure, compare with its figures.
 
@@ -105,6 +107,9 @@ def reproduce(
     Examples: `algolens reproduce chughtai2023 --standard`; `algolens reproduce chughtai2023
     --full --executor ray --address auto` (the 50 S5 seeds and the other groups' runs on a
     cluster; run the same command again to resume).
+
+    `--device` decides where the protocol's runs train (in this process, or in the executor's
+    workers); the measurements after training compute on the CPU.
     """
     chosen = [m for m, on in (("quick", quick), ("standard", standard), ("full", full)) if on]
     if len(chosen) > 1:
@@ -115,10 +120,12 @@ def reproduce(
     check_mode(paper, module, mode)  # a protocol the paper does not offer: the same
     settings = None
     if executor is not None:
-        settings = executor_settings(executor, workers, threads, cpus, max_retries, address)
+        settings = executor_settings(executor, workers, threads, cpus, max_retries, address, device)
         check_fan_out(paper, module)
     elif workers is not None or threads is not None or address is not None:
         raise ConfigError("--workers, --threads and --address need --executor local or ray")
+    # runs trained in this process (with ray: only a run its workers left unfinished)
+    here = command_device("cpu" if executor == "ray" else device)
     if doc is None and mode == "full":
         doc = Path("docs") / "reproductions" / f"{paper}.md"
     run_store = RunStore(store)
@@ -127,9 +134,12 @@ def reproduce(
     log = (lambda msg: print(msg, file=sys.stderr)) if json_out else progress_console.print
     t0 = time.perf_counter()
     scale = Scale(mode)
-    if settings is not None:
-        train_in_parallel(paper, module, scale, run_store, settings, log=log)
-    claims = run_reproduction(module, scale, run_store, log=log)
+    from algolens.train.device import using_device
+
+    with using_device(here):
+        if settings is not None:
+            train_in_parallel(paper, module, scale, run_store, settings, log=log)
+        claims = run_reproduction(module, scale, run_store, log=log)
     wall = time.perf_counter() - t0
     if doc is not None:
         from algolens.fileio import write_text_atomic

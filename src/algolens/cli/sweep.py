@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from algolens.cli.app import app
+from algolens.cli.device_option import DeviceOpt
 from algolens.cli.executor_options import (
     AddressOpt,
     CpusOpt,
@@ -43,6 +44,7 @@ def sweep(
     cpus: CpusOpt = 1,
     max_retries: MaxRetriesOpt = 3,
     address: AddressOpt = None,
+    device: DeviceOpt = "cpu",
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Resume failed runs too (default: report).")
     ] = False,
@@ -72,7 +74,7 @@ def sweep(
     from algolens.store import RunStore
     from algolens.sweep import load_sweep, run_sweep, sweep_status
 
-    settings = executor_settings(executor, workers, threads, cpus, max_retries, address)
+    settings = executor_settings(executor, workers, threads, cpus, max_retries, address, device)
     plan = load_sweep(config)
     run_store = RunStore(store)
     if plan_only:

@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from algolens.cli.app import MAX_THREADS, app
+from algolens.cli.device_option import DeviceOpt, command_device
 from algolens.cli.output import console, print_json, print_table, progress_console
 from algolens.cli.runs import StoreOpt
 from algolens.errors import ConfigError
@@ -125,6 +126,7 @@ def train(
             "that many worker threads (one torch thread each).",
         ),
     ] = None,
+    device: DeviceOpt = "cpu",
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Train K seeds as one batched model and report when each one groks.
@@ -139,6 +141,8 @@ def train(
     `warning:` line saying it did not learn and what to try.
     `--task pathfinding [--nodes N]` trains Brinkmann et al.'s tree path-finding transformer
     (docs/pathfinding.md); its summary adds exact-path test accuracy by path length.
+    `--device` applies to `--resume` too; a run resumed on another device than the one its
+    checkpoint was written on continues, with one `warning:` line.
 
     Examples: `algolens train --group S5 --seeds 0-3 --recipe fast`;
     `algolens train --task recursion --function successor`;
@@ -146,6 +150,9 @@ def train(
     """
     import torch
 
+    from algolens.train.device import using_device
+
+    on = command_device(device)  # before the store is touched
     if threads is not None:
         torch.set_num_threads(threads)
     run_store = RunStore(store)
@@ -157,7 +164,8 @@ def train(
     else:
         job, started, total = _start_job(run_store, config_from_flags(values))
     try:
-        summary = with_progress(job, total, json_out)
+        with using_device(on):
+            summary = with_progress(job, total, json_out)
     except KeyboardInterrupt:
         print(_interrupted_message(started[0] if started else None, run_store), file=sys.stderr)
         sys.exit(130)

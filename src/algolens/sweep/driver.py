@@ -69,7 +69,9 @@ class Outcome:
 class ExecutorSettings:
     """How to run the jobs: ``local`` (``workers`` processes x ``threads``; None: one
     single-threaded worker per core) or ``ray`` (``cpus`` per task, ``max_retries``,
-    ``address``)."""
+    ``address``); ``device``, the device name every worker resolves and trains on
+    (:func:`algolens.train.device.resolve_device`; workers are processes, so it travels
+    explicitly)."""
 
     kind: str = "local"
     workers: int | None = None
@@ -77,6 +79,7 @@ class ExecutorSettings:
     cpus: int = 1
     max_retries: int = 3
     address: str | None = None
+    device: str = "cpu"
 
 
 def run_sweep(
@@ -165,11 +168,11 @@ def sweep_status(plan: SweepPlan, store: RunStore) -> dict[str, Any]:
 
 def _execute(jobs: list[Job], on_done: Callable[[Job, dict], None], s: ExecutorSettings) -> None:
     if s.kind == "ray":
-        run_ray(jobs, on_done, cpus=s.cpus, max_retries=s.max_retries)
+        run_ray(jobs, on_done, cpus=s.cpus, max_retries=s.max_retries, device=s.device)
         return
     workers = s.workers or default_layout(len(jobs))[0]
     threads = s.threads or max(1, (os.cpu_count() or 1) // workers)  # the cores shared out
-    run_local(jobs, on_done, workers=workers, threads=threads)
+    run_local(jobs, on_done, workers=workers, threads=threads, device=s.device)
 
 
 def _tagged_runs(store: RunStore, sweep_id: str) -> dict[str, RunRecord]:

@@ -72,8 +72,11 @@ def default_layout(n_jobs: int, cpus: int | None = None) -> tuple[int, int]:
     return workers, max(1, cpus // workers)
 
 
-def run_local(jobs: list[Job], on_done: DoneFn, *, workers: int, threads: int) -> None:
-    """Train ``jobs`` on a pool of ``workers`` processes with ``threads`` torch threads each.
+def run_local(
+    jobs: list[Job], on_done: DoneFn, *, workers: int, threads: int, device: str = "cpu"
+) -> None:
+    """Train ``jobs`` on a pool of ``workers`` processes with ``threads`` torch threads each,
+    on ``device`` (a name each worker resolves, :func:`algolens.train.device.resolve_device`).
 
     A worker process that dies takes the pool down: the jobs not finished get a ``lost`` result
     naming the cause (their runs are left interrupted and resume at the next sweep). Workers
@@ -90,7 +93,7 @@ def run_local(jobs: list[Job], on_done: DoneFn, *, workers: int, threads: int) -
     )  # fmt: skip
     futures: dict[Future, Job] = {}
     try:
-        futures = {pool.submit(run_job, job.run_dir, threads): job for job in jobs}
+        futures = {pool.submit(run_job, job.run_dir, threads, device): job for job in jobs}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -200,16 +203,21 @@ def ray_runtime(address: str | None) -> Iterator[None]:
             ray.shutdown()
 
 
-def run_ray(jobs: list[Job], on_done: DoneFn, *, cpus: int, max_retries: int) -> None:
+def run_ray(
+    jobs: list[Job], on_done: DoneFn, *, cpus: int, max_retries: int, device: str = "cpu"
+) -> None:
     """Train ``jobs`` as Ray tasks of ``cpus`` CPUs each, retried up to ``max_retries`` times
-    when their worker dies, on the runtime of :func:`ray_runtime`. Ctrl-C (or any exception)
-    cancels every task not finished, killing its worker, and re-raises."""
+    when their worker dies, on the runtime of :func:`ray_runtime`. With ``device`` ``cuda``
+    each task also declares one GPU (Ray shows a task only the GPUs it declared, as device 0).
+    Ctrl-C (or any exception) cancels every task not finished, killing its worker, and
+    re-raises."""
     import ray
 
-    task = ray.remote(run_job).options(num_cpus=cpus, max_retries=max_retries)
+    gpus = 1 if device.startswith("cuda") else 0
+    task = ray.remote(run_job).options(num_cpus=cpus, num_gpus=gpus, max_retries=max_retries)
     refs: dict[Any, Job] = {}
     try:
-        refs = {task.remote(job.run_dir, cpus): job for job in jobs}
+        refs = {task.remote(job.run_dir, cpus, device): job for job in jobs}
         while refs:
             done, _ = ray.wait(list(refs), num_returns=1)
             job = refs.pop(done[0])

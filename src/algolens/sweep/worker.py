@@ -8,7 +8,7 @@ driver writes the index, from these results.
 A worker that dies (SIGKILL, a lost node) leaves the folder with its last checkpoint; the next
 attempt (Ray's retry, or the next ``algolens sweep``) resumes from it with the same bits as an
 uninterrupted run (:mod:`algolens.train.run`). Each attempt is recorded in ``worker.json``
-(attempt number, process id, host) inside the run folder.
+(attempt number, process id, host, threads, device) inside the run folder.
 """
 
 from __future__ import annotations
@@ -79,21 +79,25 @@ class RunFolderStore(RunStore):
         write_json_atomic(self.paths(run_id).summary, summary)
 
 
-def train_folder(run_dir: str | Path, threads: int) -> dict[str, Any]:
-    """Train or resume the run in ``run_dir`` with ``threads`` torch threads; its summary.
+def train_folder(run_dir: str | Path, threads: int, device: str = "cpu") -> dict[str, Any]:
+    """Train or resume the run in ``run_dir`` with ``threads`` torch threads on ``device`` (a
+    name, resolved here: the driver's current device does not cross into this process); its
+    summary.
 
     A folder that already holds ``final.safetensors`` and ``summary.json`` (finished by an
     earlier attempt whose result never reached the driver) returns the stored summary.
 
     Raises:
         StoreError: another process is training the run.
-        CheckpointError, ConfigError: a damaged folder (as ``algolens train --resume``).
+        CheckpointError, ConfigError: a damaged folder (as ``algolens train --resume``); a
+            device this process cannot use.
     """
     import torch
 
     from algolens.tasks.traits import has_trait
     from algolens.train.checkpoint import latest_checkpoint
     from algolens.train.config import validate_config
+    from algolens.train.device import device_label, resolve_device, using_device
     from algolens.train.run import resume_run, start_run
     from algolens.train.run_group import read_group_file
 
@@ -102,26 +106,28 @@ def train_folder(run_dir: str | Path, threads: int) -> dict[str, Any]:
     paths = store.paths(store.run_id)
     if paths.final.is_file() and paths.summary.is_file():
         return json.loads(paths.summary.read_text())
-    _note_attempt(paths.root, threads)
-    if latest_checkpoint(paths.checkpoints) is not None:
-        return resume_run(store, store.run_id)
-    config = validate_config(json.loads(paths.config.read_text()))
-    group = None
-    if has_trait(config.task, "group"):
-        group = read_group_file(paths.root, config.group_sha256)
-    with store.lock(store.run_id):  # nobody else may be starting it; start_run locks again
-        paths.metrics.unlink(missing_ok=True)  # rows of an attempt killed before its checkpoint
-    return start_run(config, store, group=group)
+    dev = resolve_device(device)
+    _note_attempt(paths.root, threads, device_label(dev))
+    with using_device(dev):
+        if latest_checkpoint(paths.checkpoints) is not None:
+            return resume_run(store, store.run_id)
+        config = validate_config(json.loads(paths.config.read_text()))
+        group = None
+        if has_trait(config.task, "group"):
+            group = read_group_file(paths.root, config.group_sha256)
+        with store.lock(store.run_id):  # nobody else may be starting it; start_run locks again
+            paths.metrics.unlink(missing_ok=True)  # rows of an attempt killed before a checkpoint
+        return start_run(config, store, group=group)
 
 
-def run_job(run_dir: str, threads: int) -> dict[str, Any]:
+def run_job(run_dir: str, threads: int, device: str = "cpu") -> dict[str, Any]:
     """:func:`train_folder` as a job result: ``{"ok": True, "summary": ..., "cpu_s": ...}`` or
     ``{"ok": False, "error": "one line", "cpu_s": ...}`` (plain JSON-able values, whatever the
     executor ships back); ``cpu_s`` is the CPU time of the worker process (all its threads)
     spent on this job."""
     cpu0 = time.process_time()
     try:
-        result: dict[str, Any] = {"ok": True, "summary": train_folder(run_dir, threads)}
+        result: dict[str, Any] = {"ok": True, "summary": train_folder(run_dir, threads, device)}
     except AlgolensError as exc:
         result = {"ok": False, "error": str(exc)}
     except Exception as exc:  # a bug or a numerical failure: keep the last frame for the report
@@ -132,15 +138,16 @@ def run_job(run_dir: str, threads: int) -> dict[str, Any]:
     return result
 
 
-def _note_attempt(folder: Path, threads: int) -> None:
-    """Write ``worker.json``: which attempt this is, and the process and host running it."""
+def _note_attempt(folder: Path, threads: int, device: str) -> None:
+    """Write ``worker.json``: which attempt this is, the process and host running it, its
+    threads and device (:func:`algolens.train.device.device_label`)."""
     path = folder / WORKER_FILE
     try:
         attempt = int(json.loads(path.read_text()).get("attempt", 0)) + 1
     except (OSError, ValueError, AttributeError):
         attempt = 1
     info = {"attempt": attempt, "pid": os.getpid(), "host": socket.gethostname(),
-            "threads": threads, "started": now_iso()}  # fmt: skip
+            "threads": threads, "device": device, "started": now_iso()}  # fmt: skip
     write_json_atomic(path, info)
 
 

@@ -12,10 +12,12 @@ Tensor names in a checkpoint::
 
 Metadata: one key, ``algolens``, holding a JSON object with sorted keys: ``format``
 (``algolens-checkpoint/2``), ``epoch``, ``fingerprint`` (of the :class:`TrainConfig`), ``task``,
-``model``, ``seeds`` and ``sha256``. (safetensors writes several metadata keys in a random order,
-which would make the bytes of two identical checkpoints differ; a single key keeps files
-byte-reproducible.) Files are written atomically, so a process killed at any moment leaves only
-complete checkpoints.
+``model``, ``seeds``, ``device`` (the device that trained it,
+:func:`algolens.train.device.device_label`; absent before devices were recorded, which means the
+CPU) and ``sha256``. Tensors are written from the CPU, whatever device trained them. (safetensors
+writes several metadata keys in a random order, which would make the bytes of two identical
+checkpoints differ; a single key keeps files byte-reproducible.) Files are written atomically,
+so a process killed at any moment leaves only complete checkpoints.
 
 Checksum. ``sha256`` covers the rest of the metadata and every tensor (name, dtype, shape and
 data bytes, in name order); :func:`load_checkpoint` recomputes it, so a flipped bit anywhere in

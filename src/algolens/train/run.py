@@ -35,6 +35,7 @@ from algolens.train.checkpoint import (
 )
 from algolens.train.config import TrainConfig
 from algolens.train.describe import describe_run
+from algolens.train.device import device_label, warn_device_change
 from algolens.train.learned import outcome
 from algolens.train.load import run_config
 from algolens.train.trainer import EvalResult, Trainer
@@ -131,7 +132,8 @@ def resume_run(
         if meta.get("epoch") != epoch:
             raise CheckpointError(f"{path}: its epoch {meta.get('epoch')} does not match its name")
         trainer = get_task(config.task).resume(config, paths.root)
-        trainer.load_state_tensors(tensors, epoch)
+        trainer.load_state_tensors(tensors, epoch)  # copied onto the trainer's device
+        warn_device_change(record.id, meta.get("device"), device_label(trainer.device))
         for tmp in paths.checkpoints.glob(".*.tmp"):  # left by a kill during a write
             tmp.unlink()
         for later, stale in list_checkpoints(paths.checkpoints):
@@ -235,6 +237,7 @@ def summarize(
         "n_failed": sum(r["failed"] for r in per_seed),
         "median_grok_epoch": sorted(grokked)[len(grokked) // 2] if grokked else None,
         "wall_s": round(wall_s, 3),
+        "device": device_label(trainer.device),
         "seeds": per_seed,
         **extra,
     }
@@ -249,6 +252,7 @@ def _metadata(trainer: Trainer) -> dict[str, Any]:
         "model": cfg.model,
         "model_config": trainer.model_args,
         "seeds": list(cfg.seeds),
+        "device": device_label(trainer.device),  # resuming elsewhere is said (train/device.py)
     }
 
 

@@ -31,6 +31,7 @@ from algolens.tasks.sequence import (
     teacher_forced_correct,
 )
 from algolens.train.config import TrainConfig
+from algolens.train.device import current_device
 from algolens.train.early_stop import ExactStopper, carve_validation
 from algolens.train.trainer import EVAL_CHUNK_ELEMENTS, EvalResult, Trainer, model_config_dict
 
@@ -70,11 +71,11 @@ class SequenceTrainer(Trainer):
         config: TrainConfig,
         dataset: Any,
         *,
-        device: str | torch.device = "cpu",
+        device: str | torch.device | None = None,
         instance_chunk: int | None = None,
     ) -> None:
         self.config = config
-        self.device = torch.device(device)
+        self.device = current_device() if device is None else torch.device(device)
         self.task = task = self.make_task(dataset)
         self.model_args = model_config_dict(config, task)
         train, test = task.splits["train"], task.splits["test"]

@@ -31,6 +31,7 @@ from algolens.models.mlp_fused import Workspace, flat_ids, fused_ok, loss_and_gr
 from algolens.train.chunks import chunk_size, gather_chunk_grads, instance_chunks, run_chunks
 from algolens.train.cleanup_stop import CleanupHistory, Reason, stop_reasons, sum_squares
 from algolens.train.config import TrainConfig
+from algolens.train.device import current_device
 from algolens.train.optim import BatchedAdamW
 from algolens.train.schedules import lr_factor
 from algolens.train.task_setup import build_task, model_config_dict
@@ -68,7 +69,7 @@ class Trainer:
     Args:
         config: a validated :class:`TrainConfig`.
         group: the resolved group (default: resolve ``config.group``); see :func:`build_task`.
-        device: torch device (default CPU).
+        device: torch device (default: :func:`~algolens.train.device.current_device`, CPU).
         instance_chunk: instances per forward/backward pass (default: as many as keep about
             ``CHUNK_ELEMENTS`` logits in cache); any value gives the same training to float rounding
             (matmul kernels may differ by shape; see docs/training.md, "Where bits are guaranteed").
@@ -96,12 +97,12 @@ class Trainer:
         config: TrainConfig,
         *,
         group: FiniteGroup | None = None,
-        device: str | torch.device = "cpu",
+        device: str | torch.device | None = None,
         instance_chunk: int | None = None,
         workers: int | None = None,
     ) -> None:
         self.config = config
-        self.device = torch.device(device)
+        self.device = current_device() if device is None else torch.device(device)
         self.task = build_task(config, group)
         self.model_args = model_config_dict(config, self.task)
         train_idx, test_idx = self.task.splits(config.seeds)
