@@ -124,3 +124,43 @@ def test_local_sweep_workers_record_their_device(tmp_path):
     worker = json.loads((store.paths(row["run_id"]).root / "worker.json").read_text())
     assert worker["device"] == "cpu" and worker["threads"] == 1
     assert store.get(row["run_id"]).summary["device"] == "cpu"
+
+
+@pytest.fixture
+def cuda_reported(monkeypatch):
+    """torch *reports* a CUDA device, so ``--device auto`` resolves to ``cuda``; the commands'
+    training is replaced by a probe that reports the current device (no tensor is made)."""
+    from algolens.errors import ConfigError
+    from algolens.train.device import current_device
+
+    def probe(*_args, **_kwargs):
+        raise ConfigError(f"would train on {current_device()}")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr("algolens.train.run.start_run", probe)
+    return probe
+
+
+def test_train_trains_on_the_resolved_device(run_cli, tmp_path, cuda_reported):
+    toml, _, store = _files(tmp_path)
+    code, _out, err = run_cli("train", "--config", toml, "--device", "auto", "--store", str(store))
+    assert (code, err.strip()) == (2, "error: would train on cuda")
+    code, _out, err = run_cli("train", "--config", toml, "--store", str(store))
+    assert (code, err.strip()) == (2, "error: would train on cpu")  # the default
+
+
+def test_reproduce_trains_in_process_on_the_resolved_device(run_cli, tmp_path, monkeypatch,
+                                                          cuda_reported):  # fmt: skip
+    import sys
+    import types
+
+    from algolens.recipes import REPRODUCTIONS
+
+    module = types.ModuleType("algolens_test_devicepaper")
+    module.PAPER = "A device probe"
+    module.reproduce = lambda mode, store, *, log: cuda_reported()
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(REPRODUCTIONS, "devicepaper", module.__name__)
+    code, _out, err = run_cli("reproduce", "devicepaper", "--device", "auto", "--store",
+                              str(tmp_path / "s"))  # fmt: skip
+    assert (code, err.strip().splitlines()[-1]) == (2, "error: would train on cuda")
