@@ -96,3 +96,32 @@ def test_cuda_weights_load_on_the_cpu(tmp_path, run_cli):
     assert all(p.device.type == "cpu" for p in model.parameters())
     logits = model.answer_logits(torch.tensor([[[0, 1], [2, 3]]]).expand(2, -1, -1))
     assert logits.device.type == "cpu" and bool(logits.isfinite().all())
+
+
+@pytest.mark.parametrize("kind", ["recursion", "pathfinding"])
+def test_sequence_runs_train_on_cuda_and_resume_there(tmp_path, kind):
+    """The sequence trainers (masked loss, greedy decoding, exact-match early stop) on CUDA:
+    a run trains, stops part-way, resumes on the same device, and agrees with the CPU run to
+    rounding at its first evaluations."""
+    from algolens.train.run import resume_run, start_run
+    from tests.train import test_early_stop, test_pathfinding_training
+
+    make = {"recursion": test_early_stop.tiny, "pathfinding": test_pathfinding_training.tiny}
+    cfg = make[kind](epochs=6, eval_every=2, checkpoint_every=2, exact_stop=None)
+    cpu_store, store = RunStore(tmp_path / "cpu"), RunStore(tmp_path / "cuda")
+    start_run(cfg, cpu_store)
+    started: list[str] = []
+
+    def stop(epoch: int, _result: object) -> None:
+        if epoch >= 3:
+            raise Stop
+
+    with using_device(CUDA):
+        with pytest.raises(Stop):
+            start_run(cfg, store, progress=stop, on_start=started.append)
+        summary = resume_run(store, started[0])
+    assert summary["device"].startswith("cuda:") and summary["epochs"] == 6
+    (cpu_run,) = cpu_store.list()
+    first = [_rows(s, r)[:2] for s, r in ((cpu_store, cpu_run.id), (store, started[0]))]
+    for a, b in zip(*first, strict=True):
+        assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-3, abs=1e-5)
