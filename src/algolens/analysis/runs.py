@@ -30,6 +30,7 @@ from algolens.errors import CheckpointError, ConfigError
 from algolens.groups.group import FiniteGroup
 from algolens.groups.reps import irreps
 from algolens.store import RunStore
+from algolens.tasks.composition.training import build_task
 from algolens.train.checkpoint import list_checkpoints
 from algolens.train.config import TrainConfig
 from algolens.train.load import (
@@ -38,7 +39,6 @@ from algolens.train.load import (
     load_run_model,
     run_config,
 )
-from algolens.train.trainer import build_task
 
 METHOD = "irreps"
 

@@ -39,9 +39,9 @@ def step_train(state: dict[str, Any]) -> None:
 
     from algolens.cli.train import print_summary, with_progress
     from algolens.store import RunStore
+    from algolens.tasks.composition.training import build_task
     from algolens.train import make_config, start_run
     from algolens.train.describe import describe_run
-    from algolens.train.task_setup import build_task
 
     torch.set_num_threads(state.get("threads", 1))
     cfg = make_config("fast", group=state["group"], seeds=list(range(state["seeds"])))

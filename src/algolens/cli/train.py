@@ -249,8 +249,8 @@ def _start_job(store: RunStore, cfg: TrainConfig) -> tuple[Job, list[str], int |
     """``(job, run ids started, total epochs)`` of a new run of ``cfg``; a group task's group is
     resolved now, so a bad group or fraction fails before any progress bar (a recursion run's
     function runs inside ``start_run``, before its run folder exists)."""
+    from algolens.tasks.composition.training import build_task
     from algolens.train.run import start_run
-    from algolens.train.trainer import build_task
 
     resolved = build_task(cfg).group if has_trait(cfg.task, "group") else None
     started: list[str] = []

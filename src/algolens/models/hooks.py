@@ -77,8 +77,10 @@ class BatchedModel(HookedRootModule):
     returns the answer logits ``[inst, batch, d_vocab_out]``).
 
     The trainer's interface: :meth:`init_weights`, :meth:`answer_logits` (optionally for a group
-    of instances), :meth:`instance`, :meth:`stack`; analyses use ``run_with_cache`` /
-    ``run_with_hooks`` and the TransformerLens hook names.
+    of instances), :meth:`instance`, :meth:`stack`, and the optional fused training pass
+    (:meth:`has_fused_pass`, :meth:`fused_batch`, :meth:`fused_loss_and_grads`: a model declares
+    it, the trainer asks); analyses use ``run_with_cache`` / ``run_with_hooks`` and the
+    TransformerLens hook names.
     """
 
     cfg: Any
@@ -240,6 +242,35 @@ class BatchedModel(HookedRootModule):
         views = self.instance_views(instances)
         return torch.func.functional_call(self, views, (tokens,), kwargs)
 
+    # -- an optional fused training pass -----------------------------------------------------
+
+    def has_fused_pass(self) -> bool:
+        """Whether :meth:`fused_loss_and_grads` may train this model now (losses and gradients
+        without autograd, for a loss of one answer per row). False here: the trainer then uses
+        autograd. A model with such a pass (:class:`~algolens.models.mlp.MLP`) says True while no
+        hook is attached, since the pass would skip its hooks."""
+        return False
+
+    def fused_batch(self, tokens: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Rows ``tokens`` ``[inst, batch, pos]`` with their answers ``targets`` ``[inst, batch]``
+        as :meth:`fused_loss_and_grads` reads them (the trainer keeps the full batch's)."""
+        raise NotImplementedError(f"{type(self).__name__} has no fused training pass")
+
+    def fused_loss_and_grads(
+        self,
+        batch: tuple[torch.Tensor, ...],
+        alive: torch.Tensor,
+        loss_dtype: torch.dtype,
+        *,
+        grads: dict[str, torch.Tensor],
+        work: Workspace,
+    ) -> torch.Tensor:
+        """``[inst]`` mean cross-entropy of each instance over ``batch`` (:meth:`fused_batch`),
+        its logits cast to ``loss_dtype``; writes into ``grads`` (parameter name -> tensor of the
+        parameter's shape) the gradient of the sum of the losses of the instances that are
+        ``alive`` (``[inst]`` bool) and finite. ``work`` keeps scratch tensors between calls."""
+        raise NotImplementedError(f"{type(self).__name__} has no fused training pass")
+
     def n_params(self, trainable_only: bool = True) -> int:
         """Parameters per instance."""
         ps = [p for p in self.parameters() if p.requires_grad or not trainable_only]
@@ -249,3 +280,25 @@ class BatchedModel(HookedRootModule):
 def batched_param(n_inst: int, *shape: int, dtype: torch.dtype) -> nn.Parameter:
     """An uninitialised parameter of shape ``[inst, *shape]`` (filled by ``init_weights``)."""
     return nn.Parameter(torch.empty(n_inst, *shape, dtype=dtype))
+
+
+class Workspace:
+    """Scratch tensors kept between calls (fresh multi-MB allocations cost page faults)."""
+
+    def __init__(self) -> None:
+        self._bufs: dict[str, torch.Tensor] = {}
+
+    def get(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        like: torch.Tensor,
+        dtype: torch.dtype | None = None,
+    ) -> torch.Tensor:
+        """An uninitialised tensor of ``shape`` on ``like``'s device, of ``dtype`` (default
+        ``like``'s)."""
+        dtype = like.dtype if dtype is None else dtype
+        t = self._bufs.get(name)
+        if t is None or t.shape != shape or t.dtype != dtype or t.device != like.device:
+            t = self._bufs[name] = torch.empty(shape, dtype=dtype, device=like.device)
+        return t

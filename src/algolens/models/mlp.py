@@ -45,7 +45,16 @@ from transformer_lens.hook_points import HookPoint
 
 from algolens.errors import ConfigError
 from algolens.models.config import ModelConfig, check_choice, check_int, check_positive
-from algolens.models.hooks import BatchedModel, InitSpec, batched_param, const, has_hooks, normal
+from algolens.models.hooks import (
+    BatchedModel,
+    InitSpec,
+    Workspace,
+    batched_param,
+    const,
+    has_hooks,
+    normal,
+)
+from algolens.models.mlp_fused import flat_ids, loss_and_grads
 
 EMBED_MODES: tuple[str, ...] = ("concat", "sum")
 MATMUL_DTYPES: tuple[str, ...] = ("float32", "float64", "bfloat16")
@@ -192,6 +201,36 @@ class MLP(BatchedModel):
 
     def _n_live(self) -> int:
         return int(self.W_U.shape[0])
+
+    # -- the fused training pass (algolens.models.mlp_fused) ------------------------------
+
+    def has_fused_pass(self) -> bool:
+        """True while no hook is attached (the fused pass would skip them)."""
+        return not any(has_hooks(h) for h in self.hook_dict.values())
+
+    def fused_batch(self, tokens: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``(a, b, targets)``: the operands of ``tokens`` ``[inst, batch, 2]`` as ``[inst·batch]``
+        rows of the flattened per-side tables (:func:`~algolens.models.mlp_fused.flat_ids`) and
+        ``targets`` ``[inst, batch]``."""
+        n = self.cfg.d_vocab
+        return flat_ids(tokens[..., 0], n), flat_ids(tokens[..., 1], n), targets
+
+    def fused_loss_and_grads(
+        self,
+        batch: tuple[torch.Tensor, ...],
+        alive: torch.Tensor,
+        loss_dtype: torch.dtype,
+        *,
+        grads: dict[str, torch.Tensor],
+        work: Workspace,
+    ) -> torch.Tensor:
+        """:func:`~algolens.models.mlp_fused.loss_and_grads` on ``batch``
+        (:meth:`fused_batch`), its unembedding matmuls in ``cfg.matmul_dtype``."""
+        a, b, targets = batch
+        mm = None if self.cfg.matmul_dtype is None else getattr(torch, self.cfg.matmul_dtype)
+        return loss_and_grads(
+            self, a, b, targets, alive, loss_dtype, grads=grads, work=work, matmul_dtype=mm
+        )
 
     def _side(
         self, ids: torch.Tensor, embed: torch.Tensor, w_half: torch.Tensor, hook: HookPoint

@@ -35,17 +35,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
-from algolens.models.hooks import has_hooks
-from algolens.models.mlp import MLP
+from algolens.models.hooks import BatchedModel, Workspace
+
+if TYPE_CHECKING:
+    from algolens.models.mlp import MLP
+
+__all__ = ["Workspace", "flat_ids", "fused_ok", "loss_and_grads", "relu_backward_kernel"]
 
 
 def fused_ok(model: object) -> bool:
-    """True if ``model`` is an :class:`MLP` with no hook attached (the fused pass may be used)."""
-    return isinstance(model, MLP) and not any(has_hooks(h) for h in model.hook_dict.values())
+    """True if ``model`` declares a fused training pass usable now
+    (:meth:`~algolens.models.hooks.BatchedModel.has_fused_pass`: an MLP with no hook attached)."""
+    return isinstance(model, BatchedModel) and model.has_fused_pass()
 
 
 def relu_backward_reference_(grad: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
@@ -78,28 +84,6 @@ def flat_ids(ids: torch.Tensor, d_vocab: int) -> torch.Tensor:
     k = ids.shape[0]
     offsets = torch.arange(k, device=ids.device)[:, None] * d_vocab
     return (ids + offsets).reshape(-1)
-
-
-class Workspace:
-    """Scratch tensors kept between calls (fresh multi-MB allocations cost page faults)."""
-
-    def __init__(self) -> None:
-        self._bufs: dict[str, torch.Tensor] = {}
-
-    def get(
-        self,
-        name: str,
-        shape: tuple[int, ...],
-        like: torch.Tensor,
-        dtype: torch.dtype | None = None,
-    ) -> torch.Tensor:
-        """An uninitialised tensor of ``shape`` on ``like``'s device, of ``dtype`` (default
-        ``like``'s)."""
-        dtype = like.dtype if dtype is None else dtype
-        t = self._bufs.get(name)
-        if t is None or t.shape != shape or t.dtype != dtype or t.device != like.device:
-            t = self._bufs[name] = torch.empty(shape, dtype=dtype, device=like.device)
-        return t
 
 
 @torch.no_grad()

@@ -243,8 +243,9 @@ def _configure(
     """The pinned config and the group of one grid point (every check ``algolens train`` makes
     before it creates a run)."""
     from algolens.models import MODEL_CONFIGS
+    from algolens.tasks.composition.training import build_task
     from algolens.train.run_group import pin_group
-    from algolens.train.task_setup import build_task, model_config_dict
+    from algolens.train.task_setup import model_config_dict
 
     data = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
     for key, value in point.items():

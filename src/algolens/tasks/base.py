@@ -7,8 +7,8 @@ and a train/test split is a pure function of an integer seed. Group composition
 Sequence tasks, whose answers are several tokens and whose data are sampled rather than
 enumerated, use :mod:`algolens.tasks.sequence` instead (packed ``prompt <sep> answer <eos>``
 rows, a loss mask, exact match by teacher forcing and greedy decoding); the recursion tasks
-(:class:`algolens.tasks.recursion.task.RecursionTask`) are the first, trained by
-:class:`algolens.train.sequence_trainer.SequenceTrainer`.
+(:class:`algolens.tasks.recursion.task.RecursionTask`) are the first; each task hands the one
+:class:`algolens.train.trainer.Trainer` its :class:`~algolens.train.data.TrainingData`.
 """
 
 from __future__ import annotations

@@ -144,6 +144,24 @@ def load_checkpoint(
     return tensors, meta
 
 
+def check_state_fits(expected: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]) -> None:
+    """Check that checkpoint ``tensors`` hold every name of ``expected`` (a trainer's own state)
+    with its shape and dtype.
+
+    Raises:
+        CheckpointError: a tensor is missing or has the wrong shape or dtype.
+    """
+    missing = sorted(set(expected) - set(tensors))
+    wrong = [
+        f"{n} {tuple(tensors[n].shape)} (expected {tuple(t.shape)})"
+        for n, t in expected.items()
+        if n in tensors and (tensors[n].shape != t.shape or tensors[n].dtype != t.dtype)
+    ]
+    if missing or wrong:
+        what = (f"missing {', '.join(missing[:4])}" if missing else "") + "; ".join(wrong[:4])
+        raise CheckpointError(f"checkpoint does not fit this run's model/optimizer: {what}")
+
+
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The ``algolens`` metadata of a checkpoint from its header alone (a few hundred bytes read,
     no tensors, NOT verified): for cheap consistency checks. ``{}`` when unreadable."""

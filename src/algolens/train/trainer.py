@@ -1,7 +1,13 @@
 """`Trainer`: K seeds of one task and model trained as a single batched computation.
 
+The trainer knows no task: a task hands it its :class:`~algolens.train.data.TrainingData` (rows,
+per-instance train/test rows, a loss mask for sequence rows, a validation split, its summary
+metrics), and every task trains through this one class, with the same schedules, checkpoints,
+resume and early stopping (the grok threshold, the clean-up rule of
+:mod:`algolens.train.cleanup_stop`, the exact-match stop of :mod:`algolens.train.early_stop`).
+
 Reduction. The training loss is the SUM over instances of each instance's MEAN cross-entropy
-over its own training rows::
+over its own training rows (over the masked tokens of those rows, for sequence rows)::
 
     loss = sum_k mean_{i in train_k} CE(logits[k, i], target[i])
 
@@ -17,58 +23,48 @@ other instances train on unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from algolens.errors import CheckpointError
-from algolens.groups import FiniteGroup
+from algolens.errors import ConfigError
 from algolens.models import BatchedModel, build_model
 from algolens.models.hooks import model_has_hooks
-from algolens.models.mlp_fused import Workspace, flat_ids, fused_ok, loss_and_grads
+from algolens.tasks.sequence import PackedSequences, masked_cross_entropy
+from algolens.train.checkpoint import check_state_fits
 from algolens.train.chunks import chunk_size, gather_chunk_grads, instance_chunks, run_chunks
 from algolens.train.cleanup_stop import CleanupHistory, Reason, stop_reasons, sum_squares
 from algolens.train.config import TrainConfig
+from algolens.train.data import TrainingData
 from algolens.train.device import current_device
+from algolens.train.early_stop import ExactStopper
+from algolens.train.evaluation import (
+    EVAL_CHUNK_ELEMENTS,
+    EvalResult,
+    ValidatedEval,
+    evaluate_answers,
+    evaluate_sequences,
+    exact_match,
+)
+from algolens.train.fused_step import FusedStep
 from algolens.train.optim import BatchedAdamW
 from algolens.train.schedules import lr_factor
-from algolens.train.task_setup import build_task, model_config_dict
+from algolens.train.task_setup import model_config_dict
 
-__all__ = ["EvalResult", "Trainer", "build_task", "model_config_dict"]
+__all__ = ["EVAL_CHUNK_ELEMENTS", "EvalResult", "Trainer", "TrainingData", "model_config_dict"]
 
 LOSS_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-EVAL_CHUNK_ELEMENTS = 1 << 24  # logits elements per evaluation chunk
 CHUNK_ELEMENTS = 1 << 19  # training: logits elements per instance chunk (cache-sized)
 
 
-@dataclass(frozen=True)
-class EvalResult:
-    """Per-instance metrics after some epoch; every tensor is ``[inst]``."""
-
-    epoch: int
-    train_loss: torch.Tensor
-    train_acc: torch.Tensor
-    test_loss: torch.Tensor
-    test_acc: torch.Tensor
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "epoch": self.epoch,
-            "train_loss": self.train_loss.tolist(),
-            "train_acc": self.train_acc.tolist(),
-            "test_loss": self.test_loss.tolist(),
-            "test_acc": self.test_acc.tolist(),
-        }
-
-
 class Trainer:
-    """The state of a batched training run and the operations on it.
+    """The state of a batched training run and the operations on it, for any task.
 
     Args:
         config: a validated :class:`TrainConfig`.
-        group: the resolved group (default: resolve ``config.group``); see :func:`build_task`.
+        data: the task's :class:`TrainingData` (each task package builds its own, e.g.
+            :func:`algolens.tasks.composition.training.training_data`); moved to ``device``.
         device: torch device (default: :func:`~algolens.train.device.current_device`, CPU).
         instance_chunk: instances per forward/backward pass (default: as many as keep about
             ``CHUNK_ELEMENTS`` logits in cache); any value gives the same training to float rounding
@@ -82,70 +78,51 @@ class Trainer:
             ``workers=2`` with the chunks of ``workers=1`` gives the same bits.
 
     Attributes:
+        data: the :class:`TrainingData`; ``task`` is ``data.task``.
         epoch: epochs completed (0 after construction).
+        inputs, targets, mask: the rows on ``device`` (``mask`` None for one answer per row).
         train_idx, test_idx: ``[inst, n_train]``, ``[inst, n_test]`` row indices of each seed.
+        train_width: positions of a row a training step reads.
         alive: ``[inst]`` bool, False once an instance hit NaN/inf.
         grok_epoch: ``[inst]`` int64, first evaluated epoch with test accuracy at or above
             ``config.grok_threshold``, or -1.
+        stopper: the :class:`~algolens.train.early_stop.ExactStopper` of ``config.exact_stop``
+            (on ``data.validation``), or None.
 
     Raises:
-        ConfigError, SpecError: an invalid group, train fraction or model config.
+        ConfigError: an invalid model config, or ``exact_stop`` on data without a validation
+            split.
     """
 
     def __init__(
         self,
         config: TrainConfig,
+        data: TrainingData,
         *,
-        group: FiniteGroup | None = None,
         device: str | torch.device | None = None,
         instance_chunk: int | None = None,
         workers: int | None = None,
     ) -> None:
         self.config = config
         self.device = current_device() if device is None else torch.device(device)
-        self.task = build_task(config, group)
-        self.model_args = model_config_dict(config, self.task)
-        train_idx, test_idx = self.task.splits(config.seeds)
-        self._setup(
-            train_idx,
-            test_idx,
-            self.task.inputs,
-            self.task.targets,
-            row_elements=self.task.n_vocab,
-            instance_chunk=instance_chunk,
-            workers=workers,
-        )
-
-    def _setup(
-        self,
-        train_idx: torch.Tensor,
-        test_idx: torch.Tensor,
-        inputs: torch.Tensor,
-        targets: torch.Tensor,
-        *,
-        row_elements: int,
-        instance_chunk: int | None,
-        workers: int | None = None,
-    ) -> None:
-        """Model, data on the device, optimiser, flags and instance chunks, once ``config``,
-        ``device``, ``task`` and ``model_args`` are set (shared with
-        :class:`~algolens.train.sequence_trainer.SequenceTrainer`).
-
-        Args:
-            train_idx, test_idx: ``[inst, n_train]``, ``[inst, n_test]`` rows of ``inputs``.
-            inputs, targets: every row's model input and target(s).
-            row_elements: logits elements of one row (sizes the instance chunks).
-            instance_chunk, workers: as for :class:`Trainer`.
-        """
-        config = self.config
+        self.data = data
+        self.task = data.task
+        self.model_args = model_config_dict(config, data.task)
         self.model = build_model(config.model, self.model_args)
         self.model.init_weights(config.seeds)
         self.model.to(self.device)
         k = config.n_inst
-        self.train_idx = train_idx.to(self.device)  # [inst, n_train]
-        self.test_idx = test_idx.to(self.device)  # [inst, n_test]
-        self.inputs = inputs.to(self.device)  # [N, pos]
-        self.targets = targets.to(self.device)  # [N] (composition) or [N, pos] (sequences)
+        self.train_idx = data.train_idx.to(self.device)  # [inst, n_train]
+        self.test_idx = data.test_idx.to(self.device)  # [inst, n_test]
+        self.inputs = data.inputs.to(self.device)  # [N, pos]
+        self.targets = data.targets.to(self.device)  # [N] or [N, pos] (with a mask)
+        self.mask = None if data.mask is None else data.mask.to(self.device)  # [N, pos]
+        self.train_width = self.inputs.shape[1] if data.train_width is None else data.train_width
+        self.stopper: ExactStopper | None = None
+        if config.exact_stop is not None:
+            if data.validation is None:
+                raise ConfigError(f"task {config.task!r} has no validation split for exact_stop")
+            self.stopper = ExactStopper(config.exact_stop, k, len(data.validation))
         self.params = {n: p for n, p in self.model.named_parameters() if p.requires_grad}
         self.optim = BatchedAdamW(
             self.params,
@@ -170,30 +147,30 @@ class Trainer:
         self.batch_size = full if config.batch_size is None else min(config.batch_size, full)
         self.workers = max(1, torch.get_num_threads() if workers is None else workers)
         if instance_chunk is None:
-            per_inst = self.batch_size * row_elements  # logits elements per instance
+            per_inst = self.batch_size * data.row_elements  # logits elements per instance
             instance_chunk = chunk_size(k, per_inst, CHUNK_ELEMENTS, self.workers)
         self.chunks = instance_chunks(self.model, config.model, self.model_args, instance_chunk)
         self._chunk_params = [dict(m.named_parameters()) for _, m in self.chunks]
-        # The fused MLP pass (used while no hook is attached): cached ids, scratch per worker,
-        # gradients.
-        self._full_batch_ids: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
-        self._works = [Workspace() for _ in range(self.workers)]
-        mm = getattr(self.model.cfg, "matmul_dtype", None)
-        self._matmul_dtype = None if mm is None else getattr(torch, mm)
-        self._grads: dict[str, torch.Tensor] = {}
+        self._fused = FusedStep(self.workers)  # the model's fused pass, if it declares one
 
     # -- training --------------------------------------------------------------------------
 
     def instance_losses(
         self, rows: torch.Tensor, model: BatchedModel | None = None
     ) -> torch.Tensor:
-        """Mean cross-entropy of each instance over its own ``rows`` ``[inst, batch]``: ``[inst]``.
+        """Mean cross-entropy of each instance over its own ``rows`` ``[inst, batch]``: ``[inst]``
+        (over the masked tokens of the first :attr:`train_width` positions, for sequence rows).
 
         Logits are cast to ``config.loss_dtype`` before the log-softmax.
         """
+        model = self.model if model is None else model
+        if self.mask is not None:
+            w = self.train_width
+            logits = model(self.inputs[rows][..., :w])  # [inst, batch, w, d_vocab]
+            targets, mask = self.targets[rows][..., :w], self.mask[rows][..., :w]
+            return masked_cross_entropy(logits, targets, mask, self.loss_dtype)
         k, b = rows.shape
         tokens = self.inputs[rows]  # [inst, batch, pos]
-        model = self.model if model is None else model
         logits = model.answer_logits(tokens)  # [inst, batch, d_vocab]
         targets = self.targets[rows]  # [inst, batch]
         ce = F.cross_entropy(
@@ -207,13 +184,15 @@ class Trainer:
         Forward and backward run one instance chunk at a time (see
         :func:`algolens.train.chunks.instance_chunks`); the result equals one pass over all
         instances to float rounding (bitwise only where the BLAS picks the same kernels for both
-        shapes). An MLP with no hook attached trains by the fused pass of
-        :mod:`algolens.models.mlp_fused` (its gradients equal autograd's to float rounding).
+        shapes). Rows with one answer each train by the model's own fused pass when it declares
+        one and no hook is attached (:meth:`~algolens.models.hooks.BatchedModel.has_fused_pass`:
+        the MLP's :mod:`algolens.models.mlp_fused`, gradients equal to autograd's to float
+        rounding; :mod:`algolens.train.fused_step`).
         """
         lr = self.config.lr * lr_factor(self.config, progress)
         chunks = self._passes()
-        if chunks is self.chunks and fused_ok(self.model) and all(fused_ok(m) for _, m in chunks):
-            return self._fused_step(rows, lr)
+        if FusedStep.usable(self, chunks):
+            return self._fused.step(self, rows, lr)
         self.optim.zero_grad()
 
         def chunk_pass(i: int, _slot: int) -> torch.Tensor:
@@ -240,54 +219,6 @@ class Trainer:
             return [(slice(0, self.config.n_inst), self.model)]
         return self.chunks
 
-    def _fused_step(self, rows: torch.Tensor, lr: float) -> torch.Tensor:
-        """:meth:`train_step` by the fused MLP pass (no autograd graph), chunk by chunk: the
-        chunk's losses and gradients (written straight into ``[inst, ...]`` buffers of the full
-        parameters), its NaN/inf checks, then its AdamW update while its data is in cache. Every
-        operation is per instance, so this is one pass over all instances to float rounding (the
-        chunks' matmuls have other shapes; docs/training.md, "Where bits are guaranteed")."""
-        if not self._grads:
-            self._grads = {n: torch.empty_like(p) for n, p in self.params.items()}
-        for n, p in self.params.items():
-            p.grad = self._grads[n]
-        self.optim.begin_step()
-        ids = self._fused_ids(rows)
-
-        def chunk_step(i: int, slot: int) -> torch.Tensor:
-            sl, model = self.chunks[i]
-            a, b, targets = ids[i]
-            grads = {n: g[sl] for n, g in self._grads.items()}
-            alive = self.alive[sl]
-            loss = loss_and_grads(
-                model, a, b, targets, alive, self.loss_dtype, grads=grads, work=self._works[slot],
-                matmul_dtype=self._matmul_dtype,
-            )  # fmt: skip
-            kc = sl.stop - sl.start
-            alive &= loss.isfinite().cpu() & self.optim.grads_finite(kc, sl)  # in self.alive
-            self.optim.update(lr, alive.to(self.device), sl)
-            return loss
-
-        return torch.cat(run_chunks(chunk_step, len(self.chunks), self.workers))
-
-    def _fused_ids(
-        self, rows: torch.Tensor
-    ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """Flattened operand ids and targets of every chunk for the fused pass (the full batch's
-        are computed once and kept)."""
-        full = rows is self.train_idx
-        if full and self._full_batch_ids is not None:
-            return self._full_batch_ids
-        out = []
-        for sl, _ in self.chunks:
-            tokens = self.inputs[rows[sl]]  # [chunk, batch, 2]
-            n = self.task.n_vocab
-            out.append(
-                (flat_ids(tokens[..., 0], n), flat_ids(tokens[..., 1], n), self.targets[rows[sl]])
-            )
-        if full:
-            self._full_batch_ids = out
-        return out
-
     def train_epoch(self) -> torch.Tensor:
         """One epoch (full batch, or minibatches in each instance's own order).
 
@@ -313,39 +244,49 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self) -> EvalResult:
-        """Loss and accuracy of every instance on its train and test rows (all pairs, chunked)."""
-        k, n = self.config.n_inst, self.inputs.shape[0]
-        ce = torch.empty(k, n, dtype=self.loss_dtype, device=self.device)
-        correct = torch.empty(k, n, dtype=torch.bool, device=self.device)
+        """Loss and accuracy of every instance on its train and test rows (every row, chunked):
+        cross-entropy and argmax accuracy for one answer per row; for sequence rows the mean
+        over masked tokens and teacher-forced exact match
+        (:mod:`algolens.train.evaluation`). With ``exact_stop``, also the validation check."""
+        idx, size = (self.train_idx, self.test_idx), self.data.row_elements
         passes = self._passes()
+        if self.mask is None:
+            parts = evaluate_answers(
+                passes, self.inputs, self.targets, idx, loss_dtype=self.loss_dtype,
+                row_elements=size, workers=self.workers,
+            )  # fmt: skip
+        else:
+            parts = evaluate_sequences(
+                passes, self.inputs, self.targets, self.mask, idx, loss_dtype=self.loss_dtype,
+                row_elements=size,
+            )  # fmt: skip
+        return self._record(self._check_validation(EvalResult(self.epoch, *parts)))
 
-        @torch.no_grad()  # grad mode is per thread
-        def eval_pass(i: int, _slot: int) -> None:
-            sl, model = passes[i]
-            kc = sl.stop - sl.start
-            rows = max(1, EVAL_CHUNK_ELEMENTS // (kc * self.task.n_vocab))
-            for start in range(0, n, rows):
-                tokens = self.inputs[start : start + rows].expand(kc, -1, -1)  # [inst, batch, pos]
-                logits = model.answer_logits(tokens)  # [inst, batch, d_vocab]
-                tgt = self.targets[start : start + rows]  # [batch]
-                b = tgt.shape[0]
-                ce[sl, start : start + b] = F.cross_entropy(
-                    logits.to(self.loss_dtype).reshape(kc * b, -1), tgt.repeat(kc), reduction="none"
-                ).view(kc, b)
-                correct[sl, start : start + b] = logits.argmax(-1) == tgt
+    def _check_validation(self, result: EvalResult) -> EvalResult:
+        """With ``exact_stop``: on every ``eval_every``-th epoch not checked yet, the greedy
+        exact match of every instance on the validation split, recorded by the stopper and
+        returned with ``result`` (:class:`ValidatedEval`)."""
+        st, val = self.stopper, self.data.validation
+        if st is None or val is None or self.epoch % self.config.eval_every:
+            return result
+        if st.checked == self.epoch:
+            return result
+        exact = self.exact_match(val, 512)[1].double().mean(1)  # [inst] greedy
+        st.update(self.epoch, exact, self.alive)
+        return ValidatedEval(**vars(result), val_exact=exact)
 
-        run_chunks(eval_pass, len(passes), self.workers)
-        acc = correct.to(self.loss_dtype)
+    @torch.no_grad()
+    def exact_match(self, data: PackedSequences, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whether every instance writes each row of ``data`` (packed sequences of the task)
+        exactly, by teacher forcing and by greedy decoding, ``batch`` rows at a time: two
+        ``[K, n]`` bool tensors on the CPU (:func:`~algolens.train.evaluation.exact_match`)."""
+        return exact_match(self.model, data, self.config.n_inst, batch, self.device)
 
-        def part(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-            return x.gather(1, idx).mean(1).cpu()  # [inst]
-
-        result = EvalResult(
-            self.epoch,
-            part(ce, self.train_idx), part(acc, self.train_idx),
-            part(ce, self.test_idx), part(acc, self.test_idx),
-        )  # fmt: skip
-        return self._record(result)
+    def split_metrics(self) -> dict[str, dict[str, Any]]:
+        """The task's summary metrics per split (``data.split_metrics(self)``; ``{}`` when the
+        task supplies none)."""
+        metrics = self.data.split_metrics
+        return {} if metrics is None else metrics(self)
 
     def _record(self, result: EvalResult) -> EvalResult:
         """Note the instances that reached ``grok_threshold`` and keep ``result`` as the latest
@@ -362,7 +303,11 @@ class Trainer:
         """True when at least one instance is alive and every live one has, at the current epoch,
         test accuracy at least ``grok_threshold`` (a seed that grokked and fell back below it
         keeps the run going) — or, with ``config.cleanup_stop``, a reason to stop by the clean-up
-        rule (:meth:`stop_reasons`). Evaluates first if the current epoch was not evaluated."""
+        rule (:meth:`stop_reasons`); with ``config.exact_stop``, the exact-match stopper's
+        decision (:mod:`algolens.train.early_stop`). Evaluates first if the current epoch was not
+        evaluated (not with ``exact_stop``)."""
+        if self.stopper is not None:
+            return self.stopper.done
         if self.cleanup is not None:
             reasons = self.stop_reasons()
             live = [r for r, a in zip(reasons, self.alive.tolist()) if a]
@@ -406,6 +351,8 @@ class Trainer:
             out["state.rng"] = torch.stack([g.get_state() for g in self.batch_gens])
         if self.cleanup is not None:
             out.update(self.cleanup.tensors())
+        if self.stopper is not None:
+            out.update(self.stopper.state_tensors())
         return out
 
     @torch.no_grad()
@@ -415,16 +362,7 @@ class Trainer:
         Raises:
             CheckpointError: a tensor is missing or has the wrong shape or dtype.
         """
-        expected = self.state_tensors()
-        missing = sorted(set(expected) - set(tensors))
-        wrong = [
-            f"{n} {tuple(tensors[n].shape)} (expected {tuple(t.shape)})"
-            for n, t in expected.items()
-            if n in tensors and (tensors[n].shape != t.shape or tensors[n].dtype != t.dtype)
-        ]
-        if missing or wrong:
-            what = (f"missing {', '.join(missing[:4])}" if missing else "") + "; ".join(wrong[:4])
-            raise CheckpointError(f"checkpoint does not fit this run's model/optimizer: {what}")
+        check_state_fits(self.state_tensors(), tensors)
         state = {n[len("model.") :]: t for n, t in tensors.items() if n.startswith("model.")}
         self.model.load_state_dict(state)
         self.optim.load_state_tensors(tensors)
@@ -433,6 +371,8 @@ class Trainer:
         self.last_eval = None
         if self.cleanup is not None:
             self.cleanup.load(tensors)
+        if self.stopper is not None:
+            self.stopper.load_state_tensors(tensors)
         if self.batch_gens is not None:
             for g, s in zip(self.batch_gens, tensors["state.rng"]):
                 g.set_state(s.clone())

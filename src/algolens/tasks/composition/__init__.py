@@ -1,6 +1,7 @@
 """Group composition (Chughtai et al. 2023; Stander et al. 2024): predict ``a·b`` from ``(a, b)``.
 
-Modules: :mod:`.task` (the dataset of all ``|G|²`` pairs and its seeded split), :mod:`.predict`
+Modules: :mod:`.task` (the dataset of all ``|G|²`` pairs and its seeded split), :mod:`.training`
+(the task of a config, ``build_task``, and the trainer's data), :mod:`.predict`
 (``predict`` on ``a b``), :mod:`.spec` (the task's :class:`~algolens.tasks.registry.TaskSpec`).
 Exports load lazily, so the registry reads the spec without torch.
 """

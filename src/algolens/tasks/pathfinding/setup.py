@@ -87,13 +87,15 @@ def start_pathfinding(config: Any, group: Any = None) -> tuple[Any, Callable[[Pa
         dataset_sha256,
         save_dataset,
     )
-    from algolens.tasks.pathfinding.trainer import PathfindingTrainer
+    from algolens.tasks.pathfinding.training import training_data
     from algolens.train.config import validate_config
+    from algolens.train.trainer import Trainer
 
     assert config.pathfinding is not None
     ds = build_dataset(config.pathfinding)
     config = validate_config({**config.to_dict(), "dataset_sha256": dataset_sha256(ds)})
-    return PathfindingTrainer(config, ds), lambda folder: save_dataset(ds, folder / DATASET_FILE)
+    trainer = Trainer(config, training_data(config, ds))
+    return trainer, lambda folder: save_dataset(ds, folder / DATASET_FILE)
 
 
 def load_pathfinding_dataset(config: Any, root: Path) -> Any:
@@ -109,7 +111,9 @@ def load_pathfinding_dataset(config: Any, root: Path) -> Any:
 
 
 def resume_pathfinding(config: Any, root: Path) -> Any:
-    """The :class:`~algolens.tasks.pathfinding.trainer.PathfindingTrainer` of a stored run."""
-    from algolens.tasks.pathfinding.trainer import PathfindingTrainer
+    """The :class:`~algolens.train.trainer.Trainer` of a stored run, on its stored dataset
+    (:func:`~algolens.tasks.pathfinding.training.training_data`)."""
+    from algolens.tasks.pathfinding.training import training_data
+    from algolens.train.trainer import Trainer
 
-    return PathfindingTrainer(config, load_pathfinding_dataset(config, root))
+    return Trainer(config, training_data(config, load_pathfinding_dataset(config, root)))

@@ -1,7 +1,8 @@
 """The path-finding task's :class:`~algolens.tasks.registry.TaskSpec` (Brinkmann et al. 2024):
 its data settings (the ``pathfinding`` table, :class:`~.settings.PathfindingArgs`), the
 ``brinkmann`` and ``brinkmann-cpu`` recipes and the stored dataset (:mod:`.setup`), trained by
-:class:`~.trainer.PathfindingTrainer`."""
+:class:`~algolens.train.trainer.Trainer` on :func:`.training.training_data` (summary metrics:
+:func:`.training.split_metrics`)."""
 
 from __future__ import annotations
 

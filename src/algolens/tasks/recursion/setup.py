@@ -17,9 +17,10 @@ def start_recursion(config: Any, group: Any = None) -> tuple[Any, Prepare]:
     """The trainer of a new recursion run and the step that stores its dataset; the returned
     trainer's config pins the dataset's SHA-256 (``group`` is unused)."""
     from algolens.tasks.recursion.dataset import build_dataset, dataset_sha256, save_dataset
+    from algolens.tasks.recursion.training import training_data
     from algolens.tasks.recursion.user import resolve_function, source_sha256
     from algolens.train.config import validate_config
-    from algolens.train.sequence_trainer import SequenceTrainer
+    from algolens.train.trainer import Trainer
 
     assert config.function is not None and config.recursion is not None
     f = resolve_function(config.function)
@@ -28,7 +29,8 @@ def start_recursion(config: Any, group: Any = None) -> tuple[Any, Prepare]:
     args = config.recursion
     ds = build_dataset(f, args.split_spec(), args.data_seed, source_sha256=sha)
     config = validate_config({**config.to_dict(), "dataset_sha256": dataset_sha256(ds)})
-    return SequenceTrainer(config, ds), lambda folder: save_dataset(ds, folder / DATASET_FILE)
+    trainer = Trainer(config, training_data(config, ds))
+    return trainer, lambda folder: save_dataset(ds, folder / DATASET_FILE)
 
 
 def load_recursion_dataset(config: Any, root: Path) -> Any:
@@ -45,10 +47,12 @@ def load_recursion_dataset(config: Any, root: Path) -> Any:
 
 
 def resume_recursion(config: Any, root: Path) -> Any:
-    """The :class:`~algolens.train.sequence_trainer.SequenceTrainer` of a stored run."""
-    from algolens.train.sequence_trainer import SequenceTrainer
+    """The :class:`~algolens.train.trainer.Trainer` of a stored run, on its stored dataset
+    (:func:`~algolens.tasks.recursion.training.training_data`)."""
+    from algolens.tasks.recursion.training import training_data
+    from algolens.train.trainer import Trainer
 
-    return SequenceTrainer(config, load_recursion_dataset(config, root))
+    return Trainer(config, training_data(config, load_recursion_dataset(config, root)))
 
 
 def shortfall_note(store: Any, run_id: str) -> str | None:

@@ -1,7 +1,8 @@
 """The structural recursion task's :class:`~algolens.tasks.registry.TaskSpec` (Zhang et al.
 2023): a function (``function``) and its data settings (the ``recursion`` table,
 :class:`~algolens.tasks.recursion.settings.RecursionArgs`), a dataset drawn once and stored
-(:mod:`.setup`), trained by :class:`~algolens.train.sequence_trainer.SequenceTrainer`."""
+(:mod:`.setup`), trained by :class:`~algolens.train.trainer.Trainer` on its
+:func:`.training.training_data` (summary metrics: :func:`.training.split_metrics`)."""
 
 from __future__ import annotations
 
