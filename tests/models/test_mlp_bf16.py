@@ -10,8 +10,7 @@ import torch.nn.functional as F
 from algolens.errors import ConfigError
 from algolens.models.mlp import MLP, MLPConfig
 from algolens.models.mlp_fused import flat_ids, loss_and_grads
-from algolens.train.trainer import Trainer
-from tests.train.conftest import tiny_config
+from tests.train.conftest import composition_trainer, tiny_config
 
 N, K, BATCH = 23, 2, 150
 
@@ -78,9 +77,12 @@ def test_float32_matmul_dtype_is_the_exact_pass():
 
 def test_trainer_uses_the_configured_matmul_dtype():
     args = {"d_embed": 16, "d_mlp": 16}
-    exact = Trainer(tiny_config(model_args=args))
-    low = Trainer(tiny_config(model_args={**args, "matmul_dtype": "bfloat16"}))
-    assert exact._matmul_dtype is None and low._matmul_dtype is torch.bfloat16
+    exact = composition_trainer(tiny_config(model_args=args))
+    low = composition_trainer(tiny_config(model_args={**args, "matmul_dtype": "bfloat16"}))
+    assert exact.model.fused_matmul_dtype is None
+    assert all(
+        m.fused_matmul_dtype is torch.bfloat16 for m in [low.model, *(m for _, m in low.chunks)]
+    )
     for t in (exact, low):
         for _ in range(3):
             t.train_epoch()

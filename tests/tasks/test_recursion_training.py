@@ -1,4 +1,5 @@
-"""Recursion tasks through the engine: config, SequenceTrainer, stored runs and the CLI.
+"""Recursion tasks through the engine: config, the trainer on recursion data, stored runs and
+the CLI.
 
 Composition runs must not change: their config fingerprint is computed over exactly the fields
 that existed before the recursion fields were added (so stored checkpoints stay resumable), and
@@ -89,11 +90,17 @@ def _dataset(cfg):
     )
 
 
+def _trainer(cfg):
+    from algolens.tasks.recursion.training import training_data
+    from algolens.train.trainer import Trainer
+
+    return Trainer(cfg, training_data(cfg, _dataset(cfg)))
+
+
 def test_loss_is_sum_over_instances_of_masked_token_means():
-    from algolens.train.sequence_trainer import SequenceTrainer
 
     cfg = tiny()
-    trainer = SequenceTrainer(cfg, _dataset(cfg))
+    trainer = _trainer(cfg)
     rows = trainer.train_idx[:, :9]
     losses = trainer.instance_losses(rows)
     for k in range(2):
@@ -108,11 +115,9 @@ def test_loss_is_sum_over_instances_of_masked_token_means():
 
 
 def test_sequence_trainer_learns_successor_and_reports_every_split():
-    from algolens.train.sequence_trainer import SequenceTrainer
-
     cfg = tiny(epochs=150, seeds=[0], batch_size=40, model_args={**MODEL, "dtype": "float32"},
                loss_dtype="float32")  # fmt: skip
-    trainer = SequenceTrainer(cfg, _dataset(cfg))
+    trainer = _trainer(cfg)
     before = trainer.evaluate()
     for _ in range(cfg.epochs):
         trainer.train_epoch()
@@ -153,10 +158,9 @@ class Stop(Exception):
 
 
 def test_split_metrics_score_each_distinct_train_input_once():
-    from algolens.train.sequence_trainer import SequenceTrainer
 
     cfg = tiny(seeds=[0])
-    trainer = SequenceTrainer(cfg, _dataset(cfg))
+    trainer = _trainer(cfg)
     drawn = [tuple(x) for x in trainer.task.dataset.splits["train"].inputs]
     assert len(set(drawn)) < len(drawn)  # small sizes: the train draws repeat
     metrics = trainer.split_metrics()["train"]
@@ -281,10 +285,11 @@ def test_composition_trainer_setup_is_the_tasks_own_data_and_model(model):
     task and model builders make them."""
     from algolens.models import build_model
     from algolens.tasks import CompositionTask
+    from algolens.tasks.composition.training import training_data
     from algolens.train.trainer import CHUNK_ELEMENTS, Trainer, model_config_dict
 
     cfg = make_config("fast", group="S3", seeds=[3, 4], model=model, batch_size=5)
-    trainer = Trainer(cfg)
+    trainer = Trainer(cfg, training_data(cfg))
     task = CompositionTask("S3", cfg.train_frac, fmt=model)
     assert torch.equal(trainer.inputs, task.inputs) and torch.equal(trainer.targets, task.targets)
     for k, seed in enumerate(cfg.seeds):
@@ -298,7 +303,7 @@ def test_composition_trainer_setup_is_the_tasks_own_data_and_model(model):
     expected_chunk = max(1, CHUNK_ELEMENTS // (5 * task.n_vocab))
     assert trainer.chunks[0][0] == slice(0, min(expected_chunk, 2))
     with pytest.raises(ConfigError, match="built from its dataset"):
-        from algolens.train.trainer import build_task
+        from algolens.tasks.composition.training import build_task
 
         build_task(tiny())
 
@@ -319,11 +324,11 @@ def test_a_recursion_run_has_no_group(tmp_path):
 def test_training_reads_only_the_train_width():
     """Train rows are shorter than ood rows; the loss on the cut rows equals the loss on the
     full-width rows (the columns cut are padding, unscored and causally invisible)."""
+
     from algolens.tasks.sequence import masked_cross_entropy
-    from algolens.train.sequence_trainer import SequenceTrainer
 
     cfg = tiny()
-    trainer = SequenceTrainer(cfg, _dataset(cfg))
+    trainer = _trainer(cfg)
     assert trainer.train_width < trainer.task.seq_len  # ood rows (6-7 bits) are wider
     rows = trainer.train_idx
     cut = trainer.instance_losses(rows)

@@ -1,9 +1,10 @@
 """A task added from outside the package: list reversal, registered with ``register_task``.
 
 Nothing in ``src/`` knows this task. Its :class:`TaskSpec` (below) declares a recipe, its stored
-dataset (``reverse.json``, pinned by ``dataset_sha256``), a trainer reusing the sequence trainer
-the way recursion does, its summary metrics, a description, ``predict`` and a report section (this
-module's :func:`section`) and its settings, the ``args`` table of the config (:class:`ReverseArgs`).
+dataset (``reverse.json``, pinned by ``dataset_sha256``), its training data for the one
+:class:`~algolens.train.trainer.Trainer` (:func:`reverse_data`: rows, loss mask, splits and its
+summary metrics), a description, ``predict`` and a report section (this module's
+:func:`section`) and its settings, the ``args`` table of the config (:class:`ReverseArgs`).
 The tests train it, predict and report it through the library calls
 and through the ``algolens`` CLI in-process; docs/architecture.md ("Add a task") walks through it.
 """
@@ -27,7 +28,8 @@ from algolens.report.html import HtmlReport
 from algolens.store import RunStore
 from algolens.tasks.registry import TaskSpec, get_task, register_task, unregister_task
 from algolens.tasks.sequence import greedy_decode, pack
-from algolens.train.sequence_trainer import SequenceTrainer
+from algolens.train.data import TrainingData
+from algolens.train.trainer import Trainer
 
 VOCAB = ["<pad>", "<sep>", "<eos>", "A", "B", "C", "D"]
 PAD, SEP, EOS = 0, 1, 2
@@ -79,20 +81,36 @@ def ids(word: list[str]) -> list[int]:
     return [VOCAB.index(t) for t in word]
 
 
-class ReverseTrainer(SequenceTrainer):
-    """The sequence trainer on a :class:`ReverseTask`; its summary is exact match on test."""
+def reverse_data(
+    config: Any, dataset: dict[str, list[list[str]]], mask: Any = None
+) -> TrainingData:
+    """The task's training data: packed rows ``[N, T-1]`` (train, then test), the next tokens,
+    the loss mask (default: the reversed word and ``<eos>``; ``mask`` ``[N, T-1]`` replaces
+    it), the same rows for every seed and the summary metrics (:func:`reverse_metrics`)."""
+    task = ReverseTask(dataset)
+    train, test = task.splits["train"], task.splits["test"]
+    tokens = torch.cat([train.tokens, test.tokens])  # [N, T]
+    k, n_tr, n_te = config.n_inst, len(train), len(test)
+    return TrainingData(
+        task=task,
+        inputs=tokens[:, :-1],
+        targets=tokens[:, 1:],
+        train_idx=torch.arange(n_tr).expand(k, n_tr),
+        test_idx=(n_tr + torch.arange(n_te)).expand(k, n_te),
+        row_elements=task.seq_len * task.n_vocab,
+        mask=torch.cat([train.mask, test.mask]) if mask is None else mask,
+        split_metrics=reverse_metrics,
+    )
 
-    @staticmethod
-    def make_task(dataset: Any) -> ReverseTask:
-        return ReverseTask(dataset)
 
-    @torch.no_grad()
-    def split_metrics(self, batch: int = 512) -> dict[str, dict[str, Any]]:
-        data = self.task.splits["test"]
-        tf, gr = self.exact_match(data, batch)
-        n = len(data)
-        return {"test": {"n": n, "tf_acc": tf.double().mean(1).tolist(),
-                         "greedy_acc": gr.double().mean(1).tolist()}}  # fmt: skip
+@torch.no_grad()
+def reverse_metrics(trainer: Trainer) -> dict[str, dict[str, Any]]:
+    """Exact match of every seed on the held-out words, teacher-forced and greedy."""
+    data = trainer.task.splits["test"]
+    tf, gr = trainer.exact_match(data, 512)
+    n = len(data)
+    return {"test": {"n": n, "tf_acc": tf.double().mean(1).tolist(),
+                     "greedy_acc": gr.double().mean(1).tolist()}}  # fmt: skip
 
 
 def load_data(config: Any, root: Path) -> dict[str, list[list[str]]]:
@@ -106,14 +124,14 @@ def load_data(config: Any, root: Path) -> dict[str, list[list[str]]]:
     return ds
 
 
-def start(config: Any, group: Any) -> tuple[ReverseTrainer, Any]:
+def start(config: Any, group: Any) -> tuple[Trainer, Any]:
     from algolens.train.config import validate_config
 
     ds = make_dataset(config.args["length"])
     config = validate_config({**config.to_dict(), "dataset_sha256": data_sha256(ds)})
-    return ReverseTrainer(config, ds), lambda folder: (folder / DATA_FILE).write_text(
-        json.dumps(ds, sort_keys=True)
-    )
+    return Trainer(config, reverse_data(config, ds)), lambda folder: (
+        folder / DATA_FILE
+    ).write_text(json.dumps(ds, sort_keys=True))
 
 
 def predict(store: RunStore, run: str, text: str, instance: int, epoch: int | None) -> dict:
@@ -159,7 +177,7 @@ SPEC = TaskSpec(
         **data,
     },  # fmt: skip
     start=start,
-    resume=lambda config, root: ReverseTrainer(config, load_data(config, root)),
+    resume=lambda config, root: Trainer(config, reverse_data(config, load_data(config, root))),
     load_data=load_data,
     load_task=lambda store, run_id, config: ReverseTask(
         load_data(config, store.paths(run_id).root)
@@ -263,3 +281,54 @@ def test_registering_checks_the_spec_and_unknown_tasks_name_the_known_ones(rever
         get_task("nope")
     with pytest.raises(ConfigError, match="built in"):
         unregister_task("recursion")
+
+
+def _masked_ce(trainer: Trainer, mask: torch.Tensor, k: int) -> torch.Tensor:
+    """Instance ``k``'s mean cross-entropy over the ``mask`` positions of its train rows, by
+    hand from its standalone one-instance model."""
+    rows = trainer.train_idx[k]
+    logits = trainer.model.instance(k)(trainer.inputs[rows])  # [n_train, T-1, d_vocab]
+    m = mask[rows]
+    return torch.nn.functional.cross_entropy(logits[m], trainer.targets[rows][m])
+
+
+def test_the_one_trainer_trains_on_the_tasks_own_data_and_mask(reverse_task):
+    from algolens.train.config import make_config
+
+    config = make_config("reverse-tiny", task="reverse", seeds=[0, 1], loss_dtype="float64",
+                         model_args={"dtype": "float64"})  # fmt: skip
+    ds = make_dataset(3)
+    trainer = Trainer(config, reverse_data(config, ds))
+    assert trainer.task.seq_len == 7 and tuple(trainer.mask.shape) == (64, 7)
+    answer_mask = trainer.mask.clone()  # 'A B C <sep>' predicts 'C B A <eos>': positions 3..6
+    assert answer_mask[0].nonzero().flatten().tolist() == [3, 4, 5, 6]
+    losses = trainer.instance_losses(trainer.train_idx)
+    for k in range(2):
+        torch.testing.assert_close(losses[k], _masked_ce(trainer, answer_mask, k))
+    # another mask (only the first answer letter) is what the trainer then scores
+    first = torch.zeros_like(answer_mask)
+    first[:, 3] = True
+    only_first = Trainer(config, reverse_data(config, ds, mask=first))
+    firsts = only_first.instance_losses(only_first.train_idx)
+    for k in range(2):
+        torch.testing.assert_close(firsts[k], _masked_ce(only_first, first, k))
+    assert not torch.allclose(firsts, losses)
+    # training and teacher-forced exact match follow the mask too: on the first letter alone
+    # every seed is right on every word after 10 epochs, on whole words far from it
+    fast = make_config("reverse-tiny", task="reverse", seeds=[0, 1], lr=3e-2)
+    whole, one = Trainer(fast, reverse_data(fast, ds)), Trainer(fast, reverse_data(fast, ds, first))
+    for _ in range(10):
+        whole.train_epoch(), one.train_epoch()
+    assert (
+        float(one.evaluate().train_acc.min()) == 1.0 > 0.5 > float(whole.evaluate().train_acc.max())
+    )
+    metrics = one.split_metrics()  # the task's own hook: whole reversed words
+    assert metrics["test"]["n"] == 16 and max(metrics["test"]["tf_acc"]) < 0.5
+
+
+def test_exact_stop_needs_a_validation_split_from_the_task(reverse_task):
+    from algolens.train.config import make_config
+
+    config = make_config("reverse-tiny", task="reverse", seeds=[0], exact_stop={})
+    with pytest.raises(ConfigError, match="task 'reverse' has no validation split for exact_stop"):
+        Trainer(config, reverse_data(config, make_dataset(3)))

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 import torch
 
+from algolens.tasks.composition.training import training_data
 from algolens.train.config import TrainConfig, make_config
+from algolens.train.trainer import Trainer
 
 TINY_MODEL = {"d_embed": 16, "d_mlp": 16}
 
@@ -21,6 +23,12 @@ def tiny_config(**overrides: Any) -> TrainConfig:
     )  # fmt: skip
     base.update(overrides)
     return make_config(None, **base)
+
+
+def composition_trainer(config: TrainConfig, group: Any = None, **kwargs: Any) -> Trainer:
+    """The one :class:`Trainer` on a composition config's training data (its group resolved from
+    the config unless given); ``kwargs`` go to the trainer (``instance_chunk``, ``workers``)."""
+    return Trainer(config, training_data(config, group), **kwargs)
 
 
 def assert_tensors_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:

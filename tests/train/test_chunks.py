@@ -10,13 +10,13 @@ import torch
 
 from algolens.train.chunks import chunk_size, run_chunks
 from algolens.train.trainer import Trainer
-from tests.train.conftest import assert_tensors_equal, tiny_config
+from tests.train.conftest import assert_tensors_equal, composition_trainer, tiny_config
 
 TINY_TRANSFORMER = {"d_model": 16, "n_heads": 2, "d_head": 8, "d_mlp": 32}
 
 
 def _run(cfg, workers: int, chunk: int, epochs: int = 12) -> Trainer:
-    trainer = Trainer(cfg, instance_chunk=chunk, workers=workers)
+    trainer = composition_trainer(cfg, instance_chunk=chunk, workers=workers)
     for _ in range(epochs):
         trainer.train_epoch()
     trainer.evaluate()
@@ -40,7 +40,10 @@ def test_workers_give_the_bits_of_one_thread(kind, batch_size):
 
 def test_workers_isolate_a_nan_instance():
     cfg = tiny_config(seeds=[0, 1, 2, 3])
-    clean, poisoned = Trainer(cfg, instance_chunk=1, workers=2), Trainer(cfg, instance_chunk=1)
+    clean, poisoned = (
+        composition_trainer(cfg, instance_chunk=1, workers=2),
+        composition_trainer(cfg, instance_chunk=1),
+    )
     for t in (clean, poisoned):
         t.train_epoch()
     with torch.no_grad():
@@ -60,8 +63,8 @@ def test_workers_isolate_a_nan_instance():
 
 def test_default_chunking_gives_every_worker_a_chunk():
     cfg = tiny_config(seeds=list(range(5)))  # tiny instances: all fit one cache-sized chunk
-    assert len(Trainer(cfg, workers=1).chunks) == 1
-    assert [sl.stop - sl.start for sl, _ in Trainer(cfg, workers=2).chunks] == [3, 2]
+    assert len(composition_trainer(cfg, workers=1).chunks) == 1
+    assert [sl.stop - sl.start for sl, _ in composition_trainer(cfg, workers=2).chunks] == [3, 2]
     assert chunk_size(1, 10, 100, 4) == 1
     assert chunk_size(32, 691200, 1 << 19, 1) == 1  # an S5 MLP instance fills the cache
 

@@ -13,6 +13,7 @@ from algolens.store import RunStore
 from algolens.train.config import make_config, validate_config
 from algolens.train.run import resume_run, start_run
 from algolens.train.trainer import Trainer
+from tests.train.conftest import composition_trainer
 from tests.train.test_trainer import GROKKING_S4
 from tests.train.tiny_runs import Stop
 
@@ -32,7 +33,7 @@ def _sum_sq(trainer: Trainer, k: int) -> float:
 def _first_stop(cfg, should_stop) -> tuple[Trainer, int]:
     """Train ``cfg`` evaluating every ``eval_every`` epochs; return the trainer at the first
     evaluation where ``should_stop(history)`` holds, checking ``done()`` was False before."""
-    trainer, history = Trainer(cfg, workers=1), []
+    trainer, history = composition_trainer(cfg, workers=1), []
     while trainer.epoch < cfg.epochs:
         for _ in range(cfg.eval_every):
             trainer.train_epoch()
@@ -123,7 +124,7 @@ def test_the_field_is_absent_by_default_and_pinned_when_set():
     assert validate_config(stored).fingerprint() == ruled.fingerprint() != plain.fingerprint()
     with pytest.raises(ConfigError, match="cleanup_stop needs early_stop"):
         make_config("fast", group="S4", cleanup_stop={}, early_stop=False)
-    trainer = Trainer(make_config("fast", **S4), workers=1)
+    trainer = composition_trainer(make_config("fast", **S4), workers=1)
     assert trainer.stop_reasons() == [None] * 3 and "state.cleanup_epochs" not in (
         trainer.state_tensors()
     )

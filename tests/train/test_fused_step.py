@@ -5,14 +5,13 @@ from __future__ import annotations
 import torch
 
 from algolens.models.mlp_fused import fused_ok
-from algolens.train.trainer import Trainer
-from tests.train.conftest import tiny_config
+from tests.train.conftest import composition_trainer, tiny_config
 
 
 def test_fused_step_matches_autograd_step():
     cfg = tiny_config(model_args={"d_embed": 16, "d_mlp": 16, "dtype": "float64"},
                       loss_dtype="float64", epochs=5)  # fmt: skip
-    fused, hooked = Trainer(cfg), Trainer(cfg)
+    fused, hooked = composition_trainer(cfg), composition_trainer(cfg)
     hooked.model.mlp.hook_post.add_hook(lambda x, hook: x, is_permanent=True)  # forces autograd
     assert fused_ok(fused.model) and not fused_ok(hooked.model)
     for _ in range(5):

@@ -14,7 +14,7 @@ import torch
 from algolens.models.hooks import has_hooks, model_has_hooks
 from algolens.models.mlp_fused import fused_ok
 from algolens.train.trainer import Trainer
-from tests.train.conftest import TINY_MODEL, tiny_config
+from tests.train.conftest import TINY_MODEL, composition_trainer, tiny_config
 
 TINY_TRANSFORMER = {"d_model": 16, "n_heads": 2, "d_head": 8, "d_mlp": 32}
 
@@ -23,7 +23,7 @@ def _trainer(kind: str = "mlp") -> Trainer:
     """Two seeds, one instance per chunk: more than one chunk, as for S5."""
     args = TINY_MODEL if kind == "mlp" else TINY_TRANSFORMER
     cfg = tiny_config(seeds=[0, 1], model=kind, model_args=dict(args))
-    trainer = Trainer(cfg, instance_chunk=1)
+    trainer = composition_trainer(cfg, instance_chunk=1)
     assert len(trainer.chunks) == 2
     return trainer
 

@@ -1,4 +1,4 @@
-"""Path-finding runs through the engine: config, recipes, the loss mask, PathfindingTrainer,
+"""Path-finding runs through the engine: config, recipes, the loss mask, the trainer,
 stored datasets, resume and the CLI."""
 
 from __future__ import annotations

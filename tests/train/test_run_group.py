@@ -13,6 +13,7 @@ from algolens.errors import CheckpointError, ConfigError
 from algolens.groups import FiniteGroup, parse_group
 from algolens.report.composition import composition_report
 from algolens.store import RunStore
+from algolens.tasks.composition.training import build_task
 from algolens.train.checkpoint import list_checkpoints, read_metadata, save_checkpoint
 from algolens.train.config import validate_config
 from algolens.train.load import load_run_group, load_run_model, run_config
@@ -24,8 +25,7 @@ from algolens.train.run_group import (
     read_group_file,
     write_group_file,
 )
-from algolens.train.trainer import Trainer, build_task
-from tests.train.conftest import tiny_config
+from tests.train.conftest import composition_trainer, tiny_config
 from tests.train.tiny_runs import C4_TABLE, KLEIN_TABLE, train_tiny, write_table
 
 LABELS = ["e", "r", "r2", "r3"]
@@ -197,6 +197,6 @@ def test_trainer_and_build_task_take_a_built_group_and_check_the_pin(two_dirs):
     c4 = FiniteGroup(C4_TABLE, name="g", labels=LABELS)
     pinned = pin_group(tiny_config(group="no-such-file.json"), c4)  # the spec is never read
     assert build_task(pinned, c4).targets.tolist() == [t for row in C4_TABLE for t in row]
-    assert Trainer(pinned, group=c4).task.group is c4
+    assert composition_trainer(pinned, c4).task.group is c4
     with pytest.raises(ConfigError, match="pins"):
-        Trainer(pinned, group=FiniteGroup(KLEIN_TABLE, name="g", labels=LABELS))
+        composition_trainer(pinned, FiniteGroup(KLEIN_TABLE, name="g", labels=LABELS))

@@ -15,11 +15,16 @@ import torch
 from algolens.models.mlp_fused import fused_ok
 from algolens.train.config import make_config
 from algolens.train.trainer import Trainer
-from tests.train.conftest import assert_tensors_close, assert_tensors_equal, tiny_config
+from tests.train.conftest import (
+    assert_tensors_close,
+    assert_tensors_equal,
+    composition_trainer,
+    tiny_config,
+)
 
 
 def _train(cfg, epochs: int) -> Trainer:
-    trainer = Trainer(cfg)
+    trainer = composition_trainer(cfg)
     for _ in range(epochs):
         trainer.train_epoch()
     return trainer
@@ -30,7 +35,7 @@ def _instance(tensors: dict[str, torch.Tensor], k: int) -> dict[str, torch.Tenso
 
 
 def test_loss_is_sum_over_instances_of_mean_cross_entropy():
-    trainer = Trainer(tiny_config())
+    trainer = composition_trainer(tiny_config())
     rows = trainer.train_idx
     losses = trainer.instance_losses(rows)  # [inst]
     for k in range(3):
@@ -40,7 +45,7 @@ def test_loss_is_sum_over_instances_of_mean_cross_entropy():
 
 
 def test_gradient_of_one_instance_ignores_the_others():
-    trainer = Trainer(tiny_config())
+    trainer = composition_trainer(tiny_config())
     params = trainer.params
 
     def grads() -> dict[str, torch.Tensor]:
@@ -153,7 +158,7 @@ def test_restored_state_continues_identically_with_minibatches_and_filter():
                       warmup_epochs=3, epochs=20)  # fmt: skip
     straight = _train(cfg, 20).state_tensors()
     first = _train(cfg, 8)
-    second = Trainer(cfg)
+    second = composition_trainer(cfg)
     second.load_state_tensors(first.state_tensors(), first.epoch)
     for _ in range(12):
         second.train_epoch()
@@ -175,7 +180,7 @@ def _test_accuracy(trainer: Trainer, k: int) -> float:
 def test_grok_epoch_is_first_evaluated_epoch_over_threshold():
     """S4 passes 50 % test accuracy within 500 epochs; the expected epochs are computed here."""
     threshold, every = 0.5, 10
-    trainer = Trainer(tiny_config(grok_threshold=threshold, **GROKKING_S4))
+    trainer = composition_trainer(tiny_config(grok_threshold=threshold, **GROKKING_S4))
     expected = [-1] * 3
     while trainer.epoch <= 500:
         if trainer.epoch % every == 0:
@@ -192,7 +197,7 @@ def test_grok_epoch_is_first_evaluated_epoch_over_threshold():
 
 def test_early_stop_needs_every_live_seed_over_the_threshold_now():
     """A seed that grokked and fell back below the threshold keeps the run going."""
-    trainer = Trainer(tiny_config(grok_threshold=0.5, **GROKKING_S4))
+    trainer = composition_trainer(tiny_config(grok_threshold=0.5, **GROKKING_S4))
     while not trainer.done():
         for _ in range(10):
             trainer.train_epoch()
@@ -232,7 +237,7 @@ def test_instance_chunks_change_nothing(kind):
     cfg = tiny_config(seeds=[0, 1, 2, 3, 4], batch_size=6, **_float64(kind))
     runs = []
     for chunk in (5, 2, 1):
-        trainer = Trainer(cfg, instance_chunk=chunk)
+        trainer = composition_trainer(cfg, instance_chunk=chunk)
         assert len(trainer.chunks) == -(-5 // chunk)
         for _ in range(12):
             trainer.train_epoch()
@@ -243,8 +248,8 @@ def test_instance_chunks_change_nothing(kind):
 
 def test_nan_isolated_with_chunks():
     cfg = tiny_config(seeds=[0, 1, 2, 3])
-    clean = Trainer(cfg, instance_chunk=1)
-    poisoned = Trainer(cfg, instance_chunk=2)
+    clean = composition_trainer(cfg, instance_chunk=1)
+    poisoned = composition_trainer(cfg, instance_chunk=2)
     for t in (clean, poisoned):
         t.train_epoch()
     with torch.no_grad():

@@ -227,10 +227,17 @@ class MLP(BatchedModel):
         """:func:`~algolens.models.mlp_fused.loss_and_grads` on ``batch``
         (:meth:`fused_batch`), its unembedding matmuls in ``cfg.matmul_dtype``."""
         a, b, targets = batch
-        mm = None if self.cfg.matmul_dtype is None else getattr(torch, self.cfg.matmul_dtype)
+        mm = self.fused_matmul_dtype
         return loss_and_grads(
             self, a, b, targets, alive, loss_dtype, grads=grads, work=work, matmul_dtype=mm
         )
+
+    @property
+    def fused_matmul_dtype(self) -> torch.dtype | None:
+        """The dtype of the fused pass's unembedding matmuls (``cfg.matmul_dtype``; None: the
+        parameters')."""
+        mm = self.cfg.matmul_dtype
+        return None if mm is None else getattr(torch, mm)
 
     def _side(
         self, ids: torch.Tensor, embed: torch.Tensor, w_half: torch.Tensor, hook: HookPoint
