@@ -99,3 +99,33 @@ def test_task_analyses_do_not_import_each_other_and_the_causal_toolkit_imports_n
             tasks = _analysis_imports(path) & set(ANALYSIS_BY_TASK)
             wrong += [f"{path.relative_to(SRC)} imports analysis.{t}" for t in sorted(tasks)]
     assert not wrong, "\n".join(wrong)
+
+
+TRAIN_MAY_NAME_TASKS = {
+    "train/config.py": "a config's task settings tables (RecursionArgs, PathfindingArgs)",
+    "train/predict.py": "re-exports the composition parser (parse_pair, predict_composition)",
+}
+"""The only ``train`` modules that import a task package, and why."""
+
+
+def _task_packages(src: Path = SRC) -> set[str]:
+    return {p.name for p in (src / "tasks").iterdir() if (p / "__init__.py").exists()}
+
+
+def test_the_trainer_imports_no_task_package():
+    """The one trainer reads a task's TrainingData (train/data.py); the task packages build it,
+    so no train module but the ones listed imports ``algolens.tasks.<task>``."""
+    tasks = _task_packages()
+    wrong = []
+    for path in sorted((SRC / "train").rglob("*.py")):
+        rel = str(path.relative_to(SRC))
+        if rel in TRAIN_MAY_NAME_TASKS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                parts = name.split(".")
+                if parts[:2] == ["algolens", "tasks"] and len(parts) > 2 and parts[2] in tasks:
+                    wrong.append(f"{rel} imports {name}")
+    assert tasks >= {"composition", "recursion", "pathfinding"} and not wrong, "\n".join(wrong)

@@ -87,8 +87,8 @@ def own_width(split: PackedSequences) -> int:
 
     Examples:
         >>> from algolens.tasks.sequence import pack
-        >>> own_width(pack([[3], [4, 4]], [[5], [6]], sep=1, eos=2, pad=0, width=9))
-        5
+        >>> own_width(pack([[3], [4, 4]], [[5], [6]], sep=1, eos=2, pad=0, width=9))  # 4 + 5 tokens
+        4
     """
     return int((split.prompt_len + split.answer_len).max()) - 1
 
