@@ -5,7 +5,7 @@ as ``prompt <sep> answer <eos>``; a step reads the train rows' width (19 positio
 decoder-only transformer (1 layer, 4 heads, d_model 128, d_head 32, d_mlp 512), float32,
 minibatch 64.
 
-* ``engine K``: :class:`SequenceTrainer` with K seeds, one ``train_epoch`` (32 minibatch steps of
+* ``engine K``: :class:`Trainer` with K seeds, one ``train_epoch`` (32 minibatch steps of
   forward + backward + BatchedAdamW on all K instances at once).
 * ``plain loop``: the same model with one instance, ``torch.optim.AdamW`` and
   ``masked_cross_entropy``, one epoch per seed, run K times.
@@ -30,14 +30,15 @@ from algolens.models.transformer import Transformer, TransformerConfig
 from algolens.tasks.recursion.dataset import build_dataset
 from algolens.tasks.recursion.functions import FUNCTIONS
 from algolens.tasks.recursion.settings import RecursionArgs
+from algolens.tasks.recursion.training import training_data
 from algolens.tasks.sequence import masked_cross_entropy
 from algolens.train.config import make_config
-from algolens.train.sequence_trainer import SequenceTrainer
+from algolens.train.trainer import Trainer
 
 MODEL = {"n_layers": 1, "n_heads": 4, "d_model": 128, "d_head": 32, "d_mlp": 512}
 
 
-def engine_epoch(trainer: SequenceTrainer) -> float:
+def engine_epoch(trainer: Trainer) -> float:
     t0 = time.perf_counter()
     trainer.train_epoch()
     return time.perf_counter() - t0
@@ -71,7 +72,7 @@ def main() -> None:
         seeds=list(range(a.k)), model_args=MODEL, batch_size=64, lr=3e-3, weight_decay=0.01,
         loss_dtype="float32",
     )  # fmt: skip
-    trainer = SequenceTrainer(cfg, ds)
+    trainer = Trainer(cfg, training_data(cfg, ds))
     train = trainer.task.splits["train"]
     tcfg = TransformerConfig(
         d_vocab=trainer.task.n_vocab_in, d_vocab_out=trainer.task.n_vocab,

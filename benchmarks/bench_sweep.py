@@ -47,6 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from algolens.tasks import CompositionTask
+from algolens.tasks.composition.training import training_data
 from algolens.train import Trainer, make_config
 from bench_grok import cpu_model
 
@@ -103,7 +104,7 @@ def ours_runner(k: int, workers: int, loss_dtype: str, bf16: bool) -> Runner:
     cfg = make_config(
         "paper", group="S5", seeds=list(range(k)), loss_dtype=loss_dtype, model_args=args
     )
-    trainer = Trainer(cfg, workers=workers)
+    trainer = Trainer(cfg, training_data(cfg), workers=workers)
 
     def run(epochs: int) -> tuple[float, float]:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -208,7 +209,7 @@ def moonshot(args: argparse.Namespace) -> None:
           f"{'bf16' if args.bf16 else 'fp32'} matmuls, "
           f"{args.threads} thread(s), load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     t0, c0 = time.perf_counter(), time.process_time()
-    trainer = Trainer(cfg)
+    trainer = Trainer(cfg, training_data(cfg))
     grokked_at = None
     while trainer.epoch < args.max_epochs:
         for _ in range(args.eval_every):

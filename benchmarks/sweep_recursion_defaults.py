@@ -37,9 +37,10 @@ import torch
 from algolens.tasks.recursion.dataset import build_dataset
 from algolens.tasks.recursion.preset import PRESET
 from algolens.tasks.recursion.settings import RecursionArgs
+from algolens.tasks.recursion.training import training_data
 from algolens.tasks.recursion.user import resolve_function
 from algolens.train.config import make_config
-from algolens.train.sequence_trainer import SequenceTrainer
+from algolens.train.trainer import Trainer
 
 USER_FILE = Path(__file__).resolve().parents[1] / "tests/tasks/functions/learn_functions.py"
 USER = ("succ2", "double", "plus3", "gray", "complement")
@@ -94,7 +95,7 @@ def run_cell(
     if n_train is not None:
         overrides["recursion"] = {"n_train": n_train}
     cfg = make_config(recipe, task="recursion", function=fn, seeds=[seed], **overrides)
-    trainer = SequenceTrainer(cfg, ds)
+    trainer = Trainer(cfg, training_data(cfg, ds))
     test = trainer.task.splits["test"]
     t0 = time.perf_counter()
     best, acc, reached = 0.0, 0.0, None
