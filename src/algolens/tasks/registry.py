@@ -79,8 +79,11 @@ class TaskSpec:
         defaults: fills a raw config dict before validation (``model = "transformer"``, ...).
         check: raises ``ValueError`` for an invalid combination of a validated config's fields.
         start: ``(config, group) -> (trainer, prepare)``: the trainer of a new run (its data drawn
-            here, once, and pinned in the trainer's config) and the step writing its files.
-        resume: ``(config, run folder) -> trainer``: the trainer of a stored run, from its folder.
+            here, once, and pinned in the trainer's config) and the step writing its files. The
+            trainer is the one :class:`~algolens.train.trainer.Trainer` on the task's own
+            :class:`~algolens.train.data.TrainingData`: ``Trainer(config, data)``.
+        resume: ``(config, run folder) -> trainer``: the trainer of a stored run, from its folder
+            (``Trainer(config, data)`` on its stored data).
         load_data: ``(config, run folder) -> dataset``: the run's stored data, hash-checked
             (None: the task stores no dataset).
         load_task: ``(store, run_id, config) -> task``: the task object of a stored run (what
