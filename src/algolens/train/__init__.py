@@ -2,7 +2,8 @@
 
 Public API (imported lazily, so ``algolens.train.config`` loads without torch models):
     :class:`TrainConfig`, :func:`make_config`, :func:`load_toml_config`, ``RECIPES``
-    :class:`Trainer` (the batched state and its operations), :class:`EvalResult`
+    :class:`Trainer` (the batched state and its operations, one for every task),
+    :class:`TrainingData` (what a task hands it), :class:`EvalResult`
     :func:`start_run`, :func:`resume_run` (training inside the run store)
     :func:`load_run_model`, :func:`load_run_group`, :func:`run_config`,
     :func:`checkpoint_epochs_of` (for analyses)
@@ -25,6 +26,7 @@ _EXPORTS = {
     "BatchedAdamW": "optim",
     "EvalResult": "trainer",
     "Trainer": "trainer",
+    "TrainingData": "data",
     "start_run": "run",
     "resume_run": "run",
     "load_run_model": "load",
@@ -42,6 +44,7 @@ __all__ = [
     "EvalResult",
     "TrainConfig",
     "Trainer",
+    "TrainingData",
     "checkpoint_epochs_of",
     "load_checkpoint",
     "load_run_group",
@@ -77,6 +80,7 @@ if TYPE_CHECKING:
         parse_seeds,
         validate_config,
     )
+    from algolens.train.data import TrainingData
     from algolens.train.load import (
         checkpoint_epochs_of,
         load_run_group,
