@@ -114,7 +114,7 @@ def test_loss_is_sum_over_instances_of_masked_token_means():
         torch.testing.assert_close(losses[k], torch.stack(terms).mean())
 
 
-def test_sequence_trainer_learns_successor_and_reports_every_split():
+def test_the_trainer_learns_successor_and_reports_every_split():
     cfg = tiny(epochs=150, seeds=[0], batch_size=40, model_args={**MODEL, "dtype": "float32"},
                loss_dtype="float32")  # fmt: skip
     trainer = _trainer(cfg)
@@ -281,8 +281,8 @@ def test_cli_bad_recursion_runs_are_one_line_and_create_nothing(run_cli, tmp_pat
 
 @pytest.mark.parametrize("model", ["mlp", "transformer"])
 def test_composition_trainer_setup_is_the_tasks_own_data_and_model(model):
-    """The trainer refactor (shared _setup) leaves composition data and initial weights as the
-    task and model builders make them."""
+    """The one trainer on composition's TrainingData holds the task's own rows and splits and
+    the model builder's initial weights."""
     from algolens.models import build_model
     from algolens.tasks import CompositionTask
     from algolens.tasks.composition.training import training_data

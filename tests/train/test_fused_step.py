@@ -19,3 +19,29 @@ def test_fused_step_matches_autograd_step():
         torch.testing.assert_close(lf, lh, rtol=1e-10, atol=1e-12)
     for n, p in fused.params.items():
         torch.testing.assert_close(p, hooked.params[n], rtol=1e-9, atol=1e-11, msg=n)
+
+
+def test_the_trainer_asks_the_model_for_its_fused_pass(monkeypatch):
+    """The fused pass is a capability the model declares (``has_fused_pass``), not a branch of
+    the trainer: an MLP that declares none trains by autograd, and any model that declares one
+    is stepped through its own ``fused_loss_and_grads``."""
+    from algolens.models.mlp import MLP
+
+    cfg = tiny_config(model_args={"d_embed": 16, "d_mlp": 16}, seeds=[0, 1, 2])
+    calls: list[int] = []
+    real = MLP.fused_loss_and_grads
+
+    def counted(self, batch, *args, **kwargs):
+        calls.append(self.cfg.n_inst)
+        return real(self, batch, *args, **kwargs)
+
+    monkeypatch.setattr(MLP, "fused_loss_and_grads", counted)
+    trainer = composition_trainer(cfg, instance_chunk=2, workers=1)
+    trainer.train_epoch()
+    assert sorted(calls) == [1, 2]  # one call per instance chunk, on the chunk's own model
+    monkeypatch.setattr(MLP, "has_fused_pass", lambda self: False)
+    calls.clear()
+    declined = composition_trainer(cfg, instance_chunk=2, workers=1)
+    losses = declined.train_epoch()
+    assert calls == [] and bool(losses.isfinite().all())
+    assert not fused_ok(declined.model)
