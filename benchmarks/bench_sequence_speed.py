@@ -46,6 +46,7 @@ from algolens.tasks.pathfinding.setup import PAPER_MODEL, start_pathfinding
 from algolens.tasks.recursion.setup import start_recursion
 from algolens.tasks.sequence import masked_cross_entropy
 from algolens.train.config import TrainConfig, make_config, validate_config
+from algolens.train.trainer import Trainer
 
 DTYPES = ("float32", "bfloat16")
 PEAK_N = 1024
@@ -149,14 +150,14 @@ class Setup:
 
 def start(shape: Shape, matmul_dtype: str | None, base: Any = None) -> Any:
     """The shape's trainer (with ``model_args.matmul_dtype``); ``base``: a trainer of the same
-    shape whose dataset it reuses."""
+    shape whose training data it reuses."""
     if base is None:
         config = make_config(shape.recipe, seeds=[0], **shape.overrides)
         starter = start_pathfinding if config.task == "pathfinding" else start_recursion
         return starter(config)[0]
     args = {**base.config.model_args, "matmul_dtype": matmul_dtype}
     config = validate_config({**base.config.to_dict(), "model_args": args})
-    return type(base)(config, base.task.dataset)
+    return Trainer(config, base.data)  # the same rows: only the model's matmul dtype differs
 
 
 def plain_step(trainer: Any, rows: torch.Tensor) -> Callable[[], None]:

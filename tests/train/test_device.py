@@ -18,7 +18,7 @@ from algolens.train.device import (
     resolve_device,
     using_device,
 )
-from tests.train.conftest import tiny_config
+from tests.train.conftest import composition_trainer, tiny_config
 
 
 @pytest.fixture
@@ -88,21 +88,20 @@ def test_using_device_sets_and_restores_the_current_device():
 
 
 def test_trainer_follows_the_current_device():
-    from algolens.train.trainer import Trainer
-
     with using_device(torch.device("cpu")):
-        assert Trainer(tiny_config()).device == torch.device("cpu")
+        assert composition_trainer(tiny_config()).device == torch.device("cpu")
     # torch's "meta" device (shapes, no data) shows the trainer follows the current device
     # without a GPU: its model and data go there
     with using_device(torch.device("meta")):
-        trainer = Trainer(tiny_config())
+        trainer = composition_trainer(tiny_config())
     assert trainer.device == torch.device("meta")
     assert trainer.inputs.device.type == "meta"
     assert all(p.device.type == "meta" for p in trainer.model.parameters())
-    assert Trainer(tiny_config(), device="meta").device == torch.device("meta")  # given wins
+    given = composition_trainer(tiny_config(), device="meta")  # a given device wins
+    assert given.device == torch.device("meta")
 
 
-def test_sequence_trainer_follows_the_current_device():
+def test_the_trainer_on_sequence_data_follows_the_current_device():
     from algolens.tasks.registry import get_task
     from tests.train.test_early_stop import tiny
 
