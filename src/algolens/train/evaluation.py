@@ -84,7 +84,7 @@ def evaluate_answers(
         loss_dtype: the logits are cast to it before the log-softmax.
         row_elements: logits elements of one row (sizes the evaluation chunks).
     """
-    k, n = passes[-1][0].stop, inputs.shape[0]
+    k, n = passes[-1][0].stop, inputs.shape[0]  # the passes cover instances 0..k-1
     ce = torch.empty(k, n, dtype=loss_dtype, device=inputs.device)
     correct = torch.empty(k, n, dtype=torch.bool, device=inputs.device)
 
@@ -126,7 +126,7 @@ def evaluate_sequences(
         idx, loss_dtype, row_elements: as for :func:`evaluate_answers`; the rows of ``idx``
             are the same for every instance (the loss divides by the first instance's tokens).
     """
-    k, n = passes[-1][0].stop, inputs.shape[0]
+    k, n = passes[-1][0].stop, inputs.shape[0]  # the passes cover instances 0..k-1
     ce_sum = torch.zeros(k, n, dtype=loss_dtype, device=inputs.device)
     correct = torch.zeros(k, n, dtype=torch.bool, device=inputs.device)
     for sl, model in passes:
