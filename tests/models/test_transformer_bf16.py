@@ -116,3 +116,25 @@ def test_a_stored_config_without_the_field_loads():
     old = TransformerConfig(d_vocab=5, d_vocab_out=4).to_dict()
     del old["matmul_dtype"]  # model configs written before the option
     assert TransformerConfig.from_dict(old).matmul_dtype is None
+
+
+def test_the_trainer_trains_in_the_models_precision():
+    """The gradients of a training step of a bfloat16 transformer differ from the float32 ones
+    (the trainer enters the model's training precision) but closely."""
+    from algolens.tasks.registry import get_task
+    from algolens.train.config import make_config
+
+    args = {"n_layers": 1, "d_model": 32, "n_heads": 2, "d_head": 16, "d_mlp": 64, "act": "gelu"}
+    steps = {}
+    for dtype in (None, "bfloat16"):
+        margs = dict(args, **({"matmul_dtype": dtype} if dtype else {}))
+        data = {"max_size": 5, "n_train": 200}
+        config = make_config(None, task="recursion", function="successor", seeds=[0],
+                             recursion=data, model_args=margs)  # fmt: skip
+        trainer = get_task("recursion").start(config, None)[0]
+        trainer.train_step(trainer.train_idx[:, :32], 0.0)
+        grads = [p.grad for p in trainer.model.parameters() if p.grad is not None]
+        steps[dtype] = torch.cat([g.flatten() for g in grads])
+    fp32, bf16 = steps[None], steps["bfloat16"]
+    assert not torch.equal(fp32, bf16)
+    assert (fp32 - bf16).norm() < 2e-2 * fp32.norm()

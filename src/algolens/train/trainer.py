@@ -187,7 +187,10 @@ class Trainer:
         shapes). Rows with one answer each train by the model's own fused pass when it declares
         one and no hook is attached (:meth:`~algolens.models.hooks.BatchedModel.has_fused_pass`:
         the MLP's :mod:`algolens.models.mlp_fused`, gradients equal to autograd's to float
-        rounding; :mod:`algolens.train.fused_step`).
+        rounding; :mod:`algolens.train.fused_step`). A model with ``matmul_dtype = "bfloat16"``
+        computes its training forward under its
+        :meth:`~algolens.models.hooks.BatchedModel.training_precision` (mixed precision;
+        evaluation stays in the parameters' dtype).
         """
         lr = self.config.lr * lr_factor(self.config, progress)
         chunks = self._passes()
@@ -197,7 +200,7 @@ class Trainer:
 
         def chunk_pass(i: int, _slot: int) -> torch.Tensor:
             sl, model = chunks[i]
-            with torch.enable_grad():
+            with torch.enable_grad(), model.training_precision():  # per thread: bf16 autocast
                 loss = self.instance_losses(rows[sl], model)  # [chunk]
                 self.alive[sl] &= loss.detach().isfinite().cpu()
                 alive = self.alive[sl].to(loss.device, copy=True)  # others write self.alive
