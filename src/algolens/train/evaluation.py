@@ -30,6 +30,11 @@ from algolens.tasks.sequence import (
 from algolens.train.chunks import run_chunks
 
 EVAL_CHUNK_ELEMENTS = 1 << 24  # logits elements per evaluation chunk
+EVAL_TRAIN_ROWS = 8192
+"""Sequence rows: the train metrics of an evaluation are taken on at most this many train rows
+(the first ones, a random sample since rows are stored in draw order); the test rows are always
+all evaluated. The paper's path-finding data has 135k train rows: scoring them all at every
+evaluation cost about half as much as the epoch's training (docs/benchmarks.md)."""
 Passes = Sequence[tuple[slice, BatchedModel]]
 Parts = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 """``[inst]`` train loss, train accuracy, test loss, test accuracy (on the CPU)."""
@@ -117,6 +122,7 @@ def evaluate_answers(
 def evaluate_sequences(
     passes: Passes, inputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
     idx: tuple[torch.Tensor, ...], *, loss_dtype: torch.dtype, row_elements: int,
+    max_train_rows: int | None = EVAL_TRAIN_ROWS,
 ) -> Parts:  # fmt: skip
     """Loss (mean over the masked tokens) and teacher-forced exact-match accuracy of every
     instance on its train and test rows; the passes run one after another.
@@ -125,7 +131,15 @@ def evaluate_sequences(
         inputs, targets, mask: ``[N, T-1]`` sequence rows (:class:`~.data.TrainingData`).
         idx, loss_dtype, row_elements: as for :func:`evaluate_answers`; the rows of ``idx``
             are the same for every instance (the loss divides by the first instance's tokens).
+        max_train_rows: the train metrics use only the first this many train rows (None: all);
+            with no more train rows than that every row is evaluated, as before.
     """
+    tr, te = idx
+    if max_train_rows is not None and tr.shape[1] > max_train_rows:
+        rows = torch.cat([tr[0, :max_train_rows], te[0]])  # the rows scored, shared by all
+        local = torch.arange(len(rows), device=tr.device).expand(tr.shape[0], -1)
+        inputs, targets, mask = inputs[rows], targets[rows], mask[rows]
+        idx = (local[:, :max_train_rows].contiguous(), local[:, max_train_rows:].contiguous())
     k, n = passes[-1][0].stop, inputs.shape[0]  # the passes cover instances 0..k-1
     ce_sum = torch.zeros(k, n, dtype=loss_dtype, device=inputs.device)
     correct = torch.zeros(k, n, dtype=torch.bool, device=inputs.device)

@@ -247,7 +247,8 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self) -> EvalResult:
-        """Loss and accuracy of every instance on its train and test rows (every row, chunked):
+        """Loss and accuracy of every instance on its train and test rows (chunked; sequence rows:
+        at most ``EVAL_TRAIN_ROWS`` train rows, every test row):
         cross-entropy and argmax accuracy for one answer per row; for sequence rows the mean
         over masked tokens and teacher-forced exact match
         (:mod:`algolens.train.evaluation`). With ``exact_stop``, also the validation check."""
