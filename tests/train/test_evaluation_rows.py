@@ -11,9 +11,10 @@ from algolens.train.evaluation import evaluate_sequences
 
 
 def _trainer():
+    model = {"d_model": 16, "n_heads": 2, "d_head": 8, "d_mlp": 32}
     config = make_config(None, task="recursion", function="successor", seeds=[0, 1],
                          recursion={"max_size": 6, "n_train": 300}, exact_stop=None,
-                         model_args={"d_model": 16, "n_heads": 2, "d_head": 8, "d_mlp": 32})  # fmt: skip
+                         model_args=model)  # fmt: skip
     trainer = get_task("recursion").start(config, None)[0]
     trainer.train_epoch()  # weights that are not the initial ones
     return trainer
