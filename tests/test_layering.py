@@ -1,6 +1,6 @@
 """Which packages may import which: the foundations never reach up, and only the top reaches
-the paper recipes. Every ``import algolens.X`` / ``from algolens.X`` in the source is read with
-``ast`` (function-local imports included), so a lazy import cannot hide an upward arrow."""
+the paper reproductions. Every ``import algolens.X`` / ``from algolens.X`` in the source is read
+with ``ast`` (function-local imports included), so a lazy import cannot hide an upward arrow."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "logic": {"analysis", "models", "store", "tasks", "train"},
     "report": {"analysis", "groups", "logic", "models", "papers", "store", "tasks", "train"},
 }
-"""Packages with a rule; ``recipes``, ``sweep``, ``tasks`` and ``cli`` are above or beside them."""
+"""Packages with a rule; ``reproductions``, ``sweep``, ``tasks`` and ``cli`` are above or beside
+them."""
 
 TOP_LEVEL_HELPERS = {p.stem for p in SRC.glob("*.py")}
 
@@ -54,14 +55,14 @@ def test_package_imports_only_what_lies_below_it(package):
     assert not upward, "\n".join(upward)
 
 
-def test_only_the_cli_and_sweeps_reach_the_recipes():
+def test_only_the_cli_and_sweeps_reach_the_reproductions():
     packages = [p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
     reaching = sorted(
-        f"{f} imports algolens.recipes"
+        f"{f} imports algolens.reproductions"
         for p in packages
-        if p not in {"recipes", "cli", "sweep"}
+        if p not in {"reproductions", "cli", "sweep"}
         for f, t in algolens_imports(p)
-        if t == "recipes"
+        if t == "reproductions"
     )
     assert not reaching, "\n".join(reaching)
 

@@ -154,7 +154,7 @@ def test_reproduce_trains_in_process_on_the_resolved_device(run_cli, tmp_path, m
     import sys
     import types
 
-    from algolens.recipes import REPRODUCTIONS
+    from algolens.reproductions import REPRODUCTIONS
 
     module = types.ModuleType("algolens_test_devicepaper")
     module.PAPER = "A device probe"

@@ -25,10 +25,15 @@ from algolens.cli.output import console, print_json, print_table, progress_conso
 from algolens.cli.runs import StoreOpt
 from algolens.destination import check_destination
 from algolens.errors import ConfigError, SpecError
-from algolens.recipes import REPRODUCTIONS, claims_markdown, load_reproduction, machine_description
-from algolens.recipes.claims import KINDS, Mode, Scale, tally_line, verdict
-from algolens.recipes.fanout import check_fan_out, train_in_parallel
-from algolens.recipes.registry import check_mode, run_reproduction
+from algolens.reproductions import (
+    REPRODUCTIONS,
+    claims_markdown,
+    load_reproduction,
+    machine_description,
+)
+from algolens.reproductions.claims import KINDS, Mode, Scale, tally_line, verdict
+from algolens.reproductions.fanout import check_fan_out, train_in_parallel
+from algolens.reproductions.registry import check_mode, run_reproduction
 from algolens.store import RunStore
 
 

@@ -5,8 +5,8 @@ composition MLP run whose ``cosets``, ``interventions`` and ``verdict`` analyses
 (``algolens analyze RUN --method cosets`` etc.): a histogram of each neuron's min C_H (log
 scale, both sides, all seeds), the neurons by subgroup class, the interventions table averaged
 over the seeds (beside the paper's figures for S5, which live in
-:mod:`algolens.recipes.stander2024`), and the verdict summary per seed. Runs without them get no
-section.
+:mod:`algolens.reproductions.stander2024`), and the verdict summary per seed. Runs without them
+get no section.
 """
 
 from __future__ import annotations

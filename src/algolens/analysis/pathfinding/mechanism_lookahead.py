@@ -6,7 +6,7 @@ every scored step whose current node ``c`` has two children: the next node ``n``
 and its sibling ``s`` (a wrong answer). If the model prefers children with children, ``s`` gets
 more log-probability when it has children than when it is a leaf. The steps are split by
 whether ``n`` is the goal (a leaf) or not, since that changes what competes with ``s``; the
-recipe compares the two groups of each stratum.
+paper's reproduction module compares the two groups of each stratum.
 
 Examples:
     >>> from algolens.tasks.pathfinding.tokens import Vocab, encode_path, encode_prompt

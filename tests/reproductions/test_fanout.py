@@ -1,5 +1,5 @@
 """`reproduce --executor`: a protocol's independent runs trained as one resumable sweep, then
-measured by the recipe as usual (the recipe reuses every run; the claims are those of a
+measured by the reproduction module as usual (it reuses every run; the claims are those of a
 sequential run of the same configs)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import sys
 import pytest
 
 from algolens.errors import ConfigError
-from algolens.recipes import chughtai2023 as c
-from algolens.recipes import zhang2023 as zhang
-from algolens.recipes.claims import Scale
-from algolens.recipes.fanout import fans_out
+from algolens.reproductions import chughtai2023 as c
+from algolens.reproductions import zhang2023 as zhang
+from algolens.reproductions.claims import Scale
+from algolens.reproductions.fanout import fans_out
 from algolens.store import RunStore
 from algolens.sweep.planned import plan_configs
 from algolens.train import make_config
@@ -39,7 +39,7 @@ def test_refusals():
         plan_configs([], "x")
 
 
-def test_local_executor_trains_every_run_then_the_recipe_reuses_them(
+def test_local_executor_trains_every_run_then_the_reproduction_reuses_them(
     tiny_chughtai, tmp_path, run_cli
 ):
     store = tmp_path / "fan"
@@ -100,20 +100,20 @@ def test_ray_executor_on_a_local_cluster(tiny_chughtai, tmp_path, run_cli):
     assert any(row["kind"] == "paper" for row in json.loads(out))
 
 
-def test_every_paper_declares_its_runs_and_a_recipe_without_them_is_refused(
+def test_every_paper_declares_its_runs_and_a_reproduction_without_them_is_refused(
     tmp_path, run_cli, monkeypatch
 ):
     import types
 
-    from algolens.recipes import registry
+    from algolens.reproductions import registry
 
     for paper in registry.REPRODUCTIONS:
         assert fans_out(registry.load_reproduction(paper)), paper
-    sequential = types.ModuleType("sequential_recipe")  # a user's recipe without planned_configs
+    sequential = types.ModuleType("sequential_protocol")  # a user's module without planned_configs
     sequential.MODES = ("quick",)  # type: ignore[attr-defined]
     sequential.PAPER = "a protocol trained in order"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "sequential_recipe", sequential)
-    monkeypatch.setitem(registry.REPRODUCTIONS, "seq", "sequential_recipe")
+    monkeypatch.setitem(sys.modules, "sequential_protocol", sequential)
+    monkeypatch.setitem(registry.REPRODUCTIONS, "seq", "sequential_protocol")
     code, _out, err = run_cli("reproduce", "seq", "--executor", "local",
                               "--store", str(tmp_path / "s"))  # fmt: skip
     assert code == 2 and "seq trains its runs in this process" in err
@@ -130,7 +130,7 @@ def tiny_zhang(monkeypatch):
     monkeypatch.setattr(zhang, "PROTOCOLS", {"quick": small, "standard": small, "full": small})
 
 
-def test_sequence_task_runs_fan_out_and_the_recipe_reuses_them(tiny_zhang, tmp_path, run_cli):
+def test_sequence_task_runs_fan_out_and_the_reproduction_reuses_them(tiny_zhang, tmp_path, run_cli):
     store = tmp_path / "fan"
     code, out, err = run_cli("reproduce", "zhang2023", "--quick", "--store", str(store),
                              "--json", "--executor", "local", "--workers", "2")  # fmt: skip

@@ -8,9 +8,9 @@ from math import comb
 
 import pytest
 
-from algolens.recipes import chughtai2023 as c
-from algolens.recipes import chughtai2023_rows as r
-from algolens.recipes.claims import Scale
+from algolens.reproductions import chughtai2023 as c
+from algolens.reproductions import chughtai2023_rows as r
+from algolens.reproductions.claims import Scale
 from algolens.store import RunStore
 
 S5_DIMS = {"trivial": 1, "sign": 1, "standard": 4, "standard⊗sign": 4, "(3,2)": 5,

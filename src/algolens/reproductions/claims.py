@@ -13,7 +13,7 @@ from algolens.store import RunStore
 Mode = Literal["quick", "standard", "full"]
 MODES: tuple[Mode, ...] = ("quick", "standard", "full")
 """Every protocol size ``algolens reproduce`` knows, smallest first; a paper module offers those
-of its own ``MODES`` (:func:`algolens.recipes.registry.modes_of`)."""
+of its own ``MODES`` (:func:`algolens.reproductions.registry.modes_of`)."""
 Kind = Literal["paper", "check", "context"]
 KINDS: tuple[Kind, ...] = ("paper", "check", "context")
 """The three kinds of row, in the order the markdown record lists them."""
@@ -114,12 +114,12 @@ def as_scale(scale: Scale | Mode) -> Scale:
 
 
 class Reproduction(Protocol):
-    """What a paper module provides (see :mod:`algolens.recipes`).
+    """What a paper module provides (see :mod:`algolens.reproductions`).
 
     A module that declares ``MODES`` (the protocols it offers, a subset of :data:`MODES`) takes a
     :class:`Scale`; a module without it (none of the built-in papers now) offers quick and full
     and takes the mode's name;
-    :func:`algolens.recipes.registry.run_reproduction` calls either kind.
+    :func:`algolens.reproductions.registry.run_reproduction` calls either kind.
     """
 
     PAPER: str

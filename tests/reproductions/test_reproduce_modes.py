@@ -9,8 +9,8 @@ import types
 
 import pytest
 
-from algolens.recipes import REPRODUCTIONS, Claim
-from algolens.recipes.claims import Scale
+from algolens.reproductions import REPRODUCTIONS, Claim
+from algolens.reproductions.claims import Scale
 
 
 def _module(monkeypatch, name, modes=None):
@@ -71,7 +71,7 @@ def test_refused_in_one_line_with_nothing_created(
 
 
 def test_the_real_papers_declare_their_protocols():
-    from algolens.recipes.registry import load_reproduction, modes_of
+    from algolens.reproductions.registry import load_reproduction, modes_of
 
     for paper in ("chughtai2023", "stander2024", "brinkmann2024"):
         assert modes_of(load_reproduction(paper)) == ("quick", "standard", "full")

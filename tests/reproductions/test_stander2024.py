@@ -11,8 +11,8 @@ import pytest
 
 from algolens.cli import reproduce as reproduce_cli
 from algolens.groups import parse_group
-from algolens.recipes import stander2024 as rec
-from algolens.recipes.claims import Scale
+from algolens.reproductions import stander2024 as rec
+from algolens.reproductions.claims import Scale
 from algolens.store import RunStore
 from tests.analysis.coset_nets import coset_tables, find_subgroup, table_net
 
@@ -247,7 +247,7 @@ def test_full_runs_both_groups_and_reuses_them(tiny, tmp_path):
 def test_held_out_figures_are_the_runs_test_split(tiny, tmp_path):
     """The analysis's held-out pairs are the seeds' own test splits: its base accuracy and loss
     there equal the test figures the trainer recorded at the end of training."""
-    from algolens.recipes.runs import ensure_run
+    from algolens.reproductions.runs import ensure_run
 
     store = RunStore(tmp_path / "s")
     run_id = ensure_run(store, rec.settings("quick")[0].config(3), lambda m: None)

@@ -44,10 +44,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from algolens.recipes.claims import Claim, Mode, Scale, as_scale
-from algolens.recipes.merrill2023_claims import make_claims
-from algolens.recipes.merrill2023_uniform import uniform_study
-from algolens.recipes.runs import ensure_run
+from algolens.reproductions.claims import Claim, Mode, Scale, as_scale
+from algolens.reproductions.merrill2023_claims import make_claims
+from algolens.reproductions.merrill2023_uniform import uniform_study
+from algolens.reproductions.runs import ensure_run
 from algolens.store import RunStore
 
 PAPER = "Merrill & Sabharwal (NeurIPS 2023), A Logic for Expressing Log-Precision Transformers"
@@ -82,7 +82,7 @@ PRECISION_MODEL: dict[str, int] = {"n_layers": 1, "d_model": 16, "d_mlp": 16, "s
 S5_MIN_ACC = 0.99
 S5_MAX_SECONDS = 60.0
 MODES: tuple[Mode, ...] = ("quick", "full")
-"""The protocols this module offers (it takes a :class:`~algolens.recipes.claims.Scale`)."""
+"""The protocols this module offers (it takes a :class:`~algolens.reproductions.claims.Scale`)."""
 SMALL = False
 """Tests shrink the sequence models and lengths (never set by the CLI)."""
 

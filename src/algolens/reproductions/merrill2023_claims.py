@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from algolens.recipes.claims import Claim
+from algolens.reproductions.claims import Claim
 
 MAX_EXPONENT = 3.0
 LEVEL = 0.95
@@ -48,9 +48,9 @@ def make_claims(
     uniform: dict[str, Any] | None = None,
 ) -> list[Claim]:
     """The claims table from the measurements (module docstring for the rules); ``uniform``:
-    :func:`algolens.recipes.merrill2023_uniform.uniform_study`'s result."""
-    from algolens.recipes.merrill2023 import FOM_BITS
-    from algolens.recipes.merrill2023_uniform import uniform_claims
+    :func:`algolens.reproductions.merrill2023_uniform.uniform_study`'s result."""
+    from algolens.reproductions.merrill2023 import FOM_BITS
+    from algolens.reproductions.merrill2023_uniform import uniform_claims
 
     rows = scaling["rows"]
     claims = [_exact_claim(models, fom, rows, estimate, miter), _float_claim(models, rows),
@@ -205,7 +205,7 @@ def _model_rows(models: dict[str, dict[str, Any]]) -> list[Claim]:
 
 
 def _check_rows(models: Any, estimate: Any, miter: Any) -> list[Claim]:
-    from algolens.recipes import merrill2023 as rec
+    from algolens.reproductions import merrill2023 as rec
 
     s5 = next(m for k, m in models.items() if k.startswith("S5"))
     acc = s5["agreement"]["q_vs_task"]

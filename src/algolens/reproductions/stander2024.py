@@ -5,7 +5,7 @@
 :mod:`algolens.analysis.composition.interventions` (on all pairs and on the seed's held-out pairs),
 and sets
 each of the paper's figures (``../shared/papers.md``, "Seed 001", copied into the constants of
-:mod:`algolens.recipes.stander2024_claims`) beside ours.
+:mod:`algolens.reproductions.stander2024_claims`) beside ours.
 
 Protocols (:func:`settings`):
 
@@ -29,7 +29,7 @@ Protocols (:func:`settings`):
   for 50k epochs (embed 512, hidden 256), train fraction 0.4. Runs already in the store with the
   same config are reused and interrupted ones resumed (:func:`ensure_run`).
 
-Agreement rules and the paper's figures are in :mod:`algolens.recipes.stander2024_claims`;
+Agreement rules and the paper's figures are in :mod:`algolens.reproductions.stander2024_claims`;
 this module trains the runs and measures each seed (:func:`analyse_instance`). The last row
 (context) says what was actually trained: recipe, seeds, epochs and the rule that ended it.
 """
@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from algolens.recipes.claims import Claim, Mode, Scale, as_scale
-from algolens.recipes.runs import ensure_run
-from algolens.recipes.stander2024_claims import (
+from algolens.reproductions.claims import Claim, Mode, Scale, as_scale
+from algolens.reproductions.runs import ensure_run
+from algolens.reproductions.stander2024_claims import (
     PAPER_INTERVENTIONS,
     SeedResult,
     coset_claims,
@@ -90,7 +90,7 @@ STANDARD_OVERRIDES: tuple[tuple[str, Any], ...] = (
 )
 """The standard protocol's changes to the fast recipe (module docstring)."""
 MODES: tuple[Mode, ...] = ("quick", "standard", "full")
-"""The protocols this module offers (it takes a :class:`~algolens.recipes.claims.Scale`)."""
+"""The protocols this module offers (it takes a :class:`~algolens.reproductions.claims.Scale`)."""
 
 
 @dataclass(frozen=True)

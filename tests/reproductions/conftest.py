@@ -1,12 +1,12 @@
-"""Fixtures of the recipe tests."""
+"""Fixtures of the reproduction tests."""
 
 from __future__ import annotations
 
 import pytest
 
 from algolens.cli import reproduce as reproduce_cli
-from algolens.recipes import chughtai2023 as c
-from algolens.recipes.claims import Scale
+from algolens.reproductions import chughtai2023 as c
+from algolens.reproductions.claims import Scale
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from algolens.recipes import brinkmann2024 as b
+from algolens.reproductions import brinkmann2024 as b
 from tests.train.test_pathfinding_training import tiny
 
 
@@ -259,7 +259,7 @@ def test_rows_na_on_6_node_trees_are_judged_on_the_standard_16_node_protocol():
 
 
 def test_a_scale_caps_the_epochs_of_the_trained_run(monkeypatch, tmp_path):
-    from algolens.recipes.claims import Scale
+    from algolens.reproductions.claims import Scale
     from algolens.store import RunStore
 
     monkeypatch.setattr(b, "settings", lambda mode: tiny(epochs=5, seeds=[0]))

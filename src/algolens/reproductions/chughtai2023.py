@@ -42,7 +42,7 @@ excluded loss at the paper's magnitudes (1e-7 against 7.6); mixed universality b
 distinct key sets against what the paper's irrep frequencies give for our seed count; threshold
 claims agree when every seed passes the threshold. The mainline seed's figures (at the paper's
 printed precision), the clean-up phase, and the context rows (neuron FVE, the cyclic and dihedral
-groups' key irreps) are built in :mod:`algolens.recipes.chughtai2023_rows`.
+groups' key irreps) are built in :mod:`algolens.reproductions.chughtai2023_rows`.
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ from typing import Any
 import numpy as np
 
 from algolens.papers.chughtai2023 import MAINLINE, PAPER_S5_MLP
-from algolens.recipes import chughtai2023_rows as rows
-from algolens.recipes.claims import Claim, Mode, Scale, as_scale, fisher_count_test
-from algolens.recipes.runs import ensure_run
+from algolens.reproductions import chughtai2023_rows as rows
+from algolens.reproductions.claims import Claim, Mode, Scale, as_scale, fisher_count_test
+from algolens.reproductions.runs import ensure_run
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig
 
@@ -112,7 +112,7 @@ STANDARD_OVERRIDES: tuple[tuple[str, Any], ...] = (
 MODEL_ARGS: dict[str, dict[str, Any]] = {"mlp": {}, "transformer": {}}
 """Model overrides (empty: our model defaults are the paper's sizes; tests shrink them)."""
 MODES: tuple[Mode, ...] = ("quick", "standard", "full")
-"""The protocols this module offers (it takes a :class:`~algolens.recipes.claims.Scale`)."""
+"""The protocols this module offers (it takes a :class:`~algolens.reproductions.claims.Scale`)."""
 
 
 @dataclass(frozen=True)

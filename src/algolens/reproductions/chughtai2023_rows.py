@@ -1,10 +1,10 @@
 """Rows of ``reproduce chughtai2023`` read from single settings: the mainline seed's figures,
 neuron FVE, the clean-up phase, the cyclic and dihedral groups' key irreps, A5, transformers and
 the learning order. The 50-seed tallies and the protocol live in
-:mod:`algolens.recipes.chughtai2023`.
+:mod:`algolens.reproductions.chughtai2023`.
 
-Every function takes :class:`~algolens.recipes.chughtai2023.Measured` results and returns
-:class:`~algolens.recipes.claims.Claim` rows; each judged row states its criterion.
+Every function takes :class:`~algolens.reproductions.chughtai2023.Measured` results and returns
+:class:`~algolens.reproductions.claims.Claim` rows; each judged row states its criterion.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from algolens.analysis.composition.progress import ACCURACY
-from algolens.recipes.claims import Claim
+from algolens.reproductions.claims import Claim
 from algolens.train.recipes import PAPER_RECIPE
 
 if TYPE_CHECKING:
-    from algolens.recipes.chughtai2023 import Measured
+    from algolens.reproductions.chughtai2023 import Measured
 
 MAINLINE_SEED = 2
 """The seed of the paper's mainline S5 MLP."""

@@ -35,7 +35,7 @@ rare structural edge cases, 91 % of one function's (successor's) failures predic
 hand-reconstructed shortcut, and oversampling rare structures helps. It published no code and its
 sizes and splits are unverified, so accuracies are reported without a paper figure.
 
-Protocols (:data:`PROTOCOLS`; the module takes a :class:`~algolens.recipes.claims.Scale`):
+Protocols (:data:`PROTOCOLS`; the module takes a :class:`~algolens.reproductions.claims.Scale`):
 
 * ``quick`` fits the issue's 15 minutes on 2 CPU cores (one seed, short numbers and small trees,
   a fixed few epochs). It is too small to test the paper's failure prediction:
@@ -65,11 +65,11 @@ Protocols (:data:`PROTOCOLS`; the module takes a :class:`~algolens.recipes.claim
   inputs, 144 of them with a run of 9 or more and 87 of 11 or more (measured with
   :mod:`algolens.tasks.recursion.sampling`): a model that fails from a run of 9-11 on gives the 50
   distinct fresh failures the paper-shortcut row needs
-  (:data:`~algolens.recipes.zhang2023_claims.MIN_FAILURES`); at 16 bits only 26-60 would. Eleven
-  all-ones inputs (10-20 bits) stay out of training. Three seeds make every inequality row (rare <
-  test, all-ones < other rare, oversampled > plain, high-feature trees fail more) a one-sided test
-  over 3 × the distinct inputs (1500 answers per split); 7-node trees already give about 2000
-  distinct held-out rare-tail trees.
+  (:data:`~algolens.reproductions.zhang2023_claims.MIN_FAILURES`); at 16 bits only 26-60 would.
+  Eleven all-ones inputs (10-20 bits) stay out of training. Three seeds make every inequality row
+  (rare < test, all-ones < other rare, oversampled > plain, high-feature trees fail more) a
+  one-sided test over 3 × the distinct inputs (1500 answers per split); 7-node trees already give
+  about 2000 distinct held-out rare-tail trees.
 * ``full`` trains more seeds, more data and more epochs and adds ``add``.
 
 Which rows are judged follows from what was trained and measured, never from the protocol's name:
@@ -77,9 +77,9 @@ the paper-shortcut row is n/a with fewer than 50 distinct fresh failing inputs, 
 n/a when no outcome could reach significance, and the ``protocol`` row lists each stored run's
 seeds, sizes, recipe and the epochs it actually trained (and why it stopped). Runs already in the
 store with the same config are reused and interrupted ones resumed
-(:func:`algolens.recipes.runs.ensure_run`).
+(:func:`algolens.reproductions.runs.ensure_run`).
 
-Agreement rules and the paper's figures are in :mod:`algolens.recipes.zhang2023_claims`; this
+Agreement rules and the paper's figures are in :mod:`algolens.reproductions.zhang2023_claims`; this
 module trains the runs and measures each function (:func:`analyse_function`).
 """
 
@@ -91,9 +91,9 @@ from typing import Any
 
 import numpy as np
 
-from algolens.recipes.claims import Claim, Mode, Scale, as_scale
-from algolens.recipes.runs import ensure_run
-from algolens.recipes.zhang2023_claims import (
+from algolens.reproductions.claims import Claim, Mode, Scale, as_scale
+from algolens.reproductions.runs import ensure_run
+from algolens.reproductions.zhang2023_claims import (
     ALPHA,
     MIN_FAILURES,
     OVERSAMPLE,
@@ -115,7 +115,7 @@ from algolens.recipes.zhang2023_claims import (
     shortcut_claims,
     significant_from,
 )
-from algolens.recipes.zhang2023_shortcut import (
+from algolens.reproductions.zhang2023_shortcut import (
     all_ones_counts,
     held_out_failures,
     paper_shortcut_scores,
@@ -177,7 +177,7 @@ docstring): the paper's functions, 3 seeds, numbers of 1-20 bits, the recursion 
 stop (capped at 60 epochs for numbers, 40 for trees)."""
 PROTOCOLS: dict[Mode, Protocol] = {"quick": QUICK, "standard": STANDARD, "full": FULL}
 MODES: tuple[Mode, ...] = ("quick", "standard", "full")
-"""The protocols this module offers (it takes a :class:`~algolens.recipes.claims.Scale`)."""
+"""The protocols this module offers (it takes a :class:`~algolens.reproductions.claims.Scale`)."""
 TRAIN_SETTINGS: dict[str, Any] = {
     "lr": 3e-3, "weight_decay": 0.01, "beta2": 0.99, "batch_size": 64, "schedule": "cosine",
     "early_stop": False,

@@ -1,4 +1,4 @@
-"""The claims of :mod:`algolens.recipes.stander2024`: the paper's figures (from
+"""The claims of :mod:`algolens.reproductions.stander2024`: the paper's figures (from
 ``../shared/papers.md``, "Seed 001", copied into the constants below) and the rules that set our
 per-seed measurements (:class:`SeedResult`) beside them.
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from algolens.papers.stander2024 import PAPER_INTERVENTIONS
-from algolens.recipes.claims import Claim, fisher_count_test
+from algolens.reproductions.claims import Claim, fisher_count_test
 
 SHARE_BELOW_1 = 0.992
 """> 99.2 % of neurons have min C_H < 1."""

@@ -13,8 +13,8 @@ from algolens.logic.miter import MiterResult
 from algolens.logic.precision import PrecisionRow, judge_log_precision
 from algolens.logic.scaling import ScalingRow, exponent_interval, fit_affine_power, fit_exponent
 from algolens.logic.verify import Mismatch, Verdict
-from algolens.recipes import merrill2023 as rec
-from algolens.recipes.claims import Scale
+from algolens.reproductions import merrill2023 as rec
+from algolens.reproductions.claims import Scale
 from algolens.store import RunStore
 
 
@@ -133,7 +133,7 @@ def _uniform(equal_16=512, checked_12=4096, share=1.0):
 
 
 def test_uniform_sentence_and_quotient_rules():
-    from algolens.recipes.merrill2023_uniform import uniform_claims
+    from algolens.reproductions.merrill2023_uniform import uniform_claims
 
     good = uniform_claims(_uniform())
     sentence, context, quotient = good

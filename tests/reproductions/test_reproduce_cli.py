@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from algolens.recipes import REPRODUCTIONS, Claim, claims_markdown
+from algolens.reproductions import REPRODUCTIONS, Claim, claims_markdown
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_full_mode_and_markdown_record(run_cli, fake_paper, tmp_path):
 )
 def test_unknown_or_unbuilt_paper_is_one_line_and_creates_nothing(run_cli, tmp_path, monkeypatch,
                                                                   paper, words):  # fmt: skip
-    monkeypatch.setitem(REPRODUCTIONS, "zhang2023", "algolens.recipes.no_such_module_xyz")
+    monkeypatch.setitem(REPRODUCTIONS, "zhang2023", "algolens.reproductions.no_such_module_xyz")
     code, out, err = run_cli("reproduce", paper, "--store", str(tmp_path / "s"))
     assert code == 2
     assert words in err and len(err.strip().splitlines()) == 1

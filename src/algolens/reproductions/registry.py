@@ -7,18 +7,18 @@ from collections.abc import Callable
 from typing import cast
 
 from algolens.errors import SpecError
-from algolens.recipes.claims import Claim, Mode, Reproduction, Scale
+from algolens.reproductions.claims import Claim, Mode, Reproduction, Scale
 from algolens.store import RunStore
 
 LEGACY_MODES: tuple[Mode, ...] = ("quick", "full")
 """The protocols of a module that declares no ``MODES`` (it takes the mode's name, not a Scale)."""
 
 REPRODUCTIONS: dict[str, str] = {
-    "chughtai2023": "algolens.recipes.chughtai2023",
-    "stander2024": "algolens.recipes.stander2024",
-    "zhang2023": "algolens.recipes.zhang2023",
-    "brinkmann2024": "algolens.recipes.brinkmann2024",
-    "merrill2023": "algolens.recipes.merrill2023",
+    "chughtai2023": "algolens.reproductions.chughtai2023",
+    "stander2024": "algolens.reproductions.stander2024",
+    "zhang2023": "algolens.reproductions.zhang2023",
+    "brinkmann2024": "algolens.reproductions.brinkmann2024",
+    "merrill2023": "algolens.reproductions.merrill2023",
 }
 """Paper key -> module. A key whose module does not exist yet is reported as not built."""
 

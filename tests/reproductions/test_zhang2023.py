@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-from algolens.recipes import zhang2023 as rec
-from algolens.recipes import zhang2023_shortcut as sc
+from algolens.reproductions import zhang2023 as rec
+from algolens.reproductions import zhang2023_shortcut as sc
 from algolens.store import RunStore
 from algolens.tasks.recursion import from_bits
 from algolens.tasks.recursion.features import input_features
@@ -387,7 +387,7 @@ def test_standard_dispatch_trains_the_protocol(monkeypatch, tmp_path, run_cli):
     """``--standard`` trains the standard protocol's runs (shrunk here, its preset kept) and the
     claims read the runs: seeds, sizes, recipe and the epochs actually trained."""
     from algolens.cli import reproduce as reproduce_cli
-    from algolens.recipes.claims import Scale
+    from algolens.reproductions.claims import Scale
 
     small = rec.Protocol(
         functions=("successor",), seeds=(0, 1, 2), epochs=120, n_train=60, bin_max=7,

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from algolens.recipes.claims import Claim
+from algolens.reproductions.claims import Claim
 
 BITS = 6
 """Width of the sentence's integer model (8 bits makes a sentence of 49 M characters)."""

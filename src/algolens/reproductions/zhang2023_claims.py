@@ -1,4 +1,4 @@
-"""The claims of :mod:`algolens.recipes.zhang2023`: the paper's figures (from
+"""The claims of :mod:`algolens.reproductions.zhang2023`: the paper's figures (from
 ``../shared/papers.md``, "Seed 000", copied into the constants below) and the rules that set one
 function's measurements (:class:`FunctionResult`) beside them.
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from algolens.analysis.recursion.feature_dependence import FeatureDependence
-from algolens.recipes.claims import Claim
+from algolens.reproductions.claims import Claim
 
 PAPER_RECALL = 0.91
 """Share of successor's failures the paper's hand-reconstructed shortcut predicts."""

@@ -1,10 +1,10 @@
 """``reproduce PAPER --executor local|ray``: train a protocol's independent runs in parallel
-through the sweep executors, then let the recipe measure them as usual.
+through the sweep executors, then let the reproduction module measure them as usual.
 
-A recipe whose runs do not depend on each other declares ``planned_configs(scale)`` (the configs
-of every run it would train, in order). The fan-out plans them as one sweep
+A reproduction module whose runs do not depend on each other declares ``planned_configs(scale)``
+(the configs of every run it would train, in order). The fan-out plans them as one sweep
 (:func:`algolens.sweep.planned.plan_configs`; the same configs name the same sweep, so a second
-call resumes it) and runs it with the chosen executor; the recipe's own ``ensure_run`` then finds
+call resumes it) and runs it with the chosen executor; the module's own ``ensure_run`` then finds
 each run completed and reuses it, so the claims table is the one a sequential run gives.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from algolens.errors import SpecError, StoreError
-from algolens.recipes.claims import Reproduction, Scale
-from algolens.recipes.registry import REPRODUCTIONS, load_reproduction
+from algolens.reproductions.claims import Reproduction, Scale
+from algolens.reproductions.registry import REPRODUCTIONS, load_reproduction
 from algolens.store import RunStore
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ Protocols (:func:`settings`), one seed each:
 * ``full`` — the ``brinkmann`` recipe: the paper's data (16 nodes, 150k examples, 10 % test) and
   configuration (d_model 128, d_mlp 512, AdamW 3e-4, betas (0.9, 0.99), wd 0.01, batch 64,
   cosine to 2e-6) for 100 epochs. A run already in the store with the same config is reused and
-  an interrupted one resumed (:func:`algolens.recipes.runs.ensure_run`).
+  an interrupted one resumed (:func:`algolens.reproductions.runs.ensure_run`).
 
 Agreement rules (each row states its own criterion in its text):
 
@@ -65,8 +65,8 @@ from typing import Any
 
 import numpy as np
 
-from algolens.recipes.claims import Claim, Mode, Scale, as_scale
-from algolens.recipes.runs import ensure_run
+from algolens.reproductions.claims import Claim, Mode, Scale, as_scale
+from algolens.reproductions.runs import ensure_run
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig, make_config, validate_config
 
@@ -96,7 +96,7 @@ LENS_TOLERANCE = 0.1
 SCRUB_MIN = 0.9
 """Loss recovered ≈ 100 % in layers 0-2 (we accept ≥ 90 %)."""
 MODES: tuple[Mode, ...] = ("quick", "standard", "full")
-"""The protocols this module offers (it takes a :class:`~algolens.recipes.claims.Scale`)."""
+"""The protocols this module offers (it takes a :class:`~algolens.reproductions.claims.Scale`)."""
 STANDARD_EXAMPLES = 60_000
 STANDARD_BATCH = 256
 STANDARD_LR = 1e-3
