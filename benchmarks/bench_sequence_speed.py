@@ -83,6 +83,7 @@ SHAPES = {
             "lr": 3e-3,
             "weight_decay": 0.01,
             "beta2": 0.99,
+            "model_args": {"n_layers": 1, "d_model": 128, "n_heads": 4, "d_head": 32, "d_mlp": 512},
         },
         20,
     ),  # fmt: skip

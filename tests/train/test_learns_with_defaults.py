@@ -17,7 +17,7 @@ import pytest
 from algolens.train.learned import LEARNED_THRESHOLD
 
 FUNCTION = f"{Path(__file__).parents[1] / 'tasks/functions/learn_functions.py'}:complement"
-SIZES = ("--max-size", "8", "--n-train", "1000")
+SIZES = ("--max-size", "8", "--n-train", "600")
 
 
 @pytest.mark.slow
