@@ -10,8 +10,8 @@ Protocols (:func:`settings`):
   :data:`QUICK_S5_SEEDS` S5 seeds plus :data:`QUICK_SEEDS` seeds of each group in
   :data:`QUICK_GROUPS` (a cyclic, a dihedral group and A5), at the paper's train fractions.
   Progress measures follow the first :data:`QUICK_PROGRESS` S5 seeds over their checkpoints.
-* ``standard`` — the smallest protocol with the paper's clean-up phase (not yet run; see
-  docs/reproductions/chughtai2023.md, "Standard protocol"): the runs of ``quick`` (same groups,
+* ``standard`` — the smallest protocol with the paper's clean-up phase (run on 2026-12-06;
+  see docs/reproductions/chughtai2023-standard.md and docs/reproductions/chughtai2023.md, "Standard protocol"): the runs of ``quick`` (same groups,
   seeds and train fractions) with the fast recipe's lr 2.5e-2 but the paper's weight decay 1
   (:data:`STANDARD_OVERRIDES`), trained past grokking until every seed is cleaned up (test loss
   ≤ 1e-3, train loss ≤ 1e-4) or its train loss and Σθ² have plateaued

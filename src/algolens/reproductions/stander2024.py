@@ -13,8 +13,8 @@ Protocols (:func:`settings`):
   fraction 0.4, trained with the fast recipe (``algolens.train.config.FAST_RECIPE``: 25× the
   paper's learning rate, stops when every seed has grokked) — far fewer epochs than the paper's
   250k, so its networks are less cleaned up by weight decay than the paper's.
-* ``standard`` — the smallest protocol with the paper's cleaned-up circuits (not yet run; see
-  docs/reproductions/stander2024.md, "Standard protocol"): S5, :data:`STANDARD_SEEDS` seeds (4×
+* ``standard`` — the smallest protocol with the paper's cleaned-up circuits (run on 2026-12-06;
+  see docs/reproductions/stander2024-standard.md and docs/reproductions/stander2024.md, "Standard protocol"): S5, :data:`STANDARD_SEEDS` seeds (4×
   quick's, so the Fisher test of the ablation count can fail on a few seeds), the paper's model
   and train fraction, the fast recipe's lr 2.5e-2 with the paper's weight decay 1
   (:data:`STANDARD_OVERRIDES`), trained past grokking until every seed is cleaned up (test loss

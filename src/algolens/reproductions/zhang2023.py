@@ -42,7 +42,7 @@ Protocols (:data:`PROTOCOLS`; the module takes a :class:`~algolens.reproductions
   numbers of at most 10 bits leave about 150 rare-tail inputs outside training, and its successor
   run fails on 8 fresh ones.
 * ``standard`` (:data:`STANDARD`) is the smallest protocol at which the paper's failure-prediction
-  effect can be measured (not yet run; see docs/reproductions/zhang2023.md, "Standard protocol"):
+  effect can be measured (run on 2026-12-06: docs/reproductions/zhang2023-standard.md):
   the paper's functions (successor and the three traversals, :data:`STANDARD_FUNCTIONS`; every
   judged row is theirs, so predecessor and mirror, context only, are left to quick and full),
   quick's model (2 layers, d_model 64), **3 seeds** per function, **numbers of 1-20 bits** (10 000
