@@ -10,17 +10,17 @@ Protocols (:func:`settings`):
   :data:`QUICK_S5_SEEDS` S5 seeds plus :data:`QUICK_SEEDS` seeds of each group in
   :data:`QUICK_GROUPS` (a cyclic, a dihedral group and A5), at the paper's train fractions.
   Progress measures follow the first :data:`QUICK_PROGRESS` S5 seeds over their checkpoints.
-* ``standard`` — the smallest protocol with the paper's clean-up phase (run on 2026-12-06;
-  see docs/reproductions/chughtai2023-standard.md and docs/reproductions/chughtai2023.md, "Standard protocol"): the runs of ``quick`` (same groups,
-  seeds and train fractions) with the fast recipe's lr 2.5e-2 but the paper's weight decay 1
-  (:data:`STANDARD_OVERRIDES`), trained past grokking until every seed is cleaned up (test loss
-  ≤ 1e-3, train loss ≤ 1e-4) or its train loss and Σθ² have plateaued
-  (:mod:`algolens.train.cleanup_stop`), at most :data:`STANDARD_EPOCHS` epochs. Why: the fast
-  recipe's weight decay 3 keeps W_U FVE below the paper's range (0.83–0.94 against 0.90–0.99),
+* ``standard`` — the smallest protocol with the paper's clean-up phase (run on 2026-12-06; see
+  docs/reproductions/chughtai2023-standard.md and docs/reproductions/chughtai2023.md, "Standard
+  protocol"): the runs of ``quick`` (same groups, seeds and train fractions) with the fast recipe's
+  lr 2.5e-2 but the paper's weight decay 1 (:data:`STANDARD_OVERRIDES`), trained past grokking until
+  every seed is cleaned up (test loss ≤ 1e-3, train loss ≤ 1e-4) or its train loss and Σθ² have
+  plateaued (:mod:`algolens.train.cleanup_stop`), at most :data:`STANDARD_EPOCHS` epochs. Why: the
+  fast recipe's weight decay 3 keeps W_U FVE below the paper's range (0.83–0.94 against 0.90–0.99),
   and stopping at 99.9 % test accuracy leaves the paper's 99.99 % and clean-up claims untested;
-  docs/training.md ("Fidelity") measured that lr 2.5e-2 with weight decay 1 puts 24 of 24 S5
-  seeds' W_U FVE in the paper's range by epochs 2500–3000. The paper's lr (25× lower) and 250k
-  epochs stay out of reach of 3 hours on 2 cores, so the mainline seed's epochs stay n/a.
+  docs/training.md ("Fidelity") measured that lr 2.5e-2 with weight decay 1 puts 24 of 24 S5 seeds'
+  W_U FVE in the paper's range by epochs 2500–3000. The paper's lr (25× lower) and 250k epochs stay
+  out of reach of 3 hours on 2 cores, so the mainline seed's epochs stay n/a.
 * ``full`` — the paper's protocol: the paper recipe (full-batch AdamW, lr 1e-3, weight decay 1,
   betas (0.9, 0.98), float64 loss), all seven groups, both architectures, seeds 1–4 each and S5
   MLP seeds 1–50, the paper's epochs and train fractions; every seed followed over checkpoints.

@@ -13,17 +13,17 @@ Protocols (:func:`settings`):
   fraction 0.4, trained with the fast recipe (``algolens.train.config.FAST_RECIPE``: 25× the
   paper's learning rate, stops when every seed has grokked) — far fewer epochs than the paper's
   250k, so its networks are less cleaned up by weight decay than the paper's.
-* ``standard`` — the smallest protocol with the paper's cleaned-up circuits (run on 2026-12-06;
-  see docs/reproductions/stander2024-standard.md and docs/reproductions/stander2024.md, "Standard protocol"): S5, :data:`STANDARD_SEEDS` seeds (4×
-  quick's, so the Fisher test of the ablation count can fail on a few seeds), the paper's model
-  and train fraction, the fast recipe's lr 2.5e-2 with the paper's weight decay 1
-  (:data:`STANDARD_OVERRIDES`), trained past grokking until every seed is cleaned up (test loss
-  ≤ 1e-3, train loss ≤ 1e-4) or its train loss and Σθ² have plateaued
-  (:mod:`algolens.train.cleanup_stop`), at most :data:`STANDARD_EPOCHS` epochs. Why: the
-  paper's coset figures (> 99.2 % of neurons with min C_H < 1, most < 1e-6) are those of
-  networks weight decay has cleaned for 250k epochs; quick stops at grokking with weight decay 3
-  (76 % below 1), and docs/training.md ("Fidelity") measured that weight decay 1 at lr 2.5e-2
-  brings the losses near the clean-up criterion by epochs 2500–3000.
+* ``standard`` — the smallest protocol with the paper's cleaned-up circuits (run on 2026-12-06; see
+  docs/reproductions/stander2024-standard.md and docs/reproductions/stander2024.md, "Standard
+  protocol"): S5, :data:`STANDARD_SEEDS` seeds (4× quick's, so the Fisher test of the ablation count
+  can fail on a few seeds), the paper's model and train fraction, the fast recipe's lr 2.5e-2 with
+  the paper's weight decay 1 (:data:`STANDARD_OVERRIDES`), trained past grokking until every seed is
+  cleaned up (test loss ≤ 1e-3, train loss ≤ 1e-4) or its train loss and Σθ² have plateaued
+  (:mod:`algolens.train.cleanup_stop`), at most :data:`STANDARD_EPOCHS` epochs. Why: the paper's
+  coset figures (> 99.2 % of neurons with min C_H < 1, most < 1e-6) are those of networks weight
+  decay has cleaned for 250k epochs; quick stops at grokking with weight decay 3 (76 % below 1), and
+  docs/training.md ("Fidelity") measured that weight decay 1 at lr 2.5e-2 brings the losses near the
+  clean-up criterion by epochs 2500–3000.
 * ``full`` — the paper's protocol: paper recipe (full-batch AdamW, lr 1e-3, wd 1, betas
   (0.9, 0.98)), S5 with 128 seeds for 250k epochs (embed 256, hidden 128) and S6 with 100 seeds
   for 50k epochs (embed 512, hidden 256), train fraction 0.4. Runs already in the store with the

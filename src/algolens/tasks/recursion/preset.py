@@ -13,7 +13,9 @@ EXACT_STOP: dict[str, Any] = {"val_frac": 0.1, "max_val": 500, "threshold": 0.99
 """A tenth of the distinct training inputs held back for validation, checked every ``eval_every``
 epochs; stop at 99 % greedy exact match or after 10 checks without improvement."""
 
-MODEL_ARGS: dict[str, Any] = {"n_layers": 2, "d_model": 128, "n_heads": 4, "d_head": 32, "d_mlp": 512}
+MODEL_ARGS: dict[str, Any] = {
+    "n_layers": 2, "d_model": 128, "n_heads": 4, "d_head": 32, "d_mlp": 512,
+}  # fmt: skip
 """The default transformer of a recursion run: two layers of the task's 1-layer default width. In
 the sweep (docs/recursion.md) it beat one layer on every function measured: preorder 99.4 % in 28
 epochs (one layer: 95.2 % at the 120-epoch cap), predecessor 99.2 % (98.4 %), add 99.0 % (16.4 %),
