@@ -74,7 +74,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
             "d_mlp": 512,
             "matmul_dtype": "bfloat16",
         },
-    },  # fmt: skip
+    },
     "3layer128": {
         **BASE,
         "model_args": {"n_layers": 3, "d_model": 128, "n_heads": 4, "d_head": 32, "d_mlp": 512},
