@@ -42,8 +42,8 @@ from typing import Any
 import torch
 
 from algolens.models import Transformer
-from algolens.tasks.pathfinding.setup import PAPER_MODEL, start_pathfinding
-from algolens.tasks.recursion.setup import start_recursion
+from algolens.tasks.pathfinding.setup import PAPER_MODEL
+from algolens.tasks.registry import get_task
 from algolens.tasks.sequence import masked_cross_entropy
 from algolens.train.config import TrainConfig, make_config, validate_config
 from algolens.train.trainer import Trainer
@@ -154,8 +154,7 @@ def start(shape: Shape, matmul_dtype: str | None, base: Any = None) -> Any:
     shape whose training data it reuses."""
     if base is None:
         config = make_config(shape.recipe, seeds=[0], **shape.overrides)
-        starter = start_pathfinding if config.task == "pathfinding" else start_recursion
-        return starter(config)[0]
+        return get_task(config.task).start(config, None)[0]
     args = {**base.config.model_args, "matmul_dtype": matmul_dtype}
     config = validate_config({**base.config.to_dict(), "model_args": args})
     return Trainer(config, base.data)  # the same rows: only the model's matmul dtype differs
