@@ -12,7 +12,10 @@ Measured in one process, in interleaved rounds (load from other processes hits e
 alike; the table gives medians):
 
 * ``peak``: GFLOP/s of a 1024 x 1024 x 1024 ``torch.mm`` in float32 and bfloat16, best of a few.
-* ``ours``: ``trainer.train_step`` on one fixed batch (the trainer's optimiser, its loss).
+* ``ours``: ``trainer.train_step`` on one fixed batch (the trainer's optimiser, its loss), the
+  trainer built with as many workers as torch threads, as ``algolens train`` builds it: at 2
+  threads one seed's batch is split into two row parts, one per worker
+  (:mod:`algolens.train.row_split`).
 * ``plain``: the same :class:`Transformer` (one instance), ``torch.optim.AdamW`` with the same
   hyperparameters, ``masked_cross_entropy``, ``loss.backward()``, ``opt.step()``.
 
@@ -92,7 +95,9 @@ SHAPES = {
 
 @dataclass
 class Row:
-    """Median timings of one variant: ``kind`` ``"ours"`` or ``"plain"``."""
+    """Median timings of one variant: ``kind`` ``"ours"``, ``"ours-whole"`` (the batch kept
+    whole: one row part, the extra threads left to torch's intra-op parallelism) or
+    ``"plain"``."""
 
     shape: str
     kind: str
@@ -141,7 +146,7 @@ def matmul_peak(dtype: torch.dtype, n: int = PEAK_N, reps: int = 5) -> float:
 class Setup:
     """One shape's trainers and plain loops, by dtype, and the fixed batch they train on."""
 
-    trainers: dict[str, Any]
+    trainers: dict[tuple[str, int], Any]  # by (matmul dtype, threads)
     plain: dict[str, Callable[[], None]]
     rows: torch.Tensor  # [1, batch]
     tokens: int
@@ -149,15 +154,18 @@ class Setup:
     flops: float
 
 
-def start(shape: Shape, matmul_dtype: str | None, base: Any = None) -> Any:
-    """The shape's trainer (with ``model_args.matmul_dtype``); ``base``: a trainer of the same
-    shape whose training data it reuses."""
+def start(
+    shape: Shape, matmul_dtype: str | None, workers: int, base: Any = None, **kwargs: Any
+) -> Any:
+    """The shape's trainer (with ``model_args.matmul_dtype``) with ``workers`` threads, as
+    ``algolens train`` builds it under that many torch threads; ``base``: a trainer of the same
+    shape whose training data it reuses; ``kwargs`` go to the trainer (``row_parts``)."""
     if base is None:
         config = make_config(shape.recipe, seeds=[0], **shape.overrides)
-        return get_task(config.task).start(config, None)[0]
+        base = get_task(config.task).start(config, None)[0]
     args = {**base.config.model_args, "matmul_dtype": matmul_dtype}
     config = validate_config({**base.config.to_dict(), "model_args": args})
-    return Trainer(config, base.data)  # the same rows: only the model's matmul dtype differs
+    return Trainer(config, base.data, workers=workers, **kwargs)  # the same rows
 
 
 def plain_step(trainer: Any, rows: torch.Tensor) -> Callable[[], None]:
@@ -183,16 +191,20 @@ def plain_step(trainer: Any, rows: torch.Tensor) -> Callable[[], None]:
     return step
 
 
-def setup(shape: Shape) -> Setup:
-    """Trainers and plain loops of ``shape`` for both dtypes, on the first training batch."""
-    first = start(shape, None)
-    trainers = {"float32": first, "bfloat16": start(shape, "bfloat16", first)}
+def setup(shape: Shape, threads: list[int]) -> Setup:
+    """Trainers (one per dtype and thread count) and plain loops (one per dtype) of ``shape``,
+    on the first training batch."""
+    first = start(shape, None, 1)
+    trainers = {(d, t): start(shape, d, t, first) for d in DTYPES for t in threads}
+    for d in DTYPES:  # the whole batch at each thread count, for "ours-whole"
+        for t in threads:
+            trainers[(d, t, "whole")] = start(shape, d, t, first, row_parts=1)
     rows = first.train_idx[:, : first.batch_size]  # [1, batch]
     w = first.train_width
     tokens = rows.shape[1] * w
     scored = int(first.mask[rows[0]][:, :w].sum())
     flops = model_flops_per_token(first.model.cfg, w) * tokens
-    plain = {d: plain_step(t, rows) for d, t in trainers.items()}
+    plain = {d: plain_step(trainers[(d, threads[0])], rows) for d in DTYPES}
     return Setup(trainers, plain, rows, tokens, scored, flops)
 
 
@@ -217,10 +229,11 @@ def time_steps(step: Callable[[], None], steps: int) -> float:
 
 def variants(setups: dict[str, Setup], threads: list[int]) -> Iterator[tuple[str, str, str, int]]:
     for name in setups:
-        for kind in ("ours", "plain"):
+        for kind in ("ours", "ours-whole", "plain"):
             for dtype in DTYPES:
                 for t in threads:
-                    yield name, kind, dtype, t
+                    if kind != "ours-whole" or t > 1:
+                        yield name, kind, dtype, t
 
 
 def measure(
@@ -230,7 +243,7 @@ def measure(
     dtype and thread count, over ``rounds`` interleaved rounds of ``steps`` steps (default:
     each shape's own)."""
     before = torch.get_num_threads()
-    setups = {s.name: setup(s) for s in shapes}
+    setups = {s.name: setup(s, threads) for s in shapes}
     n_steps = {s.name: steps or s.steps for s in shapes}
     peaks: dict[tuple[str, int], list[float]] = {}
     rows: dict[tuple[str, str, str, int], Row] = {}
@@ -245,7 +258,9 @@ def measure(
                 su = setups[name]
                 torch.set_num_threads(t)
                 if kind == "ours":
-                    step = ours_step(su.trainers[dtype], su.rows)
+                    step = ours_step(su.trainers[(dtype, t)], su.rows)
+                elif kind == "ours-whole":
+                    step = ours_step(su.trainers[(dtype, t, "whole")], su.rows)
                 else:
                     step = su.plain[dtype]
                 row = rows.setdefault(key, Row(*key, [], su.tokens, su.scored, su.flops))
@@ -269,7 +284,8 @@ def table(peaks: dict[tuple[str, int], float], rows: list[Row]) -> str:
     for r in rows:
         s = r.step_s
         gflops = r.flops / s / 1e9
-        one = by_key.get((r.shape, r.kind, r.dtype, 1))
+        base = "ours" if r.kind == "ours-whole" else r.kind  # at 1 thread the batch is whole
+        one = by_key.get((r.shape, base, r.dtype, 1))
         speedup = f"{one.step_s / s:.2f}×" if one is not None and r.threads > 1 else "–"
         out.append(
             f"| {r.shape} | {r.kind} | {r.dtype} | {r.threads} | {1000 * s:.1f} | "

@@ -170,3 +170,28 @@ def test_fallback_when_the_private_kernel_changed(changed, monkeypatch):
     monkeypatch.setattr(torch, "_fused_adamw_", changed)
     assert adamw_kernel() is adamw_reference
     _fallback_matches_torch_adamw()
+
+
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_a_gradient_in_another_layout_updates_its_own_elements(kernel, monkeypatch):
+    """``torch.autograd.grad`` may hand back a gradient with permuted strides; the update must
+    pair each gradient element with its own parameter element (the fused kernel walks both by
+    memory offset), as torch's AdamW does."""
+    monkeypatch.setattr(optim, "adamw_kernel", lambda: KERNELS[kernel])
+    start = _params()
+    grads = _grads(2)
+    permuted = [
+        {n: g.transpose(-1, -2).contiguous().transpose(-1, -2) for n, g in step.items()}
+        for step in grads
+    ]  # same values, column-major in the last two axes
+    assert not permuted[0]["w"].is_contiguous()
+    params = {n: torch.nn.Parameter(t.detach().clone()) for n, t in start.items()}
+    opt = BatchedAdamW(params, **HYPER)
+    for g in permuted:
+        for n, p in params.items():
+            p.grad = g[n]
+        opt.step(1e-2, torch.ones(3, dtype=torch.bool))
+    for k in range(3):
+        expected = _torch_adamw(_slice(start, k), [_slice(g, k) for g in grads], [1e-2, 1e-2])
+        for n in params:
+            torch.testing.assert_close(params[n].detach()[k], expected[n], msg=n)

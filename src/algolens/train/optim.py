@@ -109,6 +109,13 @@ def adamw_kernel() -> AdamWKernel:
     return adamw_fused if _fused_kernel_agrees() else adamw_reference
 
 
+def _in_layout_of(g: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """``g`` with ``p``'s strides: the fused kernel walks a parameter and its gradient by the
+    same memory offsets, so a gradient in another layout (from ``torch.autograd.grad``, say, which
+    keeps whatever strides its last operation left) would pair the wrong elements."""
+    return g if g.stride() == p.stride() else torch.empty_like(p).copy_(g)
+
+
 class BatchedAdamW:
     """AdamW (decoupled weight decay, bias-corrected moments) for instance-batched parameters.
 
@@ -202,7 +209,7 @@ class BatchedAdamW:
             g = param.grad
             for i in live:
                 ps.append(p[i])
-                gs.append(g[i] if g is not None else torch.zeros_like(p[i]))
+                gs.append(torch.zeros_like(p[i]) if g is None else _in_layout_of(g[i], p[i]))
                 ms.append(self.exp_avg[name][i])
                 vs.append(self.exp_avg_sq[name][i])
                 if self.gf_lamb > 0:

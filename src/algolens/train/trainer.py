@@ -49,6 +49,8 @@ from algolens.train.evaluation import (
 )
 from algolens.train.fused_step import FusedStep
 from algolens.train.optim import BatchedAdamW
+from algolens.train.row_split import row_parts as default_row_parts
+from algolens.train.row_split import split_step_grads
 from algolens.train.schedules import lr_factor
 from algolens.train.task_setup import model_config_dict
 
@@ -76,6 +78,12 @@ class Trainer:
             :mod:`algolens.train.chunks`). With more than one, the default chunking gives every
             worker a chunk. The bits depend on the chunking, not on the number of workers:
             ``workers=2`` with the chunks of ``workers=1`` gives the same bits.
+        row_parts: fixed parts each instance chunk's batch is split into, one job per part on the
+            workers (default: :func:`~algolens.train.row_split.row_parts`, enough to fill the
+            workers when there are fewer chunks than workers, e.g. one seed, and the batch is
+            large enough to pay; 1 otherwise). Like
+            the chunking, it changes the bits only by float rounding
+            (:mod:`algolens.train.row_split`).
 
     Attributes:
         data: the :class:`TrainingData`; ``task`` is ``data.task``.
@@ -102,6 +110,7 @@ class Trainer:
         device: str | torch.device | None = None,
         instance_chunk: int | None = None,
         workers: int | None = None,
+        row_parts: int | None = None,
     ) -> None:
         self.config = config
         self.device = current_device() if device is None else torch.device(device)
@@ -151,6 +160,10 @@ class Trainer:
             instance_chunk = chunk_size(k, per_inst, CHUNK_ELEMENTS, self.workers)
         self.chunks = instance_chunks(self.model, config.model, self.model_args, instance_chunk)
         self._chunk_params = [dict(m.named_parameters()) for _, m in self.chunks]
+        if row_parts is None:
+            n, width = len(self.chunks), self.train_width
+            row_parts = default_row_parts(n, self.batch_size, self.workers, width)
+        self.row_parts = max(1, row_parts)
         self._fused = FusedStep(self.workers)  # the model's fused pass, if it declares one
 
     # -- training --------------------------------------------------------------------------
@@ -197,6 +210,11 @@ class Trainer:
         if FusedStep.usable(self, chunks):
             return self._fused.step(self, rows, lr)
         self.optim.zero_grad()
+        if self.row_parts > 1 and chunks is self.chunks:  # (no hook attached)
+            losses = split_step_grads(self, rows, chunks, self.row_parts)
+            self.alive &= self.optim.grads_finite(self.config.n_inst).cpu()
+            self.optim.step(lr, self.alive.to(self.device))
+            return losses
 
         def chunk_pass(i: int, _slot: int) -> torch.Tensor:
             sl, model = chunks[i]

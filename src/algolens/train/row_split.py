@@ -1,0 +1,145 @@
+"""The trainer's step with each instance chunk's batch split into fixed parts of rows.
+
+Why: a run with fewer instance chunks than worker threads (one seed, a d_model-128 transformer)
+would leave the extra threads to torch's intra-op parallelism, which splits every small matmul
+and elementwise operation and then waits at the end of each. Splitting the batch instead gives
+each worker a whole forward and backward of its own rows with one torch thread. Measured in
+``benchmarks/bench_sequence_speed.py`` (docs/benchmarks.md).
+
+The loss of an instance is the mean over its batch (sequence rows: over the masked tokens of the
+whole batch), so part ``j`` contributes ``sum_j / count`` with ``count`` taken over the whole
+batch, and the gradient of the mean is the sum of the parts' gradients. Each part's gradients are
+computed with :func:`torch.autograd.grad` (nothing accumulates into ``.grad`` from two threads)
+and summed in part order, so the bits depend on the number of parts, never on which thread ran
+which part or how many threads there were. The result equals the unsplit step to float rounding.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from algolens.models import BatchedModel
+from algolens.train.chunks import gather_chunk_grads, run_chunks
+
+if TYPE_CHECKING:
+    from algolens.train.trainer import Trainer
+
+MIN_PART_TOKENS = 4096
+"""Fewest token positions a part may have. Two worker threads run Python's side of their passes
+one at a time (the GIL); with small parts that serialises them. Measured
+(``benchmarks/bench_sequence_speed.py``, 2-core AMD EPYC, docs/benchmarks.md): the path-finding
+paper shape (256 rows x 62 positions, 7936 a part) steps 4-7 % faster split in two than whole
+with two intra-op threads; the recursion shape (64 x 19, 608 a part) 1.7x slower."""
+
+
+def row_parts(n_chunks: int, batch: int, workers: int, row_tokens: int = 1) -> int:
+    """Parts to split each chunk's batch of ``batch`` rows (``row_tokens`` positions each) into:
+    enough that ``n_chunks`` chunks fill ``workers`` threads, no more than keeps
+    :data:`MIN_PART_TOKENS` positions in a part, and 1 when the chunks alone fill the workers.
+
+    >>> row_parts(1, 256, 2, 62), row_parts(2, 256, 2, 62), row_parts(1, 64, 2, 19)
+    (2, 1, 1)
+    >>> row_parts(1, 256, 4, 62), row_parts(1, 4096, 2)
+    (3, 1)
+    """
+    if n_chunks >= workers:
+        return 1
+    wanted = -(-workers // n_chunks)
+    return max(1, min(wanted, batch * row_tokens // MIN_PART_TOKENS))
+
+
+def part_bounds(batch: int, parts: int) -> list[slice]:
+    """``parts`` contiguous column slices of a batch of ``batch`` rows, sizes differing by at most
+    one (the first ones larger).
+
+    >>> part_bounds(10, 3)
+    [slice(0, 4, None), slice(4, 7, None), slice(7, 10, None)]
+    """
+    base, extra = divmod(batch, parts)
+    out, start = [], 0
+    for j in range(parts):
+        stop = start + base + (1 if j < extra else 0)
+        out.append(slice(start, stop))
+        start = stop
+    return out
+
+
+def loss_sums(trainer: Trainer, rows: torch.Tensor, model: BatchedModel) -> torch.Tensor:
+    """Summed cross-entropy of each instance over ``rows`` ``[inst, part]``: ``[inst]``
+    (sequence rows: over the masked tokens of the first ``train_width`` positions; logits cast to
+    the trainer's loss dtype first)."""
+    if trainer.mask is not None:
+        w = trainer.train_width
+        logits = model(trainer.inputs[rows][..., :w])  # [inst, part, w, d_vocab]
+        n_inst, n, t, v = logits.shape
+        targets, mask = trainer.targets[rows][..., :w], trainer.mask[rows][..., :w]
+        ce = F.cross_entropy(
+            logits.to(trainer.loss_dtype).reshape(-1, v), targets.reshape(-1), reduction="none"
+        )  # [inst·part·w]
+        return (ce.view(n_inst, n, t) * mask).sum((1, 2))
+    k, b = rows.shape
+    logits = model.answer_logits(trainer.inputs[rows])  # [inst, part, d_vocab]
+    ce = F.cross_entropy(
+        logits.to(trainer.loss_dtype).reshape(k * b, -1), trainer.targets[rows].reshape(-1),
+        reduction="none",
+    )  # fmt: skip
+    return ce.view(k, b).sum(1)
+
+
+def batch_terms(trainer: Trainer, rows: torch.Tensor) -> torch.Tensor | float:
+    """The number of loss terms of each instance in the whole batch ``rows`` ``[inst, batch]``:
+    ``[inst]`` masked tokens (sequence rows), or the batch size (one answer per row)."""
+    if trainer.mask is None:
+        return float(rows.shape[1])
+    return trainer.mask[rows][..., : trainer.train_width].sum((1, 2))  # [inst]
+
+
+def split_step_grads(
+    trainer: Trainer, rows: torch.Tensor, chunks: list[tuple[slice, BatchedModel]], parts: int
+) -> torch.Tensor:
+    """Gradients of the mean losses of ``rows`` ``[inst, batch]`` into ``trainer.params``'
+    ``.grad`` (instances hit by NaN/inf contribute none and are marked dead in
+    ``trainer.alive``); returns the ``[inst]`` losses. Every (chunk, part) pair is one job on
+    the trainer's workers."""
+    parts = min(parts, rows.shape[1])  # a short last minibatch
+    bounds = part_bounds(rows.shape[1], parts)
+    terms = [batch_terms(trainer, rows[sl]) for sl, _ in chunks]  # per chunk, whole batch
+    names = [[n for n, p in m.named_parameters() if p.requires_grad] for _, m in chunks]
+
+    def job(i: int, _slot: int) -> tuple[torch.Tensor, tuple[torch.Tensor | None, ...]]:
+        c, j = divmod(i, parts)
+        sl, model = chunks[c]
+        params = dict(model.named_parameters())
+        with torch.enable_grad(), model.training_precision():  # per thread: bf16 autocast
+            sums = loss_sums(trainer, rows[sl][:, bounds[j]], model)  # [chunk]
+            part_loss = sums / terms[c]  # this part's share of the batch mean
+            alive = trainer.alive[sl].to(sums.device, copy=True)
+            objective = torch.where(alive, part_loss, torch.zeros_like(part_loss)).sum()
+            grads = torch.autograd.grad(
+                objective, [params[name] for name in names[c]], allow_unused=True
+            )
+        return part_loss.detach(), grads
+
+    results = run_chunks(job, len(chunks) * parts, trainer.workers)
+    losses = []
+    for c, (sl, model) in enumerate(chunks):
+        mine = results[c * parts : (c + 1) * parts]
+        loss = mine[0][0]
+        for part_loss, _ in mine[1:]:
+            loss = loss + part_loss  # part order: the bits do not depend on the threads
+        trainer.alive[sl] &= loss.isfinite().cpu()
+        params = dict(model.named_parameters())
+        for k, name in enumerate(names[c]):
+            grad = None
+            for _, grads in mine:
+                g = grads[k]
+                if g is not None:
+                    grad = g if grad is None else grad + g
+            params[name].grad = grad  # (any layout: the optimiser reads it in the param's)
+        losses.append(loss)
+    if len(chunks) > 1:
+        gather_chunk_grads(trainer.params, chunks)
+    return torch.cat(losses)
