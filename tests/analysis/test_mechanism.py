@@ -8,7 +8,8 @@ import random
 import pytest
 import torch
 
-from algolens.analysis.pathfinding.mechanism import deduction_scores, find_mechanism, goal_heads
+from algolens.analysis.pathfinding.mechanism import find_mechanism
+from algolens.analysis.pathfinding.mechanism_attention import deduction_scores, goal_heads
 from algolens.analysis.pathfinding.mechanism_features import row_facts
 from algolens.tasks.pathfinding.generate import sample_tree
 from algolens.tasks.pathfinding.tokens import COMMA, Vocab, encode_path, encode_prompt
@@ -155,7 +156,7 @@ def test_the_level_a_head_reads_is_judged_by_its_rate_per_step_not_its_summed_at
 
 
 def test_the_goal_is_compared_with_uniform_attention_prompt_by_prompt():
-    from algolens.analysis.pathfinding.mechanism import goal_per_prompt
+    from algolens.analysis.pathfinding.mechanism_attention import goal_per_prompt
 
     v = Vocab(N)
     t = v.width - 1

@@ -6,7 +6,7 @@ import pytest
 
 from algolens.analysis.composition.progress import followed_irreps, progress_measures, progress_rows
 from algolens.analysis.composition.universality import compare_with_paper, tally
-from algolens.reproductions.chughtai2023 import PAPER_S5_MLP
+from algolens.papers.chughtai2023 import PAPER_S5_MLP
 
 
 def row(epoch, sims, key, train_acc, test_acc, sq):

@@ -8,7 +8,8 @@ import shutil
 import pytest
 import torch
 
-from algolens.cli.train import MAX_THREADS, _interrupted_message
+from algolens.cli.train import MAX_THREADS
+from algolens.cli.train_output import interrupted_message
 from algolens.errors import ConfigError
 from algolens.store import RunStore
 from algolens.train.checkpoint import latest_checkpoint
@@ -237,11 +238,11 @@ def test_resume_of_completed_run_is_refused(run_cli, tmp_path):
 def test_interrupted_message_names_the_store_only_when_not_the_default(tmp_path, monkeypatch):
     monkeypatch.setenv("ALGOLENS_STORE", str(tmp_path / "default"))
     run = "20261122-042712-3fa9c1"
-    assert _interrupted_message(run, RunStore()).endswith(f"--resume {run}`")
-    assert _interrupted_message(run, RunStore(tmp_path / "default")).endswith(f"--resume {run}`")
+    assert interrupted_message(run, RunStore()).endswith(f"--resume {run}`")
+    assert interrupted_message(run, RunStore(tmp_path / "default")).endswith(f"--resume {run}`")
     odd = tmp_path / "my store"
-    assert _interrupted_message(run, RunStore(odd)).endswith(f"--resume {run} --store '{odd}'`")
-    assert "nothing was saved" in _interrupted_message(None, RunStore(odd))
+    assert interrupted_message(run, RunStore(odd)).endswith(f"--resume {run} --store '{odd}'`")
+    assert "nothing was saved" in interrupted_message(None, RunStore(odd))
 
 
 def _flags(**given):
@@ -255,7 +256,7 @@ def _flags(**given):
 
 
 def test_config_from_flags_is_the_recipe_with_the_flags_on_top(tmp_path):
-    from algolens.cli.train import config_from_flags
+    from algolens.cli.train_flags import config_from_flags
     from algolens.train.config import make_config
 
     got = config_from_flags(_flags(group="S4", seeds="0-2", epochs=7, lr=0.01, train_frac=0.5))

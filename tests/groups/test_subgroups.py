@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from algolens.groups import cyclic, dihedral, direct_product, parse_group
-from algolens.groups.subgroups import left_cosets, right_cosets
+from algolens.groups.cosets import left_cosets, right_cosets
 from tests.conftest import assert_is_subgroup
 from tests.groups.reference import divisors, naive_subgroups_two_generated
 

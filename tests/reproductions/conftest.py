@@ -6,6 +6,7 @@ import pytest
 
 from algolens.cli import reproduce as reproduce_cli
 from algolens.reproductions import chughtai2023 as c
+from algolens.reproductions import chughtai2023_claims as cc
 from algolens.reproductions.claims import Scale
 
 
@@ -14,6 +15,7 @@ def tiny_chughtai(monkeypatch):
     """Shrink chughtai2023's protocols: S4 stands for S5, groups of order ≤ 12, 8-wide
     models, 4 epochs."""
     monkeypatch.setattr(c, "MAINLINE", "S4")
+    monkeypatch.setattr(cc, "MAINLINE", "S4")
     monkeypatch.setitem(c.TRAIN_FRAC["mlp"], "S4", 0.5)
     monkeypatch.setitem(c.TRAIN_FRAC["transformer"], "S4", 0.5)
     monkeypatch.setitem(c.PAPER_EPOCHS["mlp"], "S4", 250_000)

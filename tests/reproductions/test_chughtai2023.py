@@ -8,7 +8,9 @@ from math import comb
 
 import pytest
 
+from algolens.papers.chughtai2023 import PAPER_S5_MLP
 from algolens.reproductions import chughtai2023 as c
+from algolens.reproductions import chughtai2023_claims as cc
 from algolens.reproductions import chughtai2023_rows as r
 from algolens.reproductions.claims import Scale
 from algolens.store import RunStore
@@ -60,11 +62,11 @@ def fisher_two_sided(a, b, c_, d):
 
 @pytest.mark.parametrize("label", ["sign", "standard⊗sign"])
 def test_key_frequency_agrees_exactly_when_fisher_p_is_at_least_alpha(label):
-    paper = c.PAPER_S5_MLP["key_frequency"][label]
+    paper = PAPER_S5_MLP["key_frequency"][label]
     verdicts = []
     for k in range(33):
         seeds = [inst(["standard", label]) for _ in range(k)] + [inst(["standard"])] * (32 - k)
-        got = claim(c.mainline_claims(measured("S5", seeds)), f"{label} is key")
+        got = claim(cc.mainline_claims(measured("S5", seeds)), f"{label} is key")
         p = fisher_two_sided(k, 32 - k, paper, 50 - paper)
         assert got.agree == (p >= 0.05), (k, p, got)
         assert got.ours.startswith(f"{k}/32") and got.kind == "paper"
@@ -76,7 +78,7 @@ def test_the_5_dim_pair_is_compared_unordered():
     def verdict(k_a, k_b):
         seeds = ([inst(["sign", "(3,2)"])] * k_a + [inst(["sign", "(2,2,1)"])] * k_b
                  + [inst(["sign"])] * (32 - k_a - k_b))  # fmt: skip
-        return claim(c.mainline_claims(measured("S5", seeds)), "the two (3,2) and (2,2,1)").agree
+        return claim(cc.mainline_claims(measured("S5", seeds)), "the two (3,2) and (2,2,1)").agree
 
     assert verdict(12, 6) is True  # 37 % and 19 % against the paper's 36 % and 20 %
     assert verdict(6, 12) is True  # the same counts the other way round: the pair is unordered
@@ -85,16 +87,16 @@ def test_the_5_dim_pair_is_compared_unordered():
 
 def test_a_count_test_too_small_to_fail_is_not_applicable():
     # with one seed, 0/1 and 1/1 both agree with 17 of 50: the row cannot say "no"
-    got = claim(c.mainline_claims(measured("S5", [inst(["sign"])])), "standard⊗sign is key")
+    got = claim(cc.mainline_claims(measured("S5", [inst(["sign"])])), "standard⊗sign is key")
     assert got.agree is None and "too few to test" in got.ours
 
 
 def test_accuracy_and_largest_irrep_claims_flip_with_one_seed():
     good = [inst(["sign", "standard"], acc=0.99995)] * 5
-    cl = c.mainline_claims(measured("S5", good))
+    cl = cc.mainline_claims(measured("S5", good))
     assert claim(cl, "99.99 % test accuracy").agree is True
     assert claim(cl, "6-dim irrep (3,1,1) is never key").agree is True
-    cl = c.mainline_claims(measured("S5", [*good, inst(["sign", "(3,1,1)"], acc=0.9998)]))
+    cl = cc.mainline_claims(measured("S5", [*good, inst(["sign", "(3,1,1)"], acc=0.9998)]))
     assert claim(cl, "99.99 % test accuracy").agree is False
     assert claim(cl, "99.99 % test accuracy").ours.startswith("5/6 seeds")
     assert claim(cl, "never key").agree is False
@@ -105,17 +107,17 @@ def test_mixed_universality_compares_the_number_of_distinct_sets():
     extras = [[], ["standard⊗sign"], ["(3,2)"], ["(2,2,1)"], ["standard⊗sign", "(3,2)"],
               ["(3,2)", "(2,2,1)"], ["standard⊗sign", "(2,2,1)"]]  # fmt: skip
     same = [inst(base)] * 32
-    assert claim(c.mainline_claims(measured("S5", same)), "mixed").agree is False
+    assert claim(cc.mainline_claims(measured("S5", same)), "mixed").agree is False
     mixed = [inst(base + extras[i % len(extras)]) for i in range(32)]
-    got = claim(c.mainline_claims(measured("S5", mixed)), "mixed")
+    got = claim(cc.mainline_claims(measured("S5", mixed)), "mixed")
     assert got.agree is True and got.ours.startswith("7 distinct sets in 32 seeds")
     scattered = [inst([f"irrep-{i}"]) for i in range(32)]  # every seed its own set
-    assert claim(c.mainline_claims(measured("S5", scattered)), "mixed").agree is False
+    assert claim(cc.mainline_claims(measured("S5", scattered)), "mixed").agree is False
 
 
 def test_the_independence_model_matches_the_papers_own_diversity():
-    lo, hi, at50 = c.distinct_sets_interval(50)
-    assert lo <= c.PAPER_S5_MLP["distinct_key_sets"] <= hi and 8 <= at50 <= 11
+    lo, hi, at50 = cc.distinct_sets_interval(50)
+    assert lo <= PAPER_S5_MLP["distinct_key_sets"] <= hi and 8 <= at50 <= 11
 
 
 @pytest.mark.parametrize(
@@ -124,25 +126,25 @@ def test_the_independence_model_matches_the_papers_own_diversity():
      ((0.93, 1.0), False)],
 )  # fmt: skip
 def test_w_u_range_within_paper_range_to_its_printed_precision(values, agree):
-    got = claim(c.mainline_claims(measured("S5", [inst([], wu=v) for v in values])), "W_U FVE of")
+    got = claim(cc.mainline_claims(measured("S5", [inst([], wu=v) for v in values])), "W_U FVE of")
     assert got.agree is agree
 
 
 def test_weight_fve_restricted_and_group_mean_claims():
     s5 = measured("S5", [inst(["sign"]), inst(["sign"], wb=0.995)])
     c9 = measured("C9", [inst(["freq-1"], wu=0.96, excluded=7.0)], {"trivial": 1, "freq-1": 2})
-    assert c.weight_fve_claim([s5, c9]).agree is True
+    assert cc.weight_fve_claim([s5, c9]).agree is True
     bad = measured("C9", [inst(["freq-1"], wa=0.98)], {"trivial": 1, "freq-1": 2})
-    got = c.weight_fve_claim([s5, bad])
+    got = cc.weight_fve_claim([s5, bad])
     assert got.agree is False and "C9 0.980" in got.ours
     # judged on the mean: one seed below 99 % beside a high one still agrees
     mean_ok = measured("C9", [inst([], wa=0.985), inst([], wa=0.999)], {"trivial": 1})
-    assert c.weight_fve_claim([mean_ok]).agree is True
-    assert c.restricted_claim([s5, c9]).agree is True
-    wu, excl = c.group_mean_claims([s5, c9])
+    assert cc.weight_fve_claim([mean_ok]).agree is True
+    assert cc.restricted_claim([s5, c9]).agree is True
+    wu, excl = cc.group_mean_claims([s5, c9])
     assert wu.agree is True and excl.agree is True and "S5 8.0" in excl.ours
     low = measured("C9", [inst([], wu=0.80, excluded=3.0), inst([], wu=0.90, excluded=3.0)])
-    wu, excl = c.group_mean_claims([s5, low])
+    wu, excl = cc.group_mean_claims([s5, low])
     assert wu.agree is False and "C9 0.85" in wu.ours
     assert excl.agree is False and "C9 3.0" in excl.ours
 
@@ -155,7 +157,7 @@ def test_weight_fve_restricted_and_group_mean_claims():
 )  # fmt: skip
 def test_restricted_loss_is_judged_at_the_papers_magnitude(restricted, excluded, agree):
     s5 = measured("S5", [inst([], restricted=restricted, excluded=excluded)] * 3)
-    assert c.restricted_claim([s5]).agree is agree
+    assert cc.restricted_claim([s5]).agree is agree
 
 
 @pytest.mark.parametrize(
@@ -287,15 +289,15 @@ def test_accuracy_claim_is_na_only_for_a_run_stopped_below_the_papers_figure():
     """A run stopped by the grokking rule at 99.9 % cannot test 99.99 %; the same seeds judged
     when the run reached its epoch cap or stopped by the clean-up rule."""
     seeds = [inst(["sign", "standard"], acc=0.9992)] * 3
-    judged = claim(c.mainline_claims(measured("S5", seeds)), "99.99 % test accuracy")
+    judged = claim(cc.mainline_claims(measured("S5", seeds)), "99.99 % test accuracy")
     assert judged.agree is False
     stopped = measured("S5", seeds, stopped_early=True)  # fast recipe: threshold 0.999
-    got = claim(c.mainline_claims(stopped), "99.99 % test accuracy")
+    got = claim(cc.mainline_claims(stopped), "99.99 % test accuracy")
     assert got.agree is None and "stopped once every seed had 99.9 % test accuracy" in got.ours
     cleaned = measured("S5", seeds, stopped_early=True, weight_decay=1.0, cleanup_stop={})
-    assert claim(c.mainline_claims(cleaned), "99.99 % test accuracy").agree is False
+    assert claim(cc.mainline_claims(cleaned), "99.99 % test accuracy").agree is False
     strict = measured("S5", seeds, stopped_early=True, grok_threshold=0.99995)
-    assert claim(c.mainline_claims(strict), "99.99 % test accuracy").agree is False
+    assert claim(cc.mainline_claims(strict), "99.99 % test accuracy").agree is False
 
 
 def cleanup(*seeds):

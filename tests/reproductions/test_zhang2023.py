@@ -10,7 +10,10 @@ import math
 import pytest
 
 from algolens.reproductions import zhang2023 as rec
+from algolens.reproductions import zhang2023_claims as zc
+from algolens.reproductions import zhang2023_measure as zm
 from algolens.reproductions import zhang2023_shortcut as sc
+from algolens.reproductions import zhang2023_trained as zt
 from algolens.store import RunStore
 from algolens.tasks.recursion import from_bits
 from algolens.tasks.recursion.features import input_features
@@ -25,22 +28,22 @@ def result(function="successor", test=0.99, rare=0.6, recall=0.95, failures=40, 
             "fresh_in_fit": 0.0, "fresh_in_train": 0.0}  # fmt: skip
     acc = {"train": 1.0, "test": test, "rare": rare, "ood": 0.0}
     sizes = {"train": 2000, "test": 500, "rare": 300, "ood": 500}
-    return rec.FunctionResult(function, acc, sizes, fail, shortcut, paper_shortcut, all_ones)
+    return zc.FunctionResult(function, acc, sizes, fail, shortcut, paper_shortcut, all_ones)
 
 
 def test_accuracy_claims_compare_rare_with_test():
-    a = rec.accuracy_claims(result(test=0.99, rare=0.6), 1)
+    a = zc.accuracy_claims(result(test=0.99, rare=0.6), 1)
     assert a[0].agree is None and a[0].kind == "context" and "rare 60.0 % (n=300)" in a[0].ours
     assert a[1].agree is True and a[1].kind == "paper"
-    assert rec.accuracy_claims(result(test=0.6, rare=0.99), 1)[1].agree is False
-    assert rec.accuracy_claims(result(rare=None), 1)[1].agree is None  # empty rare split
+    assert zc.accuracy_claims(result(test=0.6, rare=0.99), 1)[1].agree is False
+    assert zc.accuracy_claims(result(rare=None), 1)[1].agree is None  # empty rare split
     # a gap too small for the sample is not evidence of clustering: 97 % vs 98 % on 300 vs 500
-    assert rec.accuracy_claims(result(test=0.98, rare=0.97), 1)[1].agree is False
+    assert zc.accuracy_claims(result(test=0.98, rare=0.97), 1)[1].agree is False
 
 
 def test_clustering_is_context_for_functions_the_paper_does_not_study():
     for function in ("predecessor", "mirror"):
-        row = rec.accuracy_claims(result(function, test=0.99, rare=0.6), 1)[1]
+        row = zc.accuracy_claims(result(function, test=0.99, rare=0.6), 1)[1]
         assert row.kind == "context" and row.agree is None and row.paper == "-"
 
 
@@ -52,14 +55,14 @@ def test_one_sided_fisher_matches_brute_force():
         return sum(comb(n_a, x) * comb(n_b, k - x) for x in range(0, a + 1)) / comb(n, k)
 
     for a, n_a, b, n_b in [(20, 30, 28, 30), (5, 10, 6, 10), (0, 5, 5, 5)]:
-        agree, how = rec.fewer_correct(a, n_a, b, n_b)
+        agree, how = zc.fewer_correct(a, n_a, b, n_b)
         p = p_less(a, n_a, b, n_b)
         assert agree == (p < 0.05) and f"p = {p:.2g}" in how
 
 
 def test_learned_rules_are_context_for_every_function():
     for function in ("successor", "inorder"):
-        c = rec.failure_claim(result(function, recall=0.5))
+        c = zc.failure_claim(result(function, recall=0.5))
         assert c.agree is None and c.kind == "context" and "recall 50.0 % (20 of 40" in c.ours
 
 
@@ -107,7 +110,7 @@ def test_paper_shortcut_claim_needs_the_recall_and_a_real_separation():
             "recall": hits / fails if fails else None,
             "precision": hits / pred if pred else None,
         }
-        return rec.paper_shortcut_claim(result(shortcut=None, paper_shortcut=s))  # fmt: skip
+        return zc.paper_shortcut_claim(result(shortcut=None, paper_shortcut=s))  # fmt: skip
 
     good = claim(60, 60, 57)  # 95 % recall, the predicted inputs fail 57/60 vs 3/340
     assert good.agree is True and good.kind == "paper" and "recall 95.0 % (57 of 60" in good.ours
@@ -120,7 +123,7 @@ def test_paper_shortcut_claim_needs_the_recall_and_a_real_separation():
     # 60 failing answers but only 20 distinct inputs (three seeds failing on the same ones): n/a
     shared = claim(60, 60, 57, distinct=20)
     assert shared.agree is None and "20 distinct failing inputs are too few (need 50" in shared.ours
-    assert rec.paper_shortcut_claim(result()) is None  # not successor
+    assert zc.paper_shortcut_claim(result()) is None  # not successor
 
 
 def test_all_ones_claim_by_hand():
@@ -128,13 +131,13 @@ def test_all_ones_claim_by_hand():
     wrong = [[bool(f["all_ones"]) for f in feats]] * 3  # three seeds, each wrong only there
     counts = sc.all_ones_counts(feats, wrong)
     assert counts == {"inputs": 1, "n": 3, "correct": 0, "other_n": 21, "other_correct": 21}
-    c = rec.all_ones_claim(result(all_ones=counts))
+    c = zc.all_ones_claim(result(all_ones=counts))
     # one-sided Fisher: P(0 of the 3 all-ones answers right | 21 of 24 right) = 1 / C(24, 3)
     assert c.agree is True and f"p = {1 / math.comb(24, 3):.2g}" in c.ours
     same = sc.all_ones_counts(feats, [[False] * 8])
-    assert rec.all_ones_claim(result(all_ones=same)).agree is False
+    assert zc.all_ones_claim(result(all_ones=same)).agree is False
     none = {"inputs": 0, "n": 0, "correct": 0, "other_n": 5, "other_correct": 5}
-    assert rec.all_ones_claim(result(all_ones=none)).agree is None
+    assert zc.all_ones_claim(result(all_ones=none)).agree is None
 
 
 def test_recall_test_matches_the_binomial_tail():
@@ -144,24 +147,24 @@ def test_recall_test_matches_the_binomial_tail():
         return sum(comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
 
     for hits in range(40, 61):
-        assert rec.recall_agrees(hits, 60) == (tail(hits, 60) >= 0.05)
-    assert rec.recall_agrees(49, 49) is None  # below MIN_FAILURES: too few to test
+        assert zc.recall_agrees(hits, 60) == (tail(hits, 60) >= 0.05)
+    assert zc.recall_agrees(49, 49) is None  # below MIN_FAILURES: too few to test
 
 
 def test_shortcut_hypothesis_rows_are_context():
     best = {"name": "carry through at most 9 bits", "match": 0.99, "match_right": 1.0,
             "match_wrong": 0.95, "n_right": 90, "n_wrong": 10}  # fmt: skip
-    rows = rec.shortcut_claims(result(shortcut={"n": 100, "best": best, "attention": ["x"]}))
+    rows = zc.shortcut_claims(result(shortcut={"n": 100, "best": best, "attention": ["x"]}))
     assert [r.kind for r in rows] == ["context", "context"] and "95.0 % of wrong" in rows[0].ours
-    assert rec.shortcut_claims(result()) == []
+    assert zc.shortcut_claims(result()) == []
 
 
 def test_reach_is_the_first_significant_count():
     # 40 of 50 against k of 50: the first k with one-sided Fisher p < 0.05, found by brute force
-    first = next(k for k in range(51) if rec.fewer_correct(40, 50, k, 50)[0])
-    assert rec.significant_from(40, 50, 50) == first and 40 < first <= 50
-    assert rec.significant_from(81, 83, 83) is None  # 2 of 166 wrong: P = 0.25 at best
-    assert rec.significant_from(0, 0, 10) is None
+    first = next(k for k in range(51) if zc.fewer_correct(40, 50, k, 50)[0])
+    assert zc.significant_from(40, 50, 50) == first and 40 < first <= 50
+    assert zc.significant_from(81, 83, 83) is None  # 2 of 166 wrong: P = 0.25 at best
+    assert zc.significant_from(0, 0, 10) is None
 
 
 def test_oversampling_claim_counts_seeds_times_distinct_inputs():
@@ -170,19 +173,19 @@ def test_oversampling_claim_counts_seeds_times_distinct_inputs():
         return {"n": n, "seeds": seeds, "plain_correct": plain, "over_correct": over,
                 "plain": plain / total, "oversampled": over / total}  # fmt: skip
 
-    assert rec.oversampling_claim(eff(50, 80)).agree is True
-    assert rec.oversampling_claim(eff(80, 80)).agree is False
+    assert zc.oversampling_claim(eff(50, 80)).agree is True
+    assert zc.oversampling_claim(eff(80, 80)).agree is False
     # 80 vs 84 of 100: higher, but not significantly
-    c = rec.oversampling_claim(eff(80, 84))
+    c = zc.oversampling_claim(eff(80, 84))
     assert c.agree is False and "(80 of 100)" in c.ours and "50 distinct" in c.ours
     # the same 50-vs-80 gap on one seed's 50 answers each is still significant, 40 vs 46 is not
-    assert rec.oversampling_claim(eff(25, 40, seeds=1)).agree is True
-    assert rec.oversampling_claim(eff(40, 46, seeds=1)).agree is False
+    assert zc.oversampling_claim(eff(25, 40, seeds=1)).agree is True
+    assert zc.oversampling_claim(eff(40, 46, seeds=1)).agree is False
     # 81 of 83 without: not even 83 of 83 with would be significant, so the row cannot judge
-    weak = rec.oversampling_claim(eff(81, 82, n=83, seeds=1))
+    weak = zc.oversampling_claim(eff(81, 82, n=83, seeds=1))
     assert weak.agree is None and "no power" in weak.ours
     empty = {"n": 0, "seeds": 0, "plain": None, "oversampled": None}
-    assert rec.oversampling_claim(empty).agree is None
+    assert zc.oversampling_claim(empty).agree is None
 
 
 def rare_tail(n_bits):
@@ -200,7 +203,7 @@ def test_paper_shortcut_row_is_judgeable_with_standard_numbers_not_quick_ones():
         feats = rare_tail(n_bits)
         wrong = [[f["trailing_ones"] >= 8 for f in feats]] * 3
         scores = sc.paper_shortcut_scores((feats, wrong), (feats, wrong))
-        return scores, rec.paper_shortcut_claim(result(paper_shortcut=scores))
+        return scores, zc.paper_shortcut_claim(result(paper_shortcut=scores))
 
     quick, quick_row = row(10)
     assert (quick["failing_inputs"], quick["failures"], quick["k"]) == (4, 12, [8, 8, 8])
@@ -219,9 +222,9 @@ def test_oversampling_row_is_judgeable_at_standard_sample_not_quick():
         return {"n": n, "seeds": seeds, "plain_correct": plain, "over_correct": over,
                 "plain": plain / total, "oversampled": over / total}  # fmt: skip
 
-    assert rec.oversampling_claim(eff(81, 83, 83, 1)).agree is None
+    assert zc.oversampling_claim(eff(81, 83, 83, 1)).agree is None
     # 97.6 % vs 100 % of 1074 answers: one-sided Fisher p = 2^-26-ish, far below 0.05
-    row = rec.oversampling_claim(eff(1048, 1074, 358, 3))
+    row = zc.oversampling_claim(eff(1048, 1074, 358, 3))
     assert row.agree is True and "(1048 of 1074) without" in row.ours
 
 
@@ -229,16 +232,16 @@ def test_fitted_check_reads_each_runs_lowest_seed():
     def t(train_min):
         return {"train_min": train_min}
 
-    ok = rec.fitted_claim({"successor": t(1.0), "inorder": t(0.995)})
+    ok = zt.fitted_claim({"successor": t(1.0), "inorder": t(0.995)})
     assert ok.kind == "check" and ok.agree is True and "all 2 runs" in ok.ours
-    low = rec.fitted_claim({"successor": t(1.0), "postorder": t(0.972), "mirror": t(None)})
+    low = zt.fitted_claim({"successor": t(1.0), "postorder": t(0.972), "mirror": t(None)})
     assert low.agree is False and low.ours == "below target: postorder 97.2 %, mirror n/a"
 
 
 def test_pooled_failures_sum_over_instances():
     inst = [{"fresh": {"failures": 3, "hits": 3, "predicted": 4}, "rules": ["a"]},
             {"fresh": {"failures": 1, "hits": 0, "predicted": 0}, "rules": ["b"]}]  # fmt: skip
-    out = rec.pooled_failures({"instances": inst, "n_fresh": 10, "n_fit": 12,
+    out = zm.pooled_failures({"instances": inst, "n_fresh": 10, "n_fit": 12,
                                "fresh_in_fit": 0.0, "fresh_in_train": 0.0})  # fmt: skip
     assert (out["recall"], out["precision"], out["rules"]) == (0.75, 0.75, ["a"])
 
@@ -292,21 +295,21 @@ def _dependence(p, p_min, function="inorder"):
 
     dep = FeatureDependence("left_spine", 300, 2, 200, 40, 400, 380, 6, 20, 0,
                             Excess(150, 60.0, p, p_min, 12))  # fmt: skip
-    return rec.FunctionResult(function, {}, {}, {}, dependence=dep)
+    return zc.FunctionResult(function, {}, {}, {}, dependence=dep)
 
 
 def test_recursion_claim_rules():
-    yes = rec.recursion_claim(_dependence(1e-9, 1e-30))
+    yes = zc.recursion_claim(_dependence(1e-9, 1e-30))
     assert yes.agree is True and yes.kind == "paper"
     assert "20.0 % right (40 of 200), the others 95.0 % (380 of 400)" in yes.ours
     assert "at the largest left_spine drawn (6): 0.0 % (0 of 20)" in yes.ours
-    no = rec.recursion_claim(_dependence(0.4, 1e-6))
+    no = zc.recursion_claim(_dependence(0.4, 1e-6))
     assert no.agree is False  # the test could reach p < 0.05 and did not
-    weak = rec.recursion_claim(_dependence(0.4, 0.2))
+    weak = zc.recursion_claim(_dependence(0.4, 0.2))
     assert weak.agree is None and "cannot reach p < 0.05" in weak.ours
-    pre = rec.recursion_claim(_dependence(1e-9, 1e-30, "preorder"))
+    pre = zc.recursion_claim(_dependence(1e-9, 1e-30, "preorder"))
     assert pre.agree is None and "copy shortcut is exact" in pre.ours
-    assert rec.recursion_claim(rec.FunctionResult("successor", {}, {}, {})) is None
+    assert zc.recursion_claim(zc.FunctionResult("successor", {}, {}, {})) is None
 
 
 @pytest.fixture
@@ -344,7 +347,7 @@ def test_quick_end_to_end_at_tiny_scale(tiny, tmp_path, run_cli):
     over = [r for r in runs if r.config["recursion"]["oversample"] > 0]
     assert len(over) == 1 and over[0].config["function"] == "successor"
     succ = next(r for r in runs if r.config["function"] == "successor" and r not in over)
-    acc, _ = rec.split_accuracy(st, succ.id)
+    acc, _ = zm.split_accuracy(st, succ.id)
     first = next(c for c in claims if c["claim"].startswith("successor: greedy"))
     assert f"test {100 * acc['test']:.1f} %" in first["ours"]
     text = doc.read_text()

@@ -37,7 +37,8 @@ def step_train(state: dict[str, Any]) -> None:
     """Grok the group with the fast recipe, a few seeds as one batched model, in the run store."""
     import torch
 
-    from algolens.cli.train import print_summary, with_progress
+    from algolens.cli.train_output import print_summary
+    from algolens.cli.train_progress import with_progress
     from algolens.store import RunStore
     from algolens.tasks.composition.training import build_task
     from algolens.train import make_config, start_run

@@ -1,7 +1,7 @@
 """Rows of ``reproduce chughtai2023`` read from single settings: the mainline seed's figures,
 neuron FVE, the clean-up phase, the cyclic and dihedral groups' key irreps, A5, transformers and
-the learning order. The 50-seed tallies and the protocol live in
-:mod:`algolens.reproductions.chughtai2023`.
+the learning order. The 50-seed tallies live in :mod:`algolens.reproductions.chughtai2023_claims`,
+the protocol in :mod:`algolens.reproductions.chughtai2023`.
 
 Every function takes :class:`~algolens.reproductions.chughtai2023.Measured` results and returns
 :class:`~algolens.reproductions.claims.Claim` rows; each judged row states its criterion.

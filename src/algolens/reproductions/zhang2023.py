@@ -79,47 +79,34 @@ seeds, sizes, recipe and the epochs it actually trained (and why it stopped). Ru
 store with the same config are reused and interrupted ones resumed
 (:func:`algolens.reproductions.runs.ensure_run`).
 
-Agreement rules and the paper's figures are in :mod:`algolens.reproductions.zhang2023_claims`; this
-module trains the runs and measures each function (:func:`analyse_function`).
+Agreement rules and the paper's figures are in :mod:`algolens.reproductions.zhang2023_claims`;
+this module trains the runs, :mod:`algolens.reproductions.zhang2023_measure` measures each
+function (:func:`~algolens.reproductions.zhang2023_measure.analyse_function`), and
+:mod:`algolens.reproductions.zhang2023_trained` reads back what each run trained.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from algolens.reproductions.claims import Claim, Mode, Scale, as_scale
 from algolens.reproductions.runs import ensure_run
 from algolens.reproductions.zhang2023_claims import (
-    ALPHA,
-    MIN_FAILURES,
+    BIN_FUNCTIONS,
     OVERSAMPLE,
-    PAPER_CLUSTER_FUNCTIONS,
-    PAPER_RECALL,
-    SPLITS,
-    TRAVERSALS,
     FunctionResult,
     accuracy_claims,
     all_ones_claim,
     failure_claim,
-    fewer_correct,
     oversampling_claim,
     paper_shortcut_claim,
-    pct,
-    recall_agrees,
-    recall_pvalue,
     recursion_claim,
     shortcut_claims,
-    significant_from,
 )
-from algolens.reproductions.zhang2023_shortcut import (
-    all_ones_counts,
-    held_out_failures,
-    paper_shortcut_scores,
-)
+from algolens.reproductions.zhang2023_measure import analyse_function, oversampling_effect
+from algolens.reproductions.zhang2023_trained import fitted_claim, protocol_claim, trained_of
 from algolens.store import RunStore
 from algolens.train.config import TrainConfig
 
@@ -133,7 +120,6 @@ QUICK_FUNCTIONS: tuple[str, ...] = (
 FULL_FUNCTIONS: tuple[str, ...] = (*QUICK_FUNCTIONS, "add")
 STANDARD_FUNCTIONS: tuple[str, ...] = ("successor", "preorder", "inorder", "postorder")
 """The paper's functions: every judged row is theirs (predecessor and mirror give context only)."""
-BIN_FUNCTIONS = frozenset({"successor", "predecessor", "add"})
 
 
 @dataclass(frozen=True)
@@ -209,114 +195,6 @@ def run_config(
     )  # fmt: skip
 
 
-# ---- measurements of one run ----------------------------------------------------------------
-
-
-def split_accuracy(store: RunStore, run_id: str) -> tuple[dict[str, float | None], dict[str, int]]:
-    """Greedy exact-match accuracy per split (mean over seeds) from the run's summary."""
-    summary = store.get(run_id).summary or {}
-    splits = summary.get("splits", {})
-    acc = {s: (float(np.mean(splits[s]["greedy_acc"])) if s in splits else None) for s in SPLITS}
-    return acc, {s: int(splits[s]["n"]) if s in splits else 0 for s in SPLITS}
-
-
-def pooled_failures(out: dict[str, Any]) -> dict[str, Any]:
-    """Fresh-set scores of a ``failures`` analysis pooled over its instances."""
-    fresh = [inst["fresh"] for inst in out["instances"]]
-    fails, hits = sum(f["failures"] for f in fresh), sum(f["hits"] for f in fresh)
-    pred = sum(f["predicted"] for f in fresh)
-    return {
-        "n_fresh": out["n_fresh"], "n_fit": out["n_fit"], "failures": fails, "predicted": pred,
-        "hits": hits, "recall": hits / fails if fails else None,
-        "precision": hits / pred if pred else None, "rules": out["instances"][0]["rules"],
-        "fresh_in_fit": out["fresh_in_fit"], "fresh_in_train": out["fresh_in_train"],
-    }  # fmt: skip
-
-
-def shortcut_summary(out: dict[str, Any], top: int = 3) -> dict[str, Any]:
-    """The first seed's best hypothesis and its match rates, and its strongest attention rules."""
-    inst = out["instances"][0]
-    best = inst["hypotheses"][0] if inst["hypotheses"] else None
-    rules = sorted(inst["attention"], key=lambda r: -r["mass"])[:top]
-    return {"n": out["n"], "best": best, "attention": [r["text"] for r in rules]}
-
-
-def trained_of(store: RunStore, run_id: str) -> dict[str, Any]:
-    """What a stored run actually trained, from its config and summary: ``seeds``, ``max_size``,
-    ``n_train``, ``oversample``, ``recipe``, ``epochs`` (trained), ``max_epochs``, ``stop`` (the
-    early stop's reason, None without one), ``train_min`` (the lowest seed's greedy exact match on
-    its distinct training inputs, None without a train split) and ``model_args``."""
-    record = store.get(run_id)
-    config, summary = record.config, record.summary or {}
-    rc = config["recursion"]
-    train = summary.get("splits", {}).get("train")
-    return {
-        "seeds": len(config["seeds"]), "max_size": rc["max_size"], "n_train": rc["n_train"],
-        "oversample": rc["oversample"], "recipe": config.get("recipe"),
-        "epochs": summary.get("epochs"), "max_epochs": summary.get("max_epochs"),
-        "stop": (summary.get("early_stop") or {}).get("reason"),
-        "train_min": min(train["greedy_acc"]) if train else None,
-        "model_args": config.get("model_args", {}),
-    }  # fmt: skip
-
-
-def analyse_function(
-    store: RunStore, run_id: str, function: str, n: int, log: Callable[[str], None]
-) -> FunctionResult:
-    """Accuracy per split, failure prediction on fresh rare-tail inputs, and the best shortcut
-    hypothesis on held-out rare-tail inputs; for successor also the paper's shortcut as a failure
-    predictor and the all-ones inputs (on the failure analysis's own fit and fresh inputs)."""
-    from algolens.analysis.recursion.failures_run import run_failures
-    from algolens.analysis.recursion.shortcuts import run_shortcuts
-
-    acc, sizes = split_accuracy(store, run_id)
-    failures = pooled_failures(run_failures(store, run_id, inputs="rare", n=n))
-    shortcut = shortcut_summary(run_shortcuts(store, run_id, n=n, inputs="rare"))
-    paper = ones = dependence = None
-    if function in TRAVERSALS:
-        from algolens.analysis.recursion.feature_dependence import feature_dependence
-
-        dependence = feature_dependence(store, run_id, n)
-    if function == "successor":
-        fit, fresh = held_out_failures(store, run_id, n)
-        paper = paper_shortcut_scores(fit, fresh)
-        ones = all_ones_counts(fit[0] + fresh[0], [a + b for a, b in zip(fit[1], fresh[1])])
-    log(f"{function}: " + ", ".join(f"{s} {pct(a)}" for s, a in acc.items())
-        + f"; failure recall {pct(failures['recall'])}")  # fmt: skip
-    trained = trained_of(store, run_id)
-    return FunctionResult(
-        function, acc, sizes, failures, shortcut, paper, ones, dependence, trained
-    )
-
-
-def oversampling_effect(
-    store: RunStore, plain_id: str, over_id: str, n: int, seed: int = 7
-) -> dict[str, Any]:
-    """Both runs' greedy answers on the same distinct rare-tail inputs that neither trained on,
-    pooled over seeds × inputs: ``{"n": distinct inputs, "seeds", "plain", "oversampled"}``
-    (accuracies) and ``plain_correct``/``over_correct`` of ``seeds * n`` answers each."""
-    from algolens.analysis.recursion.failures_run import wrong_answers
-    from algolens.tasks.recursion.examples import fitting_examples, sampled_examples
-    from algolens.train.load import load_run_dataset, load_run_model
-
-    plain_cfg, plain = load_run_model(store, plain_id)
-    _, over = load_run_model(store, over_id)
-    ds_plain, ds_over = load_run_dataset(store, plain_id), load_run_dataset(store, over_id)
-    seen = {tuple(x) for ds in (ds_plain, ds_over) for x in ds.splits["train"].inputs}
-    drawn = sampled_examples(plain_cfg, ds_plain.arg_kinds, n, seed, "rare", exclude=seen)
-    width = min(plain.cfg.n_ctx, over.cfg.n_ctx) + 1
-    examples = list({tuple(e[1]): e for e in fitting_examples(drawn, width)}.values())
-    if not examples:
-        return {"n": 0, "seeds": 0, "plain": None, "oversampled": None}
-    correct = [int((~wrong_answers(m, examples, m.cfg.n_inst)).sum()) for m in (plain, over)]
-    seeds = plain.cfg.n_inst
-    total = seeds * len(examples)
-    return {
-        "n": len(examples), "seeds": seeds, "plain_correct": correct[0], "over_correct": correct[1],
-        "plain": correct[0] / total, "oversampled": correct[1] / total,
-    }  # fmt: skip
-
-
 def _ensure(store: RunStore, config: TrainConfig, log: Callable[[str], None]) -> str:
     """:func:`ensure_run` of a recursion run (its dataset hash is set at the start and follows
     from the config for a built-in function)."""
@@ -364,58 +242,3 @@ def reproduce(scale: Scale | Mode, store: RunStore, *, log: Callable[[str], None
     claims.append(fitted_claim(trained))
     claims.append(protocol_claim(trained))
     return claims
-
-
-FIT_TARGET = 0.99
-"""Every seed of every run should answer at least this share of its distinct training inputs
-exactly (the standard protocol trains to about 100 %; a row on an unfitted run says less)."""
-
-
-def fitted_claim(trained: dict[str, dict[str, Any]]) -> Claim:
-    """Our target: every seed of every run fits its training inputs (greedy exact match ≥
-    :data:`FIT_TARGET` on the distinct training inputs, from each run's summary)."""
-    low = {
-        name: t["train_min"] for name, t in trained.items() if (t["train_min"] or 0) < FIT_TARGET
-    }
-    worst = ", ".join(f"{name} {pct(v)}" for name, v in low.items())
-    ours = f"below target: {worst}" if low else f"all {len(trained)} runs at or above target"
-    return Claim(
-        f"every seed of every run fits its training inputs (greedy exact match ≥ "
-        f"{pct(FIT_TARGET)} on the distinct training inputs, lowest seed)",
-        "-", ours, not low, kind="check",
-    )  # fmt: skip
-
-
-def protocol_claim(trained: dict[str, dict[str, Any]]) -> Claim:
-    """What each stored run trained (:func:`trained_of`), beside the paper's (unpublished)
-    protocol."""
-    parts = []
-    for name, t in trained.items():
-        unit = "bits" if name.split()[0] in BIN_FUNCTIONS else "nodes"
-        stop = f", stopped: {t['stop']}" if t["stop"] else ""
-        recipe = f"recipe {t['recipe']}" if t["recipe"] else "fixed settings, no early stop"
-        parts.append(
-            f"{name}: {t['seeds']} seed(s), 1-{t['max_size']} {unit}, {t['n_train']} training "
-            f"draws, {recipe}, {t['epochs']} of {t['max_epochs']} epochs{stop}"
-        )
-    m = next(iter(trained.values()))["model_args"] if trained else {}
-    model = (
-        f"transformer {m.get('n_layers')} layers, d_model {m.get('d_model')}, "
-        f"{m.get('n_heads')} heads"
-    )
-    return Claim(
-        "protocol",
-        "not published (no code; sizes and splits unverified)",
-        "; ".join(parts) + f"; {model}",
-        None,
-        kind="context",
-    )
-
-
-__all__: Sequence[str] = (
-    "ALPHA", "MIN_FAILURES", "MODES", "OVERSAMPLE", "PAPER", "PAPER_CLUSTER_FUNCTIONS",
-    "PAPER_RECALL", "SPLITS", "FunctionResult", "accuracy_claims", "all_ones_claim",
-    "failure_claim", "fewer_correct", "oversampling_claim", "paper_shortcut_claim",
-    "recall_agrees", "recall_pvalue", "recursion_claim", "reproduce", "shortcut_claims",
-    "significant_from",
-)  # fmt: skip

@@ -261,6 +261,8 @@ def oversampling_claim(effect: dict[str, Any]) -> Claim:
 
 
 TRAVERSALS = ("preorder", "inorder", "postorder")
+BIN_FUNCTIONS = frozenset({"successor", "predecessor", "add"})
+"""Functions of binary numbers (sizes in bits); the others take trees (sizes in nodes)."""
 COPY_EXACT = frozenset({"preorder"})
 """Traversals whose answer is the prompt's labels in order (trees are serialised in prefix
 order): a copy shortcut is exact, so no test on the answers separates it from recursion."""

@@ -12,7 +12,7 @@ of each (:mod:`algolens.analysis.composition.progress`). Output of :func:`tally`
 * ``logit_fve``, ``W_U_fve``: min, median, max and the sorted values.
 
 :func:`compare_with_paper` sets ours beside a paper's tallies in the same shape (the paper's own
-figures live in its reproduction module, e.g. ``algolens.reproductions.chughtai2023.PAPER_S5_MLP``).
+figures live in :mod:`algolens.papers`, e.g. ``algolens.papers.chughtai2023.PAPER_S5_MLP``).
 """
 
 from __future__ import annotations
