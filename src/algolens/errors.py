@@ -12,6 +12,12 @@ class AlgolensError(Exception):
     """Base class of every error algolens reports to a user (CLI exit code 2)."""
 
 
+class AlgolensWarning(UserWarning):
+    """Something a user should know that does not stop the work (e.g. a run resumed on another
+    device). Library code raises it with :func:`warnings.warn`; the CLI prints it as one
+    ``warning:`` line on stderr."""
+
+
 class SpecError(AlgolensError, ValueError):
     """A group, task or model spec that cannot be parsed or names nothing known."""
 

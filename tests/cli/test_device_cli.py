@@ -164,3 +164,24 @@ def test_reproduce_trains_in_process_on_the_resolved_device(run_cli, tmp_path, m
     code, _out, err = run_cli("reproduce", "devicepaper", "--device", "auto", "--store",
                               str(tmp_path / "s"))  # fmt: skip
     assert (code, err.strip().splitlines()[-1]) == (2, "error: would train on cuda")
+
+
+def test_resuming_on_another_device_is_one_warning_line(run_cli, tmp_path):
+    """The library warns (AlgolensWarning); the CLI prints it as one ``warning:`` line."""
+    from algolens.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+    from tests.train.tiny_runs import train_tiny
+
+    store = RunStore(tmp_path)
+    run_id = train_tiny(store, "C5", stop_at=20)
+    _, path = latest_checkpoint(store.paths(run_id).checkpoints)
+    tensors, meta = load_checkpoint(path)
+    save_checkpoint(path, tensors, meta | {"device": "cuda:0 (NVIDIA H100)"})
+    code, out, err = run_cli("train", "--resume", run_id, "--store", str(tmp_path), "--json")
+    assert code == 0, err
+    warned = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert warned == [
+        f"warning: run {run_id} trained on cuda:0 (NVIDIA H100) and resumes on cpu: the rest of "
+        "the run will not have the bits of one trained on a single device (docs/training.md, "
+        "Devices)"
+    ]
+    assert "AlgolensWarning" not in err

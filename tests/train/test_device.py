@@ -5,10 +5,12 @@ holds the GPU tests."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
-from algolens.errors import ConfigError
+from algolens.errors import AlgolensWarning, ConfigError
 from algolens.store import RunStore
 from algolens.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from algolens.train.device import (
@@ -128,11 +130,10 @@ def test_a_run_records_its_device_and_resuming_elsewhere_is_said(tmp_path, capsy
     assert meta["device"] == "cpu"
     # the checkpoint as a GPU would have written it (tensors always on the CPU in the file)
     save_checkpoint(path, tensors, meta | {"device": "cuda:0 (NVIDIA H100)"})
-    capsys.readouterr()
-    summary = resume_run(store, run_id)
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [
-        f"warning: run {run_id} trained on cuda:0 (NVIDIA H100) and resumes on cpu: the rest of "
+    with pytest.warns(AlgolensWarning) as caught:
+        summary = resume_run(store, run_id)
+    assert [str(w.message) for w in caught] == [
+        f"run {run_id} trained on cuda:0 (NVIDIA H100) and resumes on cpu: the rest of "
         "the run will not have the bits of one trained on a single device (docs/training.md, "
         "Devices)"
     ]
@@ -148,5 +149,7 @@ def test_resuming_on_the_same_device_says_nothing(tmp_path, capsys):
     store = RunStore(tmp_path)
     run_id = train_tiny(store, "C5", stop_at=20)
     capsys.readouterr()
-    resume_run(store, run_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AlgolensWarning)  # a warning would raise
+        resume_run(store, run_id)
     assert "warning" not in capsys.readouterr().err

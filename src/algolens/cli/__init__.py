@@ -4,12 +4,15 @@ Library code raises :class:`algolens.errors.AlgolensError`; :func:`main` turns i
 stderr and exit code 2, and so, as a safety net, any ``OSError`` nothing else reported (a file
 that cannot be read or written). A usage error (unknown command or option, a value of the wrong
 type or out of range) is one line and exit code 2 too. Every command that prints results accepts
-``--json``; ``-h`` is ``--help`` everywhere.
+``--json``; ``-h`` is ``--help`` everywhere. A :class:`algolens.errors.AlgolensWarning` is one
+``warning:`` line on stderr.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
+from typing import TextIO
 
 from algolens.cli.app import app
 
@@ -19,7 +22,9 @@ def main() -> None:
     from algolens.errors import AlgolensError
 
     try:
-        code = app(standalone_mode=False)
+        with warnings.catch_warnings():  # restored after the command (main runs in tests too)
+            warnings.showwarning = _show_warning
+            code = app(standalone_mode=False)
     except AlgolensError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -36,6 +41,23 @@ def main() -> None:
         sys.exit(code)
     if isinstance(code, int) and code != 0:  # e.g. typer's 130 after Ctrl-C
         sys.exit(code)
+
+
+_python_showwarning = warnings.showwarning
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int,
+    file: TextIO | None = None, line: str | None = None,
+) -> None:  # fmt: skip
+    """Print an :class:`~algolens.errors.AlgolensWarning` as one ``warning:`` line on stderr;
+    any other warning as Python would."""
+    from algolens.errors import AlgolensWarning
+
+    if issubclass(category, AlgolensWarning):
+        print(f"warning: {message}", file=sys.stderr if file is None else file)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
 
 
 def _usage_error(exc: Exception) -> int | None:

@@ -17,14 +17,14 @@ kernels (docs/training.md, "Devices").
 
 from __future__ import annotations
 
-import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 import torch
 
-from algolens.errors import ConfigError
+from algolens.errors import AlgolensWarning, ConfigError
 
 DEVICE_NAMES = ("cpu", "cuda", "cuda:N", "auto")
 """The names :func:`resolve_device` accepts (``N`` a CUDA device index)."""
@@ -134,7 +134,8 @@ def device_change_note(run_id: str, trained_on: str | None, now: str) -> str | N
 
 
 def warn_device_change(run_id: str, trained_on: str | None, now: str) -> None:
-    """Print :func:`device_change_note` as one ``warning:`` line on stderr, if there is one."""
+    """Issue :func:`device_change_note` as an :class:`~algolens.errors.AlgolensWarning`, if
+    there is one (the CLI prints it as one ``warning:`` line)."""
     note = device_change_note(run_id, trained_on, now)
     if note is not None:
-        print(f"warning: {note}", file=sys.stderr)
+        warnings.warn(note, AlgolensWarning, stacklevel=2)
