@@ -94,14 +94,18 @@ def run_cell(
     seed: int,
     n_train: int | None = None,
     minutes: float | None = None,
+    epochs: int | None = None,
 ) -> dict[str, Any]:
     """Train one cell (``n_train``: training draws, None: the task's default; ``minutes``: stop
-    after the first epoch that ends past this wall time, None: no limit); its record."""
+    after the first epoch that ends past this wall time, None: no limit; ``epochs``: the epoch
+    cap, which is also the cosine schedule's length, None: the setting's); its record."""
     fn = function_name(function)
     data = RecursionArgs() if n_train is None else RecursionArgs(n_train=n_train)
     ds = build_dataset(resolve_function(fn), data.split_spec(), 0)
     recipe = "fast" if setting == "fast" else None
     overrides = dict(SETTINGS[setting])
+    if epochs is not None:
+        overrides["epochs"] = epochs
     cap = overrides.get("epochs", 60) if setting != "fast" else 60
     if n_train is not None:
         overrides["recursion"] = {"n_train": n_train}
@@ -119,13 +123,21 @@ def run_cell(
             break
         if minutes is not None and time.perf_counter() - t0 > 60 * minutes:
             break
-    label = setting if n_train is None else f"{setting}, n_train {n_train}"
     return {
-        "function": function, "setting": label, "seed": seed, "target": target,
+        "function": function, "setting": cell_label(setting, n_train, epochs), "seed": seed,
+        "target": target,
         "exact": round(acc, 4), "best": round(best, 4), "epochs": trainer.epoch,
         "reached": reached, "cap": cap, "minutes": round((time.perf_counter() - t0) / 60, 2),
         "n_test": len(test),
     }  # fmt: skip
+
+
+def cell_label(setting: str, n_train: int | None, epochs: int | None) -> str:
+    """A cell's setting as recorded: the setting's name and any override of it."""
+    extra = [f"n_train {n_train}"] * (n_train is not None) + [f"{epochs} epochs"] * (
+        epochs is not None
+    )
+    return ", ".join([setting, *extra])
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -158,6 +170,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n-train", type=int, default=None, help="training draws (default: task's)")
     ap.add_argument("--minutes", type=float, default=None, help="wall limit per cell")
+    ap.add_argument("--epochs", type=int, default=None, help="epoch cap and schedule length")
     ap.add_argument("--out", type=Path, default=Path("sweep_recursion_defaults.jsonl"))
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -168,10 +181,9 @@ def main() -> None:
     print(f"CPU: {cpu_name()}", flush=True)
     for setting in a.settings.split(","):
         for function in a.functions.split(","):
-            label = setting if a.n_train is None else f"{setting}, n_train {a.n_train}"
-            if (function, label, a.seed) in have:
+            if (function, cell_label(setting, a.n_train, a.epochs), a.seed) in have:
                 continue
-            row = run_cell(function, setting, a.target, a.seed, a.n_train, a.minutes)
+            row = run_cell(function, setting, a.target, a.seed, a.n_train, a.minutes, a.epochs)
             print(json.dumps(row), flush=True)
             with open(a.out, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
