@@ -10,7 +10,6 @@ from algolens.errors import ConfigError
 from algolens.tasks.fields import check_task_fields, task_flags
 from algolens.tasks.registry import RECIPES, TaskSpec, get_task
 from algolens.train.config import (
-    DEFAULT_RECIPES,
     load_toml_config,
     make_config,
     parse_seeds,
@@ -48,8 +47,11 @@ def config_from_flags(values: dict[str, Any]) -> TrainConfig:
     if path is None:
         chosen, why = resolve_task(task, recipe)
         check_task_fields(chosen, given, why)
-        recipe = recipe or DEFAULT_RECIPES.get(chosen, "fast")
-        overrides.update(task_overrides(get_task(chosen), values, recipe))
+        spec = get_task(chosen)
+        if recipe is None:
+            fields = {f: values[flag] for flag, f in given.items() if f != spec.section}
+            recipe = spec.default_recipe_for(fields)
+        overrides.update(task_overrides(spec, values, recipe))
         return make_config(recipe, **overrides)
     if recipe is not None:
         raise ConfigError("--recipe cannot be combined with --config; set recipe in the file")

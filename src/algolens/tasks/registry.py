@@ -76,6 +76,9 @@ class TaskSpec:
             ``max_size``).
         recipes: the named training presets it serves, name -> config defaults.
         default_recipe: the recipe ``algolens train`` uses when none is given.
+        pick_recipe: ``(task fields given) -> recipe | None``: the recipe ``algolens train`` uses
+            when none is given, chosen from the run's own fields (the recursion task's: by the
+            function's domain); None (or returning None): :attr:`default_recipe`.
         defaults: fills a raw config dict before validation (``model = "transformer"``, ...).
         check: raises ``ValueError`` for an invalid combination of a validated config's fields.
         start: ``(config, group) -> (trainer, prepare)``: the trainer of a new run (its data drawn
@@ -116,6 +119,19 @@ class TaskSpec:
     predict: Callable[..., dict[str, Any]] | None = None
     report_section: str | None = None
     start_note: Callable[[RunStore, str], str | None] | None = None
+    pick_recipe: Callable[[Mapping[str, Any]], str | None] | None = None
+
+    def default_recipe_for(self, fields: Mapping[str, Any]) -> str:
+        """The recipe ``algolens train`` uses when none is given, for a run with the task
+        ``fields`` given (``{"function": "preorder"}``): :attr:`pick_recipe`'s choice, else
+        :attr:`default_recipe`."""
+        picked = None if self.pick_recipe is None else self.pick_recipe(fields)
+        if picked is not None and picked not in self.recipes:
+            raise ConfigError(
+                f"task {self.name!r} picked recipe {picked!r}, not one of its recipes "
+                f"({', '.join(self.recipes)})"
+            )
+        return picked or self.default_recipe
 
     def section_flags(self) -> tuple[str, ...]:
         """The flags that fill :attr:`section` (refused beside ``--config``: set them in it)."""

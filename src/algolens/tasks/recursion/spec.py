@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from algolens.tasks.recursion.preset import PRESET
+from algolens.tasks.recursion.preset import PRESET, TREE_PRESET, pick_recipe
 from algolens.tasks.recursion.settings import RECURSION_FIELDS, RecursionArgs
 from algolens.tasks.recursion.setup import (
     load_recursion_dataset,
@@ -74,8 +74,9 @@ SPEC = TaskSpec(
         "--oversample": "recursion",
         "--n-train": "recursion",
     },  # fmt: skip
-    recipes={**SHARED_RECIPES, "recursion": PRESET},  # the task's own preset (issue 22)
+    recipes={**SHARED_RECIPES, "recursion": PRESET, "recursion-trees": TREE_PRESET},  # issue 22
     default_recipe="recursion",
+    pick_recipe=pick_recipe,  # by the function's domain
     defaults=defaults,
     check=check,
     start=start_recursion,
