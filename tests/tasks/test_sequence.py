@@ -183,3 +183,31 @@ def test_pads_do_not_reach_scored_positions(task):
     noisy = torch.where(x == PAD_ID, torch.full_like(x, ids(["Node"])[0]), x)
     a, b = model(x), model(noisy)
     torch.testing.assert_close(a[:, data.mask], b[:, data.mask], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch", [7, 1000])
+def test_exact_match_in_length_order_reports_in_row_order(task, batch):
+    """exact_match decodes rows sorted by length in batches cut to their longest row; its answer
+    is still per row of the data, in the data's order: the shortcut fails exactly on all ones."""
+    from algolens.train.evaluation import exact_match
+
+    data = task.splits["rare"]
+    assert len(set((data.prompt_len + data.answer_len).tolist())) > 1  # lengths differ
+    all_ones = [
+        all(bits(parse(tokens_of(r[: int(n) - 1]), ("bin",))[0]))
+        for r, n in zip(data.tokens.tolist(), data.prompt_len)
+    ]
+    model = causal_model(FUNCTIONS["successor"].fn, successor_shortcut)
+    tf, gr = exact_match(model, data, 2, batch, torch.device("cpu"))
+    expected = [[True] * len(data), [not a for a in all_ones]]
+    assert tf.tolist() == expected and gr.tolist() == expected
+
+
+def test_trimmed_cuts_only_the_padding_every_row_has(task):
+    data = task.splits["test"]
+    cut = data.subset(torch.arange(5)).trimmed()
+    width = int((cut.prompt_len + cut.answer_len).max())
+    assert cut.tokens.shape[1] == width <= data.tokens.shape[1]
+    assert (data.tokens[:5, width:] == PAD_ID).all()  # what was cut held padding only
+    assert torch.equal(cut.tokens, data.tokens[:5, :width])
+    assert torch.equal(cut.mask, data.mask[:5, : width - 1])

@@ -74,6 +74,21 @@ class PackedSequences:
         """``[N, T-1]``: the next token at every position."""
         return self.tokens[:, 1:]
 
+    def trimmed(self) -> PackedSequences:
+        """The same rows cut to the longest ``prompt + answer`` among them (the padding every
+        row has at the end removed; nothing a row reads or is scored on changes)."""
+        width = int((self.prompt_len + self.answer_len).max()) if len(self) else 1
+        width = max(2, min(width, self.tokens.shape[1]))
+        return PackedSequences(
+            self.tokens[:, :width],
+            self.prompt_len,
+            self.answer_len,
+            self.mask[:, : width - 1],
+            self.sep,
+            self.eos,
+            self.pad,
+        )
+
     def subset(self, idx: torch.Tensor) -> PackedSequences:
         """The rows ``idx`` (same width T)."""
         return PackedSequences(

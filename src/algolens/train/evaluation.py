@@ -174,13 +174,20 @@ def exact_match(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Whether every instance of ``model`` writes each row of ``data`` exactly, by teacher
     forcing and by greedy decoding, ``batch`` rows at a time: two ``[n_inst, n]`` bool tensors
-    (on the CPU)."""
+    (on the CPU, in ``data``'s row order).
+
+    The rows go in order of length (``prompt + answer``), each batch cut to its own longest row,
+    so short rows are not decoded at the width of the longest (greedy decoding runs the model
+    once per answer token; on 1-8 node trees this about halves the work).
+    """
     tf = torch.zeros(n_inst, len(data), dtype=torch.bool)
     gr = torch.zeros(n_inst, len(data), dtype=torch.bool)
+    order = torch.argsort(data.prompt_len + data.answer_len, stable=True)  # [N]
     for start in range(0, len(data), batch):
-        part = data.subset(torch.arange(start, min(start + batch, len(data))))
-        x = part.inputs.to(device).expand(n_inst, -1, -1)  # [inst, batch, T-1]
-        tf[:, start : start + len(part)] = teacher_forced_correct(model(x).cpu(), part)
+        rows = order[start : start + batch]
+        part = data.subset(rows).trimmed()
+        x = part.inputs.to(device).expand(n_inst, -1, -1)  # [inst, batch, width-1]
+        tf[:, rows] = teacher_forced_correct(model(x).cpu(), part)
         written = greedy_decode(lambda t: model(t.to(device)).cpu(), part, n_inst)
-        gr[:, start : start + len(part)] = greedy_correct(written, part)
+        gr[:, rows] = greedy_correct(written, part)
     return tf, gr
