@@ -159,12 +159,24 @@ def masked_cross_entropy(
     Returns:
         ``[inst]``; the training loss is its sum.
     """
+    n_inst = logits.shape[0]
+    total = masked_cross_entropy_sum(logits, targets, mask, dtype)  # [inst]
+    return total / _per_inst(mask, n_inst).sum((1, 2))  # [inst]
+
+
+def masked_cross_entropy_sum(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    mask: torch.Tensor,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """Per-instance *summed* cross-entropy over the masked positions (arguments as
+    :func:`masked_cross_entropy`): ``[inst]``. A batch split into parts sums its parts' sums."""
     n_inst, n, t, v = logits.shape
     targets, mask = _per_inst(targets, n_inst), _per_inst(mask, n_inst)  # [inst, N, T-1]
     logits = logits if dtype is None else logits.to(dtype)
     ce = F.cross_entropy(logits.reshape(-1, v), targets.reshape(-1), reduction="none")
-    ce = ce.view(n_inst, n, t) * mask  # [inst, N, T-1]
-    return ce.sum((1, 2)) / mask.sum((1, 2))  # [inst]
+    return (ce.view(n_inst, n, t) * mask).sum((1, 2))  # [inst]
 
 
 def sequence_loss(logits: torch.Tensor, data: PackedSequences) -> torch.Tensor:

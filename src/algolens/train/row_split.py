@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from algolens.models import BatchedModel
+from algolens.tasks.sequence import masked_cross_entropy_sum
 from algolens.train.chunks import gather_chunk_grads, run_chunks
 
 if TYPE_CHECKING:
@@ -74,12 +75,8 @@ def loss_sums(trainer: Trainer, rows: torch.Tensor, model: BatchedModel) -> torc
     if trainer.mask is not None:
         w = trainer.train_width
         logits = model(trainer.inputs[rows][..., :w])  # [inst, part, w, d_vocab]
-        n_inst, n, t, v = logits.shape
         targets, mask = trainer.targets[rows][..., :w], trainer.mask[rows][..., :w]
-        ce = F.cross_entropy(
-            logits.to(trainer.loss_dtype).reshape(-1, v), targets.reshape(-1), reduction="none"
-        )  # [inst·part·w]
-        return (ce.view(n_inst, n, t) * mask).sum((1, 2))
+        return masked_cross_entropy_sum(logits, targets, mask, trainer.loss_dtype)
     k, b = rows.shape
     logits = model.answer_logits(trainer.inputs[rows])  # [inst, part, d_vocab]
     ce = F.cross_entropy(
@@ -107,12 +104,13 @@ def split_step_grads(
     parts = min(parts, rows.shape[1])  # a short last minibatch
     bounds = part_bounds(rows.shape[1], parts)
     terms = [batch_terms(trainer, rows[sl]) for sl, _ in chunks]  # per chunk, whole batch
-    names = [[n for n, p in m.named_parameters() if p.requires_grad] for _, m in chunks]
+    chunk_params = [dict(m.named_parameters()) for _, m in chunks]  # once per step, not per job
+    names = [[n for n, p in ps.items() if p.requires_grad] for ps in chunk_params]
 
     def job(i: int, _slot: int) -> tuple[torch.Tensor, tuple[torch.Tensor | None, ...]]:
         c, j = divmod(i, parts)
         sl, model = chunks[c]
-        params = dict(model.named_parameters())
+        params = chunk_params[c]
         with torch.enable_grad(), model.training_precision():  # per thread: bf16 autocast
             sums = loss_sums(trainer, rows[sl][:, bounds[j]], model)  # [chunk]
             part_loss = sums / terms[c]  # this part's share of the batch mean
@@ -125,13 +123,13 @@ def split_step_grads(
 
     results = run_chunks(job, len(chunks) * parts, trainer.workers)
     losses = []
-    for c, (sl, model) in enumerate(chunks):
+    for c, (sl, _) in enumerate(chunks):
         mine = results[c * parts : (c + 1) * parts]
         loss = mine[0][0]
         for part_loss, _ in mine[1:]:
             loss = loss + part_loss  # part order: the bits do not depend on the threads
         trainer.alive[sl] &= loss.isfinite().cpu()
-        params = dict(model.named_parameters())
+        params = chunk_params[c]
         for k, name in enumerate(names[c]):
             grad = None
             for _, grads in mine:

@@ -79,11 +79,9 @@ class Trainer:
             worker a chunk. The bits depend on the chunking, not on the number of workers:
             ``workers=2`` with the chunks of ``workers=1`` gives the same bits.
         row_parts: fixed parts each instance chunk's batch is split into, one job per part on the
-            workers (default: :func:`~algolens.train.row_split.row_parts`, enough to fill the
-            workers when there are fewer chunks than workers, e.g. one seed, and the batch is
-            large enough to pay; 1 otherwise). Like
-            the chunking, it changes the bits only by float rounding
-            (:mod:`algolens.train.row_split`).
+            workers (default :func:`~algolens.train.row_split.row_parts`: enough to fill the
+            workers when fewer chunks than workers and a batch large enough to pay, else 1); like
+            the chunking, it changes the bits only by float rounding.
 
     Attributes:
         data: the :class:`TrainingData`; ``task`` is ``data.task``.
@@ -161,8 +159,8 @@ class Trainer:
         self.chunks = instance_chunks(self.model, config.model, self.model_args, instance_chunk)
         self._chunk_params = [dict(m.named_parameters()) for _, m in self.chunks]
         if row_parts is None:
-            n, width = len(self.chunks), self.train_width
-            row_parts = default_row_parts(n, self.batch_size, self.workers, width)
+            row_parts = default_row_parts(len(self.chunks), self.batch_size, self.workers,
+                                          self.train_width)  # fmt: skip
         self.row_parts = max(1, row_parts)
         self._fused = FusedStep(self.workers)  # the model's fused pass, if it declares one
 
