@@ -18,17 +18,24 @@ from algolens.train.learned import LEARNED_THRESHOLD
 
 FUNCTION = f"{Path(__file__).parents[1] / 'tasks/functions/learn_functions.py'}:complement"
 SIZES = ("--max-size", "8", "--n-train", "600")
+LEARN_SIZES = ("--max-size", "8", "--n-train", "1000")
+"""Three seeds on 1000 draws: with 600 draws one seed ends at 94-95 % on some CPUs (seed 0 on an
+Intel Xeon: 94.2 %, stopped by patience), and one seed alone stops at its small, easy validation
+split's 99 % while the test split (mostly 8-bit inputs) is at 93 % (Intel, seed 0, 1000 draws).
+Trained together, the run stops when every seed has reached the threshold; measured on the Intel
+machine: 98.1 %, 100 %, 98.1 % in 42 epochs (docs/recursion.md)."""
 
 
 @pytest.mark.slow
 def test_a_user_function_learns_with_the_defaults(run_cli, tmp_path):
     code, out, err = run_cli(
-        "train", "--task", "recursion", "--function", FUNCTION, "--seeds", "0", *SIZES,
+        "train", "--task", "recursion", "--function", FUNCTION, "--seeds", "0,1,2", *LEARN_SIZES,
         "--store", str(tmp_path / "s"), "--json",
     )  # fmt: skip
     assert code == 0, err
     s = json.loads(out)
     test = s["splits"]["test"]
+    assert len(test["greedy_acc"]) == 3
     assert test["n"] > 100 and min(test["greedy_acc"]) >= LEARNED_THRESHOLD
     assert s["learned"]["learned"] is True and "did not learn" not in err
     # it stopped early, on its validation split, before the preset's epoch cap
