@@ -164,9 +164,38 @@ def test_split_metrics_score_each_distinct_train_input_once():
     drawn = [tuple(x) for x in trainer.task.dataset.splits["train"].inputs]
     assert len(set(drawn)) < len(drawn)  # small sizes: the train draws repeat
     metrics = trainer.split_metrics()["train"]
-    assert metrics["n"] == len(set(drawn))
+    assert metrics["n"] == metrics["n_distinct"] == len(set(drawn))
     by_length = metrics["greedy_by_feature"]["length"]
     assert sum(v["n"] for v in by_length.values()) == len(set(drawn))
+
+
+def test_a_large_train_split_is_scored_on_a_fixed_sample_of_distinct_inputs(monkeypatch):
+    from algolens.tasks.recursion import training
+
+    trainer = _trainer(tiny(seeds=[0]))
+    drawn = [tuple(x) for x in trainer.task.dataset.splits["train"].inputs]
+    most = len(set(drawn)) // 3
+    monkeypatch.setattr(training, "MAX_TRAIN_SCORED", most)
+    decoded: list[torch.Tensor] = []
+    exact_match = trainer.exact_match
+
+    def spy(data, batch):  # the packed rows the summary decodes
+        decoded.append(data.tokens)
+        return exact_match(data, batch)
+
+    monkeypatch.setattr(trainer, "exact_match", spy)
+    first = trainer.split_metrics()
+    again = trainer.split_metrics()
+    assert first["train"]["n"] == most and first["train"]["n_distinct"] == len(set(drawn))
+    assert first["test"]["n"] == first["test"]["n_distinct"]  # only train is sampled
+    assert first == again  # the same sample every time
+    train_rows = {tuple(r) for r in trainer.task.splits["train"].tokens.tolist()}
+    sampled = decoded[0].tolist()  # train is scored first
+    assert len(sampled) == most == len({tuple(r) for r in sampled})  # distinct inputs
+    assert all(tuple(r) in train_rows for r in sampled)
+    assert torch.equal(decoded[0], decoded[len(decoded) // 2])  # the second call's train rows
+    by_length = first["train"]["greedy_by_feature"]["length"]
+    assert sum(v["n"] for v in by_length.values()) == most
 
 
 def test_run_stores_its_dataset_and_resume_never_runs_the_users_file(tmp_path):

@@ -10,13 +10,16 @@ from typing import Any
 from algolens.reproductions.claims import Claim
 from algolens.reproductions.zhang2023_claims import BIN_FUNCTIONS, pct
 from algolens.store import RunStore
+from algolens.tasks.recursion.training import MAX_TRAIN_SCORED
 
 
 def trained_of(store: RunStore, run_id: str) -> dict[str, Any]:
     """What a stored run actually trained, from its config and summary: ``seeds``, ``max_size``,
     ``n_train``, ``oversample``, ``recipe``, ``epochs`` (trained), ``max_epochs``, ``stop`` (the
     early stop's reason, None without one), ``train_min`` (the lowest seed's greedy exact match on
-    its distinct training inputs, None without a train split) and ``model_args``."""
+    its distinct training inputs, or on the summary's fixed sample of them when there are more than
+    :data:`~algolens.tasks.recursion.training.MAX_TRAIN_SCORED`; None without a train split) and
+    ``model_args``."""
     record = store.get(run_id)
     config, summary = record.config, record.summary or {}
     rc = config["recursion"]
@@ -46,7 +49,8 @@ def fitted_claim(trained: dict[str, dict[str, Any]]) -> Claim:
     ours = f"below target: {worst}" if low else f"all {len(trained)} runs at or above target"
     return Claim(
         f"every seed of every run fits its training inputs (greedy exact match ≥ "
-        f"{pct(FIT_TARGET)} on the distinct training inputs, lowest seed)",
+        f"{pct(FIT_TARGET)} on the distinct training inputs, a fixed sample of "
+        f"{MAX_TRAIN_SCORED} where there are more; lowest seed)",
         "-", ours, not low, kind="check",
     )  # fmt: skip
 

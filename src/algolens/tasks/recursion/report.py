@@ -54,7 +54,7 @@ def section(report: HtmlReport, store: RunStore, run_id: str) -> bool:
     report.table(
         ["split", "inputs", "greedy accuracy (mean)", "per seed"],
         [
-            [name, s["n"], _pct(_mean(s["greedy_acc"])),
+            [name, _inputs(s), _pct(_mean(s["greedy_acc"])),
              ", ".join(_pct(a) for a in s["greedy_acc"])]
             for name, s in splits.items()
         ],
@@ -157,6 +157,12 @@ def _failures(report: HtmlReport, data: dict[str, Any]) -> None:
 def _mean(xs: list[float | None]) -> float | None:
     vals = [x for x in xs if x is not None]
     return sum(vals) / len(vals) if vals else None
+
+
+def _inputs(split: dict[str, Any]) -> str:
+    """The inputs a split was scored on: ``"N"``, or ``"N of D (sample)"`` for a sampled one."""
+    n, d = split["n"], split.get("n_distinct", split["n"])
+    return f"{n}" if n >= d else f"{n} of {d} (sample)"
 
 
 def _pct(x: float | None) -> str:
