@@ -213,7 +213,15 @@ def greedy_decode(
 
     Returns:
         ``[inst, N, steps]`` int64: the written tokens (``pad`` where a row ran out of room).
+
+    A hook-free :class:`~algolens.models.transformer.Transformer` passed as ``model`` decodes
+    with a key/value cache instead (:mod:`algolens.models.transformer_decode`: the same tokens up
+    to argmax ties at float rounding); any other callable runs as above.
     """
+    from algolens.models.transformer_decode import cached_greedy_decode, can_cache
+
+    if can_cache(model):
+        return cached_greedy_decode(model, data, n_inst, steps)  # type: ignore[arg-type]
     steps = int(data.answer_len.max()) if steps is None else steps
     n, width = data.tokens.shape
     buf = data.tokens.clone()  # [N, T]
