@@ -25,6 +25,7 @@ from typing import Any
 
 from algolens.analysis.recursion.feature_dependence import FeatureDependence
 from algolens.reproductions.claims import Claim
+from algolens.tasks.recursion.training import MAX_TRAIN_SCORED
 
 PAPER_RECALL = 0.91
 """Share of successor's failures the paper's hand-reconstructed shortcut predicts."""
@@ -106,7 +107,7 @@ def accuracy_claims(r: FunctionResult, n_seeds: int) -> list[Claim]:
     paper = "abstract: failures on structural edge cases rare in training" if judged else "-"
     return [
         Claim(f"{r.function}: greedy exact-match accuracy per split (mean of {n_seeds} seeds; n: "
-              "distinct inputs)",
+              f"distinct inputs scored, train a fixed sample of at most {MAX_TRAIN_SCORED})",
               "-", cells, None, kind="context"),
         Claim(claim, paper, f"rare {pct(rare)} of {n_r} vs test {pct(test)} of {n_t}; {how}",
               agree if judged else None, kind="paper" if judged else "context"),
