@@ -39,25 +39,47 @@ def acc(xs: list[float]) -> torch.Tensor:
 
 def test_stopper_stops_on_the_threshold_and_on_patience():
     alive = torch.tensor([True, True])
-    st = ExactStopper(ExactStop(threshold=0.9, patience=2), n_inst=2, n_val=10)
+    st = ExactStopper(ExactStop(threshold=0.9, patience=2), n_inst=2, n_val=100)
     st.update(2, acc([0.5, 0.95]), alive)
     st.update(4, acc([0.85, 0.95]), alive)
     assert not st.done  # one seed still below 0.9
     st.update(6, acc([0.9, 1.0]), alive)
     assert st.done and st.reason == "reached" and st.stop_epoch == 6
-    st = ExactStopper(ExactStop(threshold=0.9, patience=2), n_inst=2, n_val=10)
+    st = ExactStopper(ExactStop(threshold=0.9, patience=2), n_inst=2, n_val=100)
     st.update(2, acc([0.5, 0.4]), alive)
     st.update(4, acc([0.5, 0.4]), alive)
     assert not st.done
     st.update(6, acc([0.4, 0.4]), alive)
     assert st.done and st.reason == "patience" and st.stop_epoch == 6
     # a dead instance neither blocks the threshold nor counts as an improvement
-    st = ExactStopper(ExactStop(threshold=0.9, patience=5), n_inst=2, n_val=10)
+    st = ExactStopper(ExactStop(threshold=0.9, patience=5), n_inst=2, n_val=100)
     st.update(2, acc([0.95, 0.1]), torch.tensor([True, False]))
     assert st.reason == "reached"
-    copy = ExactStopper(ExactStop(threshold=0.9, patience=5), n_inst=2, n_val=10)
+    copy = ExactStopper(ExactStop(threshold=0.9, patience=5), n_inst=2, n_val=100)
     copy.load_state_tensors(st.state_tensors())
     assert copy.summary(2, 10) == st.summary(2, 10)
+
+
+def test_a_small_validation_split_must_meet_the_threshold_at_consecutive_checks():
+    """29 rows: 100 confirming answers take ceil(100 / 29) = 4 checks in a row; a miss restarts
+    the count, and a resumed stopper keeps it."""
+    alive = torch.tensor([True, True])
+    st = ExactStopper(ExactStop(threshold=0.99, patience=50), n_inst=2, n_val=29)
+    assert st.confirm == 4
+    for epoch in (2, 4, 6):
+        st.update(epoch, acc([1.0, 1.0]), alive)
+    st.update(8, acc([1.0, 28 / 29]), alive)  # one seed misses one row: count starts again
+    assert not st.done and st.streak == 0
+    for epoch in (10, 12, 14):
+        st.update(epoch, acc([1.0, 1.0]), alive)
+    assert not st.done and st.streak == 3
+    copy = ExactStopper(ExactStop(threshold=0.99, patience=50), n_inst=2, n_val=29)
+    copy.load_state_tensors(st.state_tensors())
+    for s in (st, copy):
+        s.update(16, acc([1.0, 1.0]), alive)
+        assert s.done and s.reason == "reached" and s.stop_epoch == 16
+    assert st.summary(16, 40)["confirm_checks"] == 4
+    assert ExactStopper(ExactStop(), 1, n_val=500).confirm == 1  # 100 rows or more: one check
 
 
 def tiny(**overrides):

@@ -12,7 +12,8 @@ from typing import Any
 
 EXACT_STOP: dict[str, Any] = {"val_frac": 0.1, "max_val": 500, "threshold": 0.99, "patience": 10}
 """A tenth of the distinct training inputs held back for validation, checked every ``eval_every``
-epochs; stop at 99 % greedy exact match or after 10 checks without improvement."""
+epochs; stop at 99 % greedy exact match (held at consecutive checks covering 100 validation
+answers, :data:`~algolens.train.early_stop.CONFIRM_ROWS`) or after 10 checks without improvement."""
 
 MODEL_ARGS: dict[str, Any] = {
     "n_layers": 2, "d_model": 128, "n_heads": 4, "d_head": 32, "d_mlp": 512,
