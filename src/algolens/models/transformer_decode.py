@@ -23,7 +23,7 @@ any hook attached, and the caller then uses the plain decoder.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Any
 
 import torch
 from transformer_lens.hook_points import HookPoint
@@ -32,9 +32,6 @@ from algolens.errors import ConfigError
 from algolens.models.hooks import has_hooks
 from algolens.models.transformer import Transformer
 from algolens.models.transformer_blocks import Block, linear
-
-if TYPE_CHECKING:
-    from algolens.tasks.sequence import PackedSequences
 
 
 def can_cache(model: object) -> bool:
@@ -47,7 +44,7 @@ def can_cache(model: object) -> bool:
 
 @torch.no_grad()
 def cached_greedy_decode(
-    model: Transformer, data: PackedSequences, n_inst: int, steps: int | None = None
+    model: Transformer, data: Any, n_inst: int, steps: int | None = None
 ) -> torch.Tensor:
     """Each instance writes its own answers from the prompts, greedily, with a key/value cache.
 
@@ -56,7 +53,9 @@ def cached_greedy_decode(
 
     Args:
         model: a hook-free transformer of ``n_inst`` live instances (:func:`can_cache`).
-        data: the examples (only prompts are read), ``tokens [N, T]``.
+        data: the examples, a :class:`algolens.tasks.sequence.PackedSequences` (only its
+            prompts are read: ``tokens [N, T]``, ``prompt_len``, ``answer_len``, ``pad``; not
+            imported here, as models lie below tasks).
 
     Returns:
         ``[inst, N, steps]`` int64 on the CPU: the written tokens.
