@@ -29,7 +29,10 @@ model FLOP utilisation. tokens/s counts all positions a step reads and, separate
 (loss-masked) ones.
 
 Usage: .venv/bin/python benchmarks/bench_sequence_speed.py [--rounds 3] [--steps N]
-       [--shapes pathfinding,recursion] [--threads 1,2]
+       [--shapes pathfinding,recursion] [--threads 1,2] [--dtypes float32,bfloat16]
+
+On a CPU without a native bfloat16 matmul (:func:`algolens.train.cpu_bf16.native_bfloat16_matmul`;
+e.g. AVX2-only AMD Zen 3) the default measures float32 only.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from algolens.tasks.pathfinding.setup import PAPER_MODEL
 from algolens.tasks.registry import get_task
 from algolens.tasks.sequence import masked_cross_entropy
 from algolens.train.config import TrainConfig, make_config, validate_config
+from algolens.train.cpu_bf16 import native_bfloat16_matmul
 from algolens.train.trainer import Trainer
 
 DTYPES = ("float32", "bfloat16")
@@ -191,12 +195,12 @@ def plain_step(trainer: Any, rows: torch.Tensor) -> Callable[[], None]:
     return step
 
 
-def setup(shape: Shape, threads: list[int]) -> Setup:
+def setup(shape: Shape, threads: list[int], dtypes: tuple[str, ...] = DTYPES) -> Setup:
     """Trainers (one per dtype and thread count) and plain loops (one per dtype) of ``shape``,
     on the first training batch."""
     first = start(shape, None, 1)
-    trainers = {(d, t): start(shape, d, t, first) for d in DTYPES for t in threads}
-    for d in DTYPES:  # the whole batch at each thread count, for "ours-whole"
+    trainers = {(d, t): start(shape, d, t, first) for d in dtypes for t in threads}
+    for d in dtypes:  # the whole batch at each thread count, for "ours-whole"
         for t in threads:
             trainers[(d, t, "whole")] = start(shape, d, t, first, row_parts=1)
     rows = first.train_idx[:, : first.batch_size]  # [1, batch]
@@ -204,7 +208,7 @@ def setup(shape: Shape, threads: list[int]) -> Setup:
     tokens = rows.shape[1] * w
     scored = int(first.mask[rows[0]][:, :w].sum())
     flops = model_flops_per_token(first.model.cfg, w) * tokens
-    plain = {d: plain_step(trainers[(d, threads[0])], rows) for d in DTYPES}
+    plain = {d: plain_step(trainers[(d, threads[0])], rows) for d in dtypes}
     return Setup(trainers, plain, rows, tokens, scored, flops)
 
 
@@ -227,23 +231,29 @@ def time_steps(step: Callable[[], None], steps: int) -> float:
     return (time.perf_counter() - t) / steps
 
 
-def variants(setups: dict[str, Setup], threads: list[int]) -> Iterator[tuple[str, str, str, int]]:
+def variants(
+    setups: dict[str, Setup], threads: list[int], dtypes: tuple[str, ...] = DTYPES
+) -> Iterator[tuple[str, str, str, int]]:
     for name in setups:
         for kind in ("ours", "ours-whole", "plain"):
-            for dtype in DTYPES:
+            for dtype in dtypes:
                 for t in threads:
                     if kind != "ours-whole" or t > 1:
                         yield name, kind, dtype, t
 
 
 def measure(
-    shapes: list[Shape], threads: list[int], rounds: int, steps: int | None = None
+    shapes: list[Shape],
+    threads: list[int],
+    rounds: int,
+    steps: int | None = None,
+    dtypes: tuple[str, ...] = DTYPES,
 ) -> tuple[dict[tuple[str, int], float], list[Row]]:
     """Matmul peaks ``{(dtype, threads): GFLOP/s}`` and one :class:`Row` per shape, loop,
-    dtype and thread count, over ``rounds`` interleaved rounds of ``steps`` steps (default:
-    each shape's own)."""
+    dtype (of ``dtypes``) and thread count, over ``rounds`` interleaved rounds of ``steps``
+    steps (default: each shape's own)."""
     before = torch.get_num_threads()
-    setups = {s.name: setup(s, threads) for s in shapes}
+    setups = {s.name: setup(s, threads, dtypes) for s in shapes}
     n_steps = {s.name: steps or s.steps for s in shapes}
     peaks: dict[tuple[str, int], list[float]] = {}
     rows: dict[tuple[str, str, str, int], Row] = {}
@@ -251,9 +261,9 @@ def measure(
         for _ in range(rounds):
             for t in threads:
                 torch.set_num_threads(t)
-                for d in DTYPES:
+                for d in dtypes:
                     peaks.setdefault((d, t), []).append(matmul_peak(getattr(torch, d)))
-            for key in variants(setups, threads):
+            for key in variants(setups, threads, dtypes):
                 name, kind, dtype, t = key
                 su = setups[name]
                 torch.set_num_threads(t)
@@ -316,7 +326,21 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None, help="steps per timing (default: per shape)")
     ap.add_argument("--shapes", default="pathfinding,recursion", help="comma-separated")
     ap.add_argument("--threads", default="1,2", help="comma-separated torch thread counts")
+    ap.add_argument(
+        "--dtypes",
+        default=None,
+        help="matmul dtypes, comma-separated (default: float32,bfloat16 where the CPU has a "
+        "native bfloat16 matmul, else float32 alone: the reference kernel is ~80x slower)",
+    )
     a = ap.parse_args()
+    if a.dtypes is None:
+        dtypes = DTYPES if native_bfloat16_matmul() else ("float32",)
+        if len(dtypes) < len(DTYPES):
+            print("no native bfloat16 matmul on this CPU: float32 only (--dtypes to force)")
+    else:
+        dtypes = tuple(d for d in a.dtypes.split(",") if d)
+        if not dtypes or set(dtypes) - set(DTYPES):
+            ap.error(f"--dtypes takes some of {','.join(DTYPES)}, got {a.dtypes!r}")
     names = [s for s in a.shapes.split(",") if s]
     unknown = [s for s in names if s not in SHAPES]
     if unknown:
@@ -326,7 +350,7 @@ def main() -> None:
     except ValueError as e:
         ap.error(str(e))
     t0 = time.perf_counter()
-    peaks, rows = measure([SHAPES[s] for s in names], threads, a.rounds, a.steps)
+    peaks, rows = measure([SHAPES[s] for s in names], threads, a.rounds, a.steps, dtypes)
     cpu = platform.processor() or platform.machine()
     print(f"CPU: {cpu}; torch {torch.__version__}; {a.rounds} rounds; "
           f"{time.perf_counter() - t0:.0f} s in all\n")  # fmt: skip

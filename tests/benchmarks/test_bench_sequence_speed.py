@@ -56,3 +56,9 @@ def test_measure_runs_every_variant_at_a_tiny_shape():
 def test_bad_thread_counts_are_refused(bad):
     with pytest.raises(ValueError, match="thread counts"):
         parse_threads(bad)
+
+
+def test_measure_leaves_out_the_dtypes_not_asked_for():
+    peaks, rows = measure([TINY], threads=[1], rounds=1, steps=1, dtypes=("float32",))
+    assert set(peaks) == {("float32", 1)}
+    assert {r.dtype for r in rows} == {"float32"} and {r.kind for r in rows} == {"ours", "plain"}

@@ -15,7 +15,11 @@ import torch.nn.functional as F
 from torch import nn
 from transformer_lens.hook_points import HookPoint
 
+from algolens.models.hooks import has_hooks
 from algolens.models.transformer_config import TransformerConfig
+
+LN_EPS = 1e-5
+"""LayerNorm's epsilon, added to the variance (TransformerLens's default)."""
 
 SHORT_CONTEXT = 8
 """Up to this many positions attention is computed by broadcasting instead of batched matmuls."""
@@ -47,7 +51,12 @@ class _Hooked(nn.Module):
 
 
 class LayerNorm(_Hooked):
-    """``(x - mean) / sqrt(var + eps) · w + b`` over ``d_model``; hooks as in TransformerLens."""
+    """``(x - mean) / sqrt(var + eps) · w + b`` over ``d_model``; hooks as in TransformerLens.
+
+    With no hook on ``hook_scale`` or ``hook_normalized`` the same function runs as one fused
+    ``F.layer_norm`` (about 5x fewer passes over the stream, forward and backward); equal to the
+    hooked form up to float rounding (the variance is summed in another order).
+    """
 
     def __init__(self, cfg: TransformerConfig, root_hook: HookFn) -> None:
         super().__init__(root_hook)
@@ -57,10 +66,20 @@ class LayerNorm(_Hooked):
         self.hook_normalized = HookPoint()  # [inst, batch, pos, d_model]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x [inst, batch, pos, d_model]`` -> the same shape."""
+        if not (has_hooks(self.hook_scale) or has_hooks(self.hook_normalized)):
+            return self._fused(x)
         x = x - x.mean(-1, keepdim=True)
-        scale = self._h(self.hook_scale, (x.pow(2).mean(-1, keepdim=True) + 1e-5).sqrt())
+        scale = self._h(self.hook_scale, (x.pow(2).mean(-1, keepdim=True) + LN_EPS).sqrt())
         x = self._h(self.hook_normalized, x / scale)  # [inst, batch, pos, d_model]
         return x * self.w[:, None, None, :] + self.b[:, None, None, :]
+
+    def _fused(self, x: torch.Tensor) -> torch.Tensor:
+        d = (x.shape[-1],)
+        if x.shape[0] == 1:  # one instance: the affine map fused in too
+            return F.layer_norm(x, d, self.w[0], self.b[0], eps=LN_EPS)
+        normalized = F.layer_norm(x, d, eps=LN_EPS)  # [inst, batch, pos, d_model]
+        return torch.addcmul(self.b[:, None, None, :], normalized, self.w[:, None, None, :])
 
 
 class Attention(_Hooked):

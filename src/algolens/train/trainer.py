@@ -36,6 +36,7 @@ from algolens.train.checkpoint import check_state_fits
 from algolens.train.chunks import chunk_size, gather_chunk_grads, instance_chunks, run_chunks
 from algolens.train.cleanup_stop import CleanupHistory, Reason, stop_reasons, sum_squares
 from algolens.train.config import TrainConfig
+from algolens.train.cpu_bf16 import warn_slow_bfloat16
 from algolens.train.data import TrainingData
 from algolens.train.device import current_device
 from algolens.train.early_stop import ExactStopper
@@ -118,6 +119,7 @@ class Trainer:
         self.model = build_model(config.model, self.model_args)
         self.model.init_weights(config.seeds)
         self.model.to(self.device)
+        warn_slow_bfloat16(self.model.cfg, self.device)
         k = config.n_inst
         self.train_idx = data.train_idx.to(self.device)  # [inst, n_train]
         self.test_idx = data.test_idx.to(self.device)  # [inst, n_test]
