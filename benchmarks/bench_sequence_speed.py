@@ -18,6 +18,10 @@ alike; the table gives medians):
   (:mod:`algolens.train.row_split`).
 * ``plain``: the same :class:`Transformer` (one instance), ``torch.optim.AdamW`` with the same
   hyperparameters, ``masked_cross_entropy``, ``loss.backward()``, ``opt.step()``.
+* ``plain-ln-written`` (models with LayerNorm): ``plain`` with a no-op hook on every LayerNorm's
+  ``hook_scale``, which makes LayerNorm run written out (mean, variance, divide, scale, shift as
+  separate operations, as under an analysis's hooks); without a hook it is one fused
+  ``F.layer_norm``. The ratio to ``plain`` is what the fused form saves.
 
 bfloat16 is ``model_args.matmul_dtype = "bfloat16"``, entered by ``model.training_precision()``.
 
@@ -48,6 +52,7 @@ from typing import Any
 import torch
 
 from algolens.models import Transformer
+from algolens.models.transformer_blocks import LayerNorm
 from algolens.tasks.pathfinding.setup import PAPER_MODEL
 from algolens.tasks.registry import get_task
 from algolens.tasks.sequence import masked_cross_entropy
@@ -100,8 +105,8 @@ SHAPES = {
 @dataclass
 class Row:
     """Median timings of one variant: ``kind`` ``"ours"``, ``"ours-whole"`` (the batch kept
-    whole: one row part, the extra threads left to torch's intra-op parallelism) or
-    ``"plain"``."""
+    whole: one row part, the extra threads left to torch's intra-op parallelism), ``"plain"``
+    or ``"plain-ln-written"``."""
 
     shape: str
     kind: str
@@ -152,6 +157,7 @@ class Setup:
 
     trainers: dict[tuple[str, int], Any]  # by (matmul dtype, threads)
     plain: dict[str, Callable[[], None]]
+    plain_ln: dict[str, Callable[[], None]]  # plain, LayerNorm written out (empty: no LayerNorm)
     rows: torch.Tensor  # [1, batch]
     tokens: int
     scored: int
@@ -172,10 +178,18 @@ def start(
     return Trainer(config, base.data, workers=workers, **kwargs)  # the same rows
 
 
-def plain_step(trainer: Any, rows: torch.Tensor) -> Callable[[], None]:
-    """One step of a plain loop on ``rows`` with a fresh copy of the trainer's model."""
+def plain_step(
+    trainer: Any, rows: torch.Tensor, written_out_ln: bool = False
+) -> Callable[[], None]:
+    """One step of a plain loop on ``rows`` with a fresh copy of the trainer's model;
+    ``written_out_ln``: with a no-op hook on every LayerNorm's ``hook_scale``, so LayerNorm runs
+    written out (as under an analysis's hooks, and as every step did before the fused form)."""
     model = Transformer(trainer.model.cfg)
     model.load_state_dict(trainer.model.state_dict())
+    if written_out_ln:
+        for m in model.modules():
+            if isinstance(m, LayerNorm):
+                m.hook_scale.register_forward_hook(lambda module, args, out: None)
     c: TrainConfig = trainer.config
     opt = torch.optim.AdamW(
         model.parameters(), lr=c.lr, betas=(c.beta1, c.beta2), eps=c.eps,
@@ -209,7 +223,10 @@ def setup(shape: Shape, threads: list[int], dtypes: tuple[str, ...] = DTYPES) ->
     scored = int(first.mask[rows[0]][:, :w].sum())
     flops = model_flops_per_token(first.model.cfg, w) * tokens
     plain = {d: plain_step(trainers[(d, threads[0])], rows) for d in dtypes}
-    return Setup(trainers, plain, rows, tokens, scored, flops)
+    plain_ln = {}
+    if first.model.cfg.layernorm:
+        plain_ln = {d: plain_step(trainers[(d, threads[0])], rows, True) for d in dtypes}
+    return Setup(trainers, plain, plain_ln, rows, tokens, scored, flops)
 
 
 def ours_step(trainer: Any, rows: torch.Tensor) -> Callable[[], None]:
@@ -235,7 +252,9 @@ def variants(
     setups: dict[str, Setup], threads: list[int], dtypes: tuple[str, ...] = DTYPES
 ) -> Iterator[tuple[str, str, str, int]]:
     for name in setups:
-        for kind in ("ours", "ours-whole", "plain"):
+        for kind in ("ours", "ours-whole", "plain", "plain-ln-written"):
+            if kind == "plain-ln-written" and not setups[name].plain_ln:
+                continue
             for dtype in dtypes:
                 for t in threads:
                     if kind != "ours-whole" or t > 1:
@@ -271,8 +290,10 @@ def measure(
                     step = ours_step(su.trainers[(dtype, t)], su.rows)
                 elif kind == "ours-whole":
                     step = ours_step(su.trainers[(dtype, t, "whole")], su.rows)
-                else:
+                elif kind == "plain":
                     step = su.plain[dtype]
+                else:
+                    step = su.plain_ln[dtype]
                 row = rows.setdefault(key, Row(*key, [], su.tokens, su.scored, su.flops))
                 row.seconds.append(time_steps(step, n_steps[name]))
     finally:

@@ -10,6 +10,7 @@ from benchmarks.bench_sequence_speed import (
     measure,
     model_flops_per_token,
     parse_threads,
+    setup,
     table,
 )
 
@@ -62,3 +63,15 @@ def test_measure_leaves_out_the_dtypes_not_asked_for():
     peaks, rows = measure([TINY], threads=[1], rounds=1, steps=1, dtypes=("float32",))
     assert set(peaks) == {("float32", 1)}
     assert {r.dtype for r in rows} == {"float32"} and {r.kind for r in rows} == {"ours", "plain"}
+
+
+def test_a_layernorm_model_adds_the_written_out_layernorm_loop():
+    """Its plain loop with hooks on the LayerNorm scales runs the written-out form; a model
+    without LayerNorm has no such row."""
+    args = {**TINY.overrides["model_args"], "layernorm": True}
+    shape = Shape("tiny-ln", None, {**TINY.overrides, "model_args": args}, 1)
+    peaks, rows = measure([shape], threads=[1], rounds=1, steps=1, dtypes=("float32",))
+    assert {r.kind for r in rows} == {"ours", "plain", "plain-ln-written"}
+    su = setup(shape, [1], ("float32",))
+    assert set(su.plain_ln) == {"float32"}
+    assert not setup(TINY, [1], ("float32",)).plain_ln
