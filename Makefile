@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/algolens demo
 
 test: install
-	$(BIN)/python -m pytest src tests
+	$(BIN)/python -m pytest src tests --durations=15
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
