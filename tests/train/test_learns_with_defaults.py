@@ -24,7 +24,7 @@ Intel Xeon: 94.2 %, stopped by patience). Its validation split is 29 rows: befor
 asked for 100 confirming answers over consecutive checks, all three seeds met 29 of 29 at epoch 48
 on an AMD EPYC while seed 2 wrote 94.0 % of the test inputs; with it the run stops at epoch 54
 with 100 %, 99.5 %, 98.6 % (AMD EPYC; docs/recursion.md). On an AMD EPYC Zen 3 (2026-12-06) seed 2
-holds 27 of 29 validation rows from epoch 58 and the run stops by patience at epoch 68 of 120
+holds 27 of 29 validation rows from epoch 48 and the run stops by patience at epoch 68 of 120
 with 100 %, 100 %, 98.6 % on test: learned, stopped early, but not "reached"."""
 
 
