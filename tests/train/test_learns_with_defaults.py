@@ -10,6 +10,7 @@ does not learn it (checked below on the same data, capped at the same epochs).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ from algolens.train.learned import LEARNED_THRESHOLD
 
 FUNCTION = f"{Path(__file__).parents[1] / 'tasks/functions/learn_functions.py'}:complement"
 SIZES = ("--max-size", "8", "--n-train", "600")
+THREADS = ("--threads", str(min(2, os.cpu_count() or 1)))
+"""As a fresh ``algolens train`` process on two cores would run (the tests of this folder run on
+one torch thread; the fixture restores it afterwards): 212 s instead of 345 s on an AMD Zen 3."""
 LEARN_SIZES = ("--max-size", "8", "--n-train", "1000")
 """Three seeds on 1000 draws: with 600 draws one seed ends at 94-95 % on some CPUs (seed 0 on an
 Intel Xeon: 94.2 %, stopped by patience). Its validation split is 29 rows: before the early stop
@@ -32,7 +36,7 @@ with 100 %, 100 %, 98.6 % on test: learned, stopped early, but not "reached"."""
 def test_a_user_function_learns_with_the_defaults(run_cli, tmp_path):
     code, out, err = run_cli(
         "train", "--task", "recursion", "--function", FUNCTION, "--seeds", "0,1,2", *LEARN_SIZES,
-        "--store", str(tmp_path / "s"), "--json",
+        "--store", str(tmp_path / "s"), "--json", *THREADS,
     )  # fmt: skip
     assert code == 0, err
     s = json.loads(out)
