@@ -9,6 +9,8 @@ import pytest
 import torch
 
 from algolens.errors import AlgolensWarning
+from algolens.models import build_model
+from algolens.models.transformer import Transformer, TransformerConfig
 from algolens.train import cpu_bf16
 from algolens.train.cpu_bf16 import _cpu_flags, slow_bfloat16_note
 from tests.train.conftest import composition_trainer, tiny_config
@@ -26,16 +28,36 @@ def native(monkeypatch: pytest.MonkeyPatch):
     return set_to
 
 
-def test_the_note_is_for_bfloat16_matmuls_of_a_float32_model_on_a_slow_cpu(native) -> None:
+def test_the_note_is_for_bfloat16_matmuls_on_a_slow_cpu(native) -> None:
     native(False)
-    note = slow_bfloat16_note("bfloat16", "float32", CPU)
+    note = slow_bfloat16_note(True, CPU)
     assert note is not None and "no native bfloat16 matmul" in note and "\n" not in note
-    assert slow_bfloat16_note(None, "float32", CPU) is None
-    assert slow_bfloat16_note("float32", "float32", CPU) is None
-    assert slow_bfloat16_note("bfloat16", "float64", CPU) is None  # MLP: float64 stays
-    assert slow_bfloat16_note("bfloat16", "float32", torch.device("cuda")) is None
+    assert slow_bfloat16_note(False, CPU) is None
+    assert slow_bfloat16_note(True, torch.device("cuda")) is None
     native(True)
-    assert slow_bfloat16_note("bfloat16", "float32", CPU) is None
+    assert slow_bfloat16_note(True, CPU) is None
+
+
+@pytest.mark.parametrize(
+    ("model", "dtype", "matmul_dtype", "expected"),
+    [
+        ("transformer", "float32", "bfloat16", True),
+        ("transformer", "float64", "bfloat16", False),  # the option acts on float32 models only
+        ("transformer", "float32", None, False),
+        ("mlp", "float32", "bfloat16", True),
+        ("mlp", "float64", "bfloat16", True),  # the MLP's fused pass casts whatever the dtype
+        ("mlp", "float32", "float32", False),
+    ],
+)
+def test_a_model_says_whether_it_trains_with_bfloat16_matmuls(model, dtype, matmul_dtype, expected):
+    if model == "transformer":
+        cfg = TransformerConfig(d_vocab=5, d_vocab_out=5, n_ctx=4, d_model=8, d_head=4,
+                                dtype=dtype, matmul_dtype=matmul_dtype)  # fmt: skip
+        built = Transformer(cfg)
+    else:
+        built = build_model("mlp", {"d_vocab": 5, "d_embed": 4, "d_mlp": 4, "dtype": dtype,
+                                    "matmul_dtype": matmul_dtype})  # fmt: skip
+    assert built.trains_with_bfloat16_matmuls() is expected
 
 
 def test_the_trainer_warns_once_and_still_builds(native) -> None:

@@ -154,6 +154,11 @@ class BatchedModel(HookedRootModule):
         thread that runs the forward."""
         return contextlib.nullcontext()
 
+    def trains_with_bfloat16_matmuls(self) -> bool:
+        """Whether a trainer's steps run some of this model's matmuls in bfloat16 (the
+        ``matmul_dtype`` option, where a model has one); here never."""
+        return False
+
     # -- token layouts -----------------------------------------------------------------
 
     def _n_live(self) -> int:

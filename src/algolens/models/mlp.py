@@ -239,6 +239,10 @@ class MLP(BatchedModel):
         mm = self.cfg.matmul_dtype
         return None if mm is None else getattr(torch, mm)
 
+    def trains_with_bfloat16_matmuls(self) -> bool:
+        """The fused pass's unembedding matmuls in bfloat16 (``matmul_dtype``, any ``dtype``)."""
+        return self.fused_matmul_dtype == torch.bfloat16
+
     def _side(
         self, ids: torch.Tensor, embed: torch.Tensor, w_half: torch.Tensor, hook: HookPoint
     ) -> torch.Tensor:

@@ -122,9 +122,13 @@ class Transformer(BatchedModel):
         stay in the parameters' dtype (float32). Only a trainer enters it, around the training
         forward; evaluation and analyses never do, so they compute in ``dtype``.
         """
-        if self.cfg.matmul_dtype != "bfloat16" or self.cfg.dtype != "float32":
+        if not self.trains_with_bfloat16_matmuls():
             return contextlib.nullcontext()
         return torch.autocast(self.unembed.W_U.device.type, dtype=torch.bfloat16)
+
+    def trains_with_bfloat16_matmuls(self) -> bool:
+        """``matmul_dtype == "bfloat16"`` on a float32 model (the option acts on no other)."""
+        return self.cfg.matmul_dtype == "bfloat16" and self.cfg.dtype == "float32"
 
     def forward(
         self, tokens: torch.Tensor, *, last_only: bool = False, answer: bool = False

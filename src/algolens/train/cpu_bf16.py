@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from algolens.errors import AlgolensWarning
-from algolens.models.config import ModelConfig
+from algolens.models.hooks import BatchedModel
 
 NATIVE_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "avx512bw"})
 """``/proc/cpuinfo`` flags any of which gives torch a oneDNN bfloat16 matmul (the fallback
@@ -49,12 +49,10 @@ def native_bfloat16_matmul() -> bool:
         return bool(NATIVE_FLAGS & _cpu_flags())
 
 
-def slow_bfloat16_note(matmul_dtype: str | None, dtype: str, device: torch.device) -> str | None:
-    """The warning for a float32 model asking for bfloat16 matmuls on a CPU without a native
-    kernel; None when there is nothing to say (float32 matmuls, another device, a fast CPU)."""
-    if matmul_dtype != "bfloat16" or dtype != "float32" or device.type != "cpu":
-        return None
-    if native_bfloat16_matmul():
+def slow_bfloat16_note(bfloat16_matmuls: bool, device: torch.device) -> str | None:
+    """The warning for a model that trains with bfloat16 matmuls on a CPU without a native
+    kernel; None when there is nothing to say (no bfloat16 matmuls, another device, a fast CPU)."""
+    if not bfloat16_matmuls or device.type != "cpu" or native_bfloat16_matmul():
         return None
     return (
         "matmul_dtype bfloat16: this CPU has no native bfloat16 matmul (no AVX-512), so torch "
@@ -63,10 +61,10 @@ def slow_bfloat16_note(matmul_dtype: str | None, dtype: str, device: torch.devic
     )
 
 
-def warn_slow_bfloat16(model_cfg: ModelConfig, device: torch.device) -> None:
-    """Issue :func:`slow_bfloat16_note` for a model's configuration (its ``dtype`` and
-    ``matmul_dtype``, where it has one) as an :class:`~algolens.errors.AlgolensWarning`."""
-    matmul_dtype = getattr(model_cfg, "matmul_dtype", None)
-    note = slow_bfloat16_note(matmul_dtype, getattr(model_cfg, "dtype", "float32"), device)
+def warn_slow_bfloat16(model: BatchedModel, device: torch.device) -> None:
+    """Issue :func:`slow_bfloat16_note` for ``model`` (its
+    :meth:`~algolens.models.hooks.BatchedModel.trains_with_bfloat16_matmuls`) as an
+    :class:`~algolens.errors.AlgolensWarning` (the CLI prints it as one ``warning:`` line)."""
+    note = slow_bfloat16_note(model.trains_with_bfloat16_matmuls(), device)
     if note is not None:
         warnings.warn(note, AlgolensWarning, stacklevel=2)

@@ -119,7 +119,7 @@ class Trainer:
         self.model = build_model(config.model, self.model_args)
         self.model.init_weights(config.seeds)
         self.model.to(self.device)
-        warn_slow_bfloat16(self.model.cfg, self.device)
+        warn_slow_bfloat16(self.model, self.device)
         k = config.n_inst
         self.train_idx = data.train_idx.to(self.device)  # [inst, n_train]
         self.test_idx = data.test_idx.to(self.device)  # [inst, n_test]
