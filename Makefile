@@ -19,8 +19,12 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/algolens demo
 
+# Two pytest-xdist workers: the suite's CPU time spread over both cores of the reference machine
+# (TEST_WORKERS=0 runs it in one process). Tests of one xdist_group share a worker.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/python -m pytest src tests --durations=15
+	$(BIN)/python -m pytest src tests -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

@@ -80,6 +80,7 @@ def test_bad_executor_options_are_refused_before_anything_is_created(
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.xdist_group("ray")  # its --address auto must find this test's cluster alone
 def test_ray_executor_on_a_local_cluster(tiny_chughtai, tmp_path, run_cli):
     ray = pytest.importorskip("ray")
     ray.init(

@@ -18,6 +18,7 @@ from algolens.sweep import ExecutorSettings, load_sweep, run_sweep
 from .conftest import assert_same_metrics, metric_rows, sweep_text, write
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.xdist_group("ray")  # one local Ray cluster at a time (make test runs -n 2)
 
 
 @pytest.fixture(scope="module")

@@ -79,6 +79,28 @@ def test_one_seed_on_two_workers_splits_a_large_batch_by_default():
     assert composition_trainer(cfg, workers=2).row_parts == 1
 
 
+def test_three_seeds_on_two_workers_share_one_chunk_in_two_parts():
+    """Chunks of 2 and 1 seeds would load two workers 2:1; one chunk of 3 in two row parts loads
+    them evenly. Two seeds already fill two workers with one seed each; one worker never splits
+    (its chunks keep two seeds of this batch in cache);
+    the group MLP, whose fused pass takes no row parts, keeps its chunks."""
+
+    def trainer(seeds: list[int], workers: int) -> Trainer:
+        config = make_config(None, task="recursion", function="successor", seeds=seeds,
+                             recursion={"max_size": 8, "n_train": 2000}, exact_stop=None,
+                             model_args=TINY, batch_size=512)  # fmt: skip
+        return Trainer(config, get_task("recursion").start(config, None)[0].data, workers=workers)
+
+    def plan(t: Trainer) -> tuple[list[int], int]:
+        return [sl.stop - sl.start for sl, _ in t.chunks], t.row_parts
+
+    assert plan(trainer([0, 1, 2], 2)) == ([3], 2)
+    assert plan(trainer([0, 1], 2)) == ([1, 1], 1)
+    assert plan(trainer([0, 1, 2], 1)) == ([2, 1], 1)  # cache-sized chunks, run in turn
+    mlp = composition_trainer(tiny_config(seeds=[0, 1, 2]), workers=2)
+    assert mlp.model.has_fused_pass() and plan(mlp) == ([2, 1], 1)
+
+
 def test_split_step_isolates_a_nan_instance():
     """An instance whose weights turn NaN is marked dead; the other trains on."""
     config = make_config(None, task="recursion", function="successor", seeds=[0, 1],

@@ -31,6 +31,13 @@ from algolens.tasks.sequence import (
 from algolens.train.chunks import run_chunks
 
 EVAL_CHUNK_ELEMENTS = 1 << 24  # logits elements per evaluation chunk
+EVAL_CHUNK_TOKENS = 8192
+"""Sequence rows: at most this many (instance, position) pairs per evaluation chunk, as well as
+:data:`EVAL_CHUNK_ELEMENTS` logits. A transformer's activations grow with the tokens, not the
+logits: a chunk of 8192 tokens keeps the MLP's hidden layer (d_mlp 512) at 16 MB, where one chunk of
+every row (96k tokens of a three-seed recursion run) spent most of its time writing fresh memory.
+Measured in docs/benchmarks.md ("Evaluation chunks"): 1.5-2x faster evaluation at the recursion
+and path-finding shapes."""
 EVAL_TRAIN_ROWS = 8192
 """Sequence rows: the train metrics of an evaluation are taken on at most this many train rows
 (the first ones, a random sample since rows are stored in draw order); the test rows are always
@@ -141,12 +148,14 @@ def evaluate_sequences(
         local = torch.arange(len(rows), device=tr.device).expand(tr.shape[0], -1)
         inputs, targets, mask = inputs[rows], targets[rows], mask[rows]
         idx = (local[:, :max_train_rows].contiguous(), local[:, max_train_rows:].contiguous())
-    k, n = passes[-1][0].stop, inputs.shape[0]  # the passes cover instances 0..k-1
+    k, (n, width) = passes[-1][0].stop, inputs.shape  # the passes cover instances 0..k-1
     ce_sum = torch.zeros(k, n, dtype=loss_dtype, device=inputs.device)
     correct = torch.zeros(k, n, dtype=torch.bool, device=inputs.device)
     for sl, model in passes:
         kc = sl.stop - sl.start
-        step = max(1, EVAL_CHUNK_ELEMENTS // (kc * row_elements))
+        step = max(
+            1, min(EVAL_CHUNK_ELEMENTS // (kc * row_elements), EVAL_CHUNK_TOKENS // (kc * width))
+        )
         for start in range(0, n, step):
             x = inputs[start : start + step].expand(kc, -1, -1)  # [inst, batch, T-1]
             logits = model(x).to(loss_dtype)  # [inst, batch, T-1, d_vocab]

@@ -23,33 +23,56 @@ import torch.nn.functional as F
 
 from algolens.models import BatchedModel
 from algolens.tasks.sequence import masked_cross_entropy_sum
-from algolens.train.chunks import gather_chunk_grads, run_chunks
+from algolens.train.chunks import chunk_size, gather_chunk_grads, run_chunks
 
 if TYPE_CHECKING:
     from algolens.train.trainer import Trainer
 
-MIN_PART_TOKENS = 4096
-"""Fewest token positions a part may have. Two worker threads run Python's side of their passes
-one at a time (the GIL); with small parts that serialises them. Measured
-(``benchmarks/bench_sequence_speed.py``, 2-core AMD EPYC, docs/benchmarks.md): the path-finding
-paper shape (256 rows x 62 positions, 7936 a part) steps 4-7 % faster split in two than whole
-with two intra-op threads; the recursion shape (64 x 19, 608 a part) 1.7x slower."""
+MIN_PART_TOKENS = 1024
+"""Fewest (instance, position) pairs a part may carry: the instances of its chunk times its rows
+times the positions a row trains on. Two worker threads run Python's side of their passes one at
+a time (the GIL); with small parts that serialises them. Measured on a 2-core AMD EPYC Zen 3
+(``benchmarks/bench_sequence_speed.py`` and docs/benchmarks.md, "Row parts for uneven chunks"):
+one seed of the 2-layer recursion preset (19 positions) steps 1.1x *slower* in two parts of 608
+than whole on two intra-op threads, but 1.2x faster in parts of 1216 (batch 128) and 1.3x in
+parts of 2432 (batch 256); three seeds in one chunk, two parts of 1824, 1.25x faster than
+instance chunks of 2 and 1."""
 
 
-def row_parts(n_chunks: int, batch: int, workers: int, row_tokens: int = 1) -> int:
-    """Parts to split each chunk's batch of ``batch`` rows (``row_tokens`` positions each) into:
-    enough that ``n_chunks`` chunks fill ``workers`` threads, no more than keeps
-    :data:`MIN_PART_TOKENS` positions in a part, and 1 when the chunks alone fill the workers.
+def split_plan(
+    n_inst: int, fits: int, workers: int, batch: int, row_tokens: int = 1, *,
+    splittable: bool = True,
+) -> tuple[int, int]:  # fmt: skip
+    """``(instances per chunk, row parts)`` of a training step of ``n_inst`` instances on
+    ``workers`` threads, where at most ``fits`` instances keep a chunk's activations in cache and
+    a batch has ``batch`` rows of ``row_tokens`` positions.
 
-    >>> row_parts(1, 256, 2, 62), row_parts(2, 256, 2, 62), row_parts(1, 64, 2, 19)
-    (2, 1, 1)
-    >>> row_parts(1, 256, 4, 62), row_parts(1, 4096, 2)
-    (3, 1)
+    * The chunks of :func:`~algolens.train.chunks.chunk_size` alone when they are all the same
+      size and their number is a multiple of ``workers`` (every worker the same work).
+    * Otherwise (fewer chunks than workers, or chunks that load the workers unevenly, e.g. three
+      seeds on two workers as chunks of 2 and 1): all instances in one chunk, its batch split
+      into ``workers`` parts of rows, one per worker, when a part's share of the instances' rows
+      fits as a chunk would (``n_inst <= fits * workers``) and each part keeps
+      :data:`MIN_PART_TOKENS` instance positions.
+    * Else the chunks alone, uneven as they are.
+
+    ``splittable=False`` (a model whose own fused pass takes the step, which row parts do not
+    apply to) always keeps the chunks alone.
+
+    >>> split_plan(1, 16, 2, 256, 62), split_plan(1, 16, 2, 64, 19), split_plan(3, 16, 2, 64, 19)
+    ((1, 2), (1, 1), (3, 2))
+    >>> split_plan(2, 16, 2, 64, 19), split_plan(32, 1, 2, 14400), split_plan(3, 1, 2, 64, 19)
+    ((1, 1), (1, 1), (1, 1))
+    >>> split_plan(3, 16, 2, 64, 19, splittable=False), split_plan(5, 16, 1, 64, 19)
+    ((2, 1), (5, 1))
     """
-    if n_chunks >= workers:
-        return 1
-    wanted = -(-workers // n_chunks)
-    return max(1, min(wanted, batch * row_tokens // MIN_PART_TOKENS))
+    chunk = chunk_size(n_inst, 1, max(1, fits), workers)
+    even = n_inst % chunk == 0 and (n_inst // chunk) % workers == 0
+    if even or not splittable or n_inst > fits * workers:
+        return chunk, 1
+    if n_inst * batch * row_tokens // workers < MIN_PART_TOKENS:
+        return chunk, 1
+    return n_inst, workers
 
 
 def part_bounds(batch: int, parts: int) -> list[slice]:

@@ -33,7 +33,7 @@ from algolens.models import BatchedModel, build_model
 from algolens.models.hooks import model_has_hooks
 from algolens.tasks.sequence import PackedSequences, masked_cross_entropy
 from algolens.train.checkpoint import check_state_fits
-from algolens.train.chunks import chunk_size, gather_chunk_grads, instance_chunks, run_chunks
+from algolens.train.chunks import gather_chunk_grads, instance_chunks, run_chunks
 from algolens.train.cleanup_stop import CleanupHistory, Reason, stop_reasons, sum_squares
 from algolens.train.config import TrainConfig
 from algolens.train.cpu_bf16 import warn_slow_bfloat16
@@ -50,8 +50,7 @@ from algolens.train.evaluation import (
 )
 from algolens.train.fused_step import FusedStep
 from algolens.train.optim import BatchedAdamW
-from algolens.train.row_split import row_parts as default_row_parts
-from algolens.train.row_split import split_step_grads
+from algolens.train.row_split import split_plan, split_step_grads
 from algolens.train.schedules import lr_factor
 from algolens.train.task_setup import model_config_dict
 
@@ -80,9 +79,11 @@ class Trainer:
             worker a chunk. The bits depend on the chunking, not on the number of workers:
             ``workers=2`` with the chunks of ``workers=1`` gives the same bits.
         row_parts: fixed parts each instance chunk's batch is split into, one job per part on the
-            workers (default :func:`~algolens.train.row_split.row_parts`: enough to fill the
-            workers when fewer chunks than workers and a batch large enough to pay, else 1); like
-            the chunking, it changes the bits only by float rounding.
+            workers. With neither ``instance_chunk`` nor ``row_parts`` given, both come from
+            :func:`~algolens.train.row_split.split_plan`: the instance chunks alone when they load
+            the workers evenly, else all instances in one chunk split into one part per worker
+            when the batch is large enough to pay; with ``instance_chunk`` given, 1. Like the
+            chunking, it changes the bits only by float rounding.
 
     Attributes:
         data: the :class:`TrainingData`; ``task`` is ``data.task``.
@@ -157,13 +158,15 @@ class Trainer:
         self.workers = max(1, torch.get_num_threads() if workers is None else workers)
         if instance_chunk is None:
             per_inst = self.batch_size * data.row_elements  # logits elements per instance
-            instance_chunk = chunk_size(k, per_inst, CHUNK_ELEMENTS, self.workers)
+            fits = max(1, CHUNK_ELEMENTS // max(1, per_inst))  # instances a chunk keeps in cache
+            split = self.mask is not None or not self.model.has_fused_pass()
+            plan = split_plan(
+                k, fits, self.workers, self.batch_size, self.train_width, splittable=split
+            )
+            instance_chunk, row_parts = plan[0], plan[1] if row_parts is None else row_parts
         self.chunks = instance_chunks(self.model, config.model, self.model_args, instance_chunk)
         self._chunk_params = [dict(m.named_parameters()) for _, m in self.chunks]
-        if row_parts is None:
-            row_parts = default_row_parts(len(self.chunks), self.batch_size, self.workers,
-                                          self.train_width)  # fmt: skip
-        self.row_parts = max(1, row_parts)
+        self.row_parts = max(1, 1 if row_parts is None else row_parts)
         self._fused = FusedStep(self.workers)  # the model's fused pass, if it declares one
 
     # -- training --------------------------------------------------------------------------
