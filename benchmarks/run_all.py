@@ -40,6 +40,7 @@ FULL = [
     ["bench_cosets.py"],
     ["bench_sequence.py", "--k", "8", "--rounds", "3"],
     ["bench_sequence_speed.py"],
+    ["bench_split_plan.py"],
 ]
 QUICK = [
     ["bench_subgroups.py"],
@@ -51,6 +52,7 @@ QUICK = [
     ["bench_cosets.py", "--groups", "S4", "S5"],
     ["bench_sequence.py", "--k", "2", "--rounds", "1"],
     ["bench_sequence_speed.py", "--shapes", "recursion", "--rounds", "1", "--steps", "2"],
+    ["bench_split_plan.py", "--rounds", "1", "--steps", "1"],
 ]
 
 

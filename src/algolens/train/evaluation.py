@@ -34,10 +34,10 @@ EVAL_CHUNK_ELEMENTS = 1 << 24  # logits elements per evaluation chunk
 EVAL_CHUNK_TOKENS = 8192
 """Sequence rows: at most this many (instance, position) pairs per evaluation chunk, as well as
 :data:`EVAL_CHUNK_ELEMENTS` logits. A transformer's activations grow with the tokens, not the
-logits: a chunk of 8192 tokens keeps the MLP's hidden layer (d_mlp 512) at 16 MB, where one chunk of
-every row (96k tokens of a three-seed recursion run) spent most of its time writing fresh memory.
-Measured in docs/benchmarks.md ("Evaluation chunks"): 1.5-2x faster evaluation at the recursion
-and path-finding shapes."""
+logits: a chunk of 8192 tokens keeps the MLP's hidden layer (d_mlp 512) at 16 MB, where one chunk
+of every row (96k tokens of a three-seed recursion run) ran at about a third of the matmul peak.
+Measured (docs/benchmarks.md, "Row parts for uneven chunks, and evaluation chunks"): evaluation
+1.5-2x faster at the recursion and path-finding shapes."""
 EVAL_TRAIN_ROWS = 8192
 """Sequence rows: the train metrics of an evaluation are taken on at most this many train rows
 (the first ones, a random sample since rows are stored in draw order); the test rows are always

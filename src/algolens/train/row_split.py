@@ -32,11 +32,11 @@ MIN_PART_TOKENS = 1024
 """Fewest (instance, position) pairs a part may carry: the instances of its chunk times its rows
 times the positions a row trains on. Two worker threads run Python's side of their passes one at
 a time (the GIL); with small parts that serialises them. Measured on a 2-core AMD EPYC Zen 3
-(``benchmarks/bench_sequence_speed.py`` and docs/benchmarks.md, "Row parts for uneven chunks"):
+(``benchmarks/bench_split_plan.py`` and docs/benchmarks.md, "Row parts for uneven chunks"):
 one seed of the 2-layer recursion preset (19 positions) steps 1.1x *slower* in two parts of 608
 than whole on two intra-op threads, but 1.2x faster in parts of 1216 (batch 128) and 1.3x in
-parts of 2432 (batch 256); three seeds in one chunk, two parts of 1824, 1.25x faster than
-instance chunks of 2 and 1."""
+parts of 2432 (batch 256); three seeds in one chunk, two parts of 1824, faster than
+instance chunks of 2 and 1 (1.2-1.3x over several runs)."""
 
 
 def split_plan(

@@ -1,0 +1,122 @@
+"""The trainer's split plan and evaluation chunks against what they replaced, in one process.
+
+Two measurements on the recursion preset's model (2 layers, d_model 128, 4 heads, d_mlp 512;
+binary successor up to 8 bits, batch 64), K seeds on 2 worker threads:
+
+* ``step``: one training step under the default plan (:func:`algolens.train.row_split.split_plan`:
+  three seeds in one chunk and two row parts) against the plan it replaced (cache-sized instance
+  chunks of ``ceil(K / workers)`` seeds, no row parts: chunks of 2 and 1), and against one thread.
+* ``eval``: one :func:`algolens.train.evaluation.evaluate_sequences` of the run's train and test
+  rows in chunks of at most ``EVAL_CHUNK_TOKENS`` tokens against one chunk of every row (the
+  logits cap alone, as before).
+
+Rounds interleave the variants; medians are printed with the ratio, and the 1024³ fp32 matmul
+peak at 1 and 2 threads from the same process::
+
+    PYTHONPATH=src .venv/bin/python benchmarks/bench_split_plan.py [--seeds 3] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from unittest import mock
+
+import torch
+
+from algolens.tasks.recursion.preset import PRESET
+from algolens.tasks.registry import get_task
+from algolens.train import evaluation
+from algolens.train.config import make_config
+from algolens.train.trainer import Trainer
+
+
+def peak(threads: int, n: int = 1024) -> float:
+    """GFLOP/s of an ``n``³ float32 matmul on ``threads`` torch threads (best of 5)."""
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = min(_timed(lambda: torch.mm(a, b)) for _ in range(5))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn: Callable[[], object], reps: int = 1) -> float:
+    t = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t) / reps
+
+
+def trainers(seeds: int, batch: int, max_size: int, n_train: int) -> dict[str, Trainer]:
+    """The default plan and the old one on 2 workers, and one worker, on the same data."""
+    preset = {k: v for k, v in PRESET.items() if k not in ("exact_stop", "early_stop")}
+    config = make_config(None, seeds=list(range(seeds)), task="recursion", function="successor",
+                         recursion={"max_size": max_size, "n_train": n_train},
+                         **{**preset, "batch_size": batch})  # fmt: skip
+    base = get_task(config.task).start(config, None)[0]
+    old_chunk = -(-seeds // 2)
+    return {
+        "plan (2 workers)": Trainer(base.config, base.data, workers=2),
+        "chunks alone (2 workers)": Trainer(
+            base.config, base.data, workers=2, instance_chunk=old_chunk, row_parts=1
+        ),
+        "one worker": Trainer(base.config, base.data, workers=1),
+    }
+
+
+def measure(seeds: int, rounds: int, steps: int, batch: int = 64, max_size: int = 8,
+            n_train: int = 1000) -> dict[str, list[float]]:  # fmt: skip
+    """Median seconds per step of each trainer and per evaluation, chunked and whole."""
+    before = torch.get_num_threads()
+    ts = trainers(seeds, batch, max_size, n_train)
+    base = ts["plan (2 workers)"]
+    g = torch.Generator().manual_seed(0)
+    n = base.train_idx.shape[1]
+    cols = torch.stack([torch.randperm(n, generator=g)[:batch] for _ in range(seeds)])
+    rows = base.train_idx.gather(1, cols)  # [inst, batch]
+    out: dict[str, list[float]] = {k: [] for k in ts}
+    out |= {"eval, 8192-token chunks": [], "eval, one chunk": []}
+    try:
+        for _ in range(rounds):
+            for name, t in ts.items():
+                torch.set_num_threads(t.workers)
+                t.train_step(rows, 0.0)  # warm
+                out[name].append(_timed(lambda t=t: t.train_step(rows, 0.0), steps))
+            torch.set_num_threads(2)
+            out["eval, 8192-token chunks"].append(_timed(base.evaluate))
+            with mock.patch.object(evaluation, "EVAL_CHUNK_TOKENS", 1 << 40):
+                out["eval, one chunk"].append(_timed(base.evaluate))
+    finally:
+        torch.set_num_threads(before)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=8, help="steps per timing")
+    args = ap.parse_args()
+    before = torch.get_num_threads()
+    peaks = peak(1), peak(2)
+    torch.set_num_threads(before)
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}; "
+          f"fp32 peak {peaks[0]:.0f} / {peaks[1]:.0f} GFLOP/s at 1 / 2 threads")  # fmt: skip
+    med = {
+        k: statistics.median(v) * 1000
+        for k, v in measure(args.seeds, args.rounds, args.steps).items()
+    }
+    for k, v in med.items():
+        print(f"{k:28s} {v:8.1f} ms")
+    plan, old = med["plan (2 workers)"], med["chunks alone (2 workers)"]
+    evals = med["eval, one chunk"] / med["eval, 8192-token chunks"]
+    one = med["one worker"] / plan
+    print(f"plan vs chunks alone: {old / plan:.2f}x; 2 workers vs 1: {one:.2f}x; "
+          f"evaluation chunked vs whole: {evals:.2f}x")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
