@@ -10,18 +10,21 @@ does not learn it (checked below on the same data, capped at the same epochs).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from algolens.train.learned import LEARNED_THRESHOLD
 
 FUNCTION = f"{Path(__file__).parents[1] / 'tasks/functions/learn_functions.py'}:complement"
 SIZES = ("--max-size", "8", "--n-train", "600")
-THREADS = ("--threads", str(min(2, os.cpu_count() or 1)))
-"""As a fresh ``algolens train`` process on two cores would run (the tests of this folder run on
-one torch thread; the fixture restores it afterwards): 212 s instead of 345 s on an AMD Zen 3."""
+THREADS = ("--threads", str(torch.get_num_threads()))
+"""The torch threads of this pytest process when the module is imported, before the fixture of
+this folder pins one: all cores in a single-process run (as a fresh ``algolens train`` would use),
+its share of the cores under ``make test``'s two pytest-xdist workers (tests/conftest.py), where
+a second thread would only compete with the other worker. On an AMD Zen 3 alone: 345 s at one
+thread, 212 s at two (2026-12-06, before the split plan); 142 s at two after it."""
 LEARN_SIZES = ("--max-size", "8", "--n-train", "1000")
 """Three seeds on 1000 draws: with 600 draws one seed ends at 94-95 % on some CPUs (seed 0 on an
 Intel Xeon: 94.2 %, stopped by patience). Its validation split is 29 rows: before the early stop
