@@ -21,8 +21,10 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from unittest import mock
 
 import torch
@@ -32,6 +34,9 @@ from algolens.tasks.registry import get_task
 from algolens.train import evaluation
 from algolens.train.config import make_config
 from algolens.train.trainer import Trainer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_sequence_speed import model_flops_per_token  # noqa: E402  (a sibling script)
 
 
 def peak(threads: int, n: int = 1024) -> float:
@@ -105,12 +110,19 @@ def main() -> None:
     torch.set_num_threads(before)
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}; "
           f"fp32 peak {peaks[0]:.0f} / {peaks[1]:.0f} GFLOP/s at 1 / 2 threads")  # fmt: skip
+    t = trainers(args.seeds, 64, 8, 1000)["plan (2 workers)"]
+    step_flops = model_flops_per_token(t.model.cfg, t.train_width) * args.seeds * 64 * t.train_width
     med = {
         k: statistics.median(v) * 1000
         for k, v in measure(args.seeds, args.rounds, args.steps).items()
     }
     for k, v in med.items():
-        print(f"{k:28s} {v:8.1f} ms")
+        if k.startswith("eval"):
+            print(f"{k:28s} {v:8.1f} ms")
+            continue
+        gflops = step_flops / v / 1e6
+        share = gflops / peaks[0 if k == "one worker" else 1]
+        print(f"{k:28s} {v:8.1f} ms  {gflops:6.1f} GFLOP/s  {share:4.0%} of the same-thread peak")
     plan, old = med["plan (2 workers)"], med["chunks alone (2 workers)"]
     evals = med["eval, one chunk"] / med["eval, 8192-token chunks"]
     one = med["one worker"] / plan
