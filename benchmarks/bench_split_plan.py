@@ -14,6 +14,7 @@ Rounds interleave the variants; medians are printed with the ratio, and the 1024
 peak at 1 and 2 threads from the same process::
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_split_plan.py [--seeds 3] [--rounds 5]
+        [--max-size 8] [--n-train 1000] [--d-model D]   # zhang2023 standard: 20, 10000, 64
 """
 
 from __future__ import annotations
@@ -55,11 +56,24 @@ def _timed(fn: Callable[[], object], reps: int = 1) -> float:
     return (time.perf_counter() - t) / reps
 
 
-def trainers(seeds: int, batch: int, max_size: int, n_train: int) -> dict[str, Trainer]:
+def model_args(d_model: int | None) -> dict:
+    """The preset's model, or one of its shape (2 layers, 4 heads) at width ``d_model``
+    (``d_head = d_model / 4``, ``d_mlp = 4 d_model``; 64 is zhang2023's protocols' model)."""
+    if d_model is None:
+        return dict(PRESET["model_args"])
+    return {"n_layers": 2, "d_model": d_model, "n_heads": 4, "d_head": d_model // 4,
+            "d_mlp": 4 * d_model}  # fmt: skip
+
+
+def trainers(
+    seeds: int, batch: int, max_size: int, n_train: int, d_model: int | None = None
+) -> dict[str, Trainer]:
     """The default plan and the old one on 2 workers, and one worker, on the same data."""
     preset = {k: v for k, v in PRESET.items() if k not in ("exact_stop", "early_stop")}
+    preset["model_args"] = model_args(d_model)
     config = make_config(None, seeds=list(range(seeds)), task="recursion", function="successor",
-                         recursion={"max_size": max_size, "n_train": n_train},
+                         recursion={"max_size": max_size, "n_train": n_train,
+                                    "ood_max_size": max_size + 4},
                          **{**preset, "batch_size": batch})  # fmt: skip
     base = get_task(config.task).start(config, None)[0]
     old_chunk = -(-seeds // 2)
@@ -73,10 +87,10 @@ def trainers(seeds: int, batch: int, max_size: int, n_train: int) -> dict[str, T
 
 
 def measure(seeds: int, rounds: int, steps: int, batch: int = 64, max_size: int = 8,
-            n_train: int = 1000) -> dict[str, list[float]]:  # fmt: skip
-    """Median seconds per step of each trainer and per evaluation, chunked and whole."""
+            n_train: int = 1000, d_model: int | None = None) -> dict[str, list[float]]:  # fmt: skip
+    """Seconds per step of each trainer and per evaluation, chunked and whole, one a round."""
     before = torch.get_num_threads()
-    ts = trainers(seeds, batch, max_size, n_train)
+    ts = trainers(seeds, batch, max_size, n_train, d_model)
     base = ts["plan (2 workers)"]
     g = torch.Generator().manual_seed(0)
     n = base.train_idx.shape[1]
@@ -104,17 +118,21 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=8, help="steps per timing")
+    ap.add_argument("--max-size", type=int, default=8, help="bits of the successor's numbers")
+    ap.add_argument("--n-train", type=int, default=1000, help="training draws")
+    ap.add_argument("--d-model", type=int, default=None, help="width (default: the preset's)")
     args = ap.parse_args()
+    size = {"max_size": args.max_size, "n_train": args.n_train, "d_model": args.d_model}
     before = torch.get_num_threads()
     peaks = peak(1), peak(2)
     torch.set_num_threads(before)
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}; "
           f"fp32 peak {peaks[0]:.0f} / {peaks[1]:.0f} GFLOP/s at 1 / 2 threads")  # fmt: skip
-    t = trainers(args.seeds, 64, 8, 1000)["plan (2 workers)"]
+    t = trainers(args.seeds, 64, **size)["plan (2 workers)"]
     step_flops = model_flops_per_token(t.model.cfg, t.train_width) * args.seeds * 64 * t.train_width
     med = {
         k: statistics.median(v) * 1000
-        for k, v in measure(args.seeds, args.rounds, args.steps).items()
+        for k, v in measure(args.seeds, args.rounds, args.steps, **size).items()
     }
     for k, v in med.items():
         if k.startswith("eval"):
