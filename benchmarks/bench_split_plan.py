@@ -37,16 +37,13 @@ from algolens.train.config import make_config
 from algolens.train.trainer import Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_sequence_speed import model_flops_per_token  # noqa: E402  (a sibling script)
+from bench_sequence_speed import matmul_peak, model_flops_per_token  # noqa: E402  (a sibling)
 
 
-def peak(threads: int, n: int = 1024) -> float:
-    """GFLOP/s of an ``n``³ float32 matmul on ``threads`` torch threads (best of 5)."""
+def peak(threads: int) -> float:
+    """The fp32 matmul peak of ``bench_sequence_speed`` on ``threads`` torch threads."""
     torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    best = min(_timed(lambda: torch.mm(a, b)) for _ in range(5))
-    return 2 * n**3 / best / 1e9
+    return matmul_peak(torch.float32)
 
 
 def _timed(fn: Callable[[], object], reps: int = 1) -> float:
@@ -89,9 +86,14 @@ def trainers(
 def measure(seeds: int, rounds: int, steps: int, batch: int = 64, max_size: int = 8,
             n_train: int = 1000, d_model: int | None = None) -> dict[str, list[float]]:  # fmt: skip
     """Seconds per step of each trainer and per evaluation, chunked and whole, one a round."""
+    return measure_trainers(trainers(seeds, batch, max_size, n_train, d_model), rounds, steps)
+
+
+def measure_trainers(ts: dict[str, Trainer], rounds: int, steps: int) -> dict[str, list[float]]:
+    """:func:`measure` on the trainers of :func:`trainers`."""
     before = torch.get_num_threads()
-    ts = trainers(seeds, batch, max_size, n_train, d_model)
     base = ts["plan (2 workers)"]
+    seeds, batch = base.config.n_inst, base.batch_size
     g = torch.Generator().manual_seed(0)
     n = base.train_idx.shape[1]
     cols = torch.stack([torch.randperm(n, generator=g)[:batch] for _ in range(seeds)])
@@ -128,12 +130,11 @@ def main() -> None:
     torch.set_num_threads(before)
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}; "
           f"fp32 peak {peaks[0]:.0f} / {peaks[1]:.0f} GFLOP/s at 1 / 2 threads")  # fmt: skip
-    t = trainers(args.seeds, 64, **size)["plan (2 workers)"]
+    ts = trainers(args.seeds, 64, **size)
+    t = ts["plan (2 workers)"]
     step_flops = model_flops_per_token(t.model.cfg, t.train_width) * args.seeds * 64 * t.train_width
-    med = {
-        k: statistics.median(v) * 1000
-        for k, v in measure(args.seeds, args.rounds, args.steps, **size).items()
-    }
+    timings = measure_trainers(ts, args.rounds, args.steps)
+    med = {k: statistics.median(v) * 1000 for k, v in timings.items()}
     for k, v in med.items():
         if k.startswith("eval"):
             print(f"{k:28s} {v:8.1f} ms")

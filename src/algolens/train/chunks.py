@@ -37,8 +37,18 @@ def chunk_size(n_inst: int, inst_elements: int, cache_elements: int, workers: in
     >>> chunk_size(8, 1000, 1 << 19, 2)      # small instances: one chunk per worker
     4
     """
-    fits = max(1, cache_elements // max(1, inst_elements))
-    return max(1, min(fits, -(-n_inst // max(1, workers))))
+    return max(
+        1, min(fitting_instances(inst_elements, cache_elements), -(-n_inst // max(1, workers)))
+    )
+
+
+def fitting_instances(inst_elements: int, cache_elements: int) -> int:
+    """Instances whose ``inst_elements`` each fit in ``cache_elements`` (at least 1).
+
+    >>> fitting_instances(691200, 1 << 19), fitting_instances(1000, 1 << 19)
+    (1, 524)
+    """
+    return max(1, cache_elements // max(1, inst_elements))
 
 
 def instance_chunks(

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from algolens.models import BatchedModel
 from algolens.tasks.sequence import masked_cross_entropy_sum
-from algolens.train.chunks import chunk_size, gather_chunk_grads, run_chunks
+from algolens.train.chunks import chunk_size, fitting_instances, gather_chunk_grads, run_chunks
 
 if TYPE_CHECKING:
     from algolens.train.trainer import Trainer
@@ -40,11 +40,12 @@ instance chunks of 2 and 1 (1.2-1.3x over several runs)."""
 
 
 def split_plan(
-    n_inst: int, fits: int, workers: int, batch: int, row_tokens: int = 1, *,
+    n_inst: int, cache: tuple[int, int], workers: int, batch: int, row_tokens: int = 1, *,
     splittable: bool = True,
 ) -> tuple[int, int]:  # fmt: skip
     """``(instances per chunk, row parts)`` of a training step of ``n_inst`` instances on
-    ``workers`` threads, where at most ``fits`` instances keep a chunk's activations in cache and
+    ``workers`` threads, where ``cache`` is ``(elements per instance, elements a chunk keeps in
+    cache)`` (``fits`` instances to a chunk: :func:`~algolens.train.chunks.fitting_instances`) and
     a batch has ``batch`` rows of ``row_tokens`` positions.
 
     * The chunks of :func:`~algolens.train.chunks.chunk_size` alone when they are all the same
@@ -59,14 +60,18 @@ def split_plan(
     ``splittable=False`` (a model whose own fused pass takes the step, which row parts do not
     apply to) always keeps the chunks alone.
 
-    >>> split_plan(1, 16, 2, 256, 62), split_plan(1, 16, 2, 64, 19), split_plan(3, 16, 2, 64, 19)
-    ((1, 2), (1, 1), (3, 2))
-    >>> split_plan(2, 16, 2, 64, 19), split_plan(32, 1, 2, 14400), split_plan(3, 1, 2, 64, 19)
-    ((1, 1), (1, 1), (1, 1))
-    >>> split_plan(3, 16, 2, 64, 19, splittable=False), split_plan(5, 16, 1, 64, 19)
+    >>> sixteen, one = (1, 16), (16, 16)  # 16 instances fit a chunk; 1 does
+    >>> split_plan(1, sixteen, 2, 256, 62), split_plan(1, sixteen, 2, 64, 19)
+    ((1, 2), (1, 1))
+    >>> split_plan(3, sixteen, 2, 64, 19), split_plan(2, sixteen, 2, 64, 19)
+    ((3, 2), (1, 1))
+    >>> split_plan(32, one, 2, 14400), split_plan(3, one, 2, 64, 19)
+    ((1, 1), (1, 1))
+    >>> split_plan(3, sixteen, 2, 64, 19, splittable=False), split_plan(5, sixteen, 1, 64, 19)
     ((2, 1), (5, 1))
     """
-    chunk = chunk_size(n_inst, 1, max(1, fits), workers)
+    fits = fitting_instances(*cache)
+    chunk = chunk_size(n_inst, *cache, workers)
     even = n_inst % chunk == 0 and (n_inst // chunk) % workers == 0
     if even or not splittable or n_inst > fits * workers:
         return chunk, 1

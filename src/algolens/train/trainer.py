@@ -158,12 +158,12 @@ class Trainer:
         self.workers = max(1, torch.get_num_threads() if workers is None else workers)
         if instance_chunk is None:
             per_inst = self.batch_size * data.row_elements  # logits elements per instance
-            fits = max(1, CHUNK_ELEMENTS // max(1, per_inst))  # instances a chunk keeps in cache
             split = self.mask is not None or not self.model.has_fused_pass()
-            plan = split_plan(
-                k, fits, self.workers, self.batch_size, self.train_width, splittable=split
-            )
-            instance_chunk, row_parts = plan[0], plan[1] if row_parts is None else row_parts
+            instance_chunk, planned_parts = split_plan(
+                k, (per_inst, CHUNK_ELEMENTS), self.workers, self.batch_size, self.train_width,
+                splittable=split,
+            )  # fmt: skip
+            row_parts = planned_parts if row_parts is None else row_parts
         self.chunks = instance_chunks(self.model, config.model, self.model_args, instance_chunk)
         self._chunk_params = [dict(m.named_parameters()) for _, m in self.chunks]
         self.row_parts = max(1, 1 if row_parts is None else row_parts)
