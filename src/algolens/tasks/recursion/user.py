@@ -101,6 +101,8 @@ def _worker() -> WorkerProcess:
     try:
         worker = WorkerProcess()
     except WorkerFailed as exc:
+        if exc.what == "refused":
+            raise UserFunctionError(exc.detail) from None
         raise UserFunctionError(
             f"cannot start the worker process for user functions ({exc.detail})"
         ) from None

@@ -18,8 +18,11 @@ Requests and replies::
            or, at the first failure, {"i": 3, "raised" | "wrong": "one line"} or
            {"i": 3, "too_long": N_TOKENS}, and no more lines
 
-The worker starts by writing ``{"ready": true}``. A user function that forks returns in both
-processes; the copy that is not the worker exits at once, so one call never answers twice.
+The worker starts by confining itself (:mod:`algolens.tasks.recursion.sandbox`: no file writes,
+no programs, no forks, no sockets, no signals to other processes, 2 GiB of address space) and
+writing ``{"ready": true}``. A ``fork`` in a user's function fails with ``EPERM``; were one to
+succeed, the copy that is not the worker would exit at its first reply, so one call never
+answers twice.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from algolens.tasks.recursion.sandbox import SandboxUnavailable, confine
 from algolens.tasks.recursion.tokens import Kind, encode, kind_of, parse
 from algolens.tasks.recursion.values import B0, B1, Bin, Leaf, Node, Tree, Z
 
@@ -205,9 +209,18 @@ def serve(requests: typing.BinaryIO, reply_fd: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point: ``argv`` is ``[REQ_FD, REPLY_FD]``."""
+    """Entry point: ``argv`` is ``[REQ_FD, REPLY_FD]``. The worker confines itself
+    (:func:`~algolens.tasks.recursion.sandbox.confine`) before it reads a request; where it
+    cannot, its first line is ``{"ready": false, "error": "one line"}`` and it exits."""
     sys.dont_write_bytecode = True  # loading a user's file must not write __pycache__ beside it
     req_fd, reply_fd = int(argv[0]), int(argv[1])
+    import algolens.tasks.recursion  # noqa: F401  (what user files import, loaded unconfined)
+
+    try:
+        confine()
+    except SandboxUnavailable as exc:
+        os.write(reply_fd, (json.dumps({"ready": False, "error": str(exc)}) + "\n").encode())
+        return
     with os.fdopen(req_fd, "rb") as requests:
         serve(requests, reply_fd)
 

@@ -28,6 +28,12 @@ MAX_REPLY_BYTES = 1 << 20
 OUTPUT_TAIL = 2000
 """Bytes of the user's printed output kept for error messages."""
 _TICK_S = 0.1
+WORKER_ENV = frozenset(
+    ("PATH", "PYTHONPATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
+     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "SYSTEMROOT")
+)  # fmt: skip
+"""The environment variables the worker inherits; every other one (``ALGOLENS_STORE``, tokens,
+credentials) stays behind."""
 """How often a wait checks that the worker is still alive (a forked child may hold its pipes)."""
 
 
@@ -36,7 +42,8 @@ class WorkerFailed(Exception):
 
     Attributes:
         what: ``"timeout"`` (the deadline passed), ``"died"`` (it exited or was killed) or
-            ``"garbled"`` (a malformed reply); :attr:`detail` says more in a few words.
+            ``"garbled"`` (a malformed reply) or ``"refused"`` (it could not confine itself, so
+            it runs no user code); :attr:`detail` says more in a few words.
     """
 
     def __init__(self, what: str, detail: str) -> None:
@@ -57,10 +64,12 @@ class WorkerProcess:
         self._rep_r, rep_w = os.pipe()
         root = str(Path(__file__).resolve().parents[3])  # the folder that holds algolens/
         path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+        env = {k: v for k, v in os.environ.items() if k in WORKER_ENV}  # no store, no secrets
+        env["PYTHONPATH"] = root + (os.pathsep + path if path else "")
         cmd = [
             sys.executable,
             "-P",
+            "-u",  # what the user code prints reaches the caller at once, whatever the env says
             "-m",
             "algolens.tasks.recursion.worker",
             str(req_r),
@@ -91,7 +100,10 @@ class WorkerProcess:
         self._tail = bytearray()
         self._closed = False
         try:
-            if self.read(time.monotonic() + startup_s) != {"ready": True}:
+            first = self.read(time.monotonic() + startup_s)
+            if first.get("ready") is False and isinstance(first.get("error"), str):
+                raise WorkerFailed("refused", " ".join(first["error"].split())[:300])
+            if first != {"ready": True}:
                 raise WorkerFailed("garbled", "its first line was not the ready line")
         except WorkerFailed:
             self.close()
