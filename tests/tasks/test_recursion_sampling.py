@@ -223,3 +223,26 @@ def test_big_counts_draw_exactly_in_range():
     assert sum(d >= 2**70 for d in draws) > 100  # the high bits are used (2/3 expected)
     trees = sample_values(Sampling(40, 40, "balanced"), "tree", 20, rng(12))  # Catalan(40) > 2^62
     assert all(size(t) == 40 for t in trees)
+
+
+def test_every_max_size_has_a_default_ood_range():
+    """Issue: ``--max-size 12`` and above used to fail (the fixed default ood_max_size 12 was not
+    above it). The default reaches above every max_size, with no ood split only at the top."""
+    from algolens.tasks.recursion.sampling import MAX_SIZE
+    from algolens.tasks.recursion.settings import RecursionArgs
+
+    for size in range(MAX_SIZE + 1):
+        args = RecursionArgs(min_size=min(1, size), max_size=size)
+        spec = args.split_spec()  # no ConfigError
+        if size < MAX_SIZE:
+            assert size < spec.ood_max_size <= MAX_SIZE and spec.n_ood == 500
+            low, high = spec.sampling_of("ood").min_size, spec.sampling_of("ood").max_size
+            assert (low, high) == (size + 1, spec.ood_max_size)
+        else:
+            assert spec.n_ood == 0 and spec.ood_max_size == MAX_SIZE
+    assert RecursionArgs().ood_max_size == 12  # the old default where it was valid
+    assert RecursionArgs(max_size=20, ood_max_size=30).ood_max_size == 30  # a given one stays
+    with pytest.raises(ConfigError, match=r"got 20; set ood_max_size in 21\.\.64"):
+        RecursionArgs(max_size=20, ood_max_size=20).split_spec()
+    with pytest.raises(ConfigError, match="set n_ood = 0"):
+        RecursionArgs(max_size=MAX_SIZE, n_ood=5).split_spec()

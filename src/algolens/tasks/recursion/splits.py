@@ -67,10 +67,19 @@ class SplitSpec:
             value = getattr(self, name)
             if not 0 <= value <= MAX_EXAMPLES:
                 raise ConfigError(f"{name} must lie in 0..{MAX_EXAMPLES}, got {value}")
-        if not self.sampling.max_size < self.ood_max_size <= MAX_SIZE:
+        top = self.sampling.max_size
+        if self.n_ood == 0 and top == self.ood_max_size == MAX_SIZE:
+            return  # no ood split, and no size above max_size to draw one from
+        if not top < self.ood_max_size <= MAX_SIZE:
+            fix = (
+                "set n_ood = 0 in the --config file's [recursion] table (no larger size exists)"
+                if top >= MAX_SIZE
+                else f"set ood_max_size in {top + 1}..{MAX_SIZE} in the --config file's "
+                "[recursion] table, or leave it out for the default"
+            )
             raise ConfigError(
-                f"ood_max_size must lie in {self.sampling.max_size + 1}..{MAX_SIZE} (above "
-                f"max_size={self.sampling.max_size}), got {self.ood_max_size}"
+                f"ood_max_size must lie above max_size={top} (at most {MAX_SIZE}), got "
+                f"{self.ood_max_size}; {fix}"
             )
 
     def size_of(self, split: str) -> int:
@@ -87,7 +96,8 @@ class SplitSpec:
         if split == "test":
             return replace(s, oversample=0.0)
         if split == "ood":
-            return replace(s, min_size=s.max_size + 1, max_size=self.ood_max_size, oversample=0.0)
+            low = min(s.max_size + 1, self.ood_max_size)  # equal only with no ood split
+            return replace(s, min_size=low, max_size=self.ood_max_size, oversample=0.0)
         return replace(s, oversample=1.0)
 
 
