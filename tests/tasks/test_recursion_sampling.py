@@ -231,13 +231,13 @@ def test_every_max_size_has_a_default_ood_range():
     from algolens.tasks.recursion.sampling import MAX_SIZE
     from algolens.tasks.recursion.settings import RecursionArgs
 
-    for size in range(MAX_SIZE + 1):
-        args = RecursionArgs(min_size=min(1, size), max_size=size)
+    for top in range(MAX_SIZE + 1):
+        args = RecursionArgs(min_size=min(1, top), max_size=top)
         spec = args.split_spec()  # no ConfigError
-        if size < MAX_SIZE:
-            assert size < spec.ood_max_size <= MAX_SIZE and spec.n_ood == 500
+        if top < MAX_SIZE:
+            assert top < spec.ood_max_size <= MAX_SIZE and spec.n_ood == 500
             low, high = spec.sampling_of("ood").min_size, spec.sampling_of("ood").max_size
-            assert (low, high) == (size + 1, spec.ood_max_size)
+            assert (low, high) == (top + 1, spec.ood_max_size)
         else:
             assert spec.n_ood == 0 and spec.ood_max_size == MAX_SIZE
     assert RecursionArgs().ood_max_size == 12  # the old default where it was valid
