@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
 from algolens.errors import ConfigError
@@ -154,3 +156,24 @@ def test_bad_seed_lists_get_one_readable_line(seeds):
         and "Input should" not in text
         and "List should" not in text
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "recipe"),
+    [
+        ('group = "S4"\n', "fast"),
+        ('task = "recursion"\nfunction = "successor"\n[recursion]\nmax_size = 6\n', "recursion"),
+        ('task = "recursion"\nfunction = "preorder"\n', "recursion-trees"),
+        ('task = "pathfinding"\n[pathfinding]\nnodes = 6\n', "pathfinding"),
+    ],
+    ids=["composition", "recursion-numbers", "recursion-trees", "pathfinding"],
+)
+def test_a_config_file_without_a_recipe_gets_its_tasks_default(tmp_path, body, recipe):
+    """As `algolens train` without --recipe: not the composition field defaults (full batch,
+    float64, weight decay 1) for a sequence task."""
+    path = tmp_path / "c.toml"
+    path.write_text(body)
+    cfg = load_toml_config(path)
+    assert cfg.recipe == recipe
+    expected = make_config(recipe, **{k: v for k, v in tomllib.loads(body).items()})
+    assert cfg.to_dict() == expected.to_dict()

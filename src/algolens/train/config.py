@@ -333,7 +333,10 @@ def validate_config(data: dict[str, Any]) -> TrainConfig:
 
 
 def load_toml_config(path: str | Path, **overrides: Any) -> TrainConfig:
-    """Read a TOML config; a top-level ``recipe = "fast"`` key supplies defaults.
+    """Read a TOML config; a top-level ``recipe = "fast"`` key supplies defaults. A file that
+    names no recipe gets its task's default, as ``algolens train`` without ``--recipe`` does
+    (:meth:`~algolens.tasks.registry.TaskSpec.default_recipe_for`: ``fast`` for composition,
+    the recursion preset for the function's domain, ``pathfinding``).
 
     Example file::
 
@@ -346,6 +349,11 @@ def load_toml_config(path: str | Path, **overrides: Any) -> TrainConfig:
     data = read_toml_config(path)
     recipe = data.pop("recipe", None)
     data.update({k: v for k, v in overrides.items() if v is not None})
+    if recipe is None:
+        spec = find_task(resolve_task(data.get("task"), None)[0])
+        if spec is not None:  # an unknown task is make_config's to refuse
+            fields = {f: data[f] for f in spec.fields if f != spec.section and f in data}
+            recipe = spec.default_recipe_for(fields)
     return make_config(recipe, **data)
 
 
