@@ -214,3 +214,24 @@ def test_read_after_a_writer_died_mid_transaction_rolls_it_back(tmp_path):
     assert (tmp_path / "index.sqlite-journal").stat().st_size > 0  # a hot journal
     assert [r.id for r in store.list()] == [run_id]  # mode=ro cannot roll back: read-write can
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.sqlite", "runs"]
+
+
+@pytest.mark.parametrize("what", ["symlink", "journal-symlink", "fifo", "folder"])
+def test_an_index_that_is_not_a_regular_file_is_refused_before_anything_is_made(tmp_path, what):
+    """SQLite would write through a link (outside the store) or block on a FIFO."""
+    root = tmp_path / "store"
+    root.mkdir()
+    target = tmp_path / "elsewhere.sqlite"
+    if what == "symlink":
+        (root / "index.sqlite").symlink_to(target)
+    elif what == "journal-symlink":
+        (root / "index.sqlite-journal").symlink_to(target)
+    elif what == "fifo":
+        os.mkfifo(root / "index.sqlite")
+    else:
+        (root / "index.sqlite").mkdir()
+    store = RunStore(root)
+    with pytest.raises(StoreError, match="symlink|not a regular file") as info:
+        store.create("train", {"x": 1})
+    assert "\n" not in str(info.value)
+    assert not target.exists() and not (root / "runs").exists()

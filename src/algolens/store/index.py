@@ -30,6 +30,7 @@ import os
 import secrets
 import shlex
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,10 +118,34 @@ class RunIndex:
         """Whether the database file exists (a store nobody wrote to has none)."""
         return self.path.is_file()
 
+    def check_file(self) -> None:
+        """Refuse an index (or journal) path that is a symlink or exists as something other
+        than a regular file: SQLite would write through the link, or block on a FIFO.
+
+        Raises:
+            StoreError: saying which path and what to do.
+        """
+        for path in (self.path, *(Path(f"{self.path}{s}") for s in ("-journal", "-wal", "-shm"))):
+            try:
+                mode = os.lstat(path).st_mode  # one look: a journal comes and goes meanwhile
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if stat.S_ISLNK(mode):
+                raise StoreError(
+                    f"{path} is a symlink; algolens writes the run index only as a regular file "
+                    "of the store: remove the link (`algolens runs reindex` rebuilds the index)"
+                )
+            if not stat.S_ISREG(mode):
+                raise StoreError(
+                    f"{path} is not a regular file; remove it (`algolens runs reindex` rebuilds "
+                    "the index)"
+                )
+
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         """A connection for one statement: read-only for reads; for writes, the file (and its
         folder) is created and the schema ensured."""
+        self.check_file()
         if write:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -185,6 +185,7 @@ class RunStore:
         its name, and removed again if the index row cannot be added.
         """
         runs = self.root / RUNS_DIR
+        self.index.check_file()  # before any folder is made for a run the index cannot hold
         for _ in range(5):
             run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
             paths = self.paths(run_id)
