@@ -55,6 +55,8 @@ def test_single_chain():
         ("0-1|1:0", 2, "parent>child"),
         ("0>x|1:0", 2, "expected a node number"),
         ("1>1|1:0", 2, "self-loop"),
+        ("0>1,0>\u00b2|2:0", 3, "expected a node number"),  # "²": str.isdigit, not int
+        ("0>1,0>\u0662|2:0", 3, "expected a node number"),  # Arabic-Indic 2: not read as 2
     ],
 )
 def test_malformed_prompts_raise_one_line(text, n, message):

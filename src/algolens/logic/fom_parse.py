@@ -36,6 +36,13 @@ from algolens.logic.fom import (
 
 _TOKEN = re.compile(r"\s*(:=|>=|[A-Za-z_][A-Za-z_0-9]*|\d+|[;(),\[\]<=~&|+\-*#.])")
 _RESERVED = {"let", "out", "true", "false", "bit", "E", "A", "M"}
+
+
+def _is_number(tok: str) -> bool:
+    """An ASCII decimal numeral (``str.isdigit`` also takes "²", which ``int`` refuses)."""
+    return tok.isascii() and tok.isdigit()
+
+
 _TOK_NAME = re.compile(r"Q(\d+)")
 
 
@@ -196,7 +203,7 @@ class _Parser:
 
     def term(self, sign: int) -> tuple[int, Formula | Count]:
         weight = 1
-        if (self.peek() or "").isdigit() and self.peek(1) == "*":
+        if _is_number(self.peek() or "") and self.peek(1) == "*":
             weight = int(self.take())
             self.take("*")
         if self.peek() == "#":
@@ -208,7 +215,7 @@ class _Parser:
 
     def pos(self) -> Pos:
         tok = self.take()
-        return Num(int(tok)) if tok.isdigit() else Var(self.check_var(tok))
+        return Num(int(tok)) if _is_number(tok) else Var(self.check_var(tok))
 
     def check_var(self, tok: str) -> str:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z_0-9]*", tok) or tok in _RESERVED:

@@ -31,7 +31,7 @@ def check_reachable(address: str) -> None:
         return
     host, sep, port = address.removeprefix("ray://").rpartition(":")
     host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ExternalToolError(
             f"--address {quote(address)} is not HOST:PORT (or auto, or ray://HOST:PORT); "
             "give the address `ray start --head` printed"

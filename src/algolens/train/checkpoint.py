@@ -218,7 +218,7 @@ def pick_checkpoint(folder: str | Path, choice: str) -> tuple[int, Path]:
     found = list_checkpoints(folder)
     epochs = ", ".join(str(e) for e, _ in found) or "none"
     text = choice.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         epoch = int(text)
         for e, p in found:
             if e == epoch:

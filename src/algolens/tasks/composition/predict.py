@@ -38,7 +38,7 @@ def parse_pair(text: str, labels: Sequence[str]) -> tuple[int, int]:
         word = " ".join(ws)
         if word in index:
             return index[word]
-        if word.isdigit() and int(word) < len(labels):
+        if word.isascii() and word.isdigit() and int(word) < len(labels):
             return int(word)
         return None
 

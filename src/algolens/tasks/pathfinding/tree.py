@@ -130,7 +130,7 @@ def format_path(path: list[int]) -> str:
 
 def _int(text: str, what: str) -> int:
     s = text.strip()
-    if not s.isdigit():
+    if not (s.isascii() and s.isdigit()):  # "²" and "٤" are digits to str.isdigit
         raise SpecError(
             f"cannot read {what} {quote(text)}: expected a node number; write prompts like "
             "'2>0,2>1,1>3|3:2' (edges, |, goal, :, root)"
