@@ -177,3 +177,33 @@ def test_a_config_file_without_a_recipe_gets_its_tasks_default(tmp_path, body, r
     assert cfg.recipe == recipe
     expected = make_config(recipe, **{k: v for k, v in tomllib.loads(body).items()})
     assert cfg.to_dict() == expected.to_dict()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"epochs": True},
+        {"epochs": "3"},
+        {"lr": "0.01"},
+        {"batch_size": 8.0},
+        {"task": "recursion", "function": "successor", "recursion": {"oversample": "0.5"}},
+        {"task": "recursion", "function": "successor", "recursion": {"max_size": True}},
+        {"task": "pathfinding", "pathfinding": {"nodes": "6"}},
+    ],
+    ids=[
+        "bool-int",
+        "str-int",
+        "str-float",
+        "float-int",
+        "str-oversample",
+        "bool-size",
+        "str-nodes",
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_not_converted(fields):
+    """TOML gives typed values: a string or a boolean where a number belongs is a mistake to
+    report (one line naming the field), not to coerce (``true`` used to train 1 epoch)."""
+    key = next(iter(fields.keys() - {"task", "function"}))
+    with pytest.raises(ConfigError, match=key) as info:
+        make_config(None, **fields)
+    assert "\n" not in str(info.value)

@@ -30,7 +30,7 @@ Reason = Literal["cleaned", "plateau"]
 class CleanupStop(BaseModel):
     """Thresholds of the clean-up stop rule (module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     test_loss: float = Field(1e-3, gt=0.0, allow_inf_nan=False, description="cleaned up: ≤ this")
     train_loss: float = Field(1e-4, gt=0.0, allow_inf_nan=False, description="cleaned up: ≤ this")

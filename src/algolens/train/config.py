@@ -64,7 +64,7 @@ class TrainConfig(BaseModel):
     seed k fixes instance k's initial weights, its train/test split and its minibatch order.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=(), strict=True)
 
     recipe: str | None = Field(None, description="recipe the defaults came from (informational)")
     task: str = Field(DEFAULT_TASK, description="the task kind (algolens.tasks.registry)")

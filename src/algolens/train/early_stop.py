@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 class ExactStop(BaseModel):
     """The validation split and the stopping rule (a ``TrainConfig`` field, ``exact_stop``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     val_frac: float = Field(0.1, gt=0.0, lt=1.0, description="share of distinct train inputs")
     max_val: int = Field(500, ge=1, description="most validation inputs")

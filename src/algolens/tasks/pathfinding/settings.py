@@ -26,7 +26,7 @@ class PathfindingArgs(BaseModel):
     differ in initial weights and minibatch order).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     nodes: int = Field(16, ge=MIN_NODES, le=MAX_NODES, description="tree size N")
     n_examples: int = Field(150_000, ge=2, le=MAX_EXAMPLES, description="distinct trees drawn")

@@ -41,7 +41,7 @@ class RecursionArgs(BaseModel):
     differ in initial weights and minibatch order).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     min_size: int = Field(1, ge=0, le=MAX_SIZE, description="smallest size (bits or nodes)")
     max_size: int = Field(8, ge=0, le=MAX_SIZE, description="largest in-distribution size")
