@@ -262,3 +262,11 @@ def test_unreadable_dataset(tmp_path):
     (tmp_path / "d.json").write_text("{")
     with pytest.raises(CheckpointError, match="cannot read dataset"):
         load_dataset(tmp_path / "d.json")
+
+
+def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path):
+    path = tmp_path / "a\nb.py"
+    path.write_text(HEADER + "def f(n: int):\n    return n\n")
+    with pytest.raises(UserFunctionError, match=r"annotated <class 'int'>") as info:
+        resolve_function(f"{path}:f")
+    assert "\n" not in str(info.value) and "\\n" in str(info.value)

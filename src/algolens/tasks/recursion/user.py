@@ -47,7 +47,7 @@ from algolens.errors import ConfigError, SizeLimitError, SpecError
 from algolens.tasks.recursion.functions import FUNCTIONS, RecursiveFunction
 from algolens.tasks.recursion.tokens import KINDS, Kind, encode_args, parse
 from algolens.tasks.recursion.values import N_LABELS
-from algolens.tasks.recursion.worker import MAX_ANSWER_TOKENS
+from algolens.tasks.recursion.worker import MAX_ANSWER_TOKENS, shown_name
 from algolens.tasks.recursion.worker_process import WorkerFailed, WorkerProcess
 
 CALL_LIMIT_S = 1.0
@@ -154,7 +154,7 @@ def load_user_function(path: Path, name: str, limit_s: float = CALL_LIMIT_S) -> 
             :data:`.rarity.FEATURES` per argument.
         SizeLimitError: a file over :data:`MAX_FILE_BYTES`.
     """
-    where = f"{path}:{name}"
+    where = shown_name(path, name)
     if not path.is_file():
         raise UserFunctionError(f"function file {str(path)!r} does not exist or is not a file")
     if path.stat().st_size > MAX_FILE_BYTES:

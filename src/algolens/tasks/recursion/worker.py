@@ -75,8 +75,15 @@ def load(path: Path, name: str, key: int) -> tuple[Callable[..., object], list[K
         raise _Refused(
             f"{str(path)!r} has no function {name!r}; its functions: {', '.join(found) or 'none'}"
         )
-    arg_kinds, out_kind = kinds(fn, f"{path}:{name}")
+    arg_kinds, out_kind = kinds(fn, shown_name(path, name))
     return fn, arg_kinds, out_kind
+
+
+def shown_name(path: Path, name: str) -> str:
+    """``FILE.py:NAME`` for a message: as it is when printable, else its ``repr`` (one line, no
+    terminal escapes)."""
+    where = f"{path}:{name}"
+    return where if where.isprintable() else repr(where)
 
 
 def kinds(fn: Callable[..., object], where: str) -> tuple[list[Kind], Kind | None]:
@@ -192,7 +199,7 @@ def serve(requests: typing.BinaryIO, reply_fd: int) -> None:
         if req["op"] == "load":
             try:
                 fn, arg_kinds, out_kind = load(Path(req["path"]), str(req["name"]), key)
-                rare = rare_names(fn, f"{req['path']}:{req['name']}")
+                rare = rare_names(fn, shown_name(Path(req["path"]), str(req["name"])))
             except _Refused as exc:
                 send({"ok": False, "error": str(exc)})
                 continue
