@@ -222,3 +222,23 @@ def test_failed_prepare_leaves_no_folder_and_no_row(tmp_path):
         store.create("train", {"lr": 1.0}, prepare=prepare)
     assert store.list() == []
     assert list((tmp_path / "runs").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "where", ["config.json", "metrics.jsonl", "checkpoints/epoch_00000001.safetensors"]
+)
+@pytest.mark.parametrize("kind", ["fifo", "symlink"])
+def test_a_run_folder_entry_that_is_not_a_regular_file_is_refused(tmp_path, where, kind):
+    """Reading a FIFO would block forever, a link would leave the store: refused at paths()."""
+    store = RunStore(tmp_path / "store")
+    run_id = store.create("train", {"lr": 0.001})
+    entry = store.paths(run_id).root / where
+    entry.unlink(missing_ok=True)
+    if kind == "fifo":
+        os.mkfifo(entry)
+    else:
+        (tmp_path / "elsewhere").write_text("{}")
+        entry.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(StoreError, match="symlink|not a regular file") as info:
+        store.paths(run_id)
+    assert "\n" not in str(info.value) and where.split("/")[-1] in str(info.value)

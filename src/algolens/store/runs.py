@@ -84,6 +84,31 @@ def read_only_error(root: Path, exc: BaseException) -> StoreError | None:
     )
 
 
+def _check_entries(folder: Path) -> None:
+    """Refuse a run folder holding a link, FIFO, socket or device where its files belong: reading
+    one would leave the store or block forever (a FIFO as ``config.json``). One ``scandir``, no
+    ``stat`` per entry; sub-folders are allowed (``checkpoints/``, ``analyses/``).
+
+    Raises:
+        StoreError: naming the first such entry.
+    """
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read {folder}: {exc.strerror or exc}") from None
+    for entry in entries:
+        if entry.is_symlink() or not (
+            entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)
+        ):
+            kind = "a symlink" if entry.is_symlink() else "not a regular file"
+            raise StoreError(
+                f"{entry.path} is {kind}; a run folder holds only regular files and folders "
+                "written by algolens: remove it (or restore the file it replaced)"
+            )
+
+
 @dataclass(frozen=True)
 class RunPaths:
     """Paths inside one run folder."""
@@ -167,6 +192,8 @@ class RunStore:
                     f"{folder} is a symlink; algolens writes only into real folders of the run "
                     "store, never through a link: replace it by the folder it points to"
                 )
+        for folder in (paths.root, paths.checkpoints, paths.analyses):
+            _check_entries(folder)
         return paths
 
     def create(
