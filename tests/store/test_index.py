@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from algolens.errors import StoreError
-from algolens.store import RunIndex, RunStore
+from algolens.store import RunIndex, RunStore, reindex
 
 IDS = ("20261122-042712-3fa9c1", "20261122-042712-3fb000", "20261123-000000-aaaaaa")
 
@@ -235,3 +235,19 @@ def test_an_index_that_is_not_a_regular_file_is_refused_before_anything_is_made(
         store.create("train", {"x": 1})
     assert "\n" not in str(info.value)
     assert not target.exists() and not (root / "runs").exists()
+
+
+def test_a_damaged_row_is_left_out_and_reindex_rebuilds_it(tmp_path):
+    store = RunStore(tmp_path / "store")
+    good, bad = store.create("train", {"lr": 1}), store.create("train", {"lr": 2})
+    con = sqlite3.connect(store.index.path)
+    con.execute("UPDATE runs SET summary = ? WHERE id = ?", ("{not json", bad))
+    con.commit()
+    con.close()
+    assert [r.id for r in store.list()] == [good]
+    with pytest.raises(StoreError, match="damaged.*runs reindex") as info:
+        store.get(bad)
+    assert "\n" not in str(info.value)
+    reindex(store)
+    assert sorted(r.id for r in store.list()) == sorted([good, bad])
+    assert store.get(bad).config == {"lr": 2}

@@ -275,7 +275,13 @@ class RunIndex:
                 f"no run {run_id!r} in {self.path}; list runs with `algolens runs list`"
             )
         check_run_id(found, f"the index {self.path}")
-        return _record(rows[found])
+        record = _record(rows[found])
+        if record is None:
+            raise StoreError(
+                f"the index row of run {found} in {self.path} is damaged (not JSON); rebuild the "
+                "index from the run folders with `algolens runs reindex`"
+            )
+        return record
 
     def sweeps(self) -> list[str]:
         """The well-formed sweep ids that tag at least one run, sorted (none without an index
@@ -310,7 +316,7 @@ class RunIndex:
             rows = con.execute(
                 f"SELECT {cols} FROM runs{clause} ORDER BY created, id", args
             ).fetchall()
-        return [_record(r) for r in rows]
+        return [rec for rec in map(_record, rows) if rec is not None]  # damaged rows left out
 
     def delete(self, run_id: str) -> None:
         """Remove the row of ``run_id`` (exact id)."""
@@ -375,9 +381,16 @@ def _select(con: sqlite3.Connection) -> str:
     return f"{_COLUMNS}, sweep" if "sweep" in _column_names(con) else _COLUMNS
 
 
-def _record(row: tuple) -> RunRecord:
+def _record(row: tuple) -> RunRecord | None:
+    """The record of an index row; None for a damaged row (its config or summary not a JSON
+    object): listings leave it out and ``runs reindex`` rebuilds it from the run folder."""
     run_id, status, kind, config, created, updated, summary, *rest = row
+    try:
+        config, summary = json.loads(config), json.loads(summary)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(config, dict) or not (summary is None or isinstance(summary, dict)):
+        return None
     return RunRecord(
-        run_id, status, kind, json.loads(config), created, updated, json.loads(summary),
-        rest[0] if rest else None,
-    )  # fmt: skip
+        run_id, status, kind, config, created, updated, summary, rest[0] if rest else None
+    )
