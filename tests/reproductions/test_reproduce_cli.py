@@ -111,3 +111,26 @@ def test_real_paper_refuses_a_folder_doc_before_training(run_cli, tmp_path):
     )
     assert code == 2 and "--doc" in err and "directory" in err and err.count("\n") == 1
     assert not store.exists()  # no run was created
+
+
+def test_sigterm_stops_it_like_ctrl_c_with_the_resume_command(run_cli, monkeypatch, tmp_path):
+    """SIGTERM during a protocol: exit 130 and the command that resumes it (a run in training
+    is recorded as interrupted by start_run, as under Ctrl-C); not a silent exit 143."""
+    import os
+    import signal
+
+    module = types.ModuleType("algolens_test_termpaper")
+    module.PAPER = "Doe (2099), Terminated"
+
+    def reproduce(mode, store, *, log):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM should have stopped the protocol")
+
+    module.reproduce = reproduce
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(REPRODUCTIONS, "termpaper", module.__name__)
+    before = signal.getsignal(signal.SIGTERM)
+    code, _, err = run_cli("reproduce", "termpaper", "--store", str(tmp_path / "s"))
+    assert code == 130
+    assert err.strip().splitlines()[-1].startswith("interrupted: run the same command again")
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler is put back

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 import time
 from datetime import UTC, datetime
@@ -89,9 +90,9 @@ def reproduce(
         str | None,
         typer.Option(
             help="Train the protocol's runs in parallel first, as one resumable sweep: local "
-            "(this machine's cores) or ray (a Ray cluster); then measure as usual. Papers whose "
-            "runs are independent (chughtai2023, stander2024). Default: one run after another "
-            "in this process.",
+            "(this machine's cores) or ray (a Ray cluster); then measure as usual (every paper "
+            "declares which of its runs are independent; a one-run protocol is a one-run "
+            "sweep). Default: one run after another in this process.",
             show_default=False,
         ),
     ] = None,
@@ -141,10 +142,22 @@ def reproduce(
     scale = Scale(mode)
     from algolens.train.device import using_device
 
-    with using_device(here):
-        if settings is not None:
-            train_in_parallel(paper, module, scale, run_store, settings, log=log)
-        claims = run_reproduction(module, scale, run_store, log=log)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops it like Ctrl-C
+    try:
+        with using_device(here):
+            if settings is not None:
+                train_in_parallel(paper, module, scale, run_store, settings, log=log)
+            claims = run_reproduction(module, scale, run_store, log=log)
+    except KeyboardInterrupt:  # the run in training is recorded as interrupted by start_run
+        print(
+            "interrupted: run the same command again to resume ("
+            + " ".join(shlex.quote(a) for a in ["algolens", *sys.argv[1:]])
+            + "; finished runs are reused, an interrupted one continues from its checkpoint)",
+            file=sys.stderr,
+        )
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     wall = time.perf_counter() - t0
     if doc is not None:
         from algolens.fileio import write_text_atomic
@@ -168,3 +181,7 @@ def reproduce(
     console.print(
         f"{tally_line(claims)} in {wall:.0f} s" + (f"; wrote {doc}" if doc is not None else "")
     )
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
