@@ -141,3 +141,26 @@ def test_group_too_large_for_irreps_gets_the_general_page(tiny, monkeypatch):
     assert "Irreducible representations learned" not in text
     monkeypatch.undo()
     write_run_report(tiny.store, tiny.composition)  # the shared run's own report back in place
+
+
+def test_a_malformed_stored_summary_is_one_line_and_writes_no_page(run_cli, tiny, tmp_path):
+    """The report renders stored data: a field of the wrong type (here a path length that is no
+    number) is a one-line error naming the run and the repair, exit 2, no report.html."""
+    import shutil
+
+    from algolens.store import RunStore
+
+    root = tmp_path / "store"
+    shutil.copytree(tiny.store.root, root)
+    store = RunStore(root)
+    summary = dict(store.get(tiny.pathfinding).summary)
+    test = dict(summary["splits"]["test"])
+    test["greedy_by_length"] = {"not a length": {"n": 1, "acc": [1.0, 1.0]}}
+    summary["splits"] = {**summary["splits"], "test": test}
+    store.index.update(tiny.pathfinding, summary=summary)
+    page = store.paths(tiny.pathfinding).root / "report.html"
+    page.unlink(missing_ok=True)
+    code, _, err = run_cli("report", tiny.pathfinding, "--store", str(root))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "malformed summary or analysis" in err and "runs reindex" in err
+    assert not page.exists()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from algolens.errors import ConfigError, SizeLimitError
+from algolens.errors import AlgolensError, ConfigError, SizeLimitError, StoreError, quote
 from algolens.report.common import (
     config_section,
     read_metrics_counted,
@@ -81,11 +81,21 @@ def general_report(store: RunStore, run_id: str, *, note: str | None = None) -> 
     )
     if note:
         report.paragraph(note, note=True)
-    outcome_section(report, summary)  # early stop, "did not learn" (report/outcome.py)
-    rows, skipped = read_metrics_counted(paths.metrics)
-    training_section(report, summary, rows, list(config.seeds), skipped)
-    splits_section(report, summary.get("splits") or {}, list(config.seeds))
-    add_sections(report, store, run_id, run_sections(config.task))
+    try:  # what the run stores is data: a malformed field is one line, not a traceback
+        outcome_section(report, summary)  # early stop, "did not learn" (report/outcome.py)
+        rows, skipped = read_metrics_counted(paths.metrics)
+        training_section(report, summary, rows, list(config.seeds), skipped)
+        splits_section(report, summary.get("splits") or {}, list(config.seeds))
+        add_sections(report, store, run_id, run_sections(config.task))
+    except AlgolensError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise StoreError(
+            f"run {run_id} stores a malformed summary or analysis ({type(exc).__name__}: "
+            f"{quote(str(exc), 80, bare=True)}); recompute its analyses with `algolens analyze "
+            f"{run_id} --method METHOD --force`, or rebuild its index row with `algolens runs "
+            "reindex`"
+        ) from None
     config_section(report, config.to_dict())
     return report.write(paths.root / "report.html")
 
