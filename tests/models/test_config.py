@@ -90,3 +90,26 @@ def test_models_are_initialised_on_construction() -> None:
     b.init_weights([0, 1])
     for (name, p), q in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert p.isfinite().all() and p.equal(q), name
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [MemoryError(), RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to ...")],
+    ids=["MemoryError", "allocator"],
+)
+def test_a_model_too_large_for_memory_is_a_config_error(monkeypatch, failure) -> None:
+    """`[model_args] d_mlp = 100000000` in a file: one line, not a 67-line traceback (the
+    allocation failure is simulated: a real one would need the memory to fail on)."""
+    from algolens import models
+
+    def too_big(cfg):
+        raise failure
+
+    monkeypatch.setitem(models.MODEL_CLASSES, "mlp", too_big)
+    with pytest.raises(ConfigError, match="does not fit in memory") as info:
+        build_model("mlp", {"d_vocab": 6, "d_embed": 4, "d_mlp": 3})
+    assert "\n" not in str(info.value)
+    monkeypatch.setitem(models.MODEL_CLASSES, "mlp", lambda cfg: (_ for _ in ()).throw(
+        RuntimeError("some other failure")))  # fmt: skip
+    with pytest.raises(RuntimeError, match="some other failure"):
+        build_model("mlp", {"d_vocab": 6, "d_embed": 4, "d_mlp": 3})

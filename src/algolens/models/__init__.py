@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from algolens.errors import ConfigError
 from algolens.models.config import ModelConfig
 from algolens.models.hooks import BatchedModel
@@ -40,7 +42,17 @@ def build_model(kind: str, config: dict[str, Any] | ModelConfig) -> BatchedModel
         cfg = config
     else:
         cfg = cls.from_dict(config)
-    return MODEL_CLASSES[kind](cfg)
+    try:
+        return MODEL_CLASSES[kind](cfg)
+    except (MemoryError, RuntimeError) as exc:  # e.g. d_mlp = 100000000 in a config file
+        if not isinstance(exc, MemoryError | torch.OutOfMemoryError) and "allocate" not in str(
+            exc
+        ):
+            raise
+        raise ConfigError(
+            f"the {kind} model of these model_args does not fit in memory (torch could not "
+            "allocate its weights); choose smaller sizes (d_model, d_mlp, n_layers, seeds)"
+        ) from None
 
 
 def model_kind(model: BatchedModel) -> str:
