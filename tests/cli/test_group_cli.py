@@ -196,3 +196,14 @@ def test_subgroup_rich_groups_finish_or_stop(run_cli):
     assert code == 0 and json.loads(out)["n_subgroups"] == 156
     code, out, err = run_cli("group", "subgroups", "S4", "--json", "--max-subgroups", "30")
     assert code == 0 and json.loads(out)["n_subgroups"] == 30
+
+
+def test_info_of_a_group_past_the_irreps_limit_still_answers(run_cli):
+    """C2521 is allowed (order up to 5040) but above the irreps' limit (2520): info gives the
+    rest, with the irreps marked as not computed and why, instead of failing."""
+    code, out, err = run_cli("group", "info", "C2521", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["order"] == 2521 and data["n_conjugacy_classes"] == 2521 and data["abelian"]
+    assert data["n_subgroups"] == 2  # 2521 is prime: the trivial group and the whole group
+    assert data["irreps"] is None and "2520" in data["irreps_not_computed"]

@@ -14,6 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from algolens.cli.app import app
 from algolens.cli.output import print_json, print_table, print_text, status
+from algolens.errors import SizeLimitError
 from algolens.groups import FiniteGroup, export_table, parse_group
 from algolens.groups.catalog import SPEC_HELP
 from algolens.groups.reps import irreps_rows, irreps_summary
@@ -91,8 +92,17 @@ def group_info(g: FiniteGroup, max_subgroups: int = MAX_SUBGROUPS) -> dict[str, 
         "exponent": g.exponent,
         "n_subgroups": n_subgroups,
         "n_subgroup_classes": n_classes,
-        **irreps_summary(g),
+        **_irreps_or_why_not(g),
     }
+
+
+def _irreps_or_why_not(g: FiniteGroup) -> dict[str, Any]:
+    """:func:`irreps_summary`, or, for a group past the irreps' size limit, ``None`` for both
+    of its fields and ``irreps_not_computed`` saying why (the rest of ``info`` still holds)."""
+    try:
+        return irreps_summary(g)
+    except SizeLimitError as exc:
+        return {"character_degrees": None, "irreps": None, "irreps_not_computed": str(exc)}
 
 
 @group_app.command("info")
@@ -107,7 +117,13 @@ def info(spec: Spec, json: Json = False, max_subgroups: MaxSubgroups = MAX_SUBGR
     if json:
         print_json(data)
         return
-    shown = dict(data, irreps=", ".join(f"{r['label']} ({r['real_dim']})" for r in data["irreps"]))
+    irreps = data["irreps"]
+    shown = dict(
+        data,
+        irreps="not computed"
+        if irreps is None
+        else ", ".join(f"{r['label']} ({r['real_dim']})" for r in irreps),
+    )
     rows = [[k, v] for k, v in shown.items()]
     print_table(f"group {g.name}", ["property", "value"], rows)
 

@@ -45,9 +45,7 @@ def build_model(kind: str, config: dict[str, Any] | ModelConfig) -> BatchedModel
     try:
         return MODEL_CLASSES[kind](cfg)
     except (MemoryError, RuntimeError) as exc:  # e.g. d_mlp = 100000000 in a config file
-        if not isinstance(exc, MemoryError | torch.OutOfMemoryError) and "allocate" not in str(
-            exc
-        ):
+        if not isinstance(exc, MemoryError | torch.OutOfMemoryError) and "allocate" not in str(exc):
             raise
         raise ConfigError(
             f"the {kind} model of these model_args does not fit in memory (torch could not "
