@@ -171,7 +171,8 @@ class RunStore:
             )
         self.root = Path(root) if root is not None else default_store_root()
         if self.root.exists() and not self.root.is_dir():
-            raise StoreError(f"run store {self.root} is a file, not a folder")
+            what = "a file" if self.root.is_file() else "not a folder (a FIFO, socket or device)"
+            raise StoreError(f"run store {self.root} is {what}; give a folder with --store")
         self.index = RunIndex(self.root / "index.sqlite")
 
     def paths(self, run_id: str) -> RunPaths:
