@@ -87,6 +87,10 @@ BAD_FILES = {
         "checkpoint_every = [5]\ngrok_threshold = [0.99]\nbeta1 = [0.9]\n",
         "the same train config as configuration 0",
     ),
+    "one-group-spelled-twice": (
+        "[grid]\ngroup = ['C7', 'C007']\n",
+        "configuration 1 (group=C007) is the same train config as configuration 0",
+    ),
     "recursion": (
         "[base]\ntask = 'recursion'\nfunction = 'successor'\n[grid]\nlr = [0.01]\n",
         "sweeps train composition runs",

@@ -226,11 +226,14 @@ def _plan(path: Path, base: dict[str, Any], axes: dict[str, list[Any]]) -> list[
         point = dict(zip(axes, values, strict=True))
         where = f"sweep file {path}, configuration {index} ({_describe(point)})"
         config, group = _configure(where, base, point, groups)
-        key = json.dumps({**config.to_dict(), "recipe": None}, sort_keys=True)  # informational
+        fields = {**config.to_dict(), "recipe": None}  # the recipe's name is informational
+        if fields.get("group_sha256") is not None:  # the group's table, not its spelling
+            fields["group"] = None  # ("C7" and "C007" are one group)
+        key = json.dumps(fields, sort_keys=True)
         if key in seen:
             raise ConfigError(
                 f"{where} is the same train config as configuration {seen[key]}; the grid varies "
-                "a field that [base] or the recipe overrides"
+                "a field that [base] or the recipe overrides, or names one group twice"
             )
         seen[key] = index
         out.append(Configuration(index, point, config, group))
