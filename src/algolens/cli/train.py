@@ -35,7 +35,14 @@ if TYPE_CHECKING:  # torch and the models load only when a command trains
 def train(
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", dir_okay=False, help="TOML config file; flags override it."),
+        typer.Option(
+            "--config",
+            "-c",
+            dir_okay=False,
+            help="TOML config file; flags override its fields, except the task's table flags "
+            "(--max-size, --n-train, ...: set them in its [recursion] or [pathfinding] table). "
+            "Without a recipe key it gets the task's default recipe.",
+        ),
     ] = None,
     group: Annotated[
         str | None, typer.Option(help="Group spec: S5, A5, C113, D59, S3xC2...")
