@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import signal
 import sys
 import time
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from algolens.cli.executor_options import (
     WorkersOpt,
     executor_settings,
 )
+from algolens.cli.interrupt import sigterm_as_interrupt
 from algolens.cli.output import console, print_json, print_table, progress_console
 from algolens.cli.runs import StoreOpt
 from algolens.destination import check_destination
@@ -140,29 +140,25 @@ def reproduce(
     log = (lambda msg: print(msg, file=sys.stderr)) if json_out else progress_console.print
     t0 = time.perf_counter()
     scale = Scale(mode)
+    command = "algolens " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     from algolens.train.device import using_device
 
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops it like Ctrl-C
     try:
-        with using_device(here):
+        with sigterm_as_interrupt(), using_device(here):
             if settings is not None:
                 train_in_parallel(paper, module, scale, run_store, settings, log=log)
             claims = run_reproduction(module, scale, run_store, log=log)
     except KeyboardInterrupt:  # the run in training is recorded as interrupted by start_run
         print(
-            "interrupted: run the same command again to resume ("
-            + " ".join(shlex.quote(a) for a in ["algolens", *sys.argv[1:]])
-            + "; finished runs are reused, an interrupted one continues from its checkpoint)",
+            f"interrupted: run the same command again to resume ({command}; finished runs"
+            + " are reused, an interrupted one continues from its checkpoint)",
             file=sys.stderr,
         )
         sys.exit(130)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     wall = time.perf_counter() - t0
     if doc is not None:
         from algolens.fileio import write_text_atomic
 
-        command = "algolens " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         date = datetime.now(UTC).strftime("%Y-%m-%d")
         text = claims_markdown(
             module.PAPER, claims, command=command, machine=machine_description(), date=date,
@@ -181,7 +177,3 @@ def reproduce(
     console.print(
         f"{tally_line(claims)} in {wall:.0f} s" + (f"; wrote {doc}" if doc is not None else "")
     )
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt

@@ -4,7 +4,6 @@ machine or on a Ray cluster; resume it by running it again."""
 from __future__ import annotations
 
 import shlex
-import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +21,7 @@ from algolens.cli.executor_options import (
     WorkersOpt,
     executor_settings,
 )
+from algolens.cli.interrupt import sigterm_as_interrupt
 from algolens.cli.output import print_json, print_table
 from algolens.cli.runs import StoreOpt
 
@@ -93,26 +93,20 @@ def sweep(
         else:
             _print_summary(summary)
         return
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops it like Ctrl-C
     try:
-        summary = run_sweep(plan, run_store, settings, retry_failed=retry_failed, log=_log)
+        with sigterm_as_interrupt():
+            summary = run_sweep(plan, run_store, settings, retry_failed=retry_failed, log=_log)
     except KeyboardInterrupt:
         flag = f" --store {shlex.quote(str(run_store.root))}" if store is not None else ""
         print(f"interrupted: sweep {plan.sweep_id} continues with `algolens sweep "
               f"{shlex.quote(str(config))}{flag}`", file=sys.stderr)  # fmt: skip
         sys.exit(130)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     if json_out:
         print_json(summary)
     else:
         _print_summary(summary)
     if summary["statuses"].get("completed", 0) < summary["n_configurations"]:
         raise typer.Exit(EXIT_FAILED)
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _log(message: str) -> None:

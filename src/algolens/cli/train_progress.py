@@ -3,7 +3,6 @@ stderr, SIGTERM turned into KeyboardInterrupt while it runs."""
 
 from __future__ import annotations
 
-import signal
 from typing import TYPE_CHECKING, Any
 
 from rich.progress import (
@@ -15,6 +14,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from algolens.cli.interrupt import sigterm_as_interrupt
 from algolens.cli.output import progress_console
 
 if TYPE_CHECKING:  # torch and the models load only when a command trains
@@ -27,16 +27,8 @@ def with_progress(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
     SIGTERM is turned into KeyboardInterrupt meanwhile, so a terminated run is recorded as
     ``interrupted`` (SIGKILL leaves it ``running``; both resume from the last checkpoint).
     """
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
+    with sigterm_as_interrupt():
         return _run_with_bar(job, total, quiet)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
 
 
 def _run_with_bar(job: Any, total: int | None, quiet: bool) -> dict[str, Any]:
